@@ -1,0 +1,22 @@
+/**
+ * Evaluation metrics for ProPETL's GLUE protocol (paper Section 4,
+ * "Evaluation"): accuracy, binary F1 (MRPC, QQP), Matthews correlation
+ * (CoLA), Pearson and Spearman correlation (STS-B). All are pure functions
+ * of number arrays returning fractions, checked against
+ * numpy/scipy/sklearn values in test/fixtures/metrics.json.
+ */
+export { accuracy } from "./accuracy.js";
+export { binaryF1 } from "./f1.js";
+export { matthewsCorrelation } from "./matthews.js";
+export { pearson, spearman, averageRanks } from "./correlation.js";
+export {
+  computeTaskMetrics,
+  isMetricName,
+  METRIC_NAMES,
+  METRIC_FUNCTIONS,
+  type MetricName,
+  type MainMetric,
+  type MetricFn,
+  type TaskMetricsResult,
+} from "./task-metrics.js";
+export type { NumArray } from "./validate.js";
