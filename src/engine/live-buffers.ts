@@ -1,0 +1,73 @@
+/**
+ * Live device-buffer counter: how many jax-js buffers are allocated and not yet freed.
+ *
+ * jax-js has no public counter, so this wraps the backend's malloc/decRef once. The backend
+ * object comes from jax-js's own backend module (the one its index.js imports), found by
+ * reading index.js, so the counter sees exactly the buffers the library uses. Tests use it
+ * to prove training loops do not leak.
+ */
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+
+interface CountableBackend {
+  malloc(size: number, initialData?: Uint8Array): number;
+  decRef(slot: number): void;
+  incRef(slot: number): void;
+  propetlLive?: () => number;
+}
+
+let counter: (() => number) | null = null;
+
+async function loadBackend(device: string): Promise<CountableBackend> {
+  const require = createRequire(import.meta.url);
+  const indexCjs = require.resolve("@jax-js/jax");
+  const dist = path.dirname(indexCjs);
+  const indexJs = readFileSync(path.join(dist, "index.js"), "utf8");
+  const m = /from "\.\/(backend-[A-Za-z0-9_-]+\.js)"/.exec(indexJs);
+  if (!m) throw new Error("live-buffers: cannot find jax-js's backend module in its index.js");
+  const mod = (await import(pathToFileURL(path.join(dist, m[1])).href)) as Record<string, unknown>;
+  for (const value of Object.values(mod)) {
+    if (typeof value === "function" && value.name === "getBackend") {
+      return (value as (d: string) => CountableBackend)(device);
+    }
+  }
+  throw new Error("live-buffers: jax-js's backend module has no getBackend export");
+}
+
+/**
+ * Start counting live buffers on a device (default wasm). Returns a function giving the
+ * current count. Call after initEngine(). Buffers allocated before this call are not seen
+ * as allocations, but their frees are: compare counts taken after it, not absolute values.
+ */
+export async function trackLiveBuffers(device = "wasm"): Promise<() => number> {
+  if (counter) return counter;
+  const backend = await loadBackend(device);
+  if (backend.propetlLive) return (counter = backend.propetlLive);
+  const slots = new Map<number, number>();
+  const malloc = backend.malloc.bind(backend);
+  const incRef = backend.incRef.bind(backend);
+  const decRef = backend.decRef.bind(backend);
+  backend.malloc = (size, initialData) => {
+    const slot = malloc(size, initialData);
+    slots.set(slot, 1);
+    return slot;
+  };
+  backend.incRef = (slot) => {
+    incRef(slot);
+    const n = slots.get(slot);
+    if (n !== undefined) slots.set(slot, n + 1);
+  };
+  backend.decRef = (slot) => {
+    decRef(slot);
+    const n = slots.get(slot);
+    if (n !== undefined) {
+      if (n <= 1) slots.delete(slot);
+      else slots.set(slot, n - 1);
+    }
+  };
+  backend.propetlLive = () => slots.size;
+  counter = backend.propetlLive;
+  return counter;
+}

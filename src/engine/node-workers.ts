@@ -1,0 +1,104 @@
+/**
+ * Web Worker shim for Node.js so that jax-js's wasm backend can run kernels on all cores.
+ *
+ * jax-js spreads wasm kernels over a pool of Web Workers when `Worker` and
+ * `SharedArrayBuffer` exist. Node 20 has no global `Worker` (and no `navigator`), so
+ * jax-js would stay on one thread. This module maps the small part of the Web Worker API
+ * that jax-js uses (a Blob-URL module script, `postMessage`, `onmessage`, `onerror`) onto
+ * `node:worker_threads`. It must be installed before the wasm backend initialises.
+ */
+import { Worker as ThreadWorker } from "node:worker_threads";
+
+/** Script text of Blob URLs created in this process, so a Worker can be built from one. */
+const blobSources = new Map<string, string>();
+
+/** Runs in each worker thread: exposes `self`, `postMessage` and `onmessage` like a Web Worker. */
+const WORKER_PRELUDE = `
+const { parentPort } = require("node:worker_threads");
+globalThis.self = globalThis;
+globalThis.postMessage = (msg) => parentPort.postMessage(msg);
+parentPort.on("message", (data) => { if (typeof self.onmessage === "function") self.onmessage({ data }); });
+`;
+
+interface MessageLike { data: unknown }
+interface ErrorLike { message: string }
+
+class NodeWebWorker {
+  onmessage: ((event: MessageLike) => void) | null = null;
+  onerror: ((event: ErrorLike) => void) | null = null;
+  readonly #thread: ThreadWorker;
+  /** Messages posted whose reply has not come back; the thread keeps Node alive only then. */
+  #pending = 0;
+
+  constructor(url: string | URL) {
+    const source = blobSources.get(String(url));
+    if (source === undefined) {
+      throw new Error(`propetl engine: Worker(${String(url)}) is not a Blob URL made in this process`);
+    }
+    this.#thread = new ThreadWorker(WORKER_PRELUDE + source, { eval: true });
+    this.#thread.on("message", (data: unknown) => {
+      // jax-js's worker protocol answers every posted message with exactly one reply.
+      if (this.#pending > 0 && --this.#pending === 0) this.#thread.unref();
+      this.onmessage?.({ data });
+    });
+    this.#thread.on("error", (err: Error) => this.onerror?.({ message: err.message }));
+    // Idle workers must not keep the process alive once the program is done. This must come
+    // after the listeners: adding a "message" listener refs the worker's port again.
+    this.#thread.unref();
+  }
+
+  postMessage(message: unknown): void {
+    if (this.#pending++ === 0) this.#thread.ref();
+    this.#thread.postMessage(message);
+  }
+
+  terminate(): void {
+    void this.#thread.terminate();
+  }
+}
+
+let installed = false;
+
+/**
+ * Install `Worker`, `navigator.hardwareConcurrency` and Blob-URL bookkeeping on Node.
+ * `threads` is the worker pool size jax-js will use. Does nothing in a browser.
+ */
+export function installNodeWorkers(threads: number): void {
+  if (installed) return;
+  const g = globalThis as Record<string, unknown>;
+  if (typeof g.Worker === "undefined") {
+    const origCreate = URL.createObjectURL.bind(URL);
+    const origRevoke = URL.revokeObjectURL.bind(URL);
+    const OrigBlob = Blob;
+    // Keep the text of string-only Blobs so the Worker shim can read it synchronously.
+    class TextKeepingBlob extends OrigBlob {
+      readonly propetlText: string | undefined;
+      constructor(parts?: BlobPart[], options?: BlobPropertyBag) {
+        super(parts, options);
+        this.propetlText = parts?.every((p) => typeof p === "string") ? parts.join("") : undefined;
+      }
+    }
+    g.Blob = TextKeepingBlob;
+    URL.createObjectURL = (obj: Blob) => {
+      const url = origCreate(obj);
+      if (obj instanceof TextKeepingBlob && obj.propetlText !== undefined) blobSources.set(url, obj.propetlText);
+      return url;
+    };
+    URL.revokeObjectURL = (url: string) => {
+      blobSources.delete(url);
+      origRevoke(url);
+    };
+    g.Worker = NodeWebWorker;
+  }
+  if (typeof g.navigator === "undefined") {
+    g.navigator = { userAgent: `Node.js/${process.versions.node}`, hardwareConcurrency: threads };
+  } else {
+    const nav = g.navigator as { hardwareConcurrency?: number };
+    try {
+      Object.defineProperty(nav, "hardwareConcurrency", { value: threads, configurable: true });
+    } catch {
+      // A read-only navigator keeps its own value.
+    }
+  }
+  installed = true;
+}

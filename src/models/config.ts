@@ -1,0 +1,141 @@
+/**
+ * Hugging Face config.json for BERT and RoBERTa encoders: parsing with strict validation.
+ */
+import { readFileSync } from "node:fs";
+
+export type HiddenAct = "gelu" | "gelu_new" | "relu";
+export type ModelType = "bert" | "roberta";
+
+/** The architecture hyper-parameters the encoder needs, in our naming. */
+export interface EncoderConfig {
+  modelType: ModelType;
+  vocabSize: number;
+  hiddenSize: number;
+  numLayers: number;
+  numHeads: number;
+  intermediateSize: number;
+  hiddenAct: HiddenAct;
+  layerNormEps: number;
+  maxPositions: number;
+  typeVocabSize: number;
+  padTokenId: number;
+  /** Labels of the sequence-classification head; 1 means regression. */
+  numLabels: number;
+  /** Label names in id order, when config.json has id2label. */
+  labelNames?: string[];
+}
+
+export class ConfigError extends Error {}
+
+type Json = Record<string, unknown>;
+
+function int(cfg: Json, key: string, file: string, opts: { min?: number; fallback?: number } = {}): number {
+  const v = cfg[key] ?? opts.fallback;
+  if (v === undefined) throw new ConfigError(`${file}: missing key "${key}" (expected an integer)`);
+  if (typeof v !== "number" || !Number.isInteger(v)) {
+    throw new ConfigError(`${file}: "${key}" must be an integer, got ${JSON.stringify(v)}`);
+  }
+  const min = opts.min ?? 1;
+  if (v < min) throw new ConfigError(`${file}: "${key}" must be >= ${min}, got ${v}`);
+  return v;
+}
+
+/** Parse a config.json object. `file` names the source in error messages. */
+export function parseEncoderConfig(cfg: unknown, file = "config.json"): EncoderConfig {
+  if (typeof cfg !== "object" || cfg === null || Array.isArray(cfg)) {
+    throw new ConfigError(`${file}: expected a JSON object`);
+  }
+  const c = cfg as Json;
+  const modelType = c.model_type;
+  if (modelType !== "bert" && modelType !== "roberta") {
+    throw new ConfigError(`${file}: "model_type" must be "bert" or "roberta", got ${JSON.stringify(modelType)}`);
+  }
+  const hiddenAct = c.hidden_act ?? "gelu";
+  if (hiddenAct !== "gelu" && hiddenAct !== "gelu_new" && hiddenAct !== "relu") {
+    throw new ConfigError(`${file}: "hidden_act" must be one of gelu, gelu_new, relu, got ${JSON.stringify(hiddenAct)}`);
+  }
+  const pe = c.position_embedding_type;
+  if (pe !== undefined && pe !== "absolute") {
+    throw new ConfigError(`${file}: "position_embedding_type" ${JSON.stringify(pe)} is not supported (only "absolute")`);
+  }
+  const hiddenSize = int(c, "hidden_size", file);
+  const numHeads = int(c, "num_attention_heads", file);
+  if (hiddenSize % numHeads !== 0) {
+    throw new ConfigError(`${file}: hidden_size ${hiddenSize} is not divisible by num_attention_heads ${numHeads}`);
+  }
+  const eps = c.layer_norm_eps ?? 1e-12;
+  if (typeof eps !== "number" || !(eps > 0)) throw new ConfigError(`${file}: "layer_norm_eps" must be a positive number`);
+  let labelNames: string[] | undefined;
+  if (c.id2label !== undefined) {
+    if (typeof c.id2label !== "object" || c.id2label === null) throw new ConfigError(`${file}: "id2label" must be an object`);
+    const entries = Object.entries(c.id2label as Json);
+    labelNames = entries.sort((a, b) => Number(a[0]) - Number(b[0])).map(([, v]) => String(v));
+  }
+  const numLabels = c.num_labels !== undefined ? int(c, "num_labels", file) : (labelNames?.length ?? 2);
+  if (labelNames && labelNames.length !== numLabels) labelNames = undefined;
+  const padTokenId = int(c, "pad_token_id", file, { min: 0, fallback: modelType === "roberta" ? 1 : 0 });
+  const maxPositions = int(c, "max_position_embeddings", file);
+  if (modelType === "roberta" && maxPositions <= padTokenId + 1) {
+    throw new ConfigError(`${file}: RoBERTa max_position_embeddings ${maxPositions} leaves no positions after pad_token_id+1`);
+  }
+  return {
+    modelType,
+    vocabSize: int(c, "vocab_size", file),
+    hiddenSize,
+    numLayers: int(c, "num_hidden_layers", file),
+    numHeads,
+    intermediateSize: int(c, "intermediate_size", file),
+    hiddenAct,
+    layerNormEps: eps,
+    maxPositions,
+    typeVocabSize: int(c, "type_vocab_size", file, { fallback: 2 }),
+    padTokenId,
+    numLabels,
+    ...(labelNames ? { labelNames } : {}),
+  };
+}
+
+export function readEncoderConfig(file: string): EncoderConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    throw new ConfigError(`${file}: cannot read model config (${(e as Error).message})`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(`${file}: invalid JSON (${(e as Error).message})`);
+  }
+  return parseEncoderConfig(json, file);
+}
+
+/** config.json contents for a model, as Hugging Face writes it. */
+export function encoderConfigToJson(cfg: EncoderConfig): Record<string, unknown> {
+  const isRoberta = cfg.modelType === "roberta";
+  const labels = cfg.labelNames ?? Array.from({ length: cfg.numLabels }, (_, i) => `LABEL_${i}`);
+  return {
+    architectures: [isRoberta ? "RobertaForSequenceClassification" : "BertForSequenceClassification"],
+    model_type: cfg.modelType,
+    vocab_size: cfg.vocabSize,
+    hidden_size: cfg.hiddenSize,
+    num_hidden_layers: cfg.numLayers,
+    num_attention_heads: cfg.numHeads,
+    intermediate_size: cfg.intermediateSize,
+    hidden_act: cfg.hiddenAct,
+    hidden_dropout_prob: 0.1,
+    attention_probs_dropout_prob: 0.1,
+    layer_norm_eps: cfg.layerNormEps,
+    max_position_embeddings: cfg.maxPositions,
+    type_vocab_size: cfg.typeVocabSize,
+    pad_token_id: cfg.padTokenId,
+    ...(isRoberta ? { bos_token_id: 0, eos_token_id: 2 } : {}),
+    position_embedding_type: "absolute",
+    initializer_range: 0.02,
+    num_labels: cfg.numLabels,
+    ...(cfg.numLabels === 1 ? { problem_type: "regression" } : {}),
+    id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])),
+    label2id: Object.fromEntries(labels.map((l, i) => [l, i])),
+  };
+}

@@ -1,0 +1,134 @@
+/**
+ * Parameter trees of the encoder and the classification head, and their Hugging Face names.
+ *
+ * Linear weights keep PyTorch's layout [out, in] and the forward pass computes `x @ w.T`:
+ * both matmul operands then reduce over a contiguous axis, which jax-js's wasm kernels need
+ * for speed (reducing over a strided axis of 256 floats measured 30x slower).
+ */
+import type { JArray } from "../engine/jax.js";
+import type { EncoderConfig } from "./config.js";
+
+/** A linear layer: `w` is [out, in] as in PyTorch, `b` is [out]. */
+export type Linear = { w: JArray; b: JArray };
+export type LayerNormParams = { g: JArray; b: JArray };
+
+export type EncoderLayerParams = {
+  query: Linear;
+  key: Linear;
+  value: Linear;
+  attnOut: Linear;
+  attnLn: LayerNormParams;
+  inter: Linear;
+  out: Linear;
+  outLn: LayerNormParams;
+};
+
+export type EmbeddingParams = {
+  word: JArray;
+  position: JArray;
+  tokenType: JArray;
+  ln: LayerNormParams;
+};
+
+/** The backbone: embeddings and transformer layers (BertModel / RobertaModel without pooler). */
+export type EncoderParams = {
+  embeddings: EmbeddingParams;
+  layers: EncoderLayerParams[];
+};
+
+/**
+ * Sequence-classification head: dense + tanh on the first token, then a projection to the
+ * labels. BERT: `bert.pooler.dense` + `classifier`; RoBERTa: `classifier.dense` + `classifier.out_proj`.
+ */
+export type HeadParams = { dense: Linear; out: Linear };
+
+/** One named tensor of a model: where it lives in our trees and how HF names it. */
+export interface ParamSlot {
+  /** Name without the model prefix, e.g. `encoder.layer.0.attention.self.query.weight`. */
+  hfName: string;
+  /** Whether HF stores this tensor under the `bert.`/`roberta.` prefix. */
+  prefixed: boolean;
+  tree: "encoder" | "head";
+  /** Path inside the tree. */
+  path: (string | number)[];
+  /** Shape in our tree. */
+  shape: number[];
+}
+
+function linearSlots(hf: string, tree: ParamSlot["tree"], path: (string | number)[], inDim: number, outDim: number, prefixed: boolean): ParamSlot[] {
+  return [
+    { hfName: `${hf}.weight`, prefixed, tree, path: [...path, "w"], shape: [outDim, inDim] },
+    { hfName: `${hf}.bias`, prefixed, tree, path: [...path, "b"], shape: [outDim] },
+  ];
+}
+
+function lnSlots(hf: string, path: (string | number)[], dim: number): ParamSlot[] {
+  return [
+    { hfName: `${hf}.weight`, prefixed: true, tree: "encoder", path: [...path, "g"], shape: [dim] },
+    { hfName: `${hf}.bias`, prefixed: true, tree: "encoder", path: [...path, "b"], shape: [dim] },
+  ];
+}
+
+/** Every encoder tensor of a config, in HF order. */
+export function encoderSlots(cfg: EncoderConfig): ParamSlot[] {
+  const H = cfg.hiddenSize;
+  const slots: ParamSlot[] = [
+    { hfName: "embeddings.word_embeddings.weight", prefixed: true, tree: "encoder", path: ["embeddings", "word"], shape: [cfg.vocabSize, H] },
+    { hfName: "embeddings.position_embeddings.weight", prefixed: true, tree: "encoder", path: ["embeddings", "position"], shape: [cfg.maxPositions, H] },
+    { hfName: "embeddings.token_type_embeddings.weight", prefixed: true, tree: "encoder", path: ["embeddings", "tokenType"], shape: [cfg.typeVocabSize, H] },
+    ...lnSlots("embeddings.LayerNorm", ["embeddings", "ln"], H),
+  ];
+  for (let i = 0; i < cfg.numLayers; i++) {
+    const p = `encoder.layer.${i}`;
+    const t = ["layers", i];
+    slots.push(
+      ...linearSlots(`${p}.attention.self.query`, "encoder", [...t, "query"], H, H, true),
+      ...linearSlots(`${p}.attention.self.key`, "encoder", [...t, "key"], H, H, true),
+      ...linearSlots(`${p}.attention.self.value`, "encoder", [...t, "value"], H, H, true),
+      ...linearSlots(`${p}.attention.output.dense`, "encoder", [...t, "attnOut"], H, H, true),
+      ...lnSlots(`${p}.attention.output.LayerNorm`, [...t, "attnLn"], H),
+      ...linearSlots(`${p}.intermediate.dense`, "encoder", [...t, "inter"], H, cfg.intermediateSize, true),
+      ...linearSlots(`${p}.output.dense`, "encoder", [...t, "out"], cfg.intermediateSize, H, true),
+      ...lnSlots(`${p}.output.LayerNorm`, [...t, "outLn"], H),
+    );
+  }
+  return slots;
+}
+
+/** The head's tensors under their HF names. */
+export function headSlots(cfg: EncoderConfig): ParamSlot[] {
+  const H = cfg.hiddenSize;
+  if (cfg.modelType === "bert") {
+    return [
+      ...linearSlots("pooler.dense", "head", ["dense"], H, H, true),
+      ...linearSlots("classifier", "head", ["out"], H, cfg.numLabels, false),
+    ];
+  }
+  return [
+    ...linearSlots("classifier.dense", "head", ["dense"], H, H, false),
+    ...linearSlots("classifier.out_proj", "head", ["out"], H, cfg.numLabels, false),
+  ];
+}
+
+/** Full HF name of a slot for a model type. */
+export function fullHfName(slot: ParamSlot, cfg: EncoderConfig): string {
+  return slot.prefixed ? `${cfg.modelType}.${slot.hfName}` : slot.hfName;
+}
+
+/** Read a leaf of a tree by path. */
+export function getLeaf(tree: unknown, path: (string | number)[]): JArray {
+  let node: unknown = tree;
+  for (const k of path) node = (node as Record<string | number, unknown>)[k];
+  return node as JArray;
+}
+
+/** Set a leaf of a tree by path, creating objects/arrays on the way. */
+export function setLeaf(tree: Record<string, unknown>, path: (string | number)[], value: JArray): void {
+  let node: Record<string | number, unknown> = tree;
+  for (let i = 0; i < path.length - 1; i++) {
+    const k = path[i];
+    if (node[k] === undefined) node[k] = typeof path[i + 1] === "number" ? [] : {};
+    node = node[k] as Record<string | number, unknown>;
+  }
+  node[path[path.length - 1]] = value;
+}
