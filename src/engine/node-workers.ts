@@ -9,6 +9,9 @@
  */
 import { Worker as ThreadWorker } from "node:worker_threads";
 
+/** How long an idle worker keeps the process alive (see NodeWebWorker.#scheduleUnref). */
+const IDLE_UNREF_MS = 100;
+
 /** Script text of Blob URLs created in this process, so a Worker can be built from one. */
 const blobSources = new Map<string, string>();
 
@@ -29,6 +32,7 @@ class NodeWebWorker {
   readonly #thread: ThreadWorker;
   /** Messages posted whose reply has not come back; the thread keeps Node alive only then. */
   #pending = 0;
+  #idleTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(url: string | URL) {
     const source = blobSources.get(String(url));
@@ -38,7 +42,7 @@ class NodeWebWorker {
     this.#thread = new ThreadWorker(WORKER_PRELUDE + source, { eval: true });
     this.#thread.on("message", (data: unknown) => {
       // jax-js's worker protocol answers every posted message with exactly one reply.
-      if (this.#pending > 0 && --this.#pending === 0) this.#thread.unref();
+      if (this.#pending > 0 && --this.#pending === 0) this.#scheduleUnref();
       this.onmessage?.({ data });
     });
     this.#thread.on("error", (err: Error) => this.onerror?.({ message: err.message }));
@@ -47,7 +51,22 @@ class NodeWebWorker {
     this.#thread.unref();
   }
 
+  /**
+   * Let Node exit once the worker has been idle for a moment. Not at once: between two
+   * kernels jax-js may await an async WebAssembly compile, which does not keep Node alive.
+   */
+  #scheduleUnref(): void {
+    this.#idleTimer = setTimeout(() => {
+      this.#idleTimer = null;
+      if (this.#pending === 0) this.#thread.unref();
+    }, IDLE_UNREF_MS);
+  }
+
   postMessage(message: unknown): void {
+    if (this.#idleTimer) {
+      clearTimeout(this.#idleTimer);
+      this.#idleTimer = null;
+    }
     if (this.#pending++ === 0) this.#thread.ref();
     this.#thread.postMessage(message);
   }
@@ -55,6 +74,28 @@ class NodeWebWorker {
   terminate(): void {
     void this.#thread.terminate();
   }
+}
+
+/**
+ * Node does not stay alive for a pending `WebAssembly.compile`, and jax-js compiles kernels
+ * asynchronously when it has workers: a script could exit in the middle of its first
+ * computation. Hold a ref'd timer while any compile is in flight.
+ */
+function keepAliveDuringCompile(): void {
+  const compile = WebAssembly.compile.bind(WebAssembly);
+  let inFlight = 0;
+  let timer: ReturnType<typeof setInterval> | null = null;
+  WebAssembly.compile = async (bytes: BufferSource): Promise<WebAssembly.Module> => {
+    if (inFlight++ === 0) timer = setInterval(() => undefined, 1 << 30);
+    try {
+      return await compile(bytes);
+    } finally {
+      if (--inFlight === 0 && timer) {
+        clearInterval(timer);
+        timer = null;
+      }
+    }
+  };
 }
 
 let installed = false;
@@ -89,6 +130,7 @@ export function installNodeWorkers(threads: number): void {
       origRevoke(url);
     };
     g.Worker = NodeWebWorker;
+    keepAliveDuringCompile();
   }
   if (typeof g.navigator === "undefined") {
     g.navigator = { userAgent: `Node.js/${process.versions.node}`, hardwareConcurrency: threads };

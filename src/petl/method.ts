@@ -1,0 +1,179 @@
+/**
+ * The contract every fine-tuning method implements (a "plug-in"): adapter, Houlsby, LoRA,
+ * prefix, full fine-tuning, their ProPETL versions and the ablations.
+ *
+ * A method owns a trainable tree `T` (e.g. one prototype + per-layer scores). The trainer
+ * differentiates a loss over `{ method: T, head: HeadParams }` only; the frozen backbone is
+ * closed over. Ownership follows jax-js: trees passed in are BORROWED unless said otherwise.
+ */
+import type { JArray } from "../engine/jax.js";
+import type { EncoderConfig } from "../models/config.js";
+import type { HookPoint, LayerHooks } from "../models/hooks.js";
+import type { EncoderParams } from "../models/params.js";
+
+export type MethodName =
+  | "adapter"
+  | "houlsby"
+  | "lora"
+  | "prefix"
+  | "full"
+  | "propetl-adapter"
+  | "propetl-houlsby"
+  | "propetl-lora"
+  | "propetl-prefix"
+  | "only-share"
+  | "only-mask"
+  | "random-mask";
+
+/** Serialisable module options; written to adapter_config.json. */
+export interface MethodConfig {
+  method: MethodName;
+  /** Adapter bottleneck (adapter/houlsby and their ProPETL/ablation versions). */
+  bottleneck?: number;
+  /** LoRA rank and alpha. */
+  rank?: number;
+  alpha?: number;
+  /** Prefix length and the reparametrisation MLP's hidden size. */
+  prefixLength?: number;
+  prefixHidden?: number;
+  /** Kept fraction of each layer mask (ProPETL, only-mask, random-mask). */
+  k?: number;
+  /** Multi-task: kept fraction of task masks, combination rule, task names. */
+  taskK?: number;
+  combine?: "or" | "and";
+  tasks?: string[];
+  /** For the ablations: which module they apply to (default adapter). */
+  base?: "adapter" | "houlsby" | "lora" | "prefix";
+  seed?: number;
+}
+
+/** How a method's trainable leaves are optimised: which learning rate group, weight decay. */
+export type ParamGroup = "module" | "scores" | "head";
+
+/** Per-forward context: the batch size and, in multi-task batches, each example's task index. */
+export interface HookContext {
+  batchSize: number;
+  /** int32 [B] task index per example (multi-task only). Borrowed. */
+  taskIds?: JArray;
+  /** Host copy of the task indices (same content as taskIds). */
+  taskIdsHost?: Int32Array;
+  /** False at evaluation: methods may then use precomputed masks. */
+  training: boolean;
+}
+
+export interface Method<T> {
+  readonly config: MethodConfig;
+  /** Fresh trainable tree for a backbone (seeded). */
+  init(cfg: EncoderConfig, encoder: EncoderParams, seed: number): T;
+  /**
+   * Hooks for every layer, built from the (possibly traced) trainable tree, which the
+   * hooks borrow. For "full", `encoderOverride` returns the trainable encoder to use.
+   */
+  hooks(params: T, ctx: HookContext): (LayerHooks | undefined)[];
+  /** For full fine-tuning: the encoder to run instead of the frozen one. */
+  encoderOverride?(params: T): EncoderParams;
+  /** Same tree shape as T with each leaf's optimiser group. */
+  groups(params: T): unknown;
+}
+
+// ---------------------------------------------------------------------------
+// Inference and storage (added for the PETL methods; see propetl.ts and checkpoint.ts)
+
+/**
+ * One module instance's tensors by name (e.g. an adapter's `down_weight`). Names contain no
+ * dots: trainers address leaves by dotted paths.
+ */
+export type Unit = Record<string, JArray>;
+
+/** The PETL module families a method is built from. */
+export type ModuleKindName = "adapter" | "houlsby" | "lora" | "prefix";
+
+/**
+ * A method ready for prediction on ONE task: each layer's modules with their masks already
+ * applied (prototype ⊙ hybrid mask), so no score work remains. Owned by whoever holds it;
+ * free with `disposeMaterialized`.
+ */
+export interface Materialized {
+  kind: ModuleKindName | "full";
+  /** [layer][position] → unit tensors (positions: see the kind, e.g. Houlsby's two). */
+  units: Unit[][];
+  /** The module hyper-parameters (LoRA's scaling is alpha / rank). */
+  options: ModuleOptions;
+  /** Full fine-tuning: the tuned encoder, to run instead of the frozen one. */
+  encoder?: EncoderParams;
+}
+
+/** What a task checkpoint stores for a method, on the host. */
+export interface MethodState {
+  /** Float tensors (prototype, per-layer modules, kept values), row-major. */
+  tensors: Map<string, { shape: number[]; data: Float32Array }>;
+  /** Binary masks as 0/1 bytes (written bit-packed), row-major. */
+  masks: Map<string, { shape: number[]; bits: Uint8Array }>;
+}
+
+/** Names and shapes a stored state must have (checkpoint validation). */
+export interface StateSpec {
+  tensors: Map<string, number[]>;
+  masks: Map<string, number[]>;
+}
+
+/**
+ * Everything the PETL methods implement on top of `Method`: inference modules, checkpoint
+ * state, and the hook points they use.
+ */
+export interface PetlMethod<T> extends Method<T> {
+  /** Hook points used in every layer (adapter_config.json). */
+  hookPoints(): HookPoint[];
+  /** Inference modules for task index `task` (default 0). Borrows `params`; result owned. */
+  materialize(params: T, task?: number): Materialized;
+  /** Host copy of the checkpoint contents (no scores, nothing for training). */
+  exportState(params: T): Promise<MethodState>;
+  /** Expected state names and shapes for a backbone. */
+  stateSpec(cfg: EncoderConfig): StateSpec;
+  /** Inference modules for task index `task` from a stored state (borrowed, validated first). */
+  materializeState(cfg: EncoderConfig, state: MethodState, task?: number): Materialized;
+  /** Free constants the method holds (random-mask's fixed masks). */
+  dispose(): void;
+}
+
+/** A tensor of a module instance: name, shape, and whether ProPETL masks it (biases are not). */
+export interface TensorSpec {
+  name: string;
+  shape: number[];
+  masked: boolean;
+}
+
+/** Resolved module hyper-parameters (registry.ts fills the defaults). */
+export interface ModuleOptions {
+  bottleneck: number;
+  rank: number;
+  alpha: number;
+  prefixLength: number;
+  prefixHidden: number;
+}
+
+/** Reads unit tensors of a trainable source: `read(unit, name)` returns an OWNED array. */
+export type UnitReader = (unit: number, name: string) => JArray;
+
+/**
+ * A PETL module family (adapter.ts, lora.ts, prefix.ts): shapes, initialisation and forward.
+ * `S` is its trainable source: `count` module instances (1 when shared by every position).
+ */
+export interface ModuleKind<S> {
+  name: ModuleKindName;
+  /** Module positions in each layer, e.g. Houlsby's ["attention_output", "ffn_output"]. */
+  positions: readonly string[];
+  /** Encoder hook points the positions use. */
+  hookPoints: readonly HookPoint[];
+  /** The tensors of one instance (what masks and checkpoints see). */
+  unitSpec(cfg: EncoderConfig, o: ModuleOptions): TensorSpec[];
+  /** Fresh trainable source holding `count` instances. */
+  initSource(cfg: EncoderConfig, o: ModuleOptions, count: number, seed: number): S;
+  /**
+   * A reader of the instances' unit tensors for one forward pass; `reads` is how many times
+   * the whole pass will call it per tensor name (lets a kind compute shared work once).
+   */
+  openSource(source: S, cfg: EncoderConfig, o: ModuleOptions, count: number, reads: number): UnitReader;
+  /** One layer's hooks; `get(position, name)` gives an owned, possibly batched ([B, ...]) tensor. */
+  layerHooks(get: (position: number, name: string) => JArray, o: ModuleOptions): LayerHooks;
+}
