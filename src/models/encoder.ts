@@ -4,7 +4,7 @@
  *
  * Ownership: parameters are BORROWED (every use takes `.ref`); activations are consumed.
  */
-import { np, nn } from "../engine/jax.js";
+import { lax, np, nn } from "../engine/jax.js";
 import type { JArray } from "../engine/jax.js";
 import type { EncoderConfig } from "./config.js";
 import type { LayerHooks } from "./hooks.js";
@@ -118,11 +118,20 @@ export function activation(name: EncoderConfig["hiddenAct"], x: JArray): JArray 
   }
 }
 
+/** rows [N,H] looked up by ids [N]: rows whose id is `pad` are cut from the gradient. */
+function padNoGrad(rows: JArray, ids: JArray, pad: number): JArray {
+  const isPad = ids.equal(pad).reshape([-1, 1]);
+  return np.where(isPad, lax.stopGradient(rows.ref), rows);
+}
+
 /** Word + position + token-type embeddings, then LayerNorm. Returns [B,T,H]. */
 export function embed(cfg: EncoderConfig, p: EmbeddingParams, batch: DeviceBatch): JArray {
   const { batchSize: B, seqLen: T } = batch;
-  const words = p.word.ref.slice(batch.inputIds.ref);
-  const positions = p.position.ref.slice(batch.positionIds.ref);
+  // HF builds word (and RoBERTa position) embeddings with padding_idx: the pad row gets no
+  // gradient. Same here: at pad positions the looked-up vector is a constant.
+  const words = padNoGrad(p.word.ref.slice(batch.inputIds.ref), batch.inputIds.ref, cfg.padTokenId);
+  const positionsRaw = p.position.ref.slice(batch.positionIds.ref);
+  const positions = cfg.modelType === "roberta" ? padNoGrad(positionsRaw, batch.positionIds.ref, cfg.padTokenId) : positionsRaw;
   const types = p.tokenType.ref.slice(batch.tokenTypeIds.ref);
   const sum = words.add(positions).add(types).reshape([B, T, cfg.hiddenSize]);
   return layerNorm(p.ln, sum, cfg.layerNormEps);

@@ -92,6 +92,11 @@ for (const name of ["tiny-bert", "tiny-roberta", "tiny-bert-relu"]) {
       for (const [hfName, t] of Object.entries(hfGrads)) {
         const key = exp.has(`grad.param.${hfName}`) ? `grad.param.${hfName}` : `grad.param.${hfName.replace(/^(bert|roberta)\./, "")}`;
         const c = compare(t.data as Float32Array, exp.f32(key));
+        if (/word_embeddings|position_embeddings/.test(hfName) && (hfName.includes("word") || cfg.modelType === "roberta")) {
+          // padding_idx: the pad row's gradient is exactly zero, as in HF.
+          const row = (t.data as Float32Array).subarray(cfg.padTokenId * H, (cfg.padTokenId + 1) * H);
+          assert.ok(row.every((v) => v === 0), `${key}: pad row must get no gradient`);
+        }
         assert.ok(c.rel < 1e-3 || c.maxAbs < 1e-7, `${key}: relative error ${c.rel}`);
         checked++;
       }
