@@ -1,0 +1,92 @@
+/**
+ * Masked-language-model head and masking, as Hugging Face `BertForMaskedLM` defines them:
+ * transform (dense + activation + LayerNorm), then a decoder tied to the word embeddings plus
+ * a bias. Used by pretraining; saved under HF names (`cls.predictions.*`) so the model dir
+ * loads in transformers and in `loadModelDir` (which ignores MLM keys).
+ */
+import { np } from "../engine/jax.js";
+import type { JArray } from "../engine/jax.js";
+import type { EncoderConfig } from "./config.js";
+import { activation, layerNorm, linear } from "./encoder.js";
+import type { EncoderParams, LayerNormParams, Linear } from "./params.js";
+
+export type MlmHeadParams = { dense: Linear; ln: LayerNormParams; bias: JArray };
+
+/** HF names of the MLM head tensors (the decoder weight is tied to the word embeddings). */
+export const MLM_HF_NAMES = {
+  denseWeight: "cls.predictions.transform.dense.weight",
+  denseBias: "cls.predictions.transform.dense.bias",
+  lnWeight: "cls.predictions.transform.LayerNorm.weight",
+  lnBias: "cls.predictions.transform.LayerNorm.bias",
+  bias: "cls.predictions.bias",
+} as const;
+
+/**
+ * Logits over the vocabulary at the selected positions. `hidden` [B,T,H] is consumed;
+ * `positions` int32 [N] indexes the flattened B*T tokens (borrowed).
+ */
+export function mlmLogits(cfg: EncoderConfig, enc: EncoderParams, head: MlmHeadParams, hidden: JArray, positions: JArray): JArray {
+  const flat = hidden.reshape([-1, cfg.hiddenSize]);
+  const picked = flat.slice(positions.ref);
+  const h = layerNorm(head.ln, activation(cfg.hiddenAct, linear(head.dense, picked)), cfg.layerNormEps);
+  return np.matmul(h, enc.embeddings.word.ref.transpose()).add(head.bias.ref);
+}
+
+/** Mean cross-entropy of logits [N,V] against int32 targets [N]; both consumed. */
+export function mlmLoss(logits: JArray, targets: JArray, vocabSize: number): JArray {
+  const shifted = logits.ref.sub(np.max(logits.ref, -1, { keepdims: true }));
+  const logZ = np.log(np.sum(np.exp(shifted.ref), -1));
+  const picked = np.sum(shifted.mul(oneHotRows(targets, vocabSize)), -1);
+  logits.dispose();
+  return np.mean(logZ.sub(picked));
+}
+
+function oneHotRows(targets: JArray, vocabSize: number): JArray {
+  return targets.reshape([-1, 1]).equal(np.arange(vocabSize).astype(np.int32).reshape([1, vocabSize])).astype(np.float32);
+}
+
+export interface MaskingResult {
+  /** Input ids after masking. */
+  inputIds: Int32Array;
+  /** Flattened positions that are predicted. */
+  positions: Int32Array;
+  /** Original ids at those positions. */
+  targets: Int32Array;
+}
+
+export interface MaskingOptions {
+  /** Fraction of (non-special, non-pad) tokens selected for prediction. Default 0.15. */
+  probability?: number;
+  maskTokenId: number;
+  vocabSize: number;
+  /** Ids never selected (pad, CLS, SEP, ...). */
+  specialIds: ReadonlySet<number>;
+  /** Random source in [0,1). */
+  random: () => number;
+}
+
+/**
+ * BERT masking: each eligible token is selected with probability p (at least one per batch);
+ * of the selected, 80% become [MASK], 10% a random token, 10% stay unchanged.
+ */
+export function maskTokens(ids: Int32Array, attentionMask: Int32Array, opts: MaskingOptions): MaskingResult {
+  const p = opts.probability ?? 0.15;
+  if (!(p > 0 && p < 1)) throw new RangeError(`masking probability must be in (0, 1), got ${p}`);
+  const out = Int32Array.from(ids);
+  const positions: number[] = [];
+  const targets: number[] = [];
+  const eligible: number[] = [];
+  for (let i = 0; i < ids.length; i++) {
+    if (!attentionMask[i] || opts.specialIds.has(ids[i])) continue;
+    eligible.push(i);
+    if (opts.random() < p) positions.push(i);
+  }
+  if (positions.length === 0 && eligible.length > 0) positions.push(eligible[Math.floor(opts.random() * eligible.length)]);
+  for (const i of positions) {
+    targets.push(ids[i]);
+    const r = opts.random();
+    if (r < 0.8) out[i] = opts.maskTokenId;
+    else if (r < 0.9) out[i] = Math.floor(opts.random() * opts.vocabSize);
+  }
+  return { inputIds: out, positions: Int32Array.from(positions), targets: Int32Array.from(targets) };
+}
