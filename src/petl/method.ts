@@ -55,7 +55,11 @@ export interface HookContext {
   batchSize: number;
   /** int32 [B] task index per example (multi-task only). Borrowed. */
   taskIds?: JArray;
-  /** Host copy of the task indices (same content as taskIds). */
+  /**
+   * Host copy of the task indices (same content as taskIds). When every example has the same
+   * task, methods take a cheaper single-task path; that choice is made when the hooks are
+   * built, so under `jit` pass only `taskIds` (or retrace per batch).
+   */
   taskIdsHost?: Int32Array;
   /** False at evaluation: methods may then use precomputed masks. */
   training: boolean;
@@ -124,6 +128,11 @@ export interface StateSpec {
 export interface PetlMethod<T> extends Method<T> {
   /** Hook points used in every layer (adapter_config.json). */
   hookPoints(): HookPoint[];
+  /**
+   * Bind the backbone config without creating parameters (`init` does it too): needed before
+   * `hooks` / `materialize` when the tree was not made by `init` (e.g. a resumed run).
+   */
+  bind(cfg: EncoderConfig): void;
   /** Inference modules for task index `task` (default 0). Borrows `params`; result owned. */
   materialize(params: T, task?: number): Materialized;
   /** Host copy of the checkpoint contents (no scores, nothing for training). */

@@ -119,7 +119,7 @@ test("a pad token at an attended position gives its embedding row no gradient (H
   const [loss, g] = valueAndGrad(lossFn)(tree.ref(model.encoder));
   loss.dispose();
   const H = cfg.hiddenSize;
-  const word = await g.embeddings.word.ref.data();
+  const word = (await g.embeddings.word.ref.data()) as Float32Array;
   const padRow = word.subarray(cfg.padTokenId * H, (cfg.padTokenId + 1) * H);
   const otherRow = word.subarray(5 * H, 6 * H);
   assert.ok(padRow.every((v) => v === 0), "pad row must get no gradient");

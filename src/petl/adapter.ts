@@ -1,0 +1,107 @@
+/**
+ * Bottleneck adapters (paper App. A.1, eq. 7): h ← h + up(ReLU(down(h))).
+ *
+ * - Pfeiffer ("adapter"): one adapter per layer on the FFN output (hook `ffnOutput`: the
+ *   output dense, before the residual and LayerNorm).
+ * - Houlsby ("houlsby"): two per layer, on the attention output (`attentionOutput`) and on
+ *   the FFN output.
+ *
+ * Unit tensors (PyTorch nn.Linear layout, weight [out, in]):
+ *   down_weight [bn, H], down_bias [bn], up_weight [H, bn], up_bias [H].
+ * ProPETL masks the two weights, never the biases (eq. 8). Initialisation follows
+ * AdapterHub's default ("bert"): weights N(0, 0.02²), biases zero, so a fresh adapter is
+ * close to the identity while every weight still gets a gradient.
+ */
+import { nn, np } from "../engine/jax.js";
+import type { JArray } from "../engine/jax.js";
+import type { EncoderConfig } from "../models/config.js";
+import type { LayerHooks } from "../models/hooks.js";
+import { HostRng } from "./mask.js";
+import type { ModuleKind, ModuleOptions, TensorSpec, Unit, UnitReader } from "./method.js";
+
+/**
+ * x @ w.T (+ b) over the last axis. `x` [..., in] is consumed; `w` [out, in] or per example
+ * [B, out, in] (then x is [B, T, in]) and `b` [out] are consumed too.
+ */
+export function linearMasked(x: JArray, w: JArray, b?: JArray): JArray {
+  let y: JArray;
+  if (w.ndim === 2) {
+    const shape = x.shape;
+    const inDim = shape[shape.length - 1];
+    y = np.matmul(x.reshape([-1, inDim]), w.transpose()).reshape([...shape.slice(0, -1), w.shape[0]]);
+  } else {
+    y = np.matmul(x, w.transpose([0, 2, 1]));
+  }
+  return b ? y.add(b) : y;
+}
+
+/** The adapter function on an activation h [B, T, H] (consumed); the tensors are consumed. */
+export function adapterForward(h: JArray, downW: JArray, downB: JArray, upW: JArray, upB: JArray): JArray {
+  const z = nn.relu(linearMasked(h.ref, downW, downB));
+  return h.add(linearMasked(z, upW, upB));
+}
+
+function adapterSpec(cfg: EncoderConfig, o: ModuleOptions): TensorSpec[] {
+  const H = cfg.hiddenSize;
+  const bn = o.bottleneck;
+  return [
+    { name: "down_weight", shape: [bn, H], masked: true },
+    { name: "down_bias", shape: [bn], masked: false },
+    { name: "up_weight", shape: [H, bn], masked: true },
+    { name: "up_bias", shape: [H], masked: false },
+  ];
+}
+
+function initAdapters(cfg: EncoderConfig, o: ModuleOptions, count: number, seed: number): Unit[] {
+  const rng = new HostRng(seed);
+  const spec = adapterSpec(cfg, o);
+  return Array.from({ length: count }, () => {
+    const unit: Unit = {};
+    for (const t of spec) {
+      const n = t.shape.reduce((a, b) => a * b, 1);
+      unit[t.name] = t.masked ? np.array(rng.normalArray(n, 0.02)).reshape(t.shape) : np.zeros(t.shape);
+    }
+    return unit;
+  });
+}
+
+/** Reader over a list of instances (adapter and LoRA sources): borrowed tensors, new references. */
+export function unitListReader(source: Unit[]): UnitReader {
+  return (unit, name) => {
+    const t = source[unit]?.[name];
+    if (t === undefined) throw new Error(`module source has no tensor "${name}" in instance ${unit}`);
+    return t.ref;
+  };
+}
+
+function adapterHooksAt(points: ("attentionOutput" | "ffnOutput")[]) {
+  return (get: (position: number, name: string) => JArray): LayerHooks => {
+    const hooks: LayerHooks = {};
+    points.forEach((point, p) => {
+      hooks[point] = (h: JArray) => adapterForward(h, get(p, "down_weight"), get(p, "down_bias"), get(p, "up_weight"), get(p, "up_bias"));
+    });
+    return hooks;
+  };
+}
+
+/** Pfeiffer adapter: after the FFN of every layer. */
+export const ADAPTER_KIND: ModuleKind<Unit[]> = {
+  name: "adapter",
+  positions: ["ffn_output"],
+  hookPoints: ["ffnOutput"],
+  unitSpec: adapterSpec,
+  initSource: initAdapters,
+  openSource: (source) => unitListReader(source),
+  layerHooks: adapterHooksAt(["ffnOutput"]),
+};
+
+/** Houlsby adapter: after the attention output and after the FFN of every layer. */
+export const HOULSBY_KIND: ModuleKind<Unit[]> = {
+  name: "houlsby",
+  positions: ["attention_output", "ffn_output"],
+  hookPoints: ["attentionOutput", "ffnOutput"],
+  unitSpec: adapterSpec,
+  initSource: initAdapters,
+  openSource: (source) => unitListReader(source),
+  layerHooks: adapterHooksAt(["attentionOutput", "ffnOutput"]),
+};

@@ -1,0 +1,452 @@
+/**
+ * Task checkpoints: what a trained task needs at prediction, and nothing else (no scores, no
+ * optimizer state, no reparametrisation MLP). A checkpoint is a folder with
+ *
+ * `adapter_config.json`
+ *   { format: "propetl-task", format_version: 1, method, module: {bottleneck | rank, alpha |
+ *     prefix_length, prefix_hidden | base, seed}, k, task_k, combine (null where unused),
+ *     hook_points ["layer.0.ffn_output", ...], tasks [...], label_names {task: [...]},
+ *     dtype "F32" | "F16", backbone {model_type, hidden_size, num_hidden_layers, ...} }
+ *
+ * `adapter_model.safetensors`
+ *   - the method state (see `PetlMethod.stateSpec`): `prototype.<t>` (ProPETL, only-share,
+ *     random-mask), `layer.<i>.<position>.<t>` (per-layer modules; only-mask keeps just the
+ *     kept entries, 1-D), `encoder.<hf name>` (full fine-tuning); F32, or F16 on request;
+ *   - masks BIT-PACKED: `mask.layer.<i>.<position>.<t>` and `mask.task.<task>.<t>` as U8
+ *     [⌈n/8⌉] (1 bit per entry, LSB first, io/bitpack.ts); each mask's shape is in
+ *     `__metadata__` under its tensor name, as JSON ("[64,768]");
+ *   - the head, F32: `head.dense.weight|bias`, `head.out_proj.weight|bias` (one task) or
+ *     `head.<task>.…` (several).
+ *
+ * Loading validates the version, the method config, the hook points, the backbone (against
+ * the caller's config when given), and every tensor's name, dtype and shape (errors name
+ * them); unknown tensors are an error. Prediction from a loaded checkpoint builds each
+ * layer's masked module once per task (`materialize`).
+ */
+import { existsSync, statSync } from "node:fs";
+import { promises as fsp } from "node:fs";
+import path from "node:path";
+import { np } from "../engine/jax.js";
+import type { JArray } from "../engine/jax.js";
+import { packBits, packedByteLength, unpackBits } from "../io/bitpack.js";
+import { writeFileAtomic } from "../io/atomic-write.js";
+import { readSafetensorsFile, toFloat32, writeSafetensorsFile } from "../io/safetensors.js";
+import type { TensorEntry, TensorInput } from "../io/safetensors.js";
+import { encoderConfigToJson } from "../models/config.js";
+import type { EncoderConfig } from "../models/config.js";
+import { hookPointName } from "../models/hooks.js";
+import type { HeadParams } from "../models/params.js";
+import { computeStorage, modelDimsFromConfig } from "./storage.js";
+import type { StorageMethod } from "./storage.js";
+import type { Materialized, MethodConfig, MethodName, MethodState, PetlMethod } from "./method.js";
+import { METHOD_NAMES, createMethod, methodLayout, resolveMethodConfig } from "./registry.js";
+
+export const CHECKPOINT_FORMAT = "propetl-task";
+export const CHECKPOINT_VERSION = 1;
+export const CONFIG_FILE = "adapter_config.json";
+export const MODEL_FILE = "adapter_model.safetensors";
+
+export class CheckpointError extends Error {
+  override name = "CheckpointError";
+}
+
+/** The backbone summary stored in adapter_config.json. */
+export interface BackboneSummary {
+  model_type: EncoderConfig["modelType"];
+  hidden_size: number;
+  num_hidden_layers: number;
+  num_attention_heads: number;
+  intermediate_size: number;
+  vocab_size: number;
+  max_position_embeddings: number;
+  type_vocab_size: number;
+  hidden_act: EncoderConfig["hiddenAct"];
+}
+
+/** adapter_config.json. */
+export interface AdapterConfigFile {
+  format: typeof CHECKPOINT_FORMAT;
+  format_version: number;
+  method: MethodName;
+  module: { bottleneck?: number; rank?: number; alpha?: number; prefix_length?: number; prefix_hidden?: number; base?: string; seed?: number };
+  k: number | null;
+  task_k: number | null;
+  combine: "or" | "and" | null;
+  hook_points: string[];
+  tasks: string[];
+  label_names: Record<string, string[]>;
+  dtype: "F32" | "F16";
+  backbone: BackboneSummary;
+}
+
+export function backboneSummary(cfg: EncoderConfig): BackboneSummary {
+  return {
+    model_type: cfg.modelType,
+    hidden_size: cfg.hiddenSize,
+    num_hidden_layers: cfg.numLayers,
+    num_attention_heads: cfg.numHeads,
+    intermediate_size: cfg.intermediateSize,
+    vocab_size: cfg.vocabSize,
+    max_position_embeddings: cfg.maxPositions,
+    type_vocab_size: cfg.typeVocabSize,
+    hidden_act: cfg.hiddenAct,
+  };
+}
+
+function hookPointList(method: PetlMethod<unknown>, cfg: EncoderConfig): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < cfg.numLayers; i++) for (const p of method.hookPoints()) out.push(hookPointName(i, p));
+  return out;
+}
+
+function configToFile(c: MethodConfig): Pick<AdapterConfigFile, "method" | "module" | "k" | "task_k" | "combine"> {
+  const module: AdapterConfigFile["module"] = {};
+  if (c.bottleneck !== undefined) module.bottleneck = c.bottleneck;
+  if (c.rank !== undefined) module.rank = c.rank;
+  if (c.alpha !== undefined) module.alpha = c.alpha;
+  if (c.prefixLength !== undefined) module.prefix_length = c.prefixLength;
+  if (c.prefixHidden !== undefined) module.prefix_hidden = c.prefixHidden;
+  if (c.base !== undefined) module.base = c.base;
+  if (c.seed !== undefined) module.seed = c.seed;
+  return { method: c.method, module, k: c.k ?? null, task_k: c.taskK ?? null, combine: c.combine ?? null };
+}
+
+function headEntries(prefix: string, h: HeadParams): [string, JArray][] {
+  return [
+    [`${prefix}.dense.weight`, h.dense.w],
+    [`${prefix}.dense.bias`, h.dense.b],
+    [`${prefix}.out_proj.weight`, h.out.w],
+    [`${prefix}.out_proj.bias`, h.out.b],
+  ];
+}
+
+function headPrefix(tasks: string[], t: number): string {
+  return tasks.length > 1 ? `head.${tasks[t]}` : "head";
+}
+
+export interface SaveCheckpointOptions<T> {
+  method: PetlMethod<T>;
+  /** The trained tree (borrowed). */
+  params: T;
+  encoderConfig: EncoderConfig;
+  /** One head per task, in the order of `method.config.tasks` (borrowed). */
+  heads: HeadParams[];
+  /** Label names per task; default the encoder config's (one task) or LABEL_i. */
+  labelNames?: string[][];
+  /** Storage type of the method's float tensors (the head stays F32). Default F32. */
+  dtype?: "F32" | "F16";
+}
+
+/** Write a task checkpoint folder (created if needed; both files written atomically). */
+export async function saveTaskCheckpoint<T>(dir: string, opts: SaveCheckpointOptions<T>): Promise<{ configFile: string; modelFile: string; bytes: number }> {
+  const { method, encoderConfig: cfg } = opts;
+  const tasks = method.config.tasks ?? ["default"];
+  const dtype = opts.dtype ?? "F32";
+  if (dtype !== "F32" && dtype !== "F16") throw new CheckpointError(`dtype must be "F32" or "F16", got ${JSON.stringify(dtype)}`);
+  if (opts.heads.length !== tasks.length) throw new CheckpointError(`${tasks.length} task(s) (${tasks.join(", ")}) but ${opts.heads.length} head(s)`);
+  const labelNames: Record<string, string[]> = {};
+  tasks.forEach((t, i) => {
+    const n = opts.heads[i].out.w.shape[0];
+    const given = opts.labelNames?.[i] ?? (tasks.length === 1 && cfg.labelNames?.length === n ? cfg.labelNames : undefined);
+    const names = given ?? Array.from({ length: n }, (_, j) => `LABEL_${j}`);
+    if (names.length !== n) throw new CheckpointError(`task "${t}": ${names.length} label names for a head with ${n} outputs`);
+    labelNames[t] = [...names];
+  });
+  const state = await method.exportState(opts.params);
+  const tensors: Record<string, TensorInput> = {};
+  const metadata: Record<string, string> = { format: CHECKPOINT_FORMAT, format_version: String(CHECKPOINT_VERSION) };
+  for (const [name, t] of state.tensors) tensors[name] = { dtype, shape: t.shape, data: t.data };
+  for (const [name, m] of state.masks) {
+    tensors[name] = { dtype: "U8", shape: [packedByteLength(m.bits.length)], data: packBits(m.bits, { label: name }) };
+    metadata[name] = JSON.stringify(m.shape);
+  }
+  for (let t = 0; t < tasks.length; t++) {
+    for (const [name, arr] of headEntries(headPrefix(tasks, t), opts.heads[t])) {
+      tensors[name] = { dtype: "F32", shape: arr.shape, data: (await arr.ref.data()) as Float32Array };
+    }
+  }
+  const file: AdapterConfigFile = {
+    format: CHECKPOINT_FORMAT,
+    format_version: CHECKPOINT_VERSION,
+    ...configToFile(method.config),
+    hook_points: hookPointList(method as PetlMethod<unknown>, cfg),
+    tasks: [...tasks],
+    label_names: labelNames,
+    dtype,
+    backbone: backboneSummary(cfg),
+  };
+  await fsp.mkdir(dir, { recursive: true });
+  const configFile = path.join(dir, CONFIG_FILE);
+  const modelFile = path.join(dir, MODEL_FILE);
+  await writeSafetensorsFile(modelFile, tensors, metadata);
+  await writeFileAtomic(configFile, JSON.stringify(file, null, 2) + "\n");
+  return { configFile, modelFile, bytes: statSync(modelFile).size };
+}
+
+/** A loaded checkpoint: the method (rebuilt from the config), its state and the heads. */
+export interface LoadedCheckpoint {
+  config: AdapterConfigFile;
+  method: PetlMethod<unknown>;
+  encoderConfig: EncoderConfig;
+  state: MethodState;
+  tasks: { name: string; labelNames: string[]; head: HeadParams }[];
+  /** Index of a task by name or index (error naming the tasks otherwise). */
+  taskIndex(task: string | number): number;
+  /** Each layer's masked modules for one task, built once (owned by the caller). */
+  materialize(task?: string | number): Materialized;
+  /** Free the heads. */
+  dispose(): void;
+}
+
+function fail(file: string, msg: string): never {
+  throw new CheckpointError(`${file}: ${msg}`);
+}
+
+function isRecord(x: unknown): x is Record<string, unknown> {
+  return typeof x === "object" && x !== null && !Array.isArray(x);
+}
+
+/** The encoder config a backbone summary describes (enough for shapes). */
+function configFromSummary(b: BackboneSummary): EncoderConfig {
+  return {
+    modelType: b.model_type,
+    vocabSize: b.vocab_size,
+    hiddenSize: b.hidden_size,
+    numLayers: b.num_hidden_layers,
+    numHeads: b.num_attention_heads,
+    intermediateSize: b.intermediate_size,
+    hiddenAct: b.hidden_act,
+    layerNormEps: 1e-12,
+    maxPositions: b.max_position_embeddings,
+    typeVocabSize: b.type_vocab_size,
+    padTokenId: 0,
+    numLabels: 1,
+  };
+}
+
+function parseConfigFile(file: string, json: unknown): AdapterConfigFile {
+  if (!isRecord(json)) fail(file, "expected a JSON object");
+  if (json.format !== CHECKPOINT_FORMAT) fail(file, `"format" must be "${CHECKPOINT_FORMAT}", got ${JSON.stringify(json.format)}`);
+  if (json.format_version !== CHECKPOINT_VERSION) {
+    fail(file, `unsupported "format_version" ${JSON.stringify(json.format_version)} (this library reads version ${CHECKPOINT_VERSION})`);
+  }
+  if (!METHOD_NAMES.includes(json.method as MethodName)) fail(file, `unknown "method" ${JSON.stringify(json.method)}; accepted: ${METHOD_NAMES.join(", ")}`);
+  if (!isRecord(json.module)) fail(file, `"module" must be an object`);
+  const allowedModule = ["bottleneck", "rank", "alpha", "prefix_length", "prefix_hidden", "base", "seed"];
+  for (const key of Object.keys(json.module)) if (!allowedModule.includes(key)) fail(file, `unknown key "module.${key}"`);
+  for (const key of ["k", "task_k"] as const) if (json[key] !== null && typeof json[key] !== "number") fail(file, `"${key}" must be a number or null`);
+  if (json.combine !== null && json.combine !== "or" && json.combine !== "and") fail(file, `"combine" must be "or", "and" or null`);
+  if (!Array.isArray(json.hook_points) || json.hook_points.some((h) => typeof h !== "string")) fail(file, `"hook_points" must be an array of strings`);
+  if (!Array.isArray(json.tasks) || json.tasks.length === 0 || json.tasks.some((t) => typeof t !== "string")) fail(file, `"tasks" must be a non-empty array of strings`);
+  if (!isRecord(json.label_names)) fail(file, `"label_names" must be an object`);
+  for (const t of json.tasks as string[]) {
+    const names = json.label_names[t];
+    if (!Array.isArray(names) || names.length === 0 || names.some((n) => typeof n !== "string")) fail(file, `"label_names.${t}" must be a non-empty array of strings`);
+  }
+  for (const t of Object.keys(json.label_names)) if (!(json.tasks as string[]).includes(t)) fail(file, `"label_names" names an unknown task "${t}"`);
+  if (json.dtype !== "F32" && json.dtype !== "F16") fail(file, `"dtype" must be "F32" or "F16", got ${JSON.stringify(json.dtype)}`);
+  if (!isRecord(json.backbone)) fail(file, `"backbone" must be an object`);
+  const b = json.backbone;
+  if (b.model_type !== "bert" && b.model_type !== "roberta") fail(file, `"backbone.model_type" must be "bert" or "roberta"`);
+  if (b.hidden_act !== "gelu" && b.hidden_act !== "gelu_new" && b.hidden_act !== "relu") fail(file, `"backbone.hidden_act" must be gelu, gelu_new or relu`);
+  for (const key of ["hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size", "vocab_size", "max_position_embeddings", "type_vocab_size"]) {
+    const v = b[key];
+    if (typeof v !== "number" || !Number.isSafeInteger(v) || v <= 0) fail(file, `"backbone.${key}" must be a positive integer, got ${JSON.stringify(v)}`);
+  }
+  return json as unknown as AdapterConfigFile;
+}
+
+function methodConfigOf(f: AdapterConfigFile): MethodConfig {
+  const m = f.module;
+  const c: MethodConfig = { method: f.method };
+  if (m.bottleneck !== undefined) c.bottleneck = m.bottleneck;
+  if (m.rank !== undefined) c.rank = m.rank;
+  if (m.alpha !== undefined) c.alpha = m.alpha;
+  if (m.prefix_length !== undefined) c.prefixLength = m.prefix_length;
+  if (m.prefix_hidden !== undefined) c.prefixHidden = m.prefix_hidden;
+  if (m.base !== undefined) c.base = m.base as MethodConfig["base"];
+  if (m.seed !== undefined) c.seed = m.seed;
+  if (f.k !== null) c.k = f.k;
+  if (f.task_k !== null) c.taskK = f.task_k;
+  if (f.combine !== null) c.combine = f.combine;
+  if (f.tasks.length > 1 || f.tasks[0] !== "default") c.tasks = [...f.tasks];
+  return c;
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+export interface LoadCheckpointOptions {
+  /** The backbone the checkpoint will run on; checked against the stored summary. */
+  encoderConfig?: EncoderConfig;
+}
+
+/** Read and validate a task checkpoint folder. */
+export async function loadTaskCheckpoint(dir: string, opts: LoadCheckpointOptions = {}): Promise<LoadedCheckpoint> {
+  const configFile = path.join(dir, CONFIG_FILE);
+  const modelFile = path.join(dir, MODEL_FILE);
+  if (!existsSync(configFile)) throw new CheckpointError(`${configFile}: not found (a task checkpoint needs ${CONFIG_FILE} and ${MODEL_FILE})`);
+  if (!existsSync(modelFile)) throw new CheckpointError(`${modelFile}: not found`);
+  let json: unknown;
+  try {
+    json = JSON.parse(await fsp.readFile(configFile, "utf8"));
+  } catch (e) {
+    throw new CheckpointError(`${configFile}: invalid JSON (${(e as Error).message})`);
+  }
+  const file = parseConfigFile(configFile, json);
+
+  // Method config: must be exactly what the method resolves to.
+  let resolved: MethodConfig;
+  try {
+    resolved = resolveMethodConfig(methodConfigOf(file));
+  } catch (e) {
+    throw new CheckpointError(`${configFile}: ${(e as Error).message}`);
+  }
+  const again = configToFile(resolved);
+  for (const key of ["k", "task_k", "combine"] as const) {
+    if (again[key] !== file[key]) fail(configFile, `"${key}" is ${JSON.stringify(file[key])} but ${file.method} with these settings needs ${JSON.stringify(again[key])}`);
+  }
+  for (const key of new Set([...Object.keys(again.module), ...Object.keys(file.module)]) as Set<keyof AdapterConfigFile["module"]>) {
+    if (again.module[key] !== file.module[key]) fail(configFile, `"module.${key}" is ${JSON.stringify(file.module[key])} but ${file.method} needs ${JSON.stringify(again.module[key])}`);
+  }
+
+  // Backbone.
+  const stored = file.backbone;
+  let cfg = configFromSummary(stored);
+  if (opts.encoderConfig) {
+    const given = backboneSummary(opts.encoderConfig);
+    for (const key of Object.keys(stored) as (keyof BackboneSummary)[]) {
+      if (given[key] !== stored[key]) fail(configFile, `backbone mismatch: "backbone.${key}" is ${JSON.stringify(stored[key])} in the checkpoint but ${JSON.stringify(given[key])} in the model`);
+    }
+    cfg = opts.encoderConfig;
+  }
+
+  const method = createMethod(resolved);
+  const tasks = method.config.tasks ?? ["default"];
+  if (!sameShape(tasks.map((_, i) => i), file.tasks.map((_, i) => i)) || tasks.some((t, i) => t !== file.tasks[i])) {
+    fail(configFile, `"tasks" ${JSON.stringify(file.tasks)} do not match the method's ${JSON.stringify(tasks)}`);
+  }
+  const hooks = hookPointList(method, cfg);
+  if (hooks.length !== file.hook_points.length || hooks.some((h, i) => h !== file.hook_points[i])) {
+    fail(configFile, `"hook_points" ${JSON.stringify(file.hook_points)} do not match ${file.method}'s ${JSON.stringify(hooks)}`);
+  }
+
+  // Tensors.
+  const st = await readSafetensorsFile(modelFile);
+  const spec = method.stateSpec(cfg);
+  const seen = new Set<string>();
+  const get = (name: string, dtype: string, shape: readonly number[]): TensorEntry => {
+    const e = st.tensors.get(name);
+    if (!e) fail(modelFile, `missing tensor "${name}"`);
+    if (e.dtype !== dtype) fail(modelFile, `tensor "${name}" has dtype ${e.dtype}, expected ${dtype}`);
+    if (!sameShape(e.shape, shape)) fail(modelFile, `tensor "${name}" has shape [${e.shape.join(",")}], expected [${shape.join(",")}]`);
+    seen.add(name);
+    return e;
+  };
+  const state: MethodState = { tensors: new Map(), masks: new Map() };
+  for (const [name, shape] of spec.tensors) {
+    state.tensors.set(name, { shape: [...shape], data: toFloat32(get(name, file.dtype, shape), name, modelFile) });
+  }
+  for (const [name, shape] of spec.masks) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const e = get(name, "U8", [packedByteLength(n)]);
+    const meta = st.metadata[name];
+    if (meta === undefined) fail(modelFile, `mask "${name}" has no shape in __metadata__`);
+    let metaShape: unknown;
+    try {
+      metaShape = JSON.parse(meta);
+    } catch {
+      fail(modelFile, `__metadata__ shape of mask "${name}" is not JSON: ${JSON.stringify(meta)}`);
+    }
+    if (!Array.isArray(metaShape) || !sameShape(metaShape as number[], shape)) {
+      fail(modelFile, `mask "${name}" has shape ${meta} in __metadata__, expected [${shape.join(",")}]`);
+    }
+    let bits: Uint8Array;
+    try {
+      bits = unpackBits(e.data, n, `${modelFile}: mask "${name}"`);
+    } catch (err) {
+      throw new CheckpointError((err as Error).message);
+    }
+    state.masks.set(name, { shape: [...shape], bits });
+  }
+  const H = cfg.hiddenSize;
+  const loadedTasks: LoadedCheckpoint["tasks"] = [];
+  try {
+    tasks.forEach((t, i) => {
+      const labels = file.label_names[t];
+      const C = labels.length;
+      const prefix = headPrefix(tasks, i);
+      const arr = (name: string, shape: number[]) => np.array(toFloat32(get(name, "F32", shape), name, modelFile)).reshape(shape);
+      const head: HeadParams = {
+        dense: { w: arr(`${prefix}.dense.weight`, [H, H]), b: arr(`${prefix}.dense.bias`, [H]) },
+        out: { w: arr(`${prefix}.out_proj.weight`, [C, H]), b: arr(`${prefix}.out_proj.bias`, [C]) },
+      };
+      loadedTasks.push({ name: t, labelNames: [...labels], head });
+    });
+    const unknown = [...st.tensors.keys()].filter((n) => !seen.has(n));
+    if (unknown.length) fail(modelFile, `unexpected tensor(s) for ${file.method}: ${unknown.slice(0, 8).join(", ")}${unknown.length > 8 ? ", ..." : ""}`);
+    const metaKeys = Object.keys(st.metadata).filter((k) => k !== "format" && k !== "format_version" && !spec.masks.has(k));
+    if (metaKeys.length) fail(modelFile, `unexpected __metadata__ key(s): ${metaKeys.join(", ")}`);
+  } catch (e) {
+    for (const t of loadedTasks) disposeHead(t.head);
+    throw e;
+  }
+
+  const taskIndex = (task: string | number): number => {
+    const i = typeof task === "number" ? task : tasks.indexOf(task);
+    if (!(Number.isInteger(i) && i >= 0 && i < tasks.length)) throw new CheckpointError(`unknown task ${JSON.stringify(task)}; this checkpoint has: ${tasks.join(", ")}`);
+    return i;
+  };
+  return {
+    config: file,
+    method,
+    encoderConfig: cfg,
+    state,
+    tasks: loadedTasks,
+    taskIndex,
+    materialize: (task = 0) => method.materializeState(cfg, state, taskIndex(task)),
+    dispose: () => {
+      for (const t of loadedTasks) disposeHead(t.head);
+      method.dispose();
+    },
+  };
+}
+
+function disposeHead(h: HeadParams): void {
+  h.dense.w.dispose();
+  h.dense.b.dispose();
+  h.out.w.dispose();
+  h.out.b.dispose();
+}
+
+/**
+ * The size a checkpoint should have: the method's bit-level storage (storage.ts, paper
+ * App. B) plus the heads we store (dense H×H + H and out C×H + C per task, F32). `maxBytes`
+ * allows 1% + 4 KiB for the safetensors header and byte padding of the packed masks.
+ * only-mask also stores its mask bits, which the paper's count (eqs. 15, 17, 19) leaves out;
+ * they are added to `blsBytes` here. Plain methods with several tasks share one module.
+ */
+export function checkpointBudget(cfg: EncoderConfig, config: MethodConfig, numLabels: number[]): { blsBytes: number; headBytes: number; maxBytes: number } {
+  const c = resolveMethodConfig(config);
+  const layout = methodLayout(c);
+  const tasks = layout.masks === "none" ? 1 : (c.tasks?.length ?? 1);
+  const dims = modelDimsFromConfig(encoderConfigToJson(cfg), numLabels[0] ?? 1);
+  const report = computeStorage(dims, {
+    method: c.method as StorageMethod,
+    ...(c.bottleneck !== undefined ? { bottleneck: c.bottleneck } : {}),
+    ...(c.rank !== undefined ? { rank: c.rank } : {}),
+    ...(c.prefixLength !== undefined ? { prefixLength: c.prefixLength } : {}),
+    ...(c.k !== undefined ? { k: c.k } : {}),
+    ...(c.base !== undefined ? { base: c.base } : {}),
+    tasks,
+  });
+  let blsBytes = report.bytes;
+  if (c.method === "only-mask") {
+    const masked = createMethod(c).stateSpec(cfg).masks;
+    for (const shape of masked.values()) blsBytes += packedByteLength(shape.reduce((a, b) => a * b, 1));
+  }
+  const H = cfg.hiddenSize;
+  const headBytes = numLabels.reduce((s, C) => s + 4 * (H * H + H + C * H + C), 0);
+  return { blsBytes, headBytes, maxBytes: Math.floor((blsBytes + headBytes) * 1.01) + 4096 };
+}

@@ -1,0 +1,59 @@
+/**
+ * PETL methods and ProPETL: build a method with `createMethod(config)`, train its tree with
+ * the hooks it gives, save a task checkpoint, and predict from materialised modules.
+ */
+export type {
+  HookContext,
+  Materialized,
+  Method,
+  MethodConfig,
+  MethodName,
+  MethodState,
+  ModuleKind,
+  ModuleKindName,
+  ModuleOptions,
+  ParamGroup,
+  PetlMethod,
+  StateSpec,
+  TensorSpec,
+  Unit,
+} from "./method.js";
+export { ADAPTER_KIND, HOULSBY_KIND, adapterForward, linearMasked } from "./adapter.js";
+export { LORA_KIND, loraDelta, loraScaling, mergeLora } from "./lora.js";
+export { PREFIX_KIND, reparametrise, splitKeyValue } from "./prefix.js";
+export type { PrefixSource } from "./prefix.js";
+export { FullFineTuning } from "./full.js";
+export type { FullParams } from "./full.js";
+export { ModularMethod, disposeMaterialized, materializedHooks, moduleKind } from "./propetl.js";
+export type { ModularOptions, ModularParams } from "./propetl.js";
+export { ABLATIONS, isAblation } from "./ablations.js";
+export type { AblationName } from "./ablations.js";
+export { METHOD_DEFAULTS, METHOD_NAMES, MethodConfigError, createMethod, methodLayout, moduleOptions, resolveMethodConfig } from "./registry.js";
+export type { MethodLayout } from "./registry.js";
+export {
+  HostRng,
+  SharedValue,
+  checkK,
+  combineMasks,
+  combineMasksHost,
+  fanIn,
+  kaimingUniform,
+  keptCount,
+  randomMaskHost,
+  straightThroughMask,
+  topKMask,
+  topKMaskHost,
+} from "./mask.js";
+export type { CombineRule } from "./mask.js";
+export {
+  CHECKPOINT_FORMAT,
+  CHECKPOINT_VERSION,
+  CONFIG_FILE,
+  CheckpointError,
+  MODEL_FILE,
+  backboneSummary,
+  checkpointBudget,
+  loadTaskCheckpoint,
+  saveTaskCheckpoint,
+} from "./checkpoint.js";
+export type { AdapterConfigFile, BackboneSummary, LoadCheckpointOptions, LoadedCheckpoint, SaveCheckpointOptions } from "./checkpoint.js";
