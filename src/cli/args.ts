@@ -1,0 +1,101 @@
+/**
+ * Argument parsing shared by the commands: node:util parseArgs with strict checking, typed
+ * number/list readers with messages naming the option, and usage errors.
+ */
+import { parseArgs } from "node:util";
+
+/** A user-facing error; `exitCode` 2 for usage errors, 1 otherwise. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+    this.name = "CliError";
+  }
+}
+
+export type OptionSpec = { type: "string" | "boolean"; short?: string; multiple?: boolean };
+export type Values = Record<string, string | boolean | string[] | boolean[] | undefined>;
+
+/** Parse `argv` against `options`; unknown options and missing values are usage errors. */
+export function parseCommand(command: string, argv: string[], options: Record<string, OptionSpec>, allowPositionals = false): { values: Values; positionals: string[] } {
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options: { ...options, help: { type: "boolean", short: "h" } }, strict: true, allowPositionals });
+    return { values: values as Values, positionals };
+  } catch (e) {
+    const msg = (e as Error).message.replace(/\. To specify a positional argument.*$/s, "");
+    throw new CliError(`${msg} (see: propetl ${command} --help)`, 2);
+  }
+}
+
+export function str(v: Values, name: string): string | undefined {
+  const x = v[name];
+  if (x === undefined) return undefined;
+  if (typeof x !== "string") throw new CliError(`--${name} expects a value`, 2);
+  return x;
+}
+
+export function required(v: Values, name: string, command: string, what = "a value"): string {
+  const x = str(v, name);
+  if (x === undefined || x === "") throw new CliError(`missing --${name} (${what}); see: propetl ${command} --help`, 2);
+  return x;
+}
+
+export function flag(v: Values, name: string): boolean {
+  return v[name] === true;
+}
+
+/** An integer option (undefined when absent). */
+export function int(v: Values, name: string, opts: { min?: number } = {}): number | undefined {
+  const s = str(v, name);
+  if (s === undefined) return undefined;
+  const n = Number(s);
+  const min = opts.min ?? 1;
+  if (!/^[+-]?\d+$/.test(s.trim()) || !Number.isSafeInteger(n) || n < min) throw new CliError(`--${name} must be an integer >= ${min}, got "${s}"`, 2);
+  return n;
+}
+
+/** A number option (undefined when absent). */
+export function num(v: Values, name: string, opts: { min?: number; max?: number; exclusiveMin?: boolean } = {}): number | undefined {
+  const s = str(v, name);
+  if (s === undefined) return undefined;
+  const n = Number(s);
+  const min = opts.min ?? -Infinity;
+  const max = opts.max ?? Infinity;
+  const okMin = opts.exclusiveMin ? n > min : n >= min;
+  if (s.trim() === "" || !Number.isFinite(n) || !okMin || n > max) {
+    const range = `${opts.exclusiveMin ? ">" : ">="} ${min}${max < Infinity ? ` and <= ${max}` : ""}`;
+    throw new CliError(`--${name} must be a number ${range}, got "${s}"`, 2);
+  }
+  return n;
+}
+
+/** A comma-separated list option. */
+export function list(v: Values, name: string): string[] | undefined {
+  const s = str(v, name);
+  if (s === undefined) return undefined;
+  const items = s.split(",").map((x) => x.trim()).filter((x) => x !== "");
+  if (items.length === 0) throw new CliError(`--${name} must be a comma-separated list, got "${s}"`, 2);
+  return items;
+}
+
+/** Comma-separated integers (seeds). */
+export function intList(v: Values, name: string): number[] | undefined {
+  const items = list(v, name);
+  if (items === undefined) return undefined;
+  return items.map((s) => {
+    if (!/^[+-]?\d+$/.test(s)) throw new CliError(`--${name}: "${s}" is not an integer`, 2);
+    return Number(s);
+  });
+}
+
+/** Run `fn`; its errors become usage errors (exit status 2). */
+export function asUsageError<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof CliError) throw e;
+    throw new CliError((e as Error).message, 2);
+  }
+}

@@ -1,0 +1,192 @@
+/**
+ * Help texts of every command (kept free of heavy imports, so `--help` is instant).
+ */
+
+export const TASK_HELP = `Task:
+  --task NAME             GLUE: cola, sst2, mrpc, qqp, stsb, mnli, qnli, rte, wnli (files from
+                          --data-dir); built in: spam, sotu-party (and rte, cola, sst2 when
+                          --data-dir is not given)
+  --data-dir DIR          folder with the GLUE task folders (RTE/train.tsv, RTE/dev.tsv, ...)
+  --train-file FILE       train file to use instead of <data-dir>/<TASK>/train.tsv
+  --dev-file FILE         dev file to use instead of <data-dir>/<TASK>/dev.tsv
+  --skip-bad-rows         skip malformed rows (counted and reported) instead of stopping
+Custom task (CSV, TSV or JSONL; classification, or regression with --regression):
+  --task-dir DIR          folder with train.<format> and dev.<format> (or give --train-file
+                          and --dev-file)
+  --format tsv|csv|jsonl  default: from the train file's extension
+  --text-column COL       column name (or 0-based index for files without header)
+  --text-pair-column COL  second text column, for sentence pairs
+  --label-column COL      label column
+  --labels A,B,...        label values in id order (classification)
+  --regression            the label is a number (metrics: Pearson, Spearman)
+  --task-name NAME        name recorded in the checkpoint (default: the folder name)
+  --no-header             the TSV/CSV files have no header line`;
+
+export const METHOD_HELP = `Method:
+  --method NAME           adapter, houlsby, lora, prefix, full, propetl-adapter,
+                          propetl-houlsby, propetl-lora, propetl-prefix, only-share,
+                          only-mask, random-mask
+                          (default propetl-adapter)
+  --bottleneck N          adapter bottleneck (default 64)
+  --rank N                LoRA rank (default 32)
+  --alpha X               LoRA alpha (default 32; 48 for propetl-lora)
+  --prefix-length N       prefix length (default 64)
+  --prefix-hidden N       prefix reparametrisation MLP width (default 512)
+  --k X                   kept fraction of each mask, in (0, 1] (default 0.5)
+  --base adapter|houlsby|lora|prefix   module of only-share / only-mask / random-mask`;
+
+export const COMMANDS = {
+  train: "fine-tune a PETL method (ProPETL by default) on a task; writes a task checkpoint and metrics",
+  eval: "score a task checkpoint on a task split",
+  predict: "predict labels for texts (command line or JSONL in, JSONL out)",
+  storage: "bit-level storage of a method or a checkpoint (paper App. B)",
+  inspect: "describe a task checkpoint: method, tensors, masks, sizes, metrics",
+} as const;
+
+export type CommandName = keyof typeof COMMANDS;
+
+export const MAIN_HELP = `propetl: ProPETL ("One Network, Many Masks", ACL 2023) fine-tuning in Node.js
+
+Usage: propetl <command> [options]
+
+Commands:
+${Object.entries(COMMANDS)
+  .map(([k, v]) => `  ${k.padEnd(9)} ${v}`)
+  .join("\n")}
+
+Run "propetl <command> --help" for a command's options.
+Global: --version, --help. Engine threads: --threads N (or PROPETL_THREADS).
+
+Example:
+  propetl train --model ./roberta-base --task rte --data-dir ./glue --output runs/rte
+  propetl eval --model ./roberta-base --checkpoint runs/rte --task rte --data-dir ./glue
+  propetl predict --model ./roberta-base --checkpoint runs/rte --text "A man sleeps." --text-pair "Someone rests."
+`;
+
+const COMMON_OUT = `Output:
+  --json                  JSON lines on stdout (also the default when stdout is not a terminal)
+  --quiet                 fewer progress messages
+  --threads N             engine worker threads (default: all cores; or PROPETL_THREADS)`;
+
+export const TRAIN_HELP = `Usage: propetl train --task NAME [--model DIR] [--data-dir DIR] [--output DIR] [options]
+
+Fine-tune a method with a classification/regression head, evaluating on the validation split
+after every epoch and keeping the best checkpoint by the task's main metric. The paper's split
+protocol: tasks under 10k training examples split the dev set in halves (validation, test);
+larger tasks hold out 1000 seeded training examples for validation and test on dev.
+
+Model:
+  --model DIR             Hugging Face model folder: config.json, model.safetensors and
+                          tokenizer files (tokenizer.json, vocab.txt or vocab.json+merges.txt);
+                          default: the bundled backbone (models/propetl-mini) when installed
+
+${TASK_HELP}
+
+${METHOD_HELP}
+
+Training (defaults follow the paper and the authors' scripts):
+  --lr X                  module learning rate (default 1e-4; full fine-tuning 2e-5)
+  --mask-lr X             mask-score learning rate (default 3e-3; LoRA-based 3e-2)
+  --head-lr X             head learning rate (default: --lr)
+  --weight-decay X        AdamW weight decay, also on the scores (default 0.1)
+  --warmup-ratio X        linear warmup fraction, then linear decay (default 0.1)
+  --max-grad-norm X       gradient clipping, 0 disables (default 1.0)
+  --batch-size N          examples per step (default 32; the paper uses 128: on 2 CPU cores
+                          32 keeps steps short, add --grad-accum 4 for an effective 128)
+  --grad-accum N          micro-batches per optimizer step (default 1)
+  --epochs N              default: the task's (20 small, 10 large)
+  --max-length N          tokens per example incl. special tokens (default 128)
+  --eval-batch-size N     default 64
+  --early-stop N          stop after N evaluations without improvement (default: off)
+  --seed N                default 42
+  --seeds A,B,C           run each seed (into <output>/seed-<seed>/) and report mean and std
+  --max-train-examples N  use the first N training examples (quick runs)
+  --max-eval-examples N   use the first N validation and test examples
+  --max-steps N           stop after N optimizer steps
+  --no-jit                run the step eagerly (jit compiles once per padded shape)
+
+Checkpoints:
+  --output DIR            task checkpoint folder (adapter_config.json, adapter_model.safetensors
+                          with bit-packed masks), metrics.json, and the resume state
+                          (default: runs/<task>-<method>-<date>-<time>)
+  --resume                continue an interrupted run in --output (same settings)
+  --save-steps N          also save the resume state every N steps (always at each epoch end)
+  --keep-train-state      keep train_state.safetensors after the run
+  --f16                   store the module's float tensors as float16
+
+${COMMON_OUT}
+  --skip-bad-rows         (see Task)
+
+Exit status: 0 done, 1 error, 2 bad usage, 130 interrupted (state saved: rerun with --resume).
+`;
+
+export const EVAL_HELP = `Usage: propetl eval --model DIR --checkpoint DIR --task NAME [--data-dir DIR] [options]
+
+Score a task checkpoint on a split of a task with the task's metrics.
+
+  --model DIR             the backbone the checkpoint was trained on
+  --checkpoint DIR        task checkpoint folder (adapter_config.json, adapter_model.safetensors)
+  --split NAME            test (default), validation, dev (the whole official dev file) or train
+  --seed N                seed of the split protocol (large tasks' validation holdout; default 42)
+  --max-examples N        score the first N examples
+  --batch-size N          default 64
+  --max-length N          default 128
+  --output FILE           also write the metrics JSON to FILE
+
+${TASK_HELP}
+
+${COMMON_OUT}
+`;
+
+export const PREDICT_HELP = `Usage: propetl predict --model DIR --checkpoint DIR (--text TEXT [--text-pair TEXT] | --input FILE.jsonl) [options]
+
+Predict with a task checkpoint. One text on the command line, or a JSONL file with one object
+per line ({"text": ..., "text_pair": ...}); results are JSON lines
+({"label": ..., "label_id": ..., "probs": [...]} or {"score": ...} for regression), with the
+input's other fields kept.
+
+  --model DIR             the backbone the checkpoint was trained on
+  --checkpoint DIR        task checkpoint folder
+  --text TEXT             a text to classify
+  --text-pair TEXT        its second sentence (pair tasks)
+  --input FILE            JSONL input ("-" for stdin)
+  --output FILE           JSONL output (default stdout)
+  --text-key KEY          input key of the text (default "text")
+  --text-pair-key KEY     input key of the second text (default "text_pair")
+  --batch-size N          default 64
+  --max-length N          default 128
+  --threads N             engine worker threads
+`;
+
+export const STORAGE_HELP = `Usage: propetl storage [CHECKPOINT] [--method NAME] [--model DIR | --config FILE] [options]
+
+Bit-level storage (BLS) of a method, as the paper's Appendix B counts it: 32 bits per stored
+float, 1 bit per mask entry; the head is reported apart. With a checkpoint folder, its method
+and backbone are used (and its file size is shown).
+
+  CHECKPOINT              a task checkpoint folder
+  --model DIR             backbone folder (its config.json); default: roberta-base's dimensions
+  --config FILE           a config.json instead of --model
+  --num-labels N          head outputs (default 2)
+  --tasks N               number of tasks sharing the module (multi-task; default 1)
+  --compare NAME          also report this method and the ratio
+${METHOD_HELP.replace("Method:\n", "")}
+  --json                  the report as JSON
+`;
+
+export const INSPECT_HELP = `Usage: propetl inspect CHECKPOINT [--json]
+
+Describe a task checkpoint folder: the method and its settings, the backbone it expects, every
+tensor (dtype, shape, bytes), each mask's kept fraction, the head, the file sizes against the
+bit-level storage, and the metrics of the run when metrics.json is there.
+
+  --json                  as JSON
+`;
+
+export const HELP: Record<CommandName, string> = {
+  train: TRAIN_HELP,
+  eval: EVAL_HELP,
+  predict: PREDICT_HELP,
+  storage: STORAGE_HELP,
+  inspect: INSPECT_HELP,
+};

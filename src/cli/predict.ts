@@ -1,0 +1,99 @@
+/** `propetl predict`: see help.ts (PREDICT_HELP). */
+import { createReadStream, createWriteStream, existsSync } from "node:fs";
+import { createInterface } from "node:readline";
+import { initEngine } from "../engine/engine.js";
+import { resolveMaxLength } from "../train/defaults.js";
+import { loadPredictor, predictionsFromLogits, softmaxRow } from "../train/predictor.js";
+import type { Predictor } from "../train/predictor.js";
+import { asUsageError, CliError, flag, int, parseCommand, required, str } from "./args.js";
+import type { OptionSpec } from "./args.js";
+
+const OPTIONS: Record<string, OptionSpec> = {
+  model: { type: "string" },
+  checkpoint: { type: "string" },
+  text: { type: "string" },
+  "text-pair": { type: "string" },
+  input: { type: "string" },
+  output: { type: "string" },
+  "text-key": { type: "string" },
+  "text-pair-key": { type: "string" },
+  task: { type: "string" },
+  "batch-size": { type: "string" },
+  "max-length": { type: "string" },
+  "no-jit": { type: "boolean" },
+  json: { type: "boolean" },
+};
+
+interface Item {
+  text: string;
+  textPair?: string;
+  extra: Record<string, unknown>;
+}
+
+function resultOf(p: Predictor, logits: Float32Array, row: number): Record<string, unknown> {
+  const n = p.numLabels;
+  if (n === 1) return { score: logits[row] };
+  const probs = softmaxRow(logits, row, n);
+  const id = predictionsFromLogits(logits.subarray(row * n, (row + 1) * n), n)[0];
+  return { label: p.labelNames[id] ?? String(id), label_id: id, probs: probs.map((x) => Number(x.toFixed(6))) };
+}
+
+async function readJsonl(file: string, textKey: string, pairKey: string): Promise<Item[]> {
+  if (file !== "-" && !existsSync(file)) throw new CliError(`--input ${file}: file not found`);
+  const stream = file === "-" ? process.stdin : createReadStream(file, { encoding: "utf8" });
+  const rl = createInterface({ input: stream, crlfDelay: Infinity });
+  const items: Item[] = [];
+  let line = 0;
+  const name = file === "-" ? "<stdin>" : file;
+  for await (const raw of rl) {
+    line++;
+    const s = line === 1 ? raw.replace(/^\uFEFF/, "") : raw;
+    if (s.trim() === "") continue;
+    let obj: unknown;
+    try {
+      obj = JSON.parse(s);
+    } catch (e) {
+      throw new CliError(`${name}:${line}: invalid JSON (${(e as Error).message})`);
+    }
+    if (typeof obj !== "object" || obj === null || Array.isArray(obj)) throw new CliError(`${name}:${line}: expected a JSON object`);
+    const o = obj as Record<string, unknown>;
+    const text = o[textKey];
+    if (typeof text !== "string" || text.trim() === "") throw new CliError(`${name}:${line}: missing or empty "${textKey}" (a string)`);
+    const pair = o[pairKey];
+    if (pair !== undefined && typeof pair !== "string") throw new CliError(`${name}:${line}: "${pairKey}" must be a string`);
+    items.push({ text, ...(typeof pair === "string" ? { textPair: pair } : {}), extra: o });
+  }
+  return items;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values: v } = parseCommand("predict", argv, OPTIONS);
+  const modelDir = required(v, "model", "predict", "the backbone's model folder");
+  const checkpointDir = required(v, "checkpoint", "predict", "a task checkpoint folder");
+  const text = str(v, "text");
+  const input = str(v, "input");
+  if ((text === undefined) === (input === undefined)) throw new CliError("give either --text (with optional --text-pair) or --input FILE.jsonl", 2);
+  const batchSize = int(v, "batch-size") ?? 64;
+  const maxLengthFlag = int(v, "max-length", { min: 2 });
+  if (!existsSync(checkpointDir)) throw new CliError(`--checkpoint ${checkpointDir}: folder not found`);
+  const items: Item[] = text !== undefined ? [{ text, ...(str(v, "text-pair") !== undefined ? { textPair: str(v, "text-pair") as string } : {}), extra: {} }] : await readJsonl(input as string, str(v, "text-key") ?? "text", str(v, "text-pair-key") ?? "text_pair");
+  await initEngine();
+  const task = str(v, "task");
+  const predictor = await loadPredictor(modelDir, checkpointDir, { jit: !flag(v, "no-jit"), ...(task !== undefined ? { task } : {}) });
+  try {
+    const maxLength = asUsageError(() => resolveMaxLength(maxLengthFlag, predictor.config));
+    const encoded = predictor.encode(items, maxLength);
+    const logits = items.length ? await predictor.logits(encoded, { batchSize }) : new Float32Array(0);
+    const outFile = str(v, "output");
+    const out = outFile ? createWriteStream(outFile, { encoding: "utf8" }) : process.stdout;
+    for (let i = 0; i < items.length; i++) {
+      const r = resultOf(predictor, logits, i);
+      const line = text !== undefined ? { text: items[i].text, ...(items[i].textPair !== undefined ? { text_pair: items[i].textPair } : {}), ...r } : { ...items[i].extra, ...r };
+      out.write(JSON.stringify(line) + "\n");
+    }
+    if (outFile) await new Promise<void>((resolve, reject) => (out as ReturnType<typeof createWriteStream>).end((e?: Error | null) => (e ? reject(e) : resolve())));
+    return 0;
+  } finally {
+    predictor.dispose();
+  }
+}

@@ -1,0 +1,195 @@
+/** `propetl train`: see help.ts (TRAIN_HELP). */
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { readEncoderConfig } from "../models/config.js";
+import { initEngine } from "../engine/engine.js";
+import { resolveMethodConfig } from "../petl/registry.js";
+import { compareStorage, formatStorageReport } from "../petl/storage.js";
+import { defaultEpochs } from "../data/tasks.js";
+import { BUNDLED_MODEL, bundledModelDir, defaultLearningRates, defaultOutputDir, resolveMaxLength, TRAIN_DEFAULTS } from "../train/defaults.js";
+import type { FinetuneHyper } from "../train/finetune.js";
+import { checkWritableDir, storageFor, trainTask } from "../train/task-run.js";
+import type { TrainTaskResult } from "../train/task-run.js";
+import { NonFiniteLossError, TrainingInterrupted } from "../train/trainer.js";
+import { asUsageError, CliError, flag, int, intList, num, parseCommand, required, str } from "./args.js";
+import type { OptionSpec, Values } from "./args.js";
+import { loadTaskData, METHOD_OPTIONS, methodConfigFromArgs, TASK_OPTIONS } from "./common.js";
+import { makeReporter } from "./progress.js";
+import type { Reporter } from "./progress.js";
+
+const OPTIONS: Record<string, OptionSpec> = {
+  model: { type: "string" },
+  output: { type: "string" },
+  ...TASK_OPTIONS,
+  ...METHOD_OPTIONS,
+  lr: { type: "string" },
+  "mask-lr": { type: "string" },
+  "head-lr": { type: "string" },
+  "weight-decay": { type: "string" },
+  "warmup-ratio": { type: "string" },
+  "max-grad-norm": { type: "string" },
+  "batch-size": { type: "string" },
+  "grad-accum": { type: "string" },
+  epochs: { type: "string" },
+  "max-length": { type: "string" },
+  "eval-batch-size": { type: "string" },
+  "early-stop": { type: "string" },
+  seed: { type: "string" },
+  seeds: { type: "string" },
+  "max-train-examples": { type: "string" },
+  "max-eval-examples": { type: "string" },
+  "max-steps": { type: "string" },
+  "no-jit": { type: "boolean" },
+  resume: { type: "boolean" },
+  "save-steps": { type: "string" },
+  "keep-train-state": { type: "boolean" },
+  f16: { type: "boolean" },
+  json: { type: "boolean" },
+  quiet: { type: "boolean" },
+};
+
+function fmt(x: number): string {
+  return Number.isFinite(x) ? x.toFixed(4) : String(x);
+}
+
+function resultText(res: TrainTaskResult, task: string, metricNames: readonly string[]): string {
+  const lines: string[] = [];
+  for (const r of res.seeds) {
+    const scores = metricNames.map((m) => `${m} ${fmt(r.test.scores[m] ?? Number.NaN)}`).join(", ");
+    const val = r.validation ? `; best validation ${fmt(r.validation.main)} at epoch ${r.validation.epoch}` : "";
+    lines.push(`seed ${r.seed}: test ${scores} (${r.test.examples} examples)${val}${r.skipped ? " [finished earlier]" : ""}`);
+    lines.push(`  checkpoint: ${r.dir}`);
+  }
+  if (res.seeds.length > 1) {
+    const parts = metricNames.map((m) => {
+      const s = res.summary[m];
+      return s ? `${m} ${fmt(s.mean)} ± ${fmt(s.std)}` : m;
+    });
+    lines.push(`${task} over ${res.seeds.length} seeds (mean ± sample std): ${parts.join(", ")}`);
+  }
+  lines.push(`metrics: ${res.metricsFile}`);
+  return lines.join("\n");
+}
+
+function hyperFromArgs(v: Values, methodName: Parameters<typeof defaultLearningRates>[0], epochs: number): Omit<FinetuneHyper, "seed"> {
+  const lrs = defaultLearningRates(methodName);
+  const lr = num(v, "lr", { min: 0, exclusiveMin: true }) ?? lrs.lr;
+  const headLr = num(v, "head-lr", { min: 0, exclusiveMin: true });
+  const earlyStop = int(v, "early-stop");
+  const maxSteps = int(v, "max-steps");
+  return {
+    epochs,
+    batchSize: int(v, "batch-size") ?? TRAIN_DEFAULTS.batchSize,
+    gradAccumSteps: int(v, "grad-accum") ?? TRAIN_DEFAULTS.gradAccumSteps,
+    lr,
+    maskLr: num(v, "mask-lr", { min: 0, exclusiveMin: true }) ?? lrs.maskLr,
+    ...(headLr !== undefined ? { headLr } : {}),
+    weightDecay: num(v, "weight-decay", { min: 0 }) ?? TRAIN_DEFAULTS.weightDecay,
+    warmupRatio: num(v, "warmup-ratio", { min: 0, max: 1 }) ?? TRAIN_DEFAULTS.warmupRatio,
+    maxGradNorm: num(v, "max-grad-norm", { min: 0 }) ?? TRAIN_DEFAULTS.maxGradNorm,
+    evalBatchSize: int(v, "eval-batch-size") ?? TRAIN_DEFAULTS.evalBatchSize,
+    ...(earlyStop !== undefined ? { earlyStopPatience: earlyStop } : {}),
+    ...(maxSteps !== undefined ? { maxSteps } : {}),
+    jit: !flag(v, "no-jit"),
+    padToMultipleOf: flag(v, "no-jit") ? 1 : TRAIN_DEFAULTS.padToMultipleOf,
+  };
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values: v } = parseCommand("train", argv, OPTIONS);
+  const bundled = str(v, "model") === undefined ? bundledModelDir() : null;
+  const modelDir = bundled ?? required(v, "model", "train", `a Hugging Face model folder; this package has no bundled backbone (${BUNDLED_MODEL})`);
+  // Settings first (usage errors), then the output folder, before any data or model work.
+  const method = asUsageError(() => resolveMethodConfig(methodConfigFromArgs(v)));
+  const seedsList = intList(v, "seeds");
+  const seed = int(v, "seed", { min: 0 });
+  if (seedsList && seed !== undefined) throw new CliError("give --seed or --seeds, not both", 2);
+  const seeds = seedsList ?? [seed ?? TRAIN_DEFAULTS.seed];
+  const maxLengthFlag = int(v, "max-length", { min: 2 });
+  const epochsFlag = int(v, "epochs");
+  const saveSteps = int(v, "save-steps");
+  const maxTrain = int(v, "max-train-examples");
+  const maxEval = int(v, "max-eval-examples");
+  hyperFromArgs(v, method, 1); // validate the numeric flags now
+  const output = str(v, "output") ?? defaultOutputDir(str(v, "task") ?? str(v, "task-name") ?? "custom", method.method);
+  await checkWritableDir(output);
+  if (!existsSync(modelDir)) throw new CliError(`--model ${modelDir}: folder not found`);
+  const modelConfig = readEncoderConfig(path.join(modelDir, "config.json"));
+  if (!existsSync(path.join(modelDir, "model.safetensors"))) throw new CliError(`${path.join(modelDir, "model.safetensors")}: not found (the model folder needs config.json and model.safetensors)`);
+
+  const reporter: Reporter = makeReporter({ json: flag(v, "json"), quiet: flag(v, "quiet") });
+  const data = await loadTaskData(v);
+  for (const s of data.skipped) reporter.warn(`skipped ${s.count} bad row(s) in ${s.file}${s.messages.length ? `; first: ${s.messages[0]}` : ""}`);
+  const maxLength = asUsageError(() => resolveMaxLength(maxLengthFlag, modelConfig));
+  const firstSplits = await data.splits(seeds[0]);
+  const epochs = epochsFlag ?? defaultEpochs(data.task, firstSplits.train.length);
+  const hyper = hyperFromArgs(v, method, epochs);
+  const engine = await initEngine();
+  reporter.log(`task ${data.task.name} from ${data.source}; model ${modelDir}${bundled ? " (bundled)" : ""}; method ${method.method}; output ${output}; engine ${engine.backend} with ${engine.threads} thread(s)`);
+
+  const ctl = new AbortController();
+  let interrupts = 0;
+  const onSigint = (): void => {
+    interrupts++;
+    if (interrupts > 1) process.exit(130);
+    reporter.warn("interrupt: saving the training state after this step (Ctrl-C again to quit at once)");
+    ctl.abort();
+  };
+  process.on("SIGINT", onSigint);
+  process.on("SIGTERM", onSigint);
+  try {
+    const res = await trainTask({
+      modelDir,
+      task: data.task,
+      splits: (s) => (s === seeds[0] ? firstSplits : data.splits(s)),
+      method,
+      hyper,
+      seeds,
+      outputDir: output,
+      maxLength,
+      ...(maxTrain !== undefined ? { maxTrainExamples: maxTrain } : {}),
+      ...(maxEval !== undefined ? { maxEvalExamples: maxEval } : {}),
+      resume: flag(v, "resume"),
+      ...(saveSteps !== undefined ? { saveSteps } : {}),
+      keepTrainState: flag(v, "keep-train-state"),
+      ...(flag(v, "f16") ? { checkpointDtype: "F16" as const } : {}),
+      extra: { command: ["propetl", "train", ...argv], dataSource: data.source, skippedRows: data.skipped },
+      onEvent: (s, e) => reporter.event(s, e),
+      log: (m) => reporter.log(m),
+      signal: ctl.signal,
+    });
+    const storage = res.storage ?? storageFor(modelConfig, method, data.task.numLabels);
+    let storageText = "";
+    if (storage) {
+      storageText = `\n${formatStorageReport(storage)}`;
+      if (method.method.startsWith("propetl-")) {
+        const plainName = method.method.slice("propetl-".length) as typeof method.method;
+        const plain = storageFor(modelConfig, resolveMethodConfig({ method: plainName, ...(method.bottleneck ? { bottleneck: method.bottleneck } : {}), ...(method.rank ? { rank: method.rank } : {}), ...(method.prefixLength ? { prefixLength: method.prefixLength } : {}) }), data.task.numLabels);
+        if (plain) storageText += `\n${compareStorage(storage, plain)}`;
+      }
+    }
+    reporter.result(
+      {
+        task: data.task.name,
+        method: method.method,
+        seeds: res.seeds.map((r) => ({ seed: r.seed, dir: r.dir, test: r.test, validation: r.validation })),
+        summary: res.summary,
+        metricsFile: res.metricsFile,
+        ...(storage ? { storage: { bits: storage.totalBits, bytes: storage.bytes, percentOfBackbone: storage.percentOfBackbone } } : {}),
+      },
+      resultText(res, data.task.name, data.task.metrics) + storageText,
+    );
+    return 0;
+  } catch (e) {
+    if (e instanceof TrainingInterrupted) {
+      reporter.warn(e.message);
+      return 130;
+    }
+    if (e instanceof NonFiniteLossError) throw new CliError(e.message, 1);
+    throw e;
+  } finally {
+    reporter.close();
+    process.off("SIGINT", onSigint);
+    process.off("SIGTERM", onSigint);
+  }
+}

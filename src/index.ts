@@ -1,0 +1,71 @@
+/**
+ * propetl: ProPETL ("One Network, Many Masks", ACL 2023) in TypeScript.
+ *
+ * The public API, by layer. The common path:
+ *
+ *   await initEngine();
+ *   const task = getTask("rte");
+ *   await trainTask({ modelDir, task, splits: (seed) => ..., method: { method: "propetl-adapter" },
+ *                     hyper, seeds: [42], outputDir, maxLength: 128 });
+ *   const p = await loadPredictor(modelDir, outputDir);
+ *
+ * Lower levels: `finetune` (one run on encoded examples), `trainLoop` (any objective, e.g.
+ * MLM pretraining), `AdamW`, schedules and batching.
+ */
+
+// Engine
+export { initEngine, engineInfo } from "./engine/engine.js";
+export type { Backend, EngineInfo, EngineOptions } from "./engine/engine.js";
+
+// Data: tasks, readers, the paper's splits, tokenizers
+export { getTask, glueTasks, customTask, defaultEpochs, GLUE_TASK_NAMES, EPOCHS_BY_SIZE } from "./data/tasks.js";
+export type { TaskSpec, TaskKind, FileFormat, FileLayout, CustomTaskOptions, GlueTaskName } from "./data/tasks.js";
+export { readTaskFile, readTaskSplit, readExamples, parseExamples, taskSplitPath, DataFormatError } from "./data/read-examples.js";
+export type { Example, ReadOptions, ReadResult } from "./data/read-examples.js";
+export { makeSplits, LARGE_TASK_VALIDATION_SIZE } from "./data/splits.js";
+export type { Splits } from "./data/splits.js";
+export { loadTokenizer, tokenizerFromFiles, tokenizerFromVocabTxt, writeTokenizerFiles } from "./data/tokenizer.js";
+export type { Tokenizer, Encoding } from "./data/tokenizer.js";
+export { builtinTaskNames, loadBuiltinSplits, resolveBuiltinTask } from "./data/builtin-tasks.js";
+export type { BuiltinTask, BuiltinTaskName } from "./data/builtin-tasks.js";
+
+// Metrics
+export { accuracy, binaryF1, matthewsCorrelation, pearson, spearman, computeTaskMetrics } from "./metrics/index.js";
+export type { MetricName, MainMetric, TaskMetricsResult } from "./metrics/index.js";
+
+// Models
+export { loadModelDir, saveModelWeights, ModelLoadError } from "./models/load.js";
+export type { LoadedModel, LoadOptions } from "./models/load.js";
+export { readEncoderConfig, parseEncoderConfig, encoderConfigToJson, ConfigError } from "./models/config.js";
+export { makeBatch, disposeBatch, encode, classify, sequenceLoss } from "./models/encoder.js";
+export type { HostBatch, DeviceBatch } from "./models/encoder.js";
+export type { EncoderParams, HeadParams } from "./models/params.js";
+export type { EncoderConfig } from "./models/config.js";
+
+// PETL methods, task checkpoints, bit-level storage
+export { createMethod, resolveMethodConfig, METHOD_NAMES, METHOD_DEFAULTS, MethodConfigError } from "./petl/registry.js";
+export type { Method, PetlMethod, MethodConfig, MethodName, ParamGroup, HookContext } from "./petl/method.js";
+export { saveTaskCheckpoint, loadTaskCheckpoint, CheckpointError } from "./petl/checkpoint.js";
+export type { LoadedCheckpoint } from "./petl/checkpoint.js";
+export { computeStorage, formatStorageReport, compareStorage, modelDimsFromConfig, countBackboneParams } from "./petl/storage.js";
+export type { StorageReport, StorageOptions, ModelDims } from "./petl/storage.js";
+
+// Training
+export { trainTask, checkWritableDir, summarize, METRICS_FILE, TRAIN_STATE_FILE, TrainTaskError } from "./train/task-run.js";
+export type { TrainTaskOptions, TrainTaskResult, TaskSplits, SeedResult } from "./train/task-run.js";
+export { finetune, evaluateTask, predictLogits, scoreLogits, classificationObjective } from "./train/finetune.js";
+export type { FinetuneOptions, FinetuneHyper, TaskInfo, Trainable, Backbone } from "./train/finetune.js";
+export { trainLoop, trainStep, NonFiniteLossError, TrainingInterrupted, ResumeMismatchError } from "./train/trainer.js";
+export type { Objective, EvalResult, TrainEvent, TrainLoopOptions, TrainLoopResult } from "./train/trainer.js";
+export type { EvalRecord } from "./train/train-state.js";
+export { AdamW, globalNorm, clipCoefficient } from "./train/optimizer.js";
+export type { AdamWOptions, AdamWState, GroupHyper } from "./train/optimizer.js";
+export { linearWarmupDecay, warmupStepsFor, constantSchedule } from "./train/schedule.js";
+export type { Schedule } from "./train/schedule.js";
+export { encodeExamples, padBatch, planBatches, evalBatches } from "./train/batching.js";
+export type { EncodedExample, PaddedBatch } from "./train/batching.js";
+export { planMultiTaskBatches, temperatureProbabilities, DEFAULT_TEMPERATURE } from "./train/multitask.js";
+export type { TaskBatch } from "./train/multitask.js";
+export { TRAIN_DEFAULTS, defaultLearningRates, resolveMaxLength } from "./train/defaults.js";
+export { loadPredictor } from "./train/predictor.js";
+export type { Predictor, PredictorOptions } from "./train/predictor.js";

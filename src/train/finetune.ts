@@ -1,0 +1,275 @@
+/**
+ * Fine-tuning a PETL method (or full fine-tuning) with a sequence-classification /
+ * regression head on a task: the `Objective` for the training loop, batched prediction, and
+ * evaluation with the task's metrics.
+ *
+ * The trainable tree is `{ method: T, head: HeadParams }`; the backbone is frozen and closed
+ * over (for "full", the method's `encoderOverride` supplies the encoder). Optimizer groups:
+ * the method labels its leaves "module" or "scores"; the head is "head".
+ */
+import { jit, np, tree } from "../engine/jax.js";
+import type { JArray } from "../engine/jax.js";
+import { computeTaskMetrics } from "../metrics/index.js";
+import type { MainMetric, MetricName, TaskMetricsResult } from "../metrics/index.js";
+import type { EncoderConfig } from "../models/config.js";
+import { classify, encode, makeBatch, sequenceLoss } from "../models/encoder.js";
+import type { DeviceBatch } from "../models/encoder.js";
+import type { LayerHooks } from "../models/hooks.js";
+import type { EncoderParams, HeadParams } from "../models/params.js";
+import type { HookContext, Method } from "../petl/method.js";
+import { evalBatches, padBatch, planBatches } from "./batching.js";
+import type { EncodedExample, PadOptions, PaddedBatch } from "./batching.js";
+import { trainLoop } from "./trainer.js";
+import type { EvalResult, Objective, TrainEvent, TrainLoopResult } from "./trainer.js";
+import type { EvalRecord } from "./train-state.js";
+import type { Schedule } from "./schedule.js";
+
+/** The trainable tree of a fine-tuning run. */
+export type Trainable<T> = { method: T; head: HeadParams };
+
+/** The frozen parts a forward pass needs. */
+export interface Backbone {
+  config: EncoderConfig;
+  /** Frozen encoder weights (borrowed). */
+  encoder: EncoderParams;
+}
+
+/** What the metrics need to know about a task. */
+export interface TaskInfo {
+  kind: "classification" | "regression";
+  numLabels: number;
+  metrics: readonly MetricName[];
+  mainMetric: MainMetric;
+}
+
+/**
+ * A batch on the device as a tree of arrays only (jit-friendly): the batch size and length
+ * are read back from `maskBias`'s shape [B, 1, 1, T].
+ */
+export type DeviceInputs = {
+  inputIds: JArray;
+  positionIds: JArray;
+  tokenTypeIds: JArray;
+  maskBias: JArray;
+  labels: JArray;
+  taskIds?: JArray;
+};
+
+function deviceBatchOf(d: DeviceInputs): DeviceBatch {
+  const [B, , , T] = d.maskBias.shape;
+  return { batchSize: B, seqLen: T, inputIds: d.inputIds, positionIds: d.positionIds, tokenTypeIds: d.tokenTypeIds, maskBias: d.maskBias };
+}
+
+/**
+ * Logits [B, numLabels] of a device batch. Borrows everything. `taskIdsHost` is passed to
+ * the method only outside jit (host data would be frozen into a trace).
+ */
+export function forwardLogits<T>(backbone: Backbone, method: Method<T>, params: Trainable<T>, d: DeviceInputs, training: boolean, taskIdsHost?: Int32Array): JArray {
+  const batch = deviceBatchOf(d);
+  const ctx: HookContext = { batchSize: batch.batchSize, training };
+  if (d.taskIds) ctx.taskIds = d.taskIds;
+  if (taskIdsHost) ctx.taskIdsHost = taskIdsHost;
+  const hooks: (LayerHooks | undefined)[] = method.hooks(params.method, ctx);
+  const encoder = method.encoderOverride ? method.encoderOverride(params.method) : backbone.encoder;
+  const hidden = encode(backbone.config, encoder, batch, hooks);
+  return classify(params.head, hidden);
+}
+
+/** Move a padded host batch to the device (validated against the config by makeBatch). */
+export function toDeviceInputs(config: EncoderConfig, host: PaddedBatch): DeviceInputs {
+  const b = makeBatch(config, host);
+  const labels = host.labels instanceof Float32Array ? np.array(host.labels) : np.array(host.labels, { dtype: np.int32 });
+  const d: DeviceInputs = { inputIds: b.inputIds, positionIds: b.positionIds, tokenTypeIds: b.tokenTypeIds, maskBias: b.maskBias, labels };
+  if (host.taskIds) d.taskIds = np.array(host.taskIds, { dtype: np.int32 });
+  return d;
+}
+
+export interface PadSettings {
+  padTokenId: number;
+  /** Round padded lengths up to a multiple of this (default 1). */
+  padToMultipleOf?: number;
+}
+
+function padOptions(backbone: Backbone, pad: PadSettings, regression: boolean): PadOptions {
+  const o: PadOptions = { padTokenId: pad.padTokenId, regression };
+  if (pad.padToMultipleOf && pad.padToMultipleOf > 1) {
+    o.padToMultipleOf = pad.padToMultipleOf;
+    o.maxLength = backbone.config.maxPositions - (backbone.config.modelType === "roberta" ? backbone.config.padTokenId + 1 : 0);
+  }
+  return o;
+}
+
+/**
+ * The loss of a classification/regression task over batches given as example positions in
+ * `data`. Inputs are padded per batch (dynamic padding).
+ */
+export function classificationObjective<T>(backbone: Backbone, method: Method<T>, data: readonly EncodedExample[], task: Pick<TaskInfo, "kind" | "numLabels">, pad: PadSettings): Objective<Trainable<T>, number[], DeviceInputs> {
+  const po = padOptions(backbone, pad, task.kind === "regression");
+  return {
+    size: (indices) => indices.length,
+    toDevice: (indices) => toDeviceInputs(backbone.config, padBatch(indices.map((i) => data[i]), po)),
+    loss: (params, d) => {
+      const logits = forwardLogits(backbone, method, params, d, true);
+      const loss = sequenceLoss(logits, d.labels.ref, task.numLabels);
+      tree.dispose(params);
+      tree.dispose(d);
+      return loss;
+    },
+  };
+}
+
+/** A prediction function (params and inputs consumed), optionally jitted. */
+export type LogitsFn<T> = (params: Trainable<T>, inputs: DeviceInputs) => JArray;
+
+/** The forward pass as a function of (params, inputs), consuming both; jitted on request. */
+export function makeLogitsFn<T>(backbone: Backbone, method: Method<T>, useJit: boolean): LogitsFn<T> {
+  const f = (params: Trainable<T>, d: DeviceInputs): JArray => {
+    const logits = forwardLogits(backbone, method, params, d, false);
+    tree.dispose(params);
+    tree.dispose(d);
+    return logits;
+  };
+  return useJit ? (jit(f as unknown as (p: JArray, d: JArray) => JArray) as unknown as LogitsFn<T>) : f;
+}
+
+/**
+ * Logits for every example, in `data` order: a Float32Array of N × numLabels. Batches are
+ * sorted by length (least padding). `params` is borrowed.
+ */
+export async function predictLogits<T>(backbone: Backbone, method: Method<T>, params: Trainable<T>, data: readonly EncodedExample[], opts: PadSettings & { batchSize: number; logitsFn?: LogitsFn<T> }): Promise<Float32Array> {
+  const numLabels = params.head.out.w.shape[0];
+  const out = new Float32Array(data.length * numLabels);
+  const lengths = data.map((e) => e.inputIds.length);
+  const po = padOptions(backbone, opts, numLabels === 1);
+  const fn = opts.logitsFn ?? makeLogitsFn(backbone, method, false);
+  for (const indices of evalBatches(lengths, opts.batchSize)) {
+    const d = toDeviceInputs(backbone.config, padBatch(indices.map((i) => data[i]), po));
+    const logits = (await fn(tree.ref(params), d).data()) as Float32Array;
+    indices.forEach((row, b) => out.set(logits.subarray(b * numLabels, (b + 1) * numLabels), row * numLabels));
+  }
+  return out;
+}
+
+/** Class index (argmax) per row, or the score itself for regression. */
+export function predictionsFromLogits(logits: Float32Array, numLabels: number): Float64Array {
+  const n = logits.length / numLabels;
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    if (numLabels === 1) {
+      out[i] = logits[i];
+      continue;
+    }
+    let best = 0;
+    for (let c = 1; c < numLabels; c++) if (logits[i * numLabels + c] > logits[i * numLabels + best]) best = c;
+    out[i] = best;
+  }
+  return out;
+}
+
+/** The task's metrics for logits against the examples' labels. */
+export function scoreLogits(task: TaskInfo, logits: Float32Array, data: readonly EncodedExample[]): TaskMetricsResult {
+  const preds = predictionsFromLogits(logits, task.numLabels);
+  const labels = Float64Array.from(data, (e) => e.label);
+  return computeTaskMetrics(task.metrics, preds, labels, task.mainMetric);
+}
+
+/** Predict and score (params borrowed). */
+export async function evaluateTask<T>(backbone: Backbone, method: Method<T>, params: Trainable<T>, task: TaskInfo, data: readonly EncodedExample[], opts: PadSettings & { batchSize: number; logitsFn?: LogitsFn<T> }): Promise<TaskMetricsResult> {
+  if (data.length === 0) throw new RangeError("evaluateTask: no examples");
+  const logits = await predictLogits(backbone, method, params, data, opts);
+  return scoreLogits(task, logits, data);
+}
+
+/** Hyper-parameters of a fine-tuning run. */
+export interface FinetuneHyper {
+  epochs: number;
+  batchSize: number;
+  gradAccumSteps: number;
+  /** Learning rate of the module ("module" group: prototype, adapter/LoRA/prefix weights). */
+  lr: number;
+  /** Learning rate of the mask scores ("scores" group). */
+  maskLr: number;
+  /** Learning rate of the head (default `lr`). */
+  headLr?: number;
+  weightDecay: number;
+  warmupRatio: number;
+  maxGradNorm: number;
+  seed: number;
+  evalBatchSize: number;
+  earlyStopPatience?: number;
+  maxSteps?: number;
+  /** Batches per length bucket (default 50; 1 = no bucketing). */
+  bucketBatches?: number;
+  /** Round padded lengths up to a multiple of this (default 1; 8 bounds the shapes jit compiles). */
+  padToMultipleOf?: number;
+  /** Compile the training step and the evaluation forward pass with jit (default false). */
+  jit?: boolean;
+}
+
+export interface FinetuneOptions<T> {
+  backbone: Backbone;
+  method: Method<T>;
+  /** Initial head (owned by the run from here on). */
+  head: HeadParams;
+  /** Initial method tree (owned); default `method.init(config, encoder, hyper.seed)`. */
+  methodParams?: T;
+  task: TaskInfo;
+  train: readonly EncodedExample[];
+  validation: readonly EncodedExample[];
+  padTokenId: number;
+  hyper: FinetuneHyper;
+  checkpoint?: { file: string; everySteps?: number };
+  resume?: boolean;
+  fingerprint?: string;
+  onBest?: (params: Trainable<T>, record: EvalRecord) => Promise<void>;
+  onEvent?: (e: TrainEvent) => void;
+  signal?: AbortSignal;
+  schedule?: (totalSteps: number) => Schedule;
+}
+
+/** Optimizer group labels for a trainable tree. */
+export function groupLabels<T>(method: Method<T>, params: Trainable<T>): unknown {
+  return { method: method.groups(params.method), head: tree.map(() => "head", params.head as never) };
+}
+
+/** Train a method + head on a task, evaluating on `validation` after every epoch. */
+export async function finetune<T>(opts: FinetuneOptions<T>): Promise<TrainLoopResult<Trainable<T>>> {
+  const { backbone, method, hyper, task } = opts;
+  const methodParams = opts.methodParams ?? method.init(backbone.config, backbone.encoder, hyper.seed);
+  const params: Trainable<T> = { method: methodParams, head: opts.head };
+  const lengths = opts.train.map((e) => e.inputIds.length);
+  const pad: PadSettings = { padTokenId: opts.padTokenId, ...(hyper.padToMultipleOf ? { padToMultipleOf: hyper.padToMultipleOf } : {}) };
+  const logitsFn = makeLogitsFn(backbone, method, hyper.jit ?? false);
+  return trainLoop<Trainable<T>, number[], DeviceInputs>({
+    params,
+    labels: groupLabels(method, params),
+    optimizer: {
+      groups: {
+        module: { lr: hyper.lr, weightDecay: hyper.weightDecay },
+        scores: { lr: hyper.maskLr, weightDecay: hyper.weightDecay },
+        head: { lr: hyper.headLr ?? hyper.lr, weightDecay: hyper.weightDecay },
+      },
+    },
+    maxGradNorm: hyper.maxGradNorm,
+    epochs: hyper.epochs,
+    gradAccumSteps: hyper.gradAccumSteps,
+    epochBatches: (epoch) => planBatches(lengths, { batchSize: hyper.batchSize, seed: hyper.seed, epoch, ...(hyper.bucketBatches !== undefined ? { bucketBatches: hyper.bucketBatches } : {}) }),
+    objective: classificationObjective(backbone, method, opts.train, task, pad),
+    jit: hyper.jit ?? false,
+    evaluate: opts.validation.length
+      ? async (p): Promise<EvalResult> => {
+          const r = await evaluateTask(backbone, method, p, task, opts.validation, { ...pad, batchSize: hyper.evalBatchSize, logitsFn });
+          return { main: r.main, scores: r.scores as Record<string, number> };
+        }
+      : undefined,
+    ...(hyper.earlyStopPatience !== undefined ? { earlyStopPatience: hyper.earlyStopPatience } : {}),
+    ...(hyper.maxSteps !== undefined ? { maxSteps: hyper.maxSteps } : {}),
+    ...(opts.checkpoint ? { checkpoint: opts.checkpoint } : {}),
+    ...(opts.resume !== undefined ? { resume: opts.resume } : {}),
+    ...(opts.fingerprint !== undefined ? { fingerprint: opts.fingerprint } : {}),
+    ...(opts.onBest ? { onBest: opts.onBest } : {}),
+    ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.schedule ? { schedule: opts.schedule } : {}),
+  });
+}

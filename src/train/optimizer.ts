@@ -1,0 +1,188 @@
+/**
+ * AdamW with parameter groups (decoupled weight decay, PyTorch `torch.optim.AdamW` /
+ * HF `AdamW` update rule), written over parameter trees.
+ *
+ * Groups: every leaf of the trainable tree carries a group label ("module", "scores",
+ * "head", or any name a caller defines) with its own learning rate and weight decay. ProPETL
+ * trains the mask scores with a larger learning rate than the prototype (paper App. C.2,
+ * Table 8).
+ *
+ * Weight decay: applied to every leaf of the "scores" group (the ProPETL authors decay the
+ * scores too) and to every leaf with 2 or more dimensions elsewhere. One-dimensional leaves
+ * outside "scores" (biases, LayerNorm gains) are not decayed, HF Trainer's `no_decay` rule
+ * (the authors train with it). `decayVectors: true` decays them as well.
+ *
+ * Ownership: `update` consumes `params`, `grads` and `state` and returns new trees; `init`
+ * borrows `params`.
+ */
+import { jit, np, tree } from "../engine/jax.js";
+import type { JArray } from "../engine/jax.js";
+import { fillSkeleton, getPath, mapNamed, namedLeaves, skeletonOf } from "./tree-util.js";
+
+export interface GroupHyper {
+  /** Peak learning rate of the group (the schedule multiplies it). */
+  lr: number;
+  /** Decoupled weight decay coefficient. */
+  weightDecay: number;
+}
+
+export interface AdamWOptions {
+  /** Hyper-parameters per group label. Every leaf's label must be here. */
+  groups: Readonly<Record<string, GroupHyper>>;
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  /** Decay 1-D leaves of every group (default false: only "scores" and >=2-D leaves). */
+  decayVectors?: boolean;
+  /** Groups whose every leaf is decayed whatever its rank (default ["scores"]). */
+  alwaysDecay?: readonly string[];
+  /** Compile the update with jax-js `jit` (default true). */
+  jit?: boolean;
+}
+
+/** Optimizer state: step count and first/second moments shaped like the params. */
+export interface AdamWState<P> {
+  count: number;
+  mu: P;
+  nu: P;
+}
+
+export const ADAMW_DEFAULTS = { beta1: 0.9, beta2: 0.999, eps: 1e-8 } as const;
+
+export class OptimizerConfigError extends Error {}
+
+/** Per-leaf (path -> group, decay?) plan, checked once against the labels tree. */
+export interface LeafPlan {
+  group: string;
+  hyper: GroupHyper;
+  decay: boolean;
+}
+
+export class AdamW<P> {
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  private readonly useJit: boolean;
+  private readonly plan = new Map<string, LeafPlan>();
+  /** The params' structure with each leaf replaced by its path (no arrays). */
+  private readonly skeleton: unknown;
+
+  /**
+   * `params` gives the tree's structure (borrowed, only shapes are read); `labels` is a tree
+   * of the same shape whose leaves are group names.
+   */
+  constructor(params: P, labels: unknown, readonly options: AdamWOptions) {
+    this.beta1 = options.beta1 ?? ADAMW_DEFAULTS.beta1;
+    this.beta2 = options.beta2 ?? ADAMW_DEFAULTS.beta2;
+    this.eps = options.eps ?? ADAMW_DEFAULTS.eps;
+    this.useJit = options.jit ?? true;
+    for (const [name, b] of [["beta1", this.beta1], ["beta2", this.beta2]] as const) {
+      if (!(b >= 0 && b < 1)) throw new OptimizerConfigError(`AdamW ${name} must be in [0, 1), got ${b}`);
+    }
+    if (!(this.eps > 0)) throw new OptimizerConfigError(`AdamW eps must be > 0, got ${this.eps}`);
+    for (const [g, h] of Object.entries(options.groups)) {
+      if (!(Number.isFinite(h.lr) && h.lr >= 0)) throw new OptimizerConfigError(`group "${g}": learning rate must be a finite number >= 0, got ${h.lr}`);
+      if (!(Number.isFinite(h.weightDecay) && h.weightDecay >= 0)) throw new OptimizerConfigError(`group "${g}": weight decay must be a finite number >= 0, got ${h.weightDecay}`);
+    }
+    this.skeleton = skeletonOf(params);
+    const always = new Set(options.alwaysDecay ?? ["scores"]);
+    for (const [path, leaf] of namedLeaves(params)) {
+      const label = getPath(labels, path);
+      if (typeof label !== "string") {
+        throw new OptimizerConfigError(`no optimizer group label for parameter "${path}" (labels must mirror the parameter tree)`);
+      }
+      const hyper = options.groups[label];
+      if (!hyper) throw new OptimizerConfigError(`parameter "${path}" is in group "${label}", which has no learning rate (groups: ${Object.keys(options.groups).join(", ")})`);
+      const decay = hyper.weightDecay > 0 && (always.has(label) || options.decayVectors === true || leaf.ndim >= 2);
+      this.plan.set(path, { group: label, hyper, decay });
+    }
+  }
+
+  /** The group and decay decision for each parameter path. */
+  leafPlan(): ReadonlyMap<string, LeafPlan> {
+    return this.plan;
+  }
+
+  /** Zero moments (borrows `params`). */
+  init(params: P): AdamWState<P> {
+    const zeros = (_: string, leaf: JArray): JArray => np.zeros(leaf.shape);
+    return { count: 0, mu: mapNamed(params, zeros) as P, nu: mapNamed(params, zeros) as P };
+  }
+
+  /**
+   * One AdamW step. `lrScale` multiplies every group's learning rate (the schedule);
+   * `gradScale` multiplies the gradients first (clipping, accumulation). Consumes `params`,
+   * `grads` and `state`.
+   */
+  update(params: P, grads: P, state: AdamWState<P>, lrScale: number, gradScale = 1): { params: P; state: AdamWState<P> } {
+    const t = state.count + 1;
+    const scalars: StepScalars = {
+      lrScale: np.array([lrScale]),
+      gradScale: np.array([gradScale]),
+      // 1 / (1 - b1^t) and 1 / sqrt(1 - b2^t): the bias corrections.
+      bc1: np.array([1 / (1 - this.beta1 ** t)]),
+      bc2: np.array([1 / Math.sqrt(1 - this.beta2 ** t)]),
+    };
+    this.core ??= this.useJit ? (jit(this.coreStep.bind(this) as unknown as (a: JArray) => JArray) as unknown as CoreStep<P>) : this.coreStep.bind(this);
+    const out = this.core(params, grads, state.mu, state.nu, scalars);
+    return { params: out.params, state: { count: t, mu: out.mu, nu: out.nu } };
+  }
+
+  private core: CoreStep<P> | undefined;
+
+  /** The update as a pure function of trees (jit-able); consumes every argument. */
+  private coreStep(params: P, grads: P, mu: P, nu: P, scalars: StepScalars): { params: P; mu: P; nu: P } {
+    const b1 = this.beta1;
+    const b2 = this.beta2;
+    const gLeaves = new Map(namedLeaves(grads));
+    const muLeaves = new Map(namedLeaves(mu));
+    const nuLeaves = new Map(namedLeaves(nu));
+    const newParams = new Map<string, JArray>();
+    const newMu = new Map<string, JArray>();
+    const newNu = new Map<string, JArray>();
+    for (const [path, p] of namedLeaves(params)) {
+      const plan = this.plan.get(path);
+      const g0 = gLeaves.get(path);
+      const m0 = muLeaves.get(path);
+      const v0 = nuLeaves.get(path);
+      if (!plan || !g0 || !m0 || !v0) throw new OptimizerConfigError(`AdamW.update: parameter "${path}" has no gradient or optimizer state`);
+      gLeaves.delete(path);
+      const g = g0.mul(scalars.gradScale.ref);
+      const m = m0.mul(b1).add(g.ref.mul(1 - b1));
+      const v = v0.mul(b2).add(np.square(g).mul(1 - b2));
+      newMu.set(path, m.ref);
+      newNu.set(path, v.ref);
+      const lr = scalars.lrScale.ref.mul(plan.hyper.lr);
+      const denom = np.sqrt(v).mul(scalars.bc2.ref).add(this.eps);
+      const step = m.mul(scalars.bc1.ref).mul(lr.ref).div(denom);
+      const decayed = plan.decay ? p.mul(lr.mul(-plan.hyper.weightDecay).add(1)) : (lr.dispose(), p);
+      newParams.set(path, decayed.sub(step));
+    }
+    tree.dispose(scalars);
+    if (gLeaves.size > 0) throw new OptimizerConfigError(`AdamW.update: gradients for unknown parameters: ${[...gLeaves.keys()].join(", ")}`);
+    return {
+      params: fillSkeleton(this.skeleton, newParams) as P,
+      mu: fillSkeleton(this.skeleton, newMu) as P,
+      nu: fillSkeleton(this.skeleton, newNu) as P,
+    };
+  }
+}
+
+type StepScalars = { lrScale: JArray; gradScale: JArray; bc1: JArray; bc2: JArray };
+type CoreStep<P> = (params: P, grads: P, mu: P, nu: P, scalars: StepScalars) => { params: P; mu: P; nu: P };
+
+/** Global L2 norm of a tree as a scalar array (borrows `grads`). */
+export function globalNorm(grads: unknown): JArray {
+  let total: JArray | undefined;
+  for (const [, g] of namedLeaves(grads)) {
+    const s = np.sum(np.square(g.ref));
+    total = total === undefined ? s : total.add(s);
+  }
+  return total === undefined ? np.zeros([]) : np.sqrt(total);
+}
+
+/** HF / torch `clip_grad_norm_` coefficient: min(1, maxNorm / (norm + 1e-6)); 1 when disabled. */
+export function clipCoefficient(norm: number, maxNorm: number | undefined): number {
+  if (maxNorm === undefined || maxNorm <= 0 || !Number.isFinite(norm)) return 1;
+  return Math.min(1, maxNorm / (norm + 1e-6));
+}

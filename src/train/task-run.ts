@@ -1,0 +1,339 @@
+/**
+ * Train a PETL method on one task end to end, as `propetl train` does: read the task's files,
+ * apply the paper's split protocol, tokenize, fine-tune per seed with evaluation every epoch,
+ * keep the best checkpoint (the bit-packed task folder of petl/checkpoint.ts), score the test
+ * split with it, and write `metrics.json` (metrics, history, config, data sizes, storage,
+ * versions) next to the checkpoint. Several seeds run one after another, each in
+ * `<output>/seed-<seed>/`, with the mean and standard deviation in `<output>/metrics.json`.
+ *
+ * Resume: every run keeps `train_state.safetensors` (written atomically) until it finishes;
+ * `resume: true` continues an interrupted run exactly, and skips seeds already finished.
+ */
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+import { engineInfo } from "../engine/engine.js";
+import { tree } from "../engine/jax.js";
+import type { Example } from "../data/read-examples.js";
+import type { Tokenizer } from "../data/tokenizer.js";
+import type { TaskSpec } from "../data/tasks.js";
+import { writeFileAtomic } from "../io/atomic-write.js";
+import { encoderConfigToJson } from "../models/config.js";
+import type { EncoderConfig } from "../models/config.js";
+import { loadModelDir } from "../models/load.js";
+import { saveTaskCheckpoint } from "../petl/checkpoint.js";
+import type { MethodConfig, PetlMethod } from "../petl/method.js";
+import { createMethod } from "../petl/registry.js";
+import { computeStorage, countBackboneParams, modelDimsFromConfig } from "../petl/storage.js";
+import type { StorageMethod, StorageReport } from "../petl/storage.js";
+import { encodeExamples } from "./batching.js";
+import type { EncodedExample } from "./batching.js";
+import { evaluateTask, finetune } from "./finetune.js";
+import type { FinetuneHyper, TaskInfo, Trainable } from "./finetune.js";
+import type { EvalRecord } from "./train-state.js";
+import type { TrainEvent } from "./trainer.js";
+import { versions } from "./versions.js";
+
+export const METRICS_FILE = "metrics.json";
+export const TRAIN_STATE_FILE = "train_state.safetensors";
+export const METRICS_FORMAT = "propetl-metrics";
+
+/** Train / validation / test examples of one seed. */
+export interface TaskSplits {
+  train: Example[];
+  validation: Example[];
+  test: Example[];
+  /** How they were made, e.g. "dev-halves", "train-holdout", "fixed". */
+  protocol: string;
+}
+
+export interface TrainTaskOptions {
+  /** Hugging Face model dir (config.json, model.safetensors, tokenizer files). */
+  modelDir: string;
+  task: TaskSpec;
+  /** The splits for a seed (the paper's protocol: `makeSplits(task, {train, dev}, seed)`). */
+  splits: (seed: number) => TaskSplits | Promise<TaskSplits>;
+  method: MethodConfig;
+  hyper: Omit<FinetuneHyper, "seed">;
+  seeds: number[];
+  outputDir: string;
+  /** Use only the first N training examples / validation and test examples (quick runs). */
+  maxTrainExamples?: number;
+  maxEvalExamples?: number;
+  maxLength: number;
+  /** Continue interrupted runs and skip finished seeds (default false: refuse existing runs). */
+  resume?: boolean;
+  /** Also write a resume checkpoint every N optimizer steps (always at each epoch end). */
+  saveSteps?: number;
+  /** Keep train_state.safetensors after a run finishes (default false). */
+  keepTrainState?: boolean;
+  /** Store the module's float tensors as F16 in the task checkpoint (default F32). */
+  checkpointDtype?: "F32" | "F16";
+  /** Extra fields recorded in metrics.json (e.g. the command line, data counts). */
+  extra?: Record<string, unknown>;
+  onEvent?: (seed: number, event: TrainEvent) => void;
+  log?: (message: string) => void;
+  signal?: AbortSignal;
+  /** A tokenizer to use instead of the model dir's. */
+  tokenizer?: Tokenizer;
+}
+
+export interface SeedResult {
+  seed: number;
+  dir: string;
+  validation: EvalRecord | null;
+  test: { main: number; scores: Record<string, number>; examples: number };
+  metricsFile: string;
+  resumedAtStep?: number;
+  skipped?: boolean;
+}
+
+export interface TrainTaskResult {
+  seeds: SeedResult[];
+  /** Mean and sample standard deviation (n − 1) of each test score over the seeds. */
+  summary: Record<string, { mean: number; std: number }>;
+  metricsFile: string;
+  storage: StorageReport | null;
+}
+
+export class TrainTaskError extends Error {}
+
+/** `mean ± sample std` of each key over several score records. */
+export function summarize(records: readonly Record<string, number>[]): Record<string, { mean: number; std: number }> {
+  const out: Record<string, { mean: number; std: number }> = {};
+  if (records.length === 0) return out;
+  for (const key of Object.keys(records[0])) {
+    const xs = records.map((r) => r[key]);
+    const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+    const variance = xs.length > 1 ? xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1) : 0;
+    out[key] = { mean, std: Math.sqrt(variance) };
+  }
+  return out;
+}
+
+/** The storage report of a method on a backbone (null when the method has no BLS count). */
+export function storageFor(cfg: EncoderConfig, method: MethodConfig, numLabels: number): StorageReport | null {
+  try {
+    const dims = modelDimsFromConfig(encoderConfigToJson(cfg), numLabels);
+    return computeStorage(dims, {
+      method: method.method as StorageMethod,
+      ...(method.bottleneck !== undefined ? { bottleneck: method.bottleneck } : {}),
+      ...(method.rank !== undefined ? { rank: method.rank } : {}),
+      ...(method.prefixLength !== undefined ? { prefixLength: method.prefixLength } : {}),
+      ...(method.k !== undefined ? { k: method.k } : {}),
+      ...(method.base !== undefined ? { base: method.base } : {}),
+    });
+  } catch {
+    return null;
+  }
+}
+
+function taskInfo(task: TaskSpec): TaskInfo {
+  return { kind: task.kind, numLabels: task.numLabels, metrics: task.metrics, mainMetric: task.mainMetric };
+}
+
+function labelNamesOf(task: TaskSpec): string[] {
+  return task.kind === "regression" ? ["score"] : [...task.labels];
+}
+
+/** A stable hash of what decides a run's updates (resume refuses other settings). */
+function fingerprint(parts: unknown, data: readonly EncodedExample[]): string {
+  const h = createHash("sha256");
+  h.update(JSON.stringify(parts));
+  for (const e of data) {
+    h.update(new Uint8Array(e.inputIds.buffer, e.inputIds.byteOffset, e.inputIds.byteLength));
+    h.update(String(e.label));
+  }
+  return h.digest("hex").slice(0, 32);
+}
+
+/** Fail early (before any training) when `dir` cannot be created or written. */
+export async function checkWritableDir(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+    const probe = path.join(dir, `.propetl-write-test-${process.pid}`);
+    await writeFileAtomic(probe, "ok");
+    rmSync(probe, { force: true });
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    throw new TrainTaskError(`cannot write to output folder ${dir}${code ? ` (${code})` : ""}: ${(e as Error).message.replace(/^[A-Z]+: /, "")}`);
+  }
+}
+
+/** Refuse to clobber a finished or unfinished run unless resuming. */
+function checkExistingRun(dir: string, resume: boolean): "fresh" | "resume" | "finished" {
+  const hasMetrics = existsSync(path.join(dir, METRICS_FILE));
+  const hasState = existsSync(path.join(dir, TRAIN_STATE_FILE));
+  if (hasState) {
+    if (!resume) throw new TrainTaskError(`${dir} holds an unfinished run (${TRAIN_STATE_FILE}); pass --resume to continue it, or choose another --output`);
+    return "resume";
+  }
+  if (hasMetrics) {
+    if (!resume) throw new TrainTaskError(`${dir} already holds a finished run (${METRICS_FILE}); choose another --output`);
+    return "finished";
+  }
+  return "fresh";
+}
+
+/** Train on every seed (see the module comment). */
+export async function trainTask(opts: TrainTaskOptions): Promise<TrainTaskResult> {
+  if (opts.seeds.length === 0) throw new TrainTaskError("no seeds given");
+  const multi = opts.seeds.length > 1;
+  const log = opts.log ?? (() => undefined);
+  await checkWritableDir(opts.outputDir);
+  const seedDirs = opts.seeds.map((s) => (multi ? path.join(opts.outputDir, `seed-${s}`) : opts.outputDir));
+  const states = seedDirs.map((d) => checkExistingRun(d, opts.resume ?? false));
+  if (multi && !opts.resume && existsSync(path.join(opts.outputDir, METRICS_FILE))) {
+    throw new TrainTaskError(`${opts.outputDir} already holds a finished run (${METRICS_FILE}); choose another --output`);
+  }
+  for (const d of seedDirs) await checkWritableDir(d);
+
+  const tokenizer = opts.tokenizer ?? (await (await import("../data/tokenizer.js")).loadTokenizer(opts.modelDir));
+  const results: SeedResult[] = [];
+  let storage: StorageReport | null = null;
+  for (let si = 0; si < opts.seeds.length; si++) {
+    const seed = opts.seeds[si];
+    const dir = seedDirs[si];
+    const metricsFile = path.join(dir, METRICS_FILE);
+    if (states[si] === "finished") {
+      const prev = JSON.parse(readFileSync(metricsFile, "utf8")) as { test: SeedResult["test"]; validation: EvalRecord | null };
+      log(`seed ${seed}: already finished (${metricsFile})`);
+      results.push({ seed, dir, validation: prev.validation, test: prev.test, metricsFile, skipped: true });
+      continue;
+    }
+    const r = await trainOneSeed(opts, tokenizer, seed, dir);
+    storage = r.storage;
+    results.push(r.result);
+  }
+  const summary = summarize(results.map((r) => ({ main: r.test.main, ...r.test.scores })));
+  let metricsFile = results[0].metricsFile;
+  if (multi) {
+    metricsFile = path.join(opts.outputDir, METRICS_FILE);
+    const doc = {
+      format: METRICS_FORMAT,
+      version: 1,
+      task: opts.task.name,
+      method: opts.method,
+      seeds: results.map((r) => ({ seed: r.seed, dir: path.relative(opts.outputDir, r.dir), validation: r.validation, test: r.test })),
+      test: summary,
+      std: "sample standard deviation (n - 1) over seeds",
+      versions: versions(),
+      createdAt: new Date().toISOString(),
+    };
+    await writeFileAtomic(metricsFile, JSON.stringify(doc, null, 2) + "\n");
+  }
+  return { seeds: results, summary, metricsFile, storage };
+}
+
+async function trainOneSeed(opts: TrainTaskOptions, tokenizer: Tokenizer, seed: number, dir: string): Promise<{ result: SeedResult; storage: StorageReport | null }> {
+  const log = opts.log ?? (() => undefined);
+  const task = opts.task;
+  const info = taskInfo(task);
+  const splits = await opts.splits(seed);
+  const cut = <T>(xs: T[], n: number | undefined): T[] => (n !== undefined ? xs.slice(0, n) : xs);
+  const trainEx = cut(splits.train, opts.maxTrainExamples);
+  const valEx = cut(splits.validation, opts.maxEvalExamples);
+  const testEx = cut(splits.test, opts.maxEvalExamples);
+  if (trainEx.length === 0) throw new TrainTaskError(`task ${task.name}: the training split is empty`);
+  const enc = (xs: Example[]): EncodedExample[] => encodeExamples(tokenizer, xs, { maxLength: opts.maxLength });
+  const train = enc(trainEx);
+  const validation = enc(valEx);
+  const test = enc(testEx);
+
+  const model = await loadModelDir(opts.modelDir, { numLabels: task.numLabels, labelNames: labelNamesOf(task), seed });
+  if (tokenizer.vocabSize > model.config.vocabSize) {
+    tree.dispose(model.encoder);
+    tree.dispose(model.head);
+    throw new TrainTaskError(`the tokenizer has ${tokenizer.vocabSize} ids but the model's vocab_size is ${model.config.vocabSize}`);
+  }
+  const method = createMethod(opts.method) as PetlMethod<unknown>;
+  const hyper: FinetuneHyper = { ...opts.hyper, seed };
+  const backbone = { config: model.config, encoder: model.encoder };
+  const labelNames = labelNamesOf(task);
+  const storage = storageFor(model.config, method.config, task.numLabels);
+  const stateFile = path.join(dir, TRAIN_STATE_FILE);
+  const fp = fingerprint(
+    { task: task.name, method: method.config, hyper, maxLength: opts.maxLength, config: encoderConfigToJson(model.config), weights: statSync(path.join(opts.modelDir, "model.safetensors")).size, nVal: validation.length },
+    train,
+  );
+  log(`seed ${seed}: ${train.length} train / ${validation.length} validation / ${test.length} test examples (${splits.protocol}); ${method.config.method} -> ${dir}`);
+  const started = Date.now();
+  let res;
+  try {
+    res = await finetune<unknown>({
+      backbone,
+      method,
+      head: model.head,
+      task: info,
+      train,
+      validation,
+      padTokenId: tokenizer.padTokenId >= 0 ? tokenizer.padTokenId : model.config.padTokenId,
+      hyper,
+      checkpoint: { file: stateFile, ...(opts.saveSteps ? { everySteps: opts.saveSteps } : {}) },
+      resume: opts.resume ?? false,
+      fingerprint: fp,
+      onBest: async (p: Trainable<unknown>) => {
+        await saveTaskCheckpoint(dir, { method, params: p.method, encoderConfig: model.config, heads: [p.head], labelNames: [labelNames], ...(opts.checkpointDtype ? { dtype: opts.checkpointDtype } : {}) });
+      },
+      ...(opts.onEvent ? { onEvent: (e: TrainEvent) => opts.onEvent?.(seed, e) } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+  } catch (e) {
+    tree.dispose(model.encoder);
+    method.dispose();
+    throw e;
+  }
+  try {
+    const finalParams = res.best ?? res.params;
+    if (!res.best) {
+      await saveTaskCheckpoint(dir, { method, params: finalParams.method, encoderConfig: model.config, heads: [finalParams.head], labelNames: [labelNames], ...(opts.checkpointDtype ? { dtype: opts.checkpointDtype } : {}) });
+    }
+    const testMetrics = test.length
+      ? await evaluateTask(backbone, method, finalParams, info, test, { padTokenId: tokenizer.padTokenId >= 0 ? tokenizer.padTokenId : model.config.padTokenId, batchSize: hyper.evalBatchSize, ...(hyper.padToMultipleOf ? { padToMultipleOf: hyper.padToMultipleOf } : {}) })
+      : null;
+    const testRecord = { main: testMetrics?.main ?? Number.NaN, scores: (testMetrics?.scores ?? {}) as Record<string, number>, examples: test.length };
+    const ckptBytes = ["adapter_config.json", "adapter_model.safetensors"].reduce((s, f) => s + (existsSync(path.join(dir, f)) ? statSync(path.join(dir, f)).size : 0), 0);
+    const doc = {
+      format: METRICS_FORMAT,
+      version: 1,
+      task: task.name,
+      seed,
+      mainMetric: task.mainMetric,
+      test: testRecord,
+      validation: res.bestRecord,
+      history: res.history,
+      stoppedEarly: res.stoppedEarly,
+      steps: res.steps,
+      ...(res.resumedAtStep !== undefined ? { resumedAtStep: res.resumedAtStep } : {}),
+      method: method.config,
+      hyper: { ...hyper, maxLength: opts.maxLength },
+      data: { protocol: splits.protocol, train: train.length, validation: validation.length, test: test.length },
+      model: { dir: path.resolve(opts.modelDir), modelType: model.config.modelType, hiddenSize: model.config.hiddenSize, layers: model.config.numLayers, backboneParams: countBackboneParams(encoderConfigToJson(model.config)) },
+      storage: storage ? { bits: storage.totalBits, bytes: storage.bytes, percentOfBackbone: storage.percentOfBackbone, checkpointBytes: ckptBytes } : { checkpointBytes: ckptBytes },
+      engine: (() => {
+        try {
+          return engineInfo();
+        } catch {
+          return null;
+        }
+      })(),
+      versions: versions(),
+      trainSeconds: (Date.now() - started) / 1000,
+      createdAt: new Date().toISOString(),
+      ...(opts.extra ?? {}),
+    };
+    const metricsFile = path.join(dir, METRICS_FILE);
+    await writeFileAtomic(metricsFile, JSON.stringify(doc, null, 2) + "\n");
+    if (!opts.keepTrainState) rmSync(path.join(dir, TRAIN_STATE_FILE), { force: true });
+    return {
+      result: { seed, dir, validation: res.bestRecord, test: testRecord, metricsFile, ...(res.resumedAtStep !== undefined ? { resumedAtStep: res.resumedAtStep } : {}) },
+      storage,
+    };
+  } finally {
+    tree.dispose(res.params);
+    if (res.best) tree.dispose(res.best);
+    tree.dispose(model.encoder);
+    method.dispose();
+  }
+}

@@ -1,0 +1,387 @@
+/**
+ * The training loop, independent of what is trained: fine-tuning a PETL module with a
+ * classification head (finetune.ts) and MLM pretraining both plug in an `Objective`.
+ *
+ * What it does: epochs of seeded micro-batches, gradient accumulation (gradients weighted by
+ * example count, so an accumulated step equals one big batch), global-norm clipping, AdamW
+ * with parameter groups under a schedule (default linear warmup 0.1 + linear decay), an
+ * evaluation after every epoch keeping the best parameters by the main metric, optional early
+ * stopping, a NaN/inf loss check that stops with the step named, progress events, and atomic
+ * resume checkpoints (params + AdamW moments + best params + loop position) at every epoch
+ * end and every `checkpoint.everySteps` steps. A resumed run makes exactly the updates the
+ * uninterrupted run would have made: batches are a pure function of (seed, epoch) and the
+ * checkpoint holds everything else.
+ *
+ * The step itself is one function over trees (`trainStep`): it takes the params and optimizer
+ * state, consumes them, and returns new ones; every intermediate array is freed. The loss
+ * and its gradient can be compiled with `jit` (option `jit`).
+ */
+import { blockUntilReady, jit, tree, valueAndGrad } from "../engine/jax.js";
+import type { JArray } from "../engine/jax.js";
+import { AdamW, clipCoefficient, globalNorm } from "./optimizer.js";
+import type { AdamWOptions, AdamWState } from "./optimizer.js";
+import { linearWarmupDecay } from "./schedule.js";
+import type { Schedule } from "./schedule.js";
+import { loadTrainState, readTrainPosition, saveTrainState, TRAIN_STATE_FORMAT, TRAIN_STATE_VERSION } from "./train-state.js";
+import type { EvalRecord, LoopPosition } from "./train-state.js";
+
+/**
+ * How a batch becomes a loss. `P` is the trainable tree, `B` a host batch, `D` its device
+ * form: a tree of arrays only (static sizes are read from the arrays' shapes), so that the
+ * loss can be traced once per input shape by `jit`.
+ */
+export interface Objective<P, B, D> {
+  /** Move a host batch to the device. */
+  toDevice(batch: B): D;
+  /**
+   * Mean loss over the batch as a scalar. CONSUMES `params` (traced) and `inputs`. Must be a
+   * pure function of its arguments (and of closed-over frozen arrays) when jit is used.
+   */
+  loss(params: P, inputs: D): JArray;
+  /** Number of examples in a host batch (weights gradient accumulation). */
+  size(batch: B): number;
+}
+
+export interface EvalResult {
+  /** Model-selection score (the task's main metric, or e.g. -loss). */
+  main: number;
+  scores: Record<string, number>;
+}
+
+export type TrainEvent =
+  | { type: "start"; epochs: number; stepsPerEpoch: number; totalSteps: number; startStep: number; resumed: boolean; trainExamples: number }
+  | { type: "step"; step: number; totalSteps: number; epoch: number; epochs: number; loss: number; lrScale: number; gradNorm: number; examples: number; elapsedMs: number }
+  | { type: "eval"; epoch: number; step: number; main: number; scores: Record<string, number>; improved: boolean; best: number; trainLoss?: number; elapsedMs: number }
+  | { type: "checkpoint"; step: number; epoch: number; file: string }
+  | { type: "early-stop"; epoch: number; patience: number }
+  | { type: "interrupted"; step: number; file?: string }
+  | { type: "done"; steps: number; best: EvalRecord | null; stoppedEarly: boolean; elapsedMs: number };
+
+export interface TrainLoopOptions<P, B, D> {
+  /** Initial trainable tree; OWNED by the loop from here on (ignored arrays are freed on resume). */
+  params: P;
+  /** Tree shaped like `params` whose leaves are optimizer group names. */
+  labels: unknown;
+  optimizer: AdamWOptions;
+  /** Clip the global gradient norm to this (default 1.0, HF Trainer's default); 0 disables. */
+  maxGradNorm?: number;
+  epochs: number;
+  /** The micro-batches of an epoch; must be a pure function of `epoch` (resume relies on it). */
+  epochBatches: (epoch: number) => B[];
+  /** Micro-batches per optimizer step (default 1). */
+  gradAccumSteps?: number;
+  objective: Objective<P, B, D>;
+  /** LR multiplier per step, built from the total step count (default linear warmup 0.1 + decay). */
+  schedule?: (totalSteps: number) => Schedule;
+  /** Evaluate after every epoch (params borrowed). */
+  evaluate?: (params: P, at: { epoch: number; step: number }) => Promise<EvalResult>;
+  /** "max" (default): higher main score is better; "min" for losses. */
+  metricMode?: "max" | "min";
+  /** Stop after this many evaluations without improvement (default: never). */
+  earlyStopPatience?: number;
+  /** Called with the new best params (borrowed) when an evaluation improves. */
+  onBest?: (params: P, record: EvalRecord) => Promise<void>;
+  /** Resume checkpoint file: written at every epoch end and every `everySteps` steps. */
+  checkpoint?: { file: string; everySteps?: number };
+  /** Continue from `checkpoint.file` when it exists (its fingerprint must match). */
+  resume?: boolean;
+  /** Identifies the run's settings; a resume with another fingerprint is refused. */
+  fingerprint?: string;
+  /**
+   * Compile the loss and its gradient with jax-js `jit` (one trace per distinct input shape;
+   * much faster steps after the first batch of each shape). Default false.
+   */
+  jit?: boolean;
+  /** Stop after this many optimizer steps in total (the schedule is sized to it). */
+  maxSteps?: number;
+  onEvent?: (event: TrainEvent) => void;
+  /** Abort: the loop saves a checkpoint after the current step and throws TrainingInterrupted. */
+  signal?: AbortSignal;
+}
+
+export interface TrainLoopResult<P> {
+  /** Parameters after the last step (owned by the caller). */
+  params: P;
+  /** Best parameters by the evaluation (owned), or null without evaluation. */
+  best: P | null;
+  bestRecord: EvalRecord | null;
+  history: EvalRecord[];
+  steps: number;
+  stoppedEarly: boolean;
+  /** Optimizer step the run resumed from, when it did. */
+  resumedAtStep?: number;
+}
+
+/** A NaN or infinite loss (or gradient norm); the message names the step. */
+export class NonFiniteLossError extends Error {
+  constructor(
+    message: string,
+    readonly step: number,
+    readonly epoch: number,
+  ) {
+    super(message);
+    this.name = "NonFiniteLossError";
+  }
+}
+
+export class TrainingInterrupted extends Error {
+  constructor(
+    readonly step: number,
+    readonly checkpointFile?: string,
+  ) {
+    super(`training interrupted after step ${step}${checkpointFile ? `; resume from ${checkpointFile}` : ""}`);
+    this.name = "TrainingInterrupted";
+  }
+}
+
+export class ResumeMismatchError extends Error {}
+
+/** A function returning the loss and its gradient w.r.t. the first argument; consumes both arguments. */
+export type LossAndGrad<P, D> = (params: P, inputs: D) => [JArray, P];
+
+/** `valueAndGrad` (optionally jitted) of an objective's loss. */
+export function makeLossAndGrad<P, D>(loss: (params: P, inputs: D) => JArray, useJit: boolean): LossAndGrad<P, D> {
+  const vg = valueAndGrad(loss as unknown as (p: JArray, d: JArray) => JArray);
+  return (useJit ? jit(vg) : vg) as unknown as LossAndGrad<P, D>;
+}
+
+/** Group consecutive micro-batches into optimizer steps. */
+function chunk<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+export interface StepState<P> {
+  params: P;
+  opt: AdamWState<P>;
+}
+
+export interface StepOutput<P> {
+  state: StepState<P>;
+  /** Example-weighted mean loss of the step. */
+  loss: number;
+  /** Global gradient norm before clipping. */
+  gradNorm: number;
+  examples: number;
+}
+
+/**
+ * One optimizer step over one or more micro-batches: consumes `state`, returns the next one.
+ * On a NaN/inf loss or gradient norm it frees its intermediates and throws
+ * NonFiniteLossError; `state` is then untouched and still owned by the caller.
+ */
+export async function trainStep<P, B, D>(
+  state: StepState<P>,
+  microBatches: readonly B[],
+  ctx: { objective: Objective<P, B, D>; lossAndGrad: LossAndGrad<P, D>; optimizer: AdamW<P>; lrScale: number; maxGradNorm?: number; where: (what: string) => NonFiniteLossError },
+): Promise<StepOutput<P>> {
+  const { objective } = ctx;
+  const total = microBatches.reduce((s, b) => s + objective.size(b), 0);
+  let gradSum: P | null = null;
+  let lossSum = 0;
+  const fail = (err: NonFiniteLossError): never => {
+    if (gradSum) tree.dispose(gradSum);
+    throw err;
+  };
+  for (const mb of microBatches) {
+    const weight = objective.size(mb) / total;
+    const [loss, grads] = ctx.lossAndGrad(tree.ref(state.params), objective.toDevice(mb));
+    const scaled: P = weight === 1 ? grads : (tree.map((g: JArray) => g.mul(weight), grads as never) as P);
+    gradSum = gradSum === null ? scaled : (tree.map((a: JArray, b: JArray) => a.add(b), gradSum as never, scaled as never) as P);
+    const value = (await loss.data())[0];
+    if (!Number.isFinite(value)) fail(ctx.where(`loss is ${value}`));
+    lossSum += value * weight;
+  }
+  if (gradSum === null) throw new Error("trainStep: no micro-batches");
+  const gradNorm = (await globalNorm(gradSum).data())[0];
+  if (!Number.isFinite(gradNorm)) fail(ctx.where(`gradient norm is ${gradNorm}`));
+  const coef = clipCoefficient(gradNorm, ctx.maxGradNorm);
+  const next = ctx.optimizer.update(state.params, gradSum, state.opt, ctx.lrScale, coef);
+  await blockUntilReady([next.params, next.state.mu, next.state.nu]);
+  return { state: { params: next.params, opt: next.state }, loss: lossSum, gradNorm, examples: total };
+}
+
+function better(a: number, b: number, mode: "max" | "min"): boolean {
+  if (Number.isNaN(a)) return false;
+  if (Number.isNaN(b)) return true;
+  return mode === "max" ? a > b : a < b;
+}
+
+/** Run the loop (see the module comment). */
+export async function trainLoop<P, B, D>(opts: TrainLoopOptions<P, B, D>): Promise<TrainLoopResult<P>> {
+  const accum = opts.gradAccumSteps ?? 1;
+  if (!Number.isInteger(accum) || accum < 1) throw new RangeError(`gradAccumSteps must be a positive integer, got ${accum}`);
+  if (!Number.isInteger(opts.epochs) || opts.epochs < 1) throw new RangeError(`epochs must be a positive integer, got ${opts.epochs}`);
+  const mode = opts.metricMode ?? "max";
+  const maxGradNorm = opts.maxGradNorm ?? 1.0;
+  const fingerprint = opts.fingerprint ?? "";
+  const optimizer = new AdamW<P>(opts.params, opts.labels, opts.optimizer);
+  const lossAndGrad = makeLossAndGrad(opts.objective.loss, opts.jit ?? false);
+
+  const firstEpoch = opts.epochBatches(0);
+  if (firstEpoch.length === 0) throw new RangeError("no training batches (is the training set empty?)");
+  const stepsPerEpoch = Math.ceil(firstEpoch.length / accum);
+  const trainExamples = firstEpoch.reduce((s, b) => s + opts.objective.size(b), 0);
+  let totalSteps = stepsPerEpoch * opts.epochs;
+  if (opts.maxSteps !== undefined) totalSteps = Math.min(totalSteps, opts.maxSteps);
+  const schedule = (opts.schedule ?? ((t: number) => linearWarmupDecay({ totalSteps: t })))(totalSteps);
+
+  let state: StepState<P>;
+  let best: P | null = null;
+  let pos: LoopPosition;
+  let resumedAtStep: number | undefined;
+  const ckptFile = opts.checkpoint?.file;
+  const existing = opts.resume && ckptFile ? await readTrainPosition(ckptFile) : null;
+  if (existing && ckptFile) {
+    if (existing.fingerprint !== fingerprint) {
+      tree.dispose(opts.params);
+      throw new ResumeMismatchError(`${ckptFile}: this checkpoint was made with different settings (data, method, hyper-parameters or seed); start a new run in another folder, or rerun with the original settings`);
+    }
+    const loaded = await loadTrainState(ckptFile, opts.params);
+    tree.dispose(opts.params);
+    state = { params: loaded.trees.params, opt: { count: loaded.position.optCount, mu: loaded.trees.mu, nu: loaded.trees.nu } };
+    best = loaded.trees.best;
+    pos = loaded.position;
+    resumedAtStep = pos.globalStep;
+  } else {
+    state = { params: opts.params, opt: optimizer.init(opts.params) };
+    pos = {
+      format: TRAIN_STATE_FORMAT,
+      version: TRAIN_STATE_VERSION,
+      fingerprint,
+      epoch: 0,
+      stepInEpoch: 0,
+      globalStep: 0,
+      optCount: 0,
+      epochLossSum: 0,
+      epochLossCount: 0,
+      history: [],
+      best: null,
+      badEvals: 0,
+      finished: false,
+      stoppedEarly: false,
+    };
+  }
+
+  const started = performance.now();
+  const elapsed = (): number => performance.now() - started;
+  const emit = (e: TrainEvent): void => opts.onEvent?.(e);
+  const save = async (): Promise<void> => {
+    if (!ckptFile) return;
+    pos.optCount = state.opt.count;
+    await saveTrainState(ckptFile, { params: state.params, mu: state.opt.mu, nu: state.opt.nu, best }, pos);
+    emit({ type: "checkpoint", step: pos.globalStep, epoch: pos.epoch, file: ckptFile });
+  };
+
+  try {
+    emit({ type: "start", epochs: opts.epochs, stepsPerEpoch, totalSteps, startStep: pos.globalStep, resumed: resumedAtStep !== undefined, trainExamples });
+    while (!pos.finished && pos.epoch < opts.epochs) {
+      const epoch = pos.epoch;
+      const groups = chunk(epoch === 0 ? firstEpoch : opts.epochBatches(epoch), accum);
+      if (groups.length !== stepsPerEpoch) throw new Error(`epoch ${epoch + 1} has ${groups.length} steps but epoch 1 had ${stepsPerEpoch}; epochBatches must give the same number of batches every epoch`);
+      let hitMax = false;
+      while (pos.stepInEpoch < groups.length) {
+        if (pos.globalStep >= totalSteps) {
+          hitMax = true;
+          break;
+        }
+        const stepNo = pos.globalStep + 1;
+        const batchNo = pos.stepInEpoch + 1;
+        const lrScale = schedule(pos.globalStep);
+        const out = await trainStep(state, groups[pos.stepInEpoch], {
+          objective: opts.objective,
+          lossAndGrad,
+          optimizer,
+          lrScale,
+          maxGradNorm,
+          where: (what) =>
+            new NonFiniteLossError(
+              `training stopped: ${what} at step ${stepNo} (epoch ${epoch + 1}/${opts.epochs}, batch ${batchNo}/${groups.length})` +
+                (ckptFile ? `; the last checkpoint (step ${pos.globalStep}) is ${ckptFile}` : "") +
+                ". Try a lower learning rate.",
+              stepNo,
+              epoch + 1,
+            ),
+        });
+        state = out.state;
+        pos.globalStep++;
+        pos.stepInEpoch++;
+        pos.epochLossSum += out.loss * out.examples;
+        pos.epochLossCount += out.examples;
+        emit({
+          type: "step",
+          step: pos.globalStep,
+          totalSteps,
+          epoch: epoch + 1,
+          epochs: opts.epochs,
+          loss: out.loss,
+          lrScale,
+          gradNorm: out.gradNorm,
+          examples: out.examples,
+          elapsedMs: elapsed(),
+        });
+        const endOfEpoch = pos.stepInEpoch === groups.length || pos.globalStep >= totalSteps;
+        if (opts.signal?.aborted) {
+          await save();
+          emit({ type: "interrupted", step: pos.globalStep, ...(ckptFile ? { file: ckptFile } : {}) });
+          throw new TrainingInterrupted(pos.globalStep, ckptFile);
+        }
+        const every = opts.checkpoint?.everySteps;
+        if (!endOfEpoch && every !== undefined && every > 0 && pos.globalStep % every === 0) await save();
+      }
+      if (pos.globalStep >= totalSteps) hitMax = true;
+      // End of epoch (or of the run): evaluate, keep the best, maybe stop early.
+      const trainLoss = pos.epochLossCount > 0 ? pos.epochLossSum / pos.epochLossCount : undefined;
+      if (opts.evaluate) {
+        const res = await opts.evaluate(state.params, { epoch: epoch + 1, step: pos.globalStep });
+        const record: EvalRecord = { epoch: epoch + 1, step: pos.globalStep, main: res.main, scores: res.scores, ...(trainLoss !== undefined ? { trainLoss } : {}) };
+        pos.history.push(record);
+        const improved = pos.best === null || better(res.main, pos.best.main, mode);
+        if (improved) {
+          pos.best = record;
+          pos.badEvals = 0;
+          if (best) tree.dispose(best);
+          best = tree.ref(state.params);
+          if (opts.onBest) await opts.onBest(state.params, record);
+        } else {
+          pos.badEvals++;
+        }
+        emit({ type: "eval", epoch: epoch + 1, step: pos.globalStep, main: res.main, scores: res.scores, improved, best: pos.best?.main ?? res.main, ...(trainLoss !== undefined ? { trainLoss } : {}), elapsedMs: elapsed() });
+        if (opts.earlyStopPatience !== undefined && pos.badEvals >= opts.earlyStopPatience && epoch + 1 < opts.epochs && !hitMax) {
+          pos.stoppedEarly = true;
+          pos.finished = true;
+          emit({ type: "early-stop", epoch: epoch + 1, patience: opts.earlyStopPatience });
+        }
+      } else if (trainLoss !== undefined) {
+        pos.history.push({ epoch: epoch + 1, step: pos.globalStep, main: Number.NaN, scores: {}, trainLoss });
+      }
+      pos.epoch++;
+      pos.stepInEpoch = 0;
+      pos.epochLossSum = 0;
+      pos.epochLossCount = 0;
+      if (hitMax || pos.epoch >= opts.epochs) pos.finished = true;
+      await save();
+      if (opts.signal?.aborted && !pos.finished) {
+        emit({ type: "interrupted", step: pos.globalStep, ...(ckptFile ? { file: ckptFile } : {}) });
+        throw new TrainingInterrupted(pos.globalStep, ckptFile);
+      }
+    }
+    emit({ type: "done", steps: pos.globalStep, best: pos.best, stoppedEarly: pos.stoppedEarly, elapsedMs: elapsed() });
+    return {
+      params: state.params,
+      best,
+      bestRecord: pos.best,
+      history: pos.history,
+      steps: pos.globalStep,
+      stoppedEarly: pos.stoppedEarly,
+      ...(resumedAtStep !== undefined ? { resumedAtStep } : {}),
+    };
+  } catch (e) {
+    tree.dispose(state.params);
+    tree.dispose(state.opt.mu);
+    tree.dispose(state.opt.nu);
+    if (best) tree.dispose(best);
+    throw e;
+  }
+}
