@@ -167,7 +167,7 @@ and backbone are used (and its file size is shown).
 
   CHECKPOINT              a task checkpoint folder
   --model DIR             backbone folder (its config.json); default: roberta-base's dimensions
-  --config FILE           a config.json instead of --model
+  --config FILE           a config.json instead of --model (alias: --model-config FILE)
   --num-labels N          head outputs (default 2)
   --tasks N               number of tasks sharing the module (multi-task; default 1)
   --compare NAME          also report this method and the ratio

@@ -13,6 +13,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   ...METHOD_OPTIONS,
   model: { type: "string" },
   config: { type: "string" },
+  "model-config": { type: "string" },
   "num-labels": { type: "string" },
   tasks: { type: "string" },
   compare: { type: "string" },
@@ -100,7 +101,8 @@ export async function run(argv: string[]): Promise<number> {
       throw new CliError((e as Error).message, 2);
     }
     const modelDir = str(v, "model");
-    const configFile = str(v, "config") ?? (modelDir ? path.join(modelDir, "config.json") : undefined);
+    if (str(v, "config") !== undefined && str(v, "model-config") !== undefined) throw new CliError("give --config or --model-config (the same option), not both", 2);
+    const configFile = str(v, "config") ?? str(v, "model-config") ?? (modelDir ? path.join(modelDir, "config.json") : undefined);
     const config = configFile ? readJson(configFile, "a Hugging Face config.json") : ROBERTA_BASE_CONFIG;
     const name = configFile ? path.basename(path.dirname(path.resolve(configFile))) : "roberta-base";
     dims = modelDimsFromConfig(config, int(v, "num-labels") ?? 2, name);

@@ -264,3 +264,24 @@ describe("bad input", { skip: GLUE ? false : "no GLUE RTE files found" }, () => 
     assert.deepEqual(Object.keys(m.test.scores).sort(), ["pearson", "spearman"]);
   });
 });
+
+test("storage --model-config prints the paper's RoBERTa-base figures", async () => {
+  // The repo ships no roberta-base config; write the real one's dimensions (shared/data/configs).
+  const dir = tempDir();
+  const file = path.join(dir, "config.json");
+  writeFileSync(file, JSON.stringify({ model_type: "roberta", vocab_size: 50265, hidden_size: 768, num_hidden_layers: 12, num_attention_heads: 12, intermediate_size: 3072, hidden_act: "gelu", layer_norm_eps: 1e-5, max_position_embeddings: 514, type_vocab_size: 1, pad_token_id: 1 }));
+  const cases: [string, RegExp][] = [
+    ["propetl-adapter", /32-bit words\s+136,000[\s\S]*% of backbone\s+0\.109%/],
+    ["adapter", /32-bit words\s+1,189,632[\s\S]*% of backbone\s+0\.954%/],
+    ["propetl-lora", /32-bit words\s+135,168[\s\S]*% of backbone\s+0\.108%/],
+    ["propetl-prefix", /32-bit words\s+135,168[\s\S]*% of backbone\s+0\.108%/],
+  ];
+  for (const [method, re] of cases) {
+    const r = await cli(["storage", "--model-config", file, "--method", method]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, re, method);
+  }
+  const both = await cli(["storage", "--model-config", file, "--config", file, "--method", "adapter"]);
+  assert.equal(both.code, 2);
+  assert.match(both.stderr, /not both/);
+});
