@@ -312,10 +312,12 @@ const ONLY_MASK_EQ: Record<PetlModule, string> = {
 /** Head parameters of one task. */
 export function countHeadParams(style: HeadStyle, hiddenSize: number, numLabels: number): number {
   switch (style) {
+    // Both heads are dense + tanh on the first token, then a projection: RoBERTa's
+    // classifier.dense/out_proj, BERT's pooler + classifier (propetl trains and stores the
+    // pooler with the head, src/models/params.ts).
     case "roberta":
-      return hiddenSize * hiddenSize + hiddenSize + hiddenSize * numLabels + numLabels;
     case "bert":
-      return hiddenSize * numLabels + numLabels;
+      return hiddenSize * hiddenSize + hiddenSize + hiddenSize * numLabels + numLabels;
     case "none":
       return 0;
   }
