@@ -82,8 +82,9 @@ export type PetlModule = (typeof PETL_MODULES)[number];
 /**
  * Classification-head layout, for the head line (never in BLS).
  *   roberta: RobertaClassificationHead, dense d×d + d, out_proj d×n + n.
- *   bert:    BertForSequenceClassification, classifier d×n + n (the pooler is
- *            already part of the backbone).
+ *   bert:    BertForSequenceClassification's pooler d×d + d and classifier d×n + n:
+ *            propetl trains the pooler with the head and stores both in the task file
+ *            (the backbone count also includes the pretrained pooler, as HF's BertModel).
  *   none:    no head (e.g. seq2seq generation).
  */
 export const HEAD_STYLES = ["roberta", "bert", "none"] as const;
