@@ -4,7 +4,7 @@ import path from "node:path";
 import type { MethodConfig } from "../petl/method.js";
 import { resolveMethodConfig } from "../petl/registry.js";
 import { compareStorage, computeStorage, formatStorageReport, modelDimsFromConfig } from "../petl/storage.js";
-import type { ModelDims, StorageMethod, StorageReport } from "../petl/storage.js";
+import type { ModelDims, StorageReport } from "../petl/storage.js";
 import { CliError, flag, int, parseCommand, str } from "./args.js";
 import type { OptionSpec } from "./args.js";
 import { methodConfigFromArgs, METHOD_OPTIONS } from "./common.js";
@@ -61,7 +61,7 @@ export function methodConfigFromCheckpointFile(file: Record<string, unknown>, wh
 
 export function reportFor(dims: ModelDims, c: MethodConfig, tasks: number): StorageReport {
   return computeStorage(dims, {
-    method: c.method as StorageMethod,
+    method: c.method,
     ...(c.bottleneck !== undefined ? { bottleneck: c.bottleneck } : {}),
     ...(c.rank !== undefined ? { rank: c.rank } : {}),
     ...(c.prefixLength !== undefined ? { prefixLength: c.prefixLength } : {}),

@@ -37,7 +37,6 @@ import type { EncoderConfig } from "../models/config.js";
 import { hookPointName } from "../models/hooks.js";
 import type { HeadParams } from "../models/params.js";
 import { computeStorage, modelDimsFromConfig } from "./storage.js";
-import type { StorageMethod } from "./storage.js";
 import type { Materialized, MethodConfig, MethodName, MethodState, PetlMethod } from "./method.js";
 import { METHOD_NAMES, createMethod, methodLayout, resolveMethodConfig } from "./registry.js";
 
@@ -433,7 +432,7 @@ export function checkpointBudget(cfg: EncoderConfig, config: MethodConfig, numLa
   const tasks = layout.masks === "none" ? 1 : (c.tasks?.length ?? 1);
   const dims = modelDimsFromConfig(encoderConfigToJson(cfg), numLabels[0] ?? 1);
   const report = computeStorage(dims, {
-    method: c.method as StorageMethod,
+    method: c.method,
     ...(c.bottleneck !== undefined ? { bottleneck: c.bottleneck } : {}),
     ...(c.rank !== undefined ? { rank: c.rank } : {}),
     ...(c.prefixLength !== undefined ? { prefixLength: c.prefixLength } : {}),

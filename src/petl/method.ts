@@ -11,19 +11,23 @@ import type { EncoderConfig } from "../models/config.js";
 import type { HookPoint, LayerHooks } from "../models/hooks.js";
 import type { EncoderParams } from "../models/params.js";
 
-export type MethodName =
-  | "adapter"
-  | "houlsby"
-  | "lora"
-  | "prefix"
-  | "full"
-  | "propetl-adapter"
-  | "propetl-houlsby"
-  | "propetl-lora"
-  | "propetl-prefix"
-  | "only-share"
-  | "only-mask"
-  | "random-mask";
+/** Every fine-tuning method, in the order help texts and errors list them. */
+export const METHOD_NAMES = [
+  "adapter",
+  "houlsby",
+  "lora",
+  "prefix",
+  "full",
+  "propetl-adapter",
+  "propetl-houlsby",
+  "propetl-lora",
+  "propetl-prefix",
+  "only-share",
+  "only-mask",
+  "random-mask",
+] as const;
+
+export type MethodName = (typeof METHOD_NAMES)[number];
 
 /** Serialisable module options; written to adapter_config.json. */
 export interface MethodConfig {

@@ -25,26 +25,14 @@
 import { ABLATIONS, isAblation } from "./ablations.js";
 import { FullFineTuning } from "./full.js";
 import { checkK } from "./mask.js";
-import type { MethodConfig, MethodName, ModuleKindName, ModuleOptions, PetlMethod } from "./method.js";
+import type { MethodConfig, ModuleKindName, ModuleOptions, PetlMethod } from "./method.js";
+import { METHOD_NAMES } from "./method.js";
 import { ModularMethod, moduleKind } from "./propetl.js";
 import type { ModuleKind, Unit } from "./method.js";
 import type { EncoderConfig } from "../models/config.js";
 import type { PrefixSource } from "./prefix.js";
 
-export const METHOD_NAMES: readonly MethodName[] = [
-  "adapter",
-  "houlsby",
-  "lora",
-  "prefix",
-  "full",
-  "propetl-adapter",
-  "propetl-houlsby",
-  "propetl-lora",
-  "propetl-prefix",
-  "only-share",
-  "only-mask",
-  "random-mask",
-];
+export { METHOD_NAMES };
 
 export const METHOD_DEFAULTS = {
   bottleneck: 64,

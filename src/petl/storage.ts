@@ -58,21 +58,10 @@
  * task mask. The head is per task and is reported per task.
  */
 
-/** Every method `computeStorage` accepts. */
-export const STORAGE_METHODS = [
-  "adapter",
-  "houlsby",
-  "lora",
-  "prefix",
-  "full",
-  "propetl-adapter",
-  "propetl-houlsby",
-  "propetl-lora",
-  "propetl-prefix",
-  "only-share",
-  "only-mask",
-  "random-mask",
-] as const;
+import { METHOD_NAMES } from "./method.js";
+
+/** Every method `computeStorage` accepts: all of propetl's methods. */
+export const STORAGE_METHODS = METHOD_NAMES;
 export type StorageMethod = (typeof STORAGE_METHODS)[number];
 
 /** PETL module families; also the accepted `base` of the ablations. */

@@ -26,7 +26,7 @@ import { saveTaskCheckpoint } from "../petl/checkpoint.js";
 import type { MethodConfig, PetlMethod } from "../petl/method.js";
 import { createMethod } from "../petl/registry.js";
 import { computeStorage, countBackboneParams, modelDimsFromConfig } from "../petl/storage.js";
-import type { StorageMethod, StorageReport } from "../petl/storage.js";
+import type { StorageReport } from "../petl/storage.js";
 import { encodeExamples } from "./batching.js";
 import type { EncodedExample } from "./batching.js";
 import { evaluateTask, finetune } from "./finetune.js";
@@ -117,7 +117,7 @@ export function storageFor(cfg: EncoderConfig, method: MethodConfig, numLabels: 
   try {
     const dims = modelDimsFromConfig(encoderConfigToJson(cfg), numLabels);
     return computeStorage(dims, {
-      method: method.method as StorageMethod,
+      method: method.method,
       ...(method.bottleneck !== undefined ? { bottleneck: method.bottleneck } : {}),
       ...(method.rank !== undefined ? { rank: method.rank } : {}),
       ...(method.prefixLength !== undefined ? { prefixLength: method.prefixLength } : {}),
