@@ -119,31 +119,17 @@ function validatePacked(packed: Uint8Array, n: number, label: string | undefined
 /** Unpack `n` LSB-first bits into a Uint8Array of 0/1 values. Validates length and zero padding. */
 export function unpackBits(packed: Uint8Array, n: number, label?: string): Uint8Array<ArrayBuffer> {
   validatePacked(packed, n, label);
-  const out = new Uint8Array(n);
-  const fullBytes = n >>> 3;
-  let i = 0;
-  for (let b = 0; b < fullBytes; b++, i += 8) {
-    const byte = packed[b];
-    out[i] = byte & 1;
-    out[i + 1] = (byte >>> 1) & 1;
-    out[i + 2] = (byte >>> 2) & 1;
-    out[i + 3] = (byte >>> 3) & 1;
-    out[i + 4] = (byte >>> 4) & 1;
-    out[i + 5] = (byte >>> 5) & 1;
-    out[i + 6] = (byte >>> 6) & 1;
-    out[i + 7] = byte >>> 7;
-  }
-  if (i < n) {
-    const byte = packed[fullBytes];
-    for (let bit = 0; i < n; i++, bit++) out[i] = (byte >>> bit) & 1;
-  }
-  return out;
+  return unpackInto(packed, n, new Uint8Array(n));
 }
 
 /** Unpack `n` LSB-first bits into a Float32Array of 0.0/1.0 values. Validates length and zero padding. */
 export function unpackBitsToFloat32(packed: Uint8Array, n: number, label?: string): Float32Array<ArrayBuffer> {
   validatePacked(packed, n, label);
-  const out = new Float32Array(n);
+  return unpackInto(packed, n, new Float32Array(n));
+}
+
+/** Write the first `n` bits of `packed` (LSB first) into the zero-filled `out`; returns `out`. */
+function unpackInto<T extends Uint8Array<ArrayBuffer> | Float32Array<ArrayBuffer>>(packed: Uint8Array, n: number, out: T): T {
   const fullBytes = n >>> 3;
   let i = 0;
   for (let b = 0; b < fullBytes; b++, i += 8) {
