@@ -5,11 +5,12 @@
  *
  *   npm run build
  *   node dist/experiments/pretrain/pretrain.js --out experiments/pretrain/runs/mini \
- *     [--steps 3000] [--batch 32] [--seq 128] [--lr 5e-4] [--every 50] [--minutes 80]
+ *     [--steps 3000] [--batch 32] [--seq 128] [--lr 5e-4] [--warmup 150] [--every 50] [--minutes 80] [--eval-batches 4]
  *
  * Writes <out>/model/ as a Hugging Face model dir (config.json, model.safetensors with bert.*
  * and cls.predictions.* tensors, vocab.txt, tokenizer_config.json) at every checkpoint, and
- * appends one JSON line per logged step to <out>/log.jsonl (loss, masked-token accuracy, time).
+ * appends one JSON line per step to <out>/log.jsonl (loss, lr, time) and, at every checkpoint, one
+ * {"step", "eval"} line with the held-out masked-token loss and accuracy (sotu-party dev).
  * This is the experiment behind `propetl pretrain`, which will reuse the library trainer.
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
@@ -34,6 +35,9 @@ import { mulberry32 } from "../../src/data/splits.js";
 import { AdamW } from "../../src/train/optimizer.js";
 import type { AdamWState } from "../../src/train/optimizer.js";
 import { mapNamed, namedLeaves } from "../../src/train/tree-util.js";
+import { evaluateMaskedLm } from "../../src/train/mlm-eval.js";
+import { readTaskSplit } from "../../src/data/read-examples.js";
+import { resolveBuiltinTask } from "../../src/data/builtin-tasks.js";
 
 const { values: a } = parseArgs({
   options: {
@@ -50,6 +54,7 @@ const { values: a } = parseArgs({
     seed: { type: "string", default: "1" },
     layers: { type: "string", default: "4" },
     hidden: { type: "string", default: "256" },
+    "eval-batches": { type: "string", default: "4" },
   },
 });
 const STEPS = Number(a.steps), B = Number(a.batch), T = Number(a.seq), LR = Number(a.lr), WARMUP = Number(a.warmup);
@@ -129,6 +134,17 @@ async function main(): Promise<void> {
     console.error(`resumed at step ${step}`);
   }
 
+  // Held-out masked-token loss/accuracy (sotu-party dev paragraphs: speeches not in the corpus),
+  // fixed masking, logged as {"step", "eval": {...}} lines next to the training loss.
+  const task = resolveBuiltinTask("sotu-party");
+  const heldOut = (await readTaskSplit(task.task, task.dataDir, "dev")).examples.map((e) => e.text);
+  const evalHeldOut = async (s: number): Promise<void> => {
+    const r = await evaluateMaskedLm(cfg, params.encoder, params.mlm, tok, heldOut, { batches: Number(a["eval-batches"]), seqLen: T });
+    appendFileSync(path.join(out, "log.jsonl"), JSON.stringify({ step: s, eval: r }) + "\n");
+    console.error(`held-out at step ${s}: ${JSON.stringify(r)}`);
+  };
+  if (!existsSync(path.join(out, "log.jsonl")) || !readFileSync(path.join(out, "log.jsonl"), "utf8").includes(`{"step":${step},"eval"`)) await evalHeldOut(step);
+
   const special = new Set([tok.padTokenId, tok.clsTokenId, tok.sepTokenId, tok.unkTokenId, tok.maskTokenId]);
   const lossFn = (p: Params, d: { batch: ReturnType<typeof makeBatch>; positions: JArray; onehot: JArray; weights: JArray }) => {
     const hidden = encode(cfg, p.encoder, d.batch);
@@ -174,7 +190,10 @@ async function main(): Promise<void> {
     const rec = { step, loss: lossV, lr: LR * lrScale, ms: Date.now() - ts, masked: Math.min(P, m.positions.length) };
     appendFileSync(path.join(out, "log.jsonl"), JSON.stringify(rec) + "\n");
     if (step % 10 === 0) console.error(JSON.stringify(rec));
-    if (step % EVERY === 0 || step === STEPS || Date.now() >= deadline) await checkpoint(step, state.count);
+    if (step % EVERY === 0 || step === STEPS || Date.now() >= deadline) {
+      await checkpoint(step, state.count);
+      await evalHeldOut(step);
+    }
   }
 
   async function checkpoint(s: number, count: number): Promise<void> {
