@@ -10,9 +10,12 @@
  * 2. Speed: a matmul whose operand is read through a transposed/reshaped view, or whose
  *    reduction axis is strided (every weight gradient in the backward pass), runs 5-30x slower
  *    than the same product on contiguous operands. Expected: similar times.
+ * 5. jit: the gradient of a gather (an embedding lookup being trained) is a scatter, a
+ *    "routine" that reads whole buffers, but its cotangent input can be a view, and jit threw
+ *    "routine primitive scatter input is not imm". Expected: a loss and a gradient.
  */
 import { initEngine } from "../src/engine/engine.js";
-import { np, random, valueAndGrad } from "../src/engine/jax.js";
+import { jit, np, random, valueAndGrad } from "../src/engine/jax.js";
 import type { JArray } from "../src/engine/jax.js";
 import { trackLiveBuffers } from "../src/engine/live-buffers.js";
 
@@ -48,3 +51,11 @@ const flat = random.normal(random.key(3), [B * T, H]);
 const viewed = await time(() => np.matmul(ctx.ref.transpose([0, 2, 1, 3]).reshape([B * T, H]), w.ref));
 const contiguous = await time(() => np.matmul(flat.ref, w.ref));
 console.log(`2. [1024x768]@[768x768]: through a transpose+reshape view ${viewed.toFixed(1)} ms, contiguous ${contiguous.toFixed(1)} ms`);
+
+const lookup = (table: JArray, ids: JArray): JArray => np.sum(np.square(table.slice(ids).reshape([-1])));
+try {
+  const [l, g] = jit(valueAndGrad(lookup))(np.ones([10, 4]), np.array(Int32Array.from([1, 3, 3]), { dtype: np.int32 }));
+  console.log(`5. jit gradient of a gather: loss ${(await l.data())[0]} (expected 12), gradient row 3 ${Array.from((await g.data()).slice(12, 16)).join(",")} (expected 4,4,4,4)`);
+} catch (e) {
+  console.log(`5. jit gradient of a gather: ${(e as Error).message}`);
+}

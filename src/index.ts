@@ -34,8 +34,8 @@ export { accuracy, binaryF1, matthewsCorrelation, pearson, spearman, computeTask
 export type { MetricName, MainMetric, TaskMetricsResult } from "./metrics/index.js";
 
 // Models
-export { loadModelDir, saveModelWeights, ModelLoadError } from "./models/load.js";
-export type { LoadedModel, LoadOptions } from "./models/load.js";
+export { loadModelDir, loadMlmModelDir, saveModelWeights, ModelLoadError } from "./models/load.js";
+export type { LoadedModel, LoadedMlmModel, LoadOptions } from "./models/load.js";
 export { readEncoderConfig, parseEncoderConfig, encoderConfigToJson, ConfigError } from "./models/config.js";
 export { makeBatch, disposeBatch, encode, classify, sequenceLoss } from "./models/encoder.js";
 export type { HostBatch, DeviceBatch } from "./models/encoder.js";
@@ -67,5 +67,9 @@ export type { EncodedExample, PaddedBatch } from "./train/batching.js";
 export { planMultiTaskBatches, temperatureProbabilities, DEFAULT_TEMPERATURE } from "./train/multitask.js";
 export type { TaskBatch } from "./train/multitask.js";
 export { TRAIN_DEFAULTS, defaultLearningRates, resolveMaxLength } from "./train/defaults.js";
+export { pretrainMlm, readPretrainText, bertConfig, saveMlmModelDir, PretrainError, PRETRAIN_DEFAULTS, PRETRAIN_LOG_FILE, PRETRAIN_METRICS_FILE } from "./train/pretrain.js";
+export type { PretrainOptions, PretrainHyper, PretrainResult, BertArchitecture, MlmParams } from "./train/pretrain.js";
+export { evaluateMaskedLm } from "./train/mlm-eval.js";
+export type { MlmEvalOptions, MlmEvalResult } from "./train/mlm-eval.js";
 export { loadPredictor } from "./train/predictor.js";
 export type { Predictor, PredictorOptions } from "./train/predictor.js";

@@ -42,6 +42,7 @@ export const COMMANDS = {
   predict: "predict labels for texts (command line or JSONL in, JSONL out)",
   storage: "bit-level storage of a method or a checkpoint (paper App. B)",
   inspect: "describe a task checkpoint: method, tensors, masks, sizes, metrics",
+  pretrain: "pretrain a small BERT backbone (masked language model) on text files; writes a HF model folder",
 } as const;
 
 export type CommandName = keyof typeof COMMANDS;
@@ -197,6 +198,73 @@ Output goes to runs/spam-propetl-adapter-<date>-<time> unless --output is given.
 See "propetl train --help" for every option.
 `;
 
+export const PRETRAIN_HELP = `Usage: propetl pretrain --text FILE [--text FILE ...] --output DIR [options]
+       propetl pretrain FILE... --output DIR [options]
+
+Masked-language-model pretraining of a BERT backbone from plain text: a fresh model (or one
+given with --init) learns to predict 15% of the tokens, of which 80% are replaced by [MASK],
+10% by a random token and 10% left unchanged. Every non-empty line of the text files is a
+document; documents are joined with [SEP] and cut into windows of --seq-len tokens. After
+every --eval-every steps the held-out masked-token loss and accuracy are measured, and when
+the loss improves the output folder gets the model: config.json (BertForMaskedLM),
+model.safetensors (bert.* and the MLM head cls.predictions.*) and the tokenizer files, ready
+for "propetl train --model DIR". Also written: pretrain_log.jsonl (loss and learning rate per
+step, held-out loss and accuracy per evaluation) and, at the end, pretrain_metrics.json.
+
+Text:
+  --text FILE             UTF-8 text, one document per line (repeatable; files may also be
+                          given as arguments)
+  --held-out FILE         held-out documents for the evaluation (default: every 100th
+                          non-empty line of the text, which is then not trained on)
+  --held-out-every N      hold out every Nth line instead of every 100th
+
+Model (a fresh BERT unless --init):
+  --init DIR              continue pretraining this Hugging Face BERT folder (its tokenizer,
+                          and its MLM head when it has one)
+  --config FILE           a BERT config.json giving the architecture (its vocab_size is
+                          replaced by the tokenizer's)
+  --layers N              transformer layers (default 4)
+  --hidden N              hidden size (default 256)
+  --heads N               attention heads; must divide --hidden (default 4)
+  --intermediate N        feed-forward size (default 4 x hidden)
+  --max-positions N       position embeddings (default 512)
+
+Tokenizer (a fresh model; default: train an uncased WordPiece vocabulary on the text):
+  --vocab FILE            an uncased WordPiece vocab.txt with [PAD] [UNK] [CLS] [SEP] [MASK]
+  --tokenizer DIR         the tokenizer files of a model folder
+  --vocab-size N          size of the trained vocabulary (default 8000)
+
+Training:
+  --steps N               optimizer steps (default 1000)
+  --batch-size N          windows per step (default 32)
+  --seq-len N             tokens per window incl. [CLS] and [SEP] (default 128)
+  --lr X                  peak learning rate (default 5e-4)
+  --warmup-steps N        linear warmup, then linear decay to 0 (default 6% of --steps)
+  --weight-decay X        AdamW weight decay, not on biases and LayerNorm (default 0.01)
+  --max-grad-norm X       gradient clipping, 0 disables (default 1.0)
+  --grad-accum N          micro-batches per step (default 1)
+  --mask-prob X           fraction of tokens predicted (default 0.15)
+  --eval-every N          steps between held-out evaluations and model saves (default 100)
+  --eval-batches N        held-out batches per evaluation (default: every held-out document
+                          once, at most 8 batches)
+  --eval-batch-size N     default 16
+  --seed N                shuffling, masking and initialisation (default 42)
+  --no-jit                run the step eagerly (default: compiled with jit, about 2x faster
+                          after the first step)
+
+Checkpoints:
+  --output DIR            the model folder, log, metrics and resume state
+                          (default: runs/pretrain-mlm-<date>-<time>)
+  --resume                continue an interrupted run in --output (same settings): the result
+                          is exactly the uninterrupted run's
+  --save-steps N          also save the resume state every N steps (always at each evaluation)
+  --keep-train-state      keep train_state.safetensors after the run
+
+${COMMON_OUT}
+
+Exit status: 0 done, 1 error, 2 bad usage, 130 interrupted (state saved: rerun with --resume).
+`;
+
 export const HELP: Record<CommandName, string> = {
   demo: DEMO_HELP,
   train: TRAIN_HELP,
@@ -204,4 +272,5 @@ export const HELP: Record<CommandName, string> = {
   predict: PREDICT_HELP,
   storage: STORAGE_HELP,
   inspect: INSPECT_HELP,
+  pretrain: PRETRAIN_HELP,
 };

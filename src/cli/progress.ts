@@ -20,6 +20,8 @@ export interface Reporter {
 export interface ReporterOptions {
   json: boolean;
   quiet?: boolean;
+  /** Terminal wording: a run (default "seed <n>"), an epoch ("epoch"), the evaluation ("validation"), the examples of an epoch ("examples"). */
+  words?: { run?: string; epoch?: string; eval?: string; examples?: string };
   stdout?: NodeJS.WriteStream;
   stderr?: NodeJS.WriteStream;
 }
@@ -29,7 +31,7 @@ export function makeReporter(opts: ReporterOptions): Reporter {
   const stdout = opts.stdout ?? process.stdout;
   const stderr = opts.stderr ?? process.stderr;
   if (opts.json || !stdout.isTTY) return new JsonReporter(stdout, opts.quiet ?? false);
-  return new TtyReporter(stdout, stderr, opts.quiet ?? false);
+  return new TtyReporter(stdout, stderr, opts.quiet ?? false, opts.words ?? {});
 }
 
 /** "1:02:03" / "2:03" from seconds. */
@@ -113,7 +115,11 @@ class TtyReporter implements Reporter {
     private readonly out: NodeJS.WriteStream,
     private readonly err: NodeJS.WriteStream,
     private readonly quiet: boolean,
+    private readonly words: NonNullable<ReporterOptions["words"]>,
   ) {}
+  private run(seed: number): string {
+    return this.words.run ?? `seed ${seed}`;
+  }
   private clearBar(): void {
     if (this.barShown) {
       this.err.write("\r\x1b[2K");
@@ -128,7 +134,7 @@ class TtyReporter implements Reporter {
     switch (e.type) {
       case "start":
         this.meter.reset(e.startStep, 0);
-        this.line(`seed ${seed}: ${e.epochs} epochs x ${e.stepsPerEpoch} steps = ${e.totalSteps} steps on ${e.trainExamples} examples${e.resumed ? `, resuming at step ${e.startStep}` : ""}`);
+        this.line(`${this.run(seed)}: ${e.epochs} ${this.words.epoch ?? "epoch"}s x ${e.stepsPerEpoch} steps = ${e.totalSteps} steps on ${e.trainExamples} ${this.words.examples ?? "examples"}${e.resumed ? `, resuming at step ${e.startStep}` : ""}`);
         return;
       case "step": {
         const now = Date.now();
@@ -137,7 +143,7 @@ class TtyReporter implements Reporter {
         const { rate, eta } = this.meter.measure(e.step, e.totalSteps, e.elapsedMs);
         const cols = this.err.columns || 100;
         const speed = rate >= 1 ? `${rate.toFixed(1)} it/s` : `${(1 / Math.max(rate, 1e-9)).toFixed(1)} s/it`;
-        const head = `epoch ${e.epoch}/${e.epochs} `;
+        const head = `${this.words.epoch ?? "epoch"} ${e.epoch}/${e.epochs} `;
         const tail = ` ${e.step}/${e.totalSteps} loss ${fmt(e.loss)} ${speed} ETA ${formatDuration(eta)}`;
         const width = Math.max(5, Math.min(30, cols - head.length - tail.length - 3));
         const done = Math.round((e.step / e.totalSteps) * width);
@@ -148,7 +154,7 @@ class TtyReporter implements Reporter {
         return;
       }
       case "eval":
-        this.line(`epoch ${e.epoch}: validation ${scoresText(e.scores)}${e.trainLoss !== undefined ? `, train loss ${fmt(e.trainLoss)}` : ""}${e.improved ? "  (best, saved)" : `  (best ${fmt(e.best)})`}`);
+        this.line(`${this.words.epoch ?? "epoch"} ${e.epoch}: ${this.words.eval ?? "validation"} ${scoresText(e.scores)}${e.trainLoss !== undefined ? `, train loss ${fmt(e.trainLoss)}` : ""}${e.improved ? "  (best, saved)" : `  (best ${fmt(e.best)})`}`);
         return;
       case "early-stop":
         this.line(`early stop after epoch ${e.epoch}: no improvement in ${e.patience} evaluation(s)`);
@@ -157,7 +163,7 @@ class TtyReporter implements Reporter {
         this.line(`interrupted after step ${e.step}${e.file ? `; state saved to ${e.file} (continue with --resume)` : ""}`);
         return;
       case "done":
-        this.line(`seed ${seed}: done in ${formatDuration(e.elapsedMs / 1000)}${e.stoppedEarly ? " (stopped early)" : ""}`);
+        this.line(`${this.run(seed)}: done in ${formatDuration(e.elapsedMs / 1000)}${e.stoppedEarly ? " (stopped early)" : ""}`);
         return;
       case "checkpoint":
         return;

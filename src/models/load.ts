@@ -10,6 +10,8 @@ import { readSafetensorsFile, toFloat32, writeSafetensorsFile } from "../io/safe
 import type { TensorEntry, TensorInput } from "../io/safetensors.js";
 import { readEncoderConfig } from "./config.js";
 import type { EncoderConfig } from "./config.js";
+import { initMlmHead, MLM_HF_NAMES } from "./mlm.js";
+import type { MlmHeadParams } from "./mlm.js";
 import { encoderSlots, fullHfName, getLeaf, headSlots, setLeaf } from "./params.js";
 import type { EncoderParams, HeadParams, ParamSlot } from "./params.js";
 
@@ -43,6 +45,79 @@ export function initHead(cfg: EncoderConfig, seed: number): HeadParams {
     dense: { w: random.normal(k1, [H, H]).mul(0.02), b: np.zeros([H]) },
     out: { w: random.normal(k2, [cfg.numLabels, H]).mul(0.02), b: np.zeros([cfg.numLabels]) },
   };
+}
+
+/**
+ * A fresh encoder as HF initialises BERT (`BertPreTrainedModel._init_weights`): embeddings
+ * and linear weights normal(0, 0.02), the word embedding row of the pad token zeroed, zero
+ * biases, unit LayerNorm. Deterministic in `seed`.
+ */
+export function initEncoder(cfg: EncoderConfig, seed: number): EncoderParams {
+  const slots = encoderSlots(cfg);
+  const keys = [...random.split(random.key(seed), slots.length)];
+  const encoder: Record<string, unknown> = {};
+  slots.forEach((slot, i) => {
+    const last = slot.path[slot.path.length - 1];
+    let leaf: JArray;
+    if (last === "g") leaf = np.ones(slot.shape);
+    else if (last === "b") leaf = np.zeros(slot.shape);
+    else leaf = random.normal(keys[i], slot.shape).mul(0.02);
+    if (last === "g" || last === "b") keys[i].dispose();
+    if (slot.path[1] === "word" && cfg.padTokenId >= 0 && cfg.padTokenId < cfg.vocabSize) {
+      const keep = new Float32Array(cfg.vocabSize).fill(1);
+      keep[cfg.padTokenId] = 0;
+      leaf = leaf.mul(np.array(keep).reshape([cfg.vocabSize, 1]));
+    }
+    setLeaf(encoder, slot.path, leaf);
+  });
+  return encoder as unknown as EncoderParams;
+}
+
+/**
+ * The head stored in a model file's tensors (`cls.predictions.*`), or null when the file has
+ * none of them. A partial or mis-shaped head is an error naming the tensors. HF may also store
+ * the tied decoder (`cls.predictions.decoder.*`): its bias is used when `cls.predictions.bias`
+ * is absent; its weight is the word embedding matrix and is not read.
+ */
+export function mlmHeadFromTensors(cfg: EncoderConfig, tensors: ReadonlyMap<string, TensorEntry>, file: string): MlmHeadParams | null {
+  const H = cfg.hiddenSize;
+  const want: [keyof typeof MLM_HF_NAMES, number[]][] = [
+    ["denseWeight", [H, H]],
+    ["denseBias", [H]],
+    ["lnWeight", [H]],
+    ["lnBias", [H]],
+    ["bias", [cfg.vocabSize]],
+  ];
+  const entry = (key: keyof typeof MLM_HF_NAMES): [string, TensorEntry] | undefined => {
+    const name = MLM_HF_NAMES[key];
+    const e = tensors.get(name);
+    if (e) return [name, e];
+    if (key === "bias") {
+      const d = tensors.get("cls.predictions.decoder.bias");
+      if (d) return ["cls.predictions.decoder.bias", d];
+    }
+    return undefined;
+  };
+  const found = want.map(([k]) => entry(k));
+  if (found.every((f) => f === undefined)) return null;
+  const missing = want.filter((_, i) => found[i] === undefined).map(([k]) => MLM_HF_NAMES[k]);
+  if (missing.length) throw new ModelLoadError(`${file}: the MLM head is incomplete: missing ${missing.join(", ")}`);
+  const arrays: JArray[] = [];
+  try {
+    for (let i = 0; i < want.length; i++) {
+      const [name, e] = found[i] as [string, TensorEntry];
+      const shape = want[i][1];
+      if (e.shape.length !== shape.length || e.shape.some((d, j) => d !== shape[j])) {
+        throw new ModelLoadError(`${file}: tensor "${name}" has shape [${e.shape.join(",")}], expected [${shape.join(",")}] from config.json`);
+      }
+      arrays.push(np.array(toFloat32(e, name, file)).reshape(shape));
+    }
+  } catch (err) {
+    for (const a of arrays) a.dispose();
+    throw err;
+  }
+  const [w, b, g, lb, bias] = arrays;
+  return { dense: { w, b }, ln: { g, b: lb }, bias };
 }
 
 export interface LoadOptions {
@@ -147,4 +222,42 @@ export async function exportHfTensors(config: EncoderConfig, encoder: EncoderPar
 /** Write model.safetensors (atomically) for a model. */
 export async function saveModelWeights(file: string, config: EncoderConfig, encoder: EncoderParams, head: HeadParams | null): Promise<void> {
   await writeSafetensorsFile(file, await exportHfTensors(config, encoder, head), { format: "pt" });
+}
+
+/** A BERT model dir with its masked-language-model head (as `BertForMaskedLM` stores it). */
+export interface LoadedMlmModel {
+  config: EncoderConfig;
+  encoder: EncoderParams;
+  head: MlmHeadParams;
+  /** "checkpoint" when the file had `cls.predictions.*`, else "initialized" (fresh, seeded). */
+  headSource: "checkpoint" | "initialized";
+}
+
+/**
+ * Load a BERT model dir for masked-language modelling: the encoder (strictly, as
+ * `loadModelDir`) and the MLM head from `cls.predictions.*`, or a fresh head (`initMlmHead`
+ * with `seed`) when the file has none. RoBERTa (`lm_head.*`) is not supported.
+ */
+export async function loadMlmModelDir(dir: string, opts: { seed?: number } = {}): Promise<LoadedMlmModel> {
+  const model = await loadModelDir(dir);
+  const dispose = (t: unknown): void => tree_dispose(t as Record<string, unknown>);
+  dispose(model.head);
+  if (model.config.modelType !== "bert") {
+    dispose(model.encoder);
+    throw new ModelLoadError(`${path.join(dir, "config.json")}: model_type "${model.config.modelType}": only BERT models (masked-LM head cls.predictions.*) can be pretrained here`);
+  }
+  const weightsFile = path.join(dir, "model.safetensors");
+  let head: MlmHeadParams | null;
+  try {
+    head = mlmHeadFromTensors(model.config, (await readSafetensorsFile(weightsFile)).tensors, weightsFile);
+  } catch (e) {
+    dispose(model.encoder);
+    throw e;
+  }
+  return {
+    config: model.config,
+    encoder: model.encoder,
+    head: head ?? initMlmHead(model.config, opts.seed ?? 0),
+    headSource: head ? "checkpoint" : "initialized",
+  };
 }

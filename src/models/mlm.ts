@@ -4,8 +4,9 @@
  * a bias. Used by pretraining; saved under HF names (`cls.predictions.*`) so the model dir
  * loads in transformers and in `loadModelDir` (which ignores MLM keys).
  */
-import { np } from "../engine/jax.js";
+import { np, random } from "../engine/jax.js";
 import type { JArray } from "../engine/jax.js";
+import type { TensorInput } from "../io/safetensors.js";
 import type { EncoderConfig } from "./config.js";
 import { activation, layerNorm, linear } from "./encoder.js";
 import type { EncoderParams, LayerNormParams, Linear } from "./params.js";
@@ -21,6 +22,30 @@ export const MLM_HF_NAMES = {
   bias: "cls.predictions.bias",
 } as const;
 
+/** A fresh head as HF initialises BertForMaskedLM: dense normal(0, 0.02), zero biases, unit LayerNorm. */
+export function initMlmHead(cfg: EncoderConfig, seed: number): MlmHeadParams {
+  const H = cfg.hiddenSize;
+  return {
+    dense: { w: random.normal(random.key(seed), [H, H]).mul(0.02), b: np.zeros([H]) },
+    ln: { g: np.ones([H]), b: np.zeros([H]) },
+    bias: np.zeros([cfg.vocabSize]),
+  };
+}
+
+/** Host copies of the head's tensors under their HF names (the head is borrowed). */
+export async function mlmHeadHfTensors(head: MlmHeadParams): Promise<Record<string, TensorInput>> {
+  const out: Record<string, TensorInput> = {};
+  const put = async (name: string, x: JArray): Promise<void> => {
+    out[name] = { dtype: "F32", shape: x.shape, data: (await x.ref.data()) as Float32Array };
+  };
+  await put(MLM_HF_NAMES.denseWeight, head.dense.w);
+  await put(MLM_HF_NAMES.denseBias, head.dense.b);
+  await put(MLM_HF_NAMES.lnWeight, head.ln.g);
+  await put(MLM_HF_NAMES.lnBias, head.ln.b);
+  await put(MLM_HF_NAMES.bias, head.bias);
+  return out;
+}
+
 /**
  * Logits over the vocabulary at the selected positions. `hidden` [B,T,H] is consumed;
  * `positions` int32 [N] indexes the flattened B*T tokens (borrowed).
@@ -32,13 +57,27 @@ export function mlmLogits(cfg: EncoderConfig, enc: EncoderParams, head: MlmHeadP
   return np.matmul(h, enc.embeddings.word.ref.transpose()).add(head.bias.ref);
 }
 
-/** Mean cross-entropy of logits [N,V] against int32 targets [N]; both consumed. */
-export function mlmLoss(logits: JArray, targets: JArray, vocabSize: number): JArray {
+/** Cross-entropy of each row of logits [N,V] against int32 targets [N] (-> [N]); both consumed. */
+function rowCrossEntropy(logits: JArray, targets: JArray, vocabSize: number): JArray {
   const shifted = logits.ref.sub(np.max(logits.ref, -1, { keepdims: true }));
   const logZ = np.log(np.sum(np.exp(shifted.ref), -1));
   const picked = np.sum(shifted.mul(oneHotRows(targets, vocabSize)), -1);
   logits.dispose();
-  return np.mean(logZ.sub(picked));
+  return logZ.sub(picked);
+}
+
+/** Mean cross-entropy of logits [N,V] against int32 targets [N]; both consumed. */
+export function mlmLoss(logits: JArray, targets: JArray, vocabSize: number): JArray {
+  return np.mean(rowCrossEntropy(logits, targets, vocabSize));
+}
+
+/**
+ * Weighted sum of the rows' cross-entropies, `sum_i weights[i] * CE_i`: with weights 1/n on
+ * n real rows and 0 on padding rows it is the mean over the real rows, at a fixed number of
+ * rows (static shapes for jit). All three arrays are consumed.
+ */
+export function weightedMlmLoss(logits: JArray, targets: JArray, weights: JArray, vocabSize: number): JArray {
+  return np.sum(rowCrossEntropy(logits, targets, vocabSize).mul(weights));
 }
 
 function oneHotRows(targets: JArray, vocabSize: number): JArray {

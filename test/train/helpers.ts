@@ -111,3 +111,24 @@ export function tinyModelDir(dir = tempDir("propetl-model-")): string {
 }
 
 export const GLUE_DIR = path.resolve(FIXTURES, "../../../shared/data/glue");
+
+/**
+ * Synthetic English-like text for pretraining tests: `n` lines of 1-3 sentences from a tiny
+ * grammar (subject, verb, object, ending), seeded. A masked-LM learns it fast.
+ */
+export function syntheticText(n: number, seed = 1): string[] {
+  const next = mulberry32(seed);
+  const pick = (xs: readonly string[]): string => xs[next() % xs.length];
+  const subjects = ["the cat", "a dog", "the old man", "my sister", "the farmer", "a small bird", "the teacher", "our neighbour"];
+  const verbs = ["sat on", "looked at", "walked to", "ran past", "found", "liked", "painted", "cleaned"];
+  const objects = ["the mat", "a red house", "the river", "the green field", "an apple", "the big tree", "the old car", "a blue door"];
+  const endings = [".", " today.", " again.", " in the morning.", " after dinner."];
+  return Array.from({ length: n }, () => {
+    const k = 1 + (next() % 3);
+    const sentences = Array.from({ length: k }, () => {
+      const s = `${pick(subjects)} ${pick(verbs)} ${pick(objects)}${pick(endings)}`;
+      return s[0].toUpperCase() + s.slice(1);
+    });
+    return sentences.join(" ");
+  });
+}
