@@ -84,6 +84,11 @@ let next = 0, failed = 0, finished = 0;
 async function worker(): Promise<void> {
   while (next < queue.length && Date.now() < deadline) {
     const r = queue[next++];
+    // Another machine may have finished it since the queue was made (results copied in).
+    if (statusOf(r) === "done") {
+      console.log(`skip ${r.id}: finished elsewhere`);
+      continue;
+    }
     const t0 = Date.now();
     const code = await runOne(r);
     const secs = ((Date.now() - t0) / 1000).toFixed(0);
