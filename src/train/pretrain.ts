@@ -115,6 +115,8 @@ export const PRETRAIN_DEFAULTS = {
   seed: 42,
   // Measured on a 2-layer, hidden-64 model, batch 32x128, 2 busy cores: eager 2.0 s/step,
   // jit 1.0 s/step after a 4.2 s first step (the trace); it pays for itself within 5 steps.
+  // propetl-mini (4 layers, hidden 256), --init, 8 steps, cores shared: jit 12 s/step, eager
+  // 16.5 s/step, identical losses.
   jit: true,
   /** A fresh model's architecture. */
   layers: 4,
