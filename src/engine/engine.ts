@@ -50,3 +50,8 @@ export function engineInfo(): EngineInfo {
   if (!current) throw new Error("propetl engine not started: call initEngine() first");
   return current;
 }
+
+/** The engine's info for a record (metrics files), or null before initEngine(). */
+export function engineInfoOrNull(): EngineInfo | null {
+  return current;
+}

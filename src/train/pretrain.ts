@@ -30,7 +30,7 @@
 import { createHash } from "node:crypto";
 import { appendFileSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { engineInfo } from "../engine/engine.js";
+import { engineInfoOrNull } from "../engine/engine.js";
 import { np, tree } from "../engine/jax.js";
 import type { JArray } from "../engine/jax.js";
 import { mulberry32 } from "../data/splits.js";
@@ -52,6 +52,7 @@ import { checkWritableDir, TRAIN_STATE_FILE } from "./task-run.js";
 import { readTrainPosition } from "./train-state.js";
 import type { EvalRecord } from "./train-state.js";
 import { trainLoop } from "./trainer.js";
+import { uniformInt } from "./batching.js";
 import type { EvalResult, Objective, TrainEvent } from "./trainer.js";
 import { mapNamed } from "./tree-util.js";
 import { versions } from "./versions.js";
@@ -282,11 +283,7 @@ function permutation(n: number, seed: number): Uint32Array {
   const p = new Uint32Array(n);
   for (let i = 0; i < n; i++) p[i] = i;
   for (let i = n - 1; i > 0; i--) {
-    const m = i + 1;
-    const limit = 0x100000000 - (0x100000000 % m);
-    let x = next();
-    while (x >= limit) x = next();
-    const j = x % m;
+    const j = uniformInt(next, i + 1);
     const t = p[i];
     p[i] = p[j];
     p[j] = t;
@@ -768,13 +765,7 @@ export async function pretrainMlm(opts: PretrainOptions): Promise<PretrainResult
       final,
       best: res.bestRecord,
       history: res.history,
-      engine: (() => {
-        try {
-          return engineInfo();
-        } catch {
-          return null;
-        }
-      })(),
+      engine: engineInfoOrNull(),
       versions: versions(),
       trainSeconds: (Date.now() - started) / 1000,
       createdAt: new Date().toISOString(),

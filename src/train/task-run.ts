@@ -13,7 +13,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
-import { engineInfo } from "../engine/engine.js";
+import { engineInfoOrNull } from "../engine/engine.js";
 import { tree } from "../engine/jax.js";
 import type { Example } from "../data/read-examples.js";
 import type { Tokenizer } from "../data/tokenizer.js";
@@ -311,13 +311,7 @@ async function trainOneSeed(opts: TrainTaskOptions, tokenizer: Tokenizer, seed: 
       data: { protocol: splits.protocol, train: train.length, validation: validation.length, test: test.length },
       model: { dir: path.resolve(opts.modelDir), modelType: model.config.modelType, hiddenSize: model.config.hiddenSize, layers: model.config.numLayers, backboneParams: countBackboneParams(encoderConfigToJson(model.config)) },
       storage: storage ? { bits: storage.totalBits, bytes: storage.bytes, percentOfBackbone: storage.percentOfBackbone, checkpointBytes: ckptBytes } : { checkpointBytes: ckptBytes },
-      engine: (() => {
-        try {
-          return engineInfo();
-        } catch {
-          return null;
-        }
-      })(),
+      engine: engineInfoOrNull(),
       versions: versions(),
       trainSeconds: (Date.now() - started) / 1000,
       createdAt: new Date().toISOString(),
