@@ -119,7 +119,8 @@ Checkpoints:
 ${COMMON_OUT}
   --skip-bad-rows         (see Task)
 
-Exit status: 0 done, 1 error, 2 bad usage, 130 interrupted (state saved: rerun with --resume).
+Exit status: 0 done, 1 error, 2 bad usage, 130 interrupted by Ctrl-C, SIGTERM or the output's
+reader closing (state saved after the current step: rerun with --resume).
 `;
 
 export const EVAL_HELP = `Usage: propetl eval --model DIR --checkpoint DIR --task NAME [--data-dir DIR] [options]
@@ -262,7 +263,8 @@ Checkpoints:
 
 ${COMMON_OUT}
 
-Exit status: 0 done, 1 error, 2 bad usage, 130 interrupted (state saved: rerun with --resume).
+Exit status: 0 done, 1 error, 2 bad usage, 130 interrupted by Ctrl-C, SIGTERM or the output's
+reader closing (state saved after the current step: rerun with --resume).
 `;
 
 export const HELP: Record<CommandName, string> = {

@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { COMMANDS, HELP, MAIN_HELP } from "./help.js";
+import { watchOutputStreams } from "./interrupt.js";
 import type { CommandName } from "./help.js";
 
 function version(): string {
@@ -50,6 +51,7 @@ interface CommandModule {
 }
 
 async function main(): Promise<number> {
+  watchOutputStreams();
   const argv = applyThreads(process.argv.slice(2));
   const cmd = argv[0];
   if (cmd === undefined || cmd === "--help" || cmd === "-h" || cmd === "help") {

@@ -13,6 +13,7 @@ import { NonFiniteLossError, ResumeMismatchError, TrainingInterrupted } from "..
 import { CliError, flag, int, num, parseCommand, str } from "./args.js";
 import type { OptionSpec, Values } from "./args.js";
 import { makeReporter } from "./progress.js";
+import { stopOnInterrupt } from "./interrupt.js";
 
 const ARCH_FLAGS = ["layers", "hidden", "heads", "intermediate", "max-positions"] as const;
 
@@ -167,16 +168,7 @@ export async function run(argv: string[]): Promise<number> {
   const engine = await initEngine();
   reporter.log(`pretraining ${initDir !== undefined ? `from ${initDir}` : "a fresh BERT"} on ${textFiles.join(", ")}; output ${output}; engine ${engine.backend} with ${engine.threads} thread(s)`);
 
-  const ctl = new AbortController();
-  let interrupts = 0;
-  const onSigint = (): void => {
-    interrupts++;
-    if (interrupts > 1) process.exit(130);
-    reporter.warn("interrupt: saving the training state after this step (Ctrl-C again to quit at once)");
-    ctl.abort();
-  };
-  process.on("SIGINT", onSigint);
-  process.on("SIGTERM", onSigint);
+  const stop = stopOnInterrupt((m) => reporter.warn(m));
   const seed = hyper.seed ?? PRETRAIN_DEFAULTS.seed;
   try {
     const res = await pretrainMlm({
@@ -196,7 +188,7 @@ export async function run(argv: string[]): Promise<number> {
       extra: { command: ["propetl", "pretrain", ...argv] },
       onEvent: (e) => reporter.event(seed, e),
       log: (m) => reporter.log(m),
-      signal: ctl.signal,
+      signal: stop.signal,
     });
     reporter.result(
       {
@@ -221,7 +213,6 @@ export async function run(argv: string[]): Promise<number> {
     throw e;
   } finally {
     reporter.close();
-    process.off("SIGINT", onSigint);
-    process.off("SIGTERM", onSigint);
+    stop.dispose();
   }
 }

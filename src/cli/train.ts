@@ -16,6 +16,7 @@ import type { OptionSpec, Values } from "./args.js";
 import { loadTaskData, METHOD_OPTIONS, methodConfigFromArgs, TASK_OPTIONS } from "./common.js";
 import { makeReporter } from "./progress.js";
 import type { Reporter } from "./progress.js";
+import { stopOnInterrupt } from "./interrupt.js";
 
 const OPTIONS: Record<string, OptionSpec> = {
   model: { type: "string" },
@@ -127,16 +128,7 @@ export async function run(argv: string[]): Promise<number> {
   const engine = await initEngine();
   reporter.log(`task ${data.task.name} from ${data.source}; model ${modelDir}${bundled ? " (bundled)" : ""}; method ${method.method}; output ${output}; engine ${engine.backend} with ${engine.threads} thread(s)`);
 
-  const ctl = new AbortController();
-  let interrupts = 0;
-  const onSigint = (): void => {
-    interrupts++;
-    if (interrupts > 1) process.exit(130);
-    reporter.warn("interrupt: saving the training state after this step (Ctrl-C again to quit at once)");
-    ctl.abort();
-  };
-  process.on("SIGINT", onSigint);
-  process.on("SIGTERM", onSigint);
+  const stop = stopOnInterrupt((m) => reporter.warn(m));
   try {
     const res = await trainTask({
       modelDir,
@@ -156,7 +148,7 @@ export async function run(argv: string[]): Promise<number> {
       extra: { command: ["propetl", "train", ...argv], dataSource: data.source, skippedRows: data.skipped },
       onEvent: (s, e) => reporter.event(s, e),
       log: (m) => reporter.log(m),
-      signal: ctl.signal,
+      signal: stop.signal,
     });
     const storage = res.storage ?? storageFor(modelConfig, method, data.task.numLabels);
     let storageText = "";
@@ -189,7 +181,6 @@ export async function run(argv: string[]): Promise<number> {
     throw e;
   } finally {
     reporter.close();
-    process.off("SIGINT", onSigint);
-    process.off("SIGTERM", onSigint);
+    stop.dispose();
   }
 }
