@@ -264,8 +264,12 @@ export function tokenStream(tok: Tokenizer, docs: readonly string[]): Int32Array
 // Batches
 // ---------------------------------------------------------------------------
 
-/** A 32-bit hash of a few integers (seeds for independent generators). */
-export function mixSeed(...xs: number[]): number {
+/**
+ * A 32-bit hash of a few integers (seeds for the pretraining generators). It differs from
+ * batching.ts's `mixSeed` (which fine-tuning uses) only for history: the shipped propetl-mini's
+ * masking and window draws came from this one, and `--resume` of its run must replay them.
+ */
+function pretrainSeed(...xs: number[]): number {
   let h = 0x9e3779b9;
   for (const x of xs) {
     h = Math.imul(h ^ (x >>> 0), 0x85ebca6b);
@@ -351,7 +355,7 @@ export class MlmBatcher {
   private order(pass: number): Uint32Array {
     let p = this.cache.get(pass);
     if (!p) {
-      p = permutation(this.numWindows, mixSeed(this.opts.seed, 1, pass));
+      p = permutation(this.numWindows, pretrainSeed(this.opts.seed, 1, pass));
       this.cache.set(pass, p);
       if (this.cache.size > 2) this.cache.delete(this.cache.keys().next().value as number);
     }
@@ -379,7 +383,7 @@ export class MlmBatcher {
       ids[row + 1 + len] = this.opts.sepTokenId;
       attn.fill(1, row, row + len + 2);
     }
-    const rng = mulberry32(mixSeed(this.opts.seed, 2, g));
+    const rng = mulberry32(pretrainSeed(this.opts.seed, 2, g));
     const m = maskTokens(ids, attn, {
       probability: this.opts.probability,
       maskTokenId: this.opts.maskTokenId,
@@ -709,12 +713,12 @@ export async function pretrainMlm(opts: PretrainOptions): Promise<PretrainResult
   let params: MlmParams;
   let headSource = "initialized";
   if (opts.initDir !== undefined) {
-    const m = await loadMlmModelDir(opts.initDir, { seed: mixSeed(hyper.seed, 4) & 0x7fffffff });
+    const m = await loadMlmModelDir(opts.initDir, { seed: pretrainSeed(hyper.seed, 4) & 0x7fffffff });
     params = { encoder: m.encoder, mlm: m.head };
     headSource = m.headSource;
     log(`model: ${opts.initDir} (${cfg.numLayers} layers, hidden ${cfg.hiddenSize}); MLM head ${m.headSource === "checkpoint" ? "from the checkpoint" : "initialized (the file has no cls.predictions.*)"}`);
   } else {
-    params = { encoder: initEncoder(cfg, mixSeed(hyper.seed, 3) & 0x7fffffff), mlm: initMlmHead(cfg, mixSeed(hyper.seed, 4) & 0x7fffffff) };
+    params = { encoder: initEncoder(cfg, pretrainSeed(hyper.seed, 3) & 0x7fffffff), mlm: initMlmHead(cfg, pretrainSeed(hyper.seed, 4) & 0x7fffffff) };
     log(`model: a fresh BERT, ${cfg.numLayers} layers, hidden ${cfg.hiddenSize}, ${cfg.numHeads} heads, intermediate ${cfg.intermediateSize}, vocab ${cfg.vocabSize}, max positions ${cfg.maxPositions}`);
   }
 
