@@ -185,6 +185,33 @@ export function aggregate(runs: readonly RunResult[]): Aggregate {
   return out;
 }
 
+export interface PairedDifference extends Stat {
+  /** Seeds run by both variants, ascending. */
+  seeds: number[];
+  /** Seeds where `a` scored strictly higher / strictly lower than `b`. */
+  wins: number;
+  losses: number;
+}
+
+/**
+ * Test score of `a` minus that of `b` on `task`, paired by seed (the same seed gives both runs
+ * the same data order and held-out split, so the pairing removes that share of the variance).
+ * Null when no seed has both runs.
+ */
+export function pairedDifference(runs: readonly RunResult[], task: string, a: string, b: string): PairedDifference | null {
+  const score = (variant: string) => {
+    const m = new Map<number, number>();
+    for (const r of runs) if (r.task === task && r.variant === variant && r.testMain !== null) m.set(r.seed, r.testMain);
+    return m;
+  };
+  const sa = score(a), sb = score(b);
+  const seeds = [...sa.keys()].filter((s) => sb.has(s)).sort((x, y) => x - y);
+  const diffs = seeds.map((s) => (sa.get(s) as number) - (sb.get(s) as number));
+  const stat = meanStd(diffs);
+  if (!stat) return null;
+  return { ...stat, seeds, wins: diffs.filter((d) => d > 0).length, losses: diffs.filter((d) => d < 0).length };
+}
+
 /** Mean of the task means over `tasks`; null unless every task has a cell. */
 export function averageOverTasks(cells: ReadonlyMap<string, Cell> | undefined, tasks: readonly string[]): number | null {
   if (!cells || tasks.length === 0) return null;

@@ -27,6 +27,7 @@ import {
   aggregate,
   averageOverTasks,
   metricLabel,
+  pairedDifference,
   readResults,
   storageOf,
   sweepK,
@@ -169,6 +170,31 @@ function methodTable(ctx: Context, rows: readonly { variant: string; label: stri
   return mdTable(header, ["l", "r", "r", ...ctx.tasks.map((): "r" => "r"), "r"], body);
 }
 
+/** The comparisons behind the paper's claims, as (a, b): "a − b" per seed. */
+const PAIRS = [
+  ["propetl-adapter", "adapter"],
+  ["propetl-lora", "lora"],
+  ["propetl-prefix", "prefix"],
+  ["propetl-adapter", "only-share"],
+  ["propetl-adapter", "only-mask"],
+  ["propetl-adapter", "random-mask"],
+] as const;
+
+/** "−1.0 ± 2.3 (1/3)": mean ± sd of the per-seed differences ×100, and seeds where a > b. */
+export function formatDifference(d: ReturnType<typeof pairedDifference>): string {
+  if (!d) return DASH;
+  const sign = (v: number) => (Math.abs(v) < 0.05 ? "0.0" : v < 0 ? `−${Math.abs(v).toFixed(1)}` : `+${v.toFixed(1)}`);
+  const m = sign(d.mean * 100);
+  const s = d.std === null ? m : `${m} ± ${(d.std * 100).toFixed(1)}`;
+  return `${s} (${d.wins}/${d.n})`;
+}
+
+function differenceTable(ctx: Context): string {
+  const header = ["Comparison", ...ctx.tasks.map((t) => ctx.taskHeader.get(t) ?? t)];
+  const body = PAIRS.map(([a, b]) => [`${display(a)} − ${display(b)}`, ...ctx.tasks.map((t) => formatDifference(pairedDifference(ctx.runs, t, a, b)))]);
+  return mdTable(header, ["l", ...ctx.tasks.map((): "r" => "r")], body);
+}
+
 function baseOf(ctx: Context, variant: string): string | null {
   const bases = [...new Set(ctx.runs.filter((r) => r.variant === variant && r.base).map((r) => r.base as string))];
   return bases.length ? bases.join("/") : null;
@@ -223,6 +249,15 @@ export function generatedMarkdown(ctx: Context, problems: readonly string[]): st
     ),
     "",
   );
+
+  out.push("### Paired differences (same seed)", "");
+  out.push(
+    "Test score of the first setting minus the second, ×100, over the seeds both have: mean ± sample standard deviation, " +
+      "and in brackets the seeds on which the first scored higher out of those compared. " +
+      "A pair of runs with the same seed shares its data order and held-out split.",
+    "",
+  );
+  out.push(differenceTable(ctx), "");
 
   out.push("### Sparsity sweep: ProPETL-Adapter with kept fraction k (cf. paper Figure 4)", "");
   out.push("k = 0.5 is the ProPETL-Adapter run of the tables above; the plain Adapter is repeated for reference.", "");

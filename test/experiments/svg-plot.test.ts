@@ -1,12 +1,12 @@
-/** The experiments' SVG plotting module and the comparison report's aggregation. */
+/** The experiments' SVG plotting module and the comparison report's aggregation and formatting. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Figure, PALETTE, formatBytes, linearScale, logScale, niceDomain, num } from "../../experiments/lib/svg-plot.js";
-import { type RunResult, aggregate, averageOverTasks, meanStd, parseRun, readResults, storageOf, sweepK, sweepVariant } from "../../experiments/compare/aggregate.js";
-import { BEGIN, END, formatCell, spliceGenerated } from "../../experiments/compare/report.js";
+import { type RunResult, aggregate, averageOverTasks, meanStd, pairedDifference, parseRun, readResults, storageOf, sweepK, sweepVariant } from "../../experiments/compare/aggregate.js";
+import { BEGIN, END, formatCell, formatDifference, spliceGenerated } from "../../experiments/compare/report.js";
 
 const close = (a: number, b: number, eps = 1e-9) => assert.ok(Math.abs(a - b) <= eps, `${a} ≉ ${b}`);
 
@@ -129,6 +129,26 @@ test("aggregation: mean, sample std (n − 1) and n over seeds; missing scores a
   assert.equal(formatCell(undefined, 3), "–");
   assert.deepEqual(storageOf([run("a", "x", 1, 0.5, 2000), run("b", "x", 1, 0.5, null)], "x")?.bytes, { min: 2000, max: 2000 });
   assert.equal(storageOf([run("a", "x", 1, 0.5, null)], "x"), null);
+});
+
+test("paired differences: per-seed a − b over the seeds both ran, with wins and losses", () => {
+  const runs = [
+    run("t", "a", 1, 0.6), run("t", "a", 2, 0.5), run("t", "a", 3, 0.9), run("t", "a", 4, 0.7),
+    run("t", "b", 1, 0.5), run("t", "b", 2, 0.7), run("t", "b", 3, 0.9), run("t", "b", 5, 0.1),
+    run("u", "b", 4, 0.0),
+  ];
+  const d = pairedDifference(runs, "t", "a", "b");
+  assert.ok(d);
+  assert.deepEqual(d.seeds, [1, 2, 3], "seed 4 has no b on t, seed 5 no a; other tasks are not mixed in");
+  close(d.mean, (0.1 - 0.2 + 0) / 3);
+  close(d.std as number, meanStd([0.1, -0.2, 0])?.std as number);
+  assert.equal(d.wins, 1);
+  assert.equal(d.losses, 1);
+  assert.equal(formatDifference(d), "−3.3 ± 15.3 (1/3)");
+  assert.equal(formatDifference(pairedDifference([run("t", "a", 1, 0.55), run("t", "b", 1, 0.5)], "t", "a", "b")), "+5.0 (1/1)");
+  assert.equal(formatDifference(pairedDifference([run("t", "a", 1, 0.5), run("t", "b", 1, 0.5)], "t", "a", "b")), "0.0 (0/1)");
+  assert.equal(pairedDifference(runs, "t", "a", "missing"), null);
+  assert.equal(formatDifference(null), "–");
 });
 
 test("metrics.json parsing and the results folder walk", () => {
