@@ -178,6 +178,7 @@ const PAIRS = [
   ["propetl-adapter", "only-share"],
   ["propetl-adapter", "only-mask"],
   ["propetl-adapter", "random-mask"],
+  ["only-mask", "adapter"], // paper Table 5: a per-layer adapter pruned to k = 0.5 vs the full one
 ] as const;
 
 /** "−1.0 ± 2.3 (1/3)": mean ± sd of the per-seed differences ×100, and seeds where a > b. */
