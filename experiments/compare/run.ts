@@ -80,13 +80,14 @@ function runOne(r: PlannedRun): Promise<number> {
 }
 
 const started = Date.now();
-let next = 0, failed = 0, finished = 0;
+let next = 0, failed = 0, finished = 0, skipped = 0;
 async function worker(): Promise<void> {
   while (next < queue.length && Date.now() < deadline) {
     const r = queue[next++];
     // Another machine may have finished it since the queue was made (results copied in).
     if (statusOf(r) === "done") {
       console.log(`skip ${r.id}: finished elsewhere`);
+      skipped++;
       continue;
     }
     const t0 = Date.now();
@@ -103,5 +104,5 @@ async function worker(): Promise<void> {
   }
 }
 await Promise.all(Array.from({ length: jobs }, () => worker()));
-console.log(`finished ${finished}, failed ${failed}, ${queue.length - finished - failed} not started; ${((Date.now() - started) / 60000).toFixed(1)} min`);
+console.log(`finished ${finished}, failed ${failed}, skipped ${skipped} (finished elsewhere), ${queue.length - finished - failed - skipped} not started; ${((Date.now() - started) / 60000).toFixed(1)} min`);
 process.exit(failed > 0 ? 1 : 0);
