@@ -1,7 +1,7 @@
 /** `propetl pretrain`: see help.ts (PRETRAIN_HELP). */
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { initEngine } from "../engine/engine.js";
+import { initEngine, isWasmHeapExhausted } from "../engine/engine.js";
 import { loadTokenizer } from "../data/tokenizer.js";
 import type { Tokenizer } from "../data/tokenizer.js";
 import { readEncoderConfig } from "../models/config.js";
@@ -14,6 +14,7 @@ import { CliError, flag, int, num, parseCommand, str } from "./args.js";
 import type { OptionSpec, Values } from "./args.js";
 import { makeReporter } from "./progress.js";
 import { stopOnInterrupt } from "./interrupt.js";
+import { outOfMemoryMessage } from "./out-of-memory.js";
 
 const ARCH_FLAGS = ["layers", "hidden", "heads", "intermediate", "max-positions"] as const;
 
@@ -210,6 +211,20 @@ export async function run(argv: string[]): Promise<number> {
       return 130;
     }
     if (e instanceof NonFiniteLossError || e instanceof PretrainError || e instanceof ResumeMismatchError) throw new CliError(e.message, 1);
+    if (isWasmHeapExhausted(e)) {
+      const arch = config ?? readEncoderConfig(path.join(initDir as string, "config.json"));
+      throw new CliError(
+        outOfMemoryMessage({
+          batchSize: hyper.batchSize ?? PRETRAIN_DEFAULTS.batchSize,
+          gradAccumSteps: hyper.gradAccumSteps ?? PRETRAIN_DEFAULTS.gradAccumSteps,
+          maxLength: hyper.seqLen ?? PRETRAIN_DEFAULTS.seqLen,
+          numLayers: arch.numLayers,
+          hiddenSize: arch.hiddenSize,
+          lengthFlag: "--seq-len",
+        }),
+        1,
+      );
+    }
     throw e;
   } finally {
     reporter.close();

@@ -2,7 +2,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { readEncoderConfig } from "../models/config.js";
-import { initEngine } from "../engine/engine.js";
+import { initEngine, isWasmHeapExhausted } from "../engine/engine.js";
 import { resolveMethodConfig } from "../petl/registry.js";
 import { compareStorage, formatStorageReport } from "../petl/storage.js";
 import { defaultEpochs } from "../data/tasks.js";
@@ -17,6 +17,7 @@ import { loadTaskData, METHOD_OPTIONS, methodConfigFromArgs, TASK_OPTIONS } from
 import { makeReporter } from "./progress.js";
 import type { Reporter } from "./progress.js";
 import { stopOnInterrupt } from "./interrupt.js";
+import { outOfMemoryMessage } from "./out-of-memory.js";
 
 const OPTIONS: Record<string, OptionSpec> = {
   model: { type: "string" },
@@ -178,6 +179,9 @@ export async function run(argv: string[]): Promise<number> {
       return 130;
     }
     if (e instanceof NonFiniteLossError) throw new CliError(e.message, 1);
+    if (isWasmHeapExhausted(e)) {
+      throw new CliError(outOfMemoryMessage({ batchSize: hyper.batchSize, gradAccumSteps: hyper.gradAccumSteps, maxLength, numLayers: modelConfig.numLayers, hiddenSize: modelConfig.hiddenSize }), 1);
+    }
     throw e;
   } finally {
     reporter.close();

@@ -55,3 +55,11 @@ export function engineInfo(): EngineInfo {
 export function engineInfoOrNull(): EngineInfo | null {
   return current;
 }
+
+/**
+ * True for the wasm backend's "heap full" error: its linear memory is capped at 4 GiB
+ * (memory32), and a training step whose activations do not fit ends with this RangeError.
+ */
+export function isWasmHeapExhausted(e: unknown): boolean {
+  return e instanceof RangeError && /4 GiB memory32 limit/.test(e.message);
+}

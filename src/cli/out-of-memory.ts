@@ -1,0 +1,31 @@
+/**
+ * What to tell the user when a training step does not fit the wasm engine's 4 GiB heap: the
+ * step's size, and the flags that shrink it while keeping the effective batch.
+ */
+export interface StepSize {
+  batchSize: number;
+  gradAccumSteps: number;
+  maxLength: number;
+  numLayers: number;
+  hiddenSize: number;
+  /** The flag that sets the length (default "--max-length"; pretraining's is "--seq-len"). */
+  lengthFlag?: string;
+}
+
+export function outOfMemoryMessage(s: StepSize): string {
+  const tokens = s.batchSize * s.maxLength;
+  const step = `a micro-batch of ${s.batchSize} × ${s.maxLength} tokens on a ${s.numLayers}-layer, hidden-${s.hiddenSize} model`;
+  const hints: string[] = [];
+  if (s.batchSize > 1) {
+    const f = [4, 2].find((d) => s.batchSize % d === 0 && s.batchSize > d) ?? 2;
+    const smaller = Math.floor(s.batchSize / f);
+    const effective = smaller * f * s.gradAccumSteps;
+    const same = effective === s.batchSize * s.gradAccumSteps;
+    hints.push(`--batch-size ${smaller} --grad-accum ${s.gradAccumSteps * f} (${same ? "the same" : "an"} effective batch of ${effective})`);
+  }
+  if (s.maxLength > 64) hints.push(`a smaller ${s.lengthFlag ?? "--max-length"} (now ${s.maxLength})`);
+  return (
+    `out of memory: the wasm engine's heap is capped at 4 GiB and ${step} (${tokens.toLocaleString("en-US")} tokens) needs more. ` +
+    (hints.length ? `Try ${hints.join(", or ")}.` : "")
+  ).trimEnd();
+}
