@@ -7,8 +7,7 @@
 import { run as train } from "./train.js";
 
 /** Quick-run settings: one pass over 1,600 training examples of length <= 64, a higher
- * learning rate than the paper's 1e-4 (which needs 20 epochs), eager steps (faster than jit
- * at this size). */
+ * learning rate than the paper's 1e-4 (which needs 20 epochs). */
 export const DEMO_PRESETS = [
   "--task", "spam",
   "--method", "propetl-adapter",
@@ -17,7 +16,6 @@ export const DEMO_PRESETS = [
   "--max-length", "64",
   "--lr", "2e-3",
   "--mask-lr", "1e-2",
-  "--no-jit",
 ] as const;
 
 export async function run(argv: string[]): Promise<number> {

@@ -105,7 +105,10 @@ Training (defaults follow the paper and the authors' scripts):
   --max-train-examples N  use the first N training examples (quick runs)
   --max-eval-examples N   use the first N validation and test examples
   --max-steps N           stop after N optimizer steps
-  --no-jit                run the step eagerly (jit compiles once per padded shape)
+  --jit                   compile the training step and evaluation with jit (default: eager,
+                          which measured 2.2-2.3x faster per step on propetl-mini and on a
+                          BERT-base-sized model; jit compiles once per padded shape)
+  --no-jit                eager steps (the default; accepted for older commands)
 
 Checkpoints:
   --output DIR            task checkpoint folder (adapter_config.json, adapter_model.safetensors
@@ -194,7 +197,7 @@ task file next to a plain adapter's. A few minutes on 2 cores.
 
 It is "propetl train" with these presets (any train option after "demo" overrides them):
   --task spam --method propetl-adapter --epochs 1 --max-train-examples 1600 --max-length 64
-  --lr 2e-3 --mask-lr 1e-2 --no-jit
+  --lr 2e-3 --mask-lr 1e-2
 Output goes to runs/spam-propetl-adapter-<date>-<time> unless --output is given.
 See "propetl train --help" for every option.
 `;

@@ -41,6 +41,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   "max-train-examples": { type: "string" },
   "max-eval-examples": { type: "string" },
   "max-steps": { type: "string" },
+  jit: { type: "boolean" },
   "no-jit": { type: "boolean" },
   resume: { type: "boolean" },
   "save-steps": { type: "string" },
@@ -79,6 +80,7 @@ function hyperFromArgs(v: Values, methodName: Parameters<typeof defaultLearningR
   const headLr = num(v, "head-lr", { min: 0, exclusiveMin: true });
   const earlyStop = int(v, "early-stop");
   const maxSteps = int(v, "max-steps");
+  if (flag(v, "jit") && flag(v, "no-jit")) throw new CliError("give --jit or --no-jit, not both", 2);
   return {
     epochs,
     batchSize: int(v, "batch-size") ?? TRAIN_DEFAULTS.batchSize,
@@ -92,8 +94,8 @@ function hyperFromArgs(v: Values, methodName: Parameters<typeof defaultLearningR
     evalBatchSize: int(v, "eval-batch-size") ?? TRAIN_DEFAULTS.evalBatchSize,
     ...(earlyStop !== undefined ? { earlyStopPatience: earlyStop } : {}),
     ...(maxSteps !== undefined ? { maxSteps } : {}),
-    jit: !flag(v, "no-jit"),
-    padToMultipleOf: flag(v, "no-jit") ? 1 : TRAIN_DEFAULTS.padToMultipleOf,
+    jit: flag(v, "jit"),
+    padToMultipleOf: flag(v, "jit") ? TRAIN_DEFAULTS.padToMultipleOf : 1,
   };
 }
 

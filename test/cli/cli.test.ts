@@ -174,6 +174,19 @@ describe("train, eval, predict, inspect, storage on RTE", { skip: GLUE ? false :
     assert.deepEqual(readFileSync(path.join(dir, "adapter_model.safetensors")), readFileSync(path.join(out, "adapter_model.safetensors")));
   });
 
+  test("--jit compiles the step (eager is the default); --jit with --no-jit is a usage error", async () => {
+    const dir = path.join(work, "jit");
+    const small = ["--task", "rte", "--max-train-examples", "16", "--max-eval-examples", "8", "--epochs", "1", "--batch-size", "8", "--bottleneck", "4"];
+    const r = await cli(["train", "--model", model, "--data-dir", GLUE as string, "--output", dir, ...small, "--jit", "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    const m = JSON.parse(readFileSync(path.join(dir, "metrics.json"), "utf8")) as { hyper: { jit: boolean; padToMultipleOf: number } };
+    assert.equal(m.hyper.jit, true);
+    assert.equal(m.hyper.padToMultipleOf, 8);
+    const both = await cli(["train", "--model", model, "--data-dir", GLUE as string, "--output", path.join(work, "jit-both"), ...small, "--jit", "--no-jit"]);
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /give --jit or --no-jit, not both/);
+  });
+
   test("--seeds runs each seed and reports mean and std", async () => {
     const dir = path.join(work, "seeds");
     const r = await cli(["train", "--model", model, "--data-dir", GLUE as string, "--output", dir, "--task", "rte", "--max-train-examples", "16", "--max-eval-examples", "8", "--epochs", "1", "--batch-size", "8", "--bottleneck", "4", "--method", "lora", "--rank", "2", "--seeds", "1,2", "--json"]);
