@@ -198,3 +198,12 @@ export async function loadTaskData(v: Values): Promise<TaskData> {
     raw: data,
   };
 }
+
+/**
+ * `--jit` / `--no-jit`: whether to compile with jit. Eager is the default: on propetl-mini and a
+ * BERT-base-sized model jit measured 2.2-2.9x slower (bench/RESULTS.md).
+ */
+export function jitFromArgs(v: Values): boolean {
+  if (flag(v, "jit") && flag(v, "no-jit")) throw new CliError("give --jit or --no-jit, not both", 2);
+  return flag(v, "jit");
+}

@@ -9,7 +9,7 @@ import { versions } from "../train/versions.js";
 import type { Example } from "../data/read-examples.js";
 import { asUsageError, CliError, flag, int, parseCommand, required, str } from "./args.js";
 import type { OptionSpec } from "./args.js";
-import { loadTaskData, TASK_OPTIONS } from "./common.js";
+import { jitFromArgs, loadTaskData, TASK_OPTIONS } from "./common.js";
 
 const OPTIONS: Record<string, OptionSpec> = {
   model: { type: "string" },
@@ -23,6 +23,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   output: { type: "string" },
   json: { type: "boolean" },
   quiet: { type: "boolean" },
+  jit: { type: "boolean" },
   "no-jit": { type: "boolean" },
 };
 
@@ -50,7 +51,7 @@ export async function run(argv: string[]): Promise<number> {
   if (maxExamples !== undefined) examples = examples.slice(0, maxExamples);
   if (examples.length === 0) throw new CliError(`the ${split} split of ${task.name} is empty`);
   await initEngine();
-  const predictor = await loadPredictor(modelDir, checkpointDir, { jit: !flag(v, "no-jit") });
+  const predictor = await loadPredictor(modelDir, checkpointDir, { jit: jitFromArgs(v) });
   try {
     const want = task.kind === "regression" ? ["score"] : [...task.labels];
     if (predictor.numLabels !== task.numLabels || (task.kind === "classification" && predictor.labelNames.some((l, i) => l !== want[i]))) {

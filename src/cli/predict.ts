@@ -5,8 +5,9 @@ import { initEngine } from "../engine/engine.js";
 import { resolveMaxLength } from "../train/defaults.js";
 import { loadPredictor, predictionsFromLogits, softmaxRow } from "../train/predictor.js";
 import type { Predictor } from "../train/predictor.js";
-import { asUsageError, CliError, flag, int, parseCommand, required, str } from "./args.js";
+import { asUsageError, CliError, int, parseCommand, required, str } from "./args.js";
 import type { OptionSpec } from "./args.js";
+import { jitFromArgs } from "./common.js";
 
 const OPTIONS: Record<string, OptionSpec> = {
   model: { type: "string" },
@@ -20,6 +21,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   task: { type: "string" },
   "batch-size": { type: "string" },
   "max-length": { type: "string" },
+  jit: { type: "boolean" },
   "no-jit": { type: "boolean" },
   json: { type: "boolean" },
 };
@@ -79,7 +81,7 @@ export async function run(argv: string[]): Promise<number> {
   const items: Item[] = text !== undefined ? [{ text, ...(str(v, "text-pair") !== undefined ? { textPair: str(v, "text-pair") as string } : {}), extra: {} }] : await readJsonl(input as string, str(v, "text-key") ?? "text", str(v, "text-pair-key") ?? "text_pair");
   await initEngine();
   const task = str(v, "task");
-  const predictor = await loadPredictor(modelDir, checkpointDir, { jit: !flag(v, "no-jit"), ...(task !== undefined ? { task } : {}) });
+  const predictor = await loadPredictor(modelDir, checkpointDir, { jit: jitFromArgs(v), ...(task !== undefined ? { task } : {}) });
   try {
     const maxLength = asUsageError(() => resolveMaxLength(maxLengthFlag, predictor.config));
     const encoded = predictor.encode(items, maxLength);

@@ -13,7 +13,7 @@ import type { TrainTaskResult } from "../train/task-run.js";
 import { NonFiniteLossError, TrainingInterrupted } from "../train/trainer.js";
 import { asUsageError, CliError, flag, int, intList, num, parseCommand, required, str } from "./args.js";
 import type { OptionSpec, Values } from "./args.js";
-import { loadTaskData, METHOD_OPTIONS, methodConfigFromArgs, TASK_OPTIONS } from "./common.js";
+import { jitFromArgs, loadTaskData, METHOD_OPTIONS, methodConfigFromArgs, TASK_OPTIONS } from "./common.js";
 import { makeReporter } from "./progress.js";
 import type { Reporter } from "./progress.js";
 import { stopOnInterrupt } from "./interrupt.js";
@@ -80,7 +80,7 @@ function hyperFromArgs(v: Values, methodName: Parameters<typeof defaultLearningR
   const headLr = num(v, "head-lr", { min: 0, exclusiveMin: true });
   const earlyStop = int(v, "early-stop");
   const maxSteps = int(v, "max-steps");
-  if (flag(v, "jit") && flag(v, "no-jit")) throw new CliError("give --jit or --no-jit, not both", 2);
+  const jit = jitFromArgs(v);
   return {
     epochs,
     batchSize: int(v, "batch-size") ?? TRAIN_DEFAULTS.batchSize,
@@ -94,8 +94,8 @@ function hyperFromArgs(v: Values, methodName: Parameters<typeof defaultLearningR
     evalBatchSize: int(v, "eval-batch-size") ?? TRAIN_DEFAULTS.evalBatchSize,
     ...(earlyStop !== undefined ? { earlyStopPatience: earlyStop } : {}),
     ...(maxSteps !== undefined ? { maxSteps } : {}),
-    jit: flag(v, "jit"),
-    padToMultipleOf: flag(v, "jit") ? TRAIN_DEFAULTS.padToMultipleOf : 1,
+    jit,
+    padToMultipleOf: jit ? TRAIN_DEFAULTS.padToMultipleOf : 1,
   };
 }
 
