@@ -54,7 +54,7 @@ export interface PredictorOptions {
   task?: string | number;
   /** A tokenizer instead of the model folder's. */
   tokenizer?: Tokenizer;
-  /** Compile the forward pass (default true). */
+  /** Compile the forward pass with jit (default false: eager measured faster, bench/RESULTS.md). */
   jit?: boolean;
   /** Round padded lengths up to a multiple of this (default 8 with jit, else 1). */
   padToMultipleOf?: number;
@@ -79,7 +79,7 @@ export async function loadPredictor(modelDir: string, checkpointDir: string, opt
   const backbone: Backbone = { config: model.config, encoder: model.encoder };
   const head: HeadParams = entry.head;
   const params: Trainable<Empty> = { method: {}, head };
-  const useJit = opts.jit ?? true;
+  const useJit = opts.jit ?? false;
   const pad = opts.padToMultipleOf ?? (useJit ? 8 : 1);
   const fn: LogitsFn<Empty> = makeLogitsFn(backbone, method, useJit);
   const padTokenId = tokenizer.padTokenId >= 0 ? tokenizer.padTokenId : model.config.padTokenId;

@@ -174,7 +174,7 @@ describe("train, eval, predict, inspect, storage on RTE", { skip: GLUE ? false :
     assert.deepEqual(readFileSync(path.join(dir, "adapter_model.safetensors")), readFileSync(path.join(out, "adapter_model.safetensors")));
   });
 
-  test("--jit compiles the step (eager is the default); --jit with --no-jit is a usage error", async () => {
+  test("--jit compiles the step and the eval forward pass (eager is the default); --jit with --no-jit is a usage error", async () => {
     const dir = path.join(work, "jit");
     const small = ["--task", "rte", "--max-train-examples", "16", "--max-eval-examples", "8", "--epochs", "1", "--batch-size", "8", "--bottleneck", "4"];
     const r = await cli(["train", "--model", model, "--data-dir", GLUE as string, "--output", dir, ...small, "--jit", "--json"]);
@@ -182,6 +182,13 @@ describe("train, eval, predict, inspect, storage on RTE", { skip: GLUE ? false :
     const m = JSON.parse(readFileSync(path.join(dir, "metrics.json"), "utf8")) as { hyper: { jit: boolean; padToMultipleOf: number } };
     assert.equal(m.hyper.jit, true);
     assert.equal(m.hyper.padToMultipleOf, 8);
+    const scores: unknown[] = [];
+    for (const mode of ["--jit", "--no-jit"]) {
+      const e = await cli(["eval", "--model", model, "--checkpoint", dir, "--task", "rte", "--data-dir", GLUE as string, "--max-examples", "8", mode, "--json"]);
+      assert.equal(e.code, 0, e.stderr);
+      scores.push((JSON.parse(e.stdout.trim().split("\n").pop() as string) as { scores: unknown }).scores);
+    }
+    assert.deepEqual(scores[0], scores[1], "the jitted and eager forward passes score alike");
     const both = await cli(["train", "--model", model, "--data-dir", GLUE as string, "--output", path.join(work, "jit-both"), ...small, "--jit", "--no-jit"]);
     assert.equal(both.code, 2);
     assert.match(both.stderr, /give --jit or --no-jit, not both/);
