@@ -29,6 +29,7 @@ const OPTIONS: Record<string, OptionSpec> = {
 
 export async function run(argv: string[]): Promise<number> {
   const { values: v } = parseCommand("eval", argv, OPTIONS);
+  const jit = jitFromArgs(v);
   const modelDir = required(v, "model", "eval", "the backbone's model folder");
   const checkpointDir = required(v, "checkpoint", "eval", "a task checkpoint folder");
   const split = str(v, "split") ?? "test";
@@ -51,7 +52,7 @@ export async function run(argv: string[]): Promise<number> {
   if (maxExamples !== undefined) examples = examples.slice(0, maxExamples);
   if (examples.length === 0) throw new CliError(`the ${split} split of ${task.name} is empty`);
   await initEngine();
-  const predictor = await loadPredictor(modelDir, checkpointDir, { jit: jitFromArgs(v) });
+  const predictor = await loadPredictor(modelDir, checkpointDir, { jit });
   try {
     const want = task.kind === "regression" ? ["score"] : [...task.labels];
     if (predictor.numLabels !== task.numLabels || (task.kind === "classification" && predictor.labelNames.some((l, i) => l !== want[i]))) {

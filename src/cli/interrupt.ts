@@ -34,11 +34,6 @@ export function watchOutputStreams(): void {
   }
 }
 
-/** Whether stdout or stderr has lost its reader (writes are then dropped). */
-export function isOutputClosed(): boolean {
-  return outputClosed;
-}
-
 export interface StopRequest {
   /** Aborted on the first Ctrl-C / SIGTERM / closed output. */
   readonly signal: AbortSignal;

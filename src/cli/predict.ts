@@ -70,6 +70,7 @@ async function readJsonl(file: string, textKey: string, pairKey: string): Promis
 
 export async function run(argv: string[]): Promise<number> {
   const { values: v } = parseCommand("predict", argv, OPTIONS);
+  const jit = jitFromArgs(v);
   const modelDir = required(v, "model", "predict", "the backbone's model folder");
   const checkpointDir = required(v, "checkpoint", "predict", "a task checkpoint folder");
   const text = str(v, "text");
@@ -81,7 +82,7 @@ export async function run(argv: string[]): Promise<number> {
   const items: Item[] = text !== undefined ? [{ text, ...(str(v, "text-pair") !== undefined ? { textPair: str(v, "text-pair") as string } : {}), extra: {} }] : await readJsonl(input as string, str(v, "text-key") ?? "text", str(v, "text-pair-key") ?? "text_pair");
   await initEngine();
   const task = str(v, "task");
-  const predictor = await loadPredictor(modelDir, checkpointDir, { jit: jitFromArgs(v), ...(task !== undefined ? { task } : {}) });
+  const predictor = await loadPredictor(modelDir, checkpointDir, { jit, ...(task !== undefined ? { task } : {}) });
   try {
     const maxLength = asUsageError(() => resolveMaxLength(maxLengthFlag, predictor.config));
     const encoded = predictor.encode(items, maxLength);

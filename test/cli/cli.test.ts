@@ -8,11 +8,11 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, copyFileSync } from "node:fs";
 import path from "node:path";
-import { REPO_ROOT } from "../helpers/fixtures.js";
+import { GLUE_WITH_RTE, REPO_ROOT } from "../helpers/fixtures.js";
 import { tempDir, tinyModelDir } from "../train/helpers.js";
 
 const MAIN = path.join(REPO_ROOT, "dist", "src", "cli", "main.js");
-const GLUE = [path.resolve(REPO_ROOT, "../shared/data/glue"), path.join(REPO_ROOT, "data", "glue")].find((d) => existsSync(path.join(d, "RTE", "train.tsv")));
+const GLUE = GLUE_WITH_RTE;
 
 interface Run {
   code: number | null;

@@ -8,12 +8,12 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync, rmSync } from "node:fs";
 import path from "node:path";
-import { REPO_ROOT } from "../helpers/fixtures.js";
+import { GLUE_WITH_RTE, REPO_ROOT } from "../helpers/fixtures.js";
 import { tempDir, tinyModelDir } from "../train/helpers.js";
 import { readTrainPosition } from "../../src/train/train-state.js";
 
 const MAIN = path.join(REPO_ROOT, "dist", "src", "cli", "main.js");
-const GLUE = [path.resolve(REPO_ROOT, "../shared/data/glue"), path.join(REPO_ROOT, "data", "glue")].find((d) => existsSync(path.join(d, "RTE", "train.tsv")));
+const GLUE = GLUE_WITH_RTE;
 // 150 steps: long enough that an interrupt after the first step lands well before the end.
 const ARGS = ["--task", "rte", "--max-train-examples", "400", "--max-eval-examples", "16", "--epochs", "3", "--batch-size", "8", "--bottleneck", "4", "--seed", "3"];
 const TOTAL_STEPS = 150;

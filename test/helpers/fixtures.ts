@@ -1,4 +1,5 @@
 /** Paths and loaders for committed test fixtures (made by scripts/make_model_fixtures.py). */
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { readSafetensorsFileSync, toFloat32, toInt32 } from "../../src/io/safetensors.js";
@@ -6,6 +7,11 @@ import { readSafetensorsFileSync, toFloat32, toInt32 } from "../../src/io/safete
 /** Repository root (tests run from dist/test/...). */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 export const FIXTURES = path.join(REPO_ROOT, "test", "fixtures");
+
+/** GLUE files with RTE for the CLI tests: the shared data folder, else a copy under data/. */
+export const GLUE_WITH_RTE: string | undefined = [path.resolve(REPO_ROOT, "../shared/data/glue"), path.join(REPO_ROOT, "data", "glue")].find((d) =>
+  existsSync(path.join(d, "RTE", "train.tsv")),
+);
 
 export function modelFixtureDir(name: string): string {
   return path.join(FIXTURES, "models", name);
