@@ -22,7 +22,12 @@ so that gradients of the loss with respect to them can be recorded:
     layer.{i}.attention_output  attention output dense, before residual+LayerNorm [B,T,H]
     layer.{i}.ffn_output        FFN output dense, before residual+LayerNorm       [B,T,H]
 
-and optional prefix keys/values per layer (prefix tuning): ``prefix_k[i]`` and
+an optional ``sublayer(i, which, h, x, ln)`` callback that computes the output of a
+sublayer block (``which`` is "attention_output" or "ffn_output"; h = the dense output
+after any delta, x = the residual input, ln = the block's LayerNorm as a function); the
+default is ``ln(h + x)``, as Hugging Face.  Adapters in the AdapterHub placement are
+written through it (scripts/make_petl_fixtures.py).  Also
+optional prefix keys/values per layer (prefix tuning): ``prefix_k[i]`` and
 ``prefix_v[i]`` of shape [B,P,H] are concatenated in front of the projected
 keys/values (before the head split), and the attention mask is extended with
 P ones in front.  With all deltas zero and no prefixes the result is exactly
@@ -190,8 +195,14 @@ def _split_heads(cfg, x):
     return x.view(B, T, cfg.num_attention_heads, cfg.head_dim).permute(0, 2, 1, 3)
 
 
+def _block(sublayer, i, which, h, x, ln):
+    if sublayer is None:
+        return ln(h + x)
+    return sublayer(i, which, h, x, ln)
+
+
 def base_model(cfg, params, input_ids, attention_mask=None, token_type_ids=None,
-               deltas=None, prefix_k=None, prefix_v=None):
+               deltas=None, prefix_k=None, prefix_v=None, sublayer=None):
     """BertModel / RobertaModel forward (without pooler). Returns last_hidden_state."""
     p = cfg.prefix
     deltas = deltas or {}
@@ -245,14 +256,16 @@ def base_model(cfg, params, input_ids, attention_mask=None, token_type_ids=None,
         a = _linear(params, b + "attention.output.dense", ctx)
         if d("attention_output") is not None:
             a = a + d("attention_output")
-        attn_out = _layer_norm(cfg, params, b + "attention.output.LayerNorm", a + h)
+        ln_a = lambda y, n=b + "attention.output.LayerNorm": _layer_norm(cfg, params, n, y)  # noqa: E731
+        attn_out = _block(sublayer, i, "attention_output", a, h, ln_a)
 
         # ---- BertIntermediate + BertOutput
         inter = activation(cfg.hidden_act, _linear(params, b + "intermediate.dense", attn_out))
         o = _linear(params, b + "output.dense", inter)
         if d("ffn_output") is not None:
             o = o + d("ffn_output")
-        h = _layer_norm(cfg, params, b + "output.LayerNorm", o + attn_out)
+        ln_o = lambda y, n=b + "output.LayerNorm": _layer_norm(cfg, params, n, y)  # noqa: E731
+        h = _block(sublayer, i, "ffn_output", o, attn_out, ln_o)
     return h
 
 
@@ -274,9 +287,9 @@ def loss_fn(cfg, logits, labels):
 
 
 def forward(cfg, params, input_ids, attention_mask=None, token_type_ids=None, labels=None,
-            deltas=None, prefix_k=None, prefix_v=None):
+            deltas=None, prefix_k=None, prefix_v=None, sublayer=None):
     """*ForSequenceClassification forward. Returns dict(last_hidden_state, logits, loss)."""
-    h = base_model(cfg, params, input_ids, attention_mask, token_type_ids, deltas, prefix_k, prefix_v)
+    h = base_model(cfg, params, input_ids, attention_mask, token_type_ids, deltas, prefix_k, prefix_v, sublayer)
     logits = classifier_head(cfg, params, h)
     loss = loss_fn(cfg, logits, labels) if labels is not None else None
     return {"last_hidden_state": h, "logits": logits, "loss": loss}

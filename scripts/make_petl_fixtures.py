@@ -16,9 +16,18 @@ input path, and `<case>.mask.<position>.<tensor>` / `<case>.taskmask.<task>.<ten
 config as JSON under `<case>.config` (and `<case>.task_ids` for mixed-task batches).
 
 The model is test/fixtures/models/tiny-bert (weights and batch from its model.safetensors /
-expected.safetensors). The reference forward is scripts/hf_reference.py; the modules are
-attached by wrapping its `_linear` (query / value / attention.output.dense / output.dense
-outputs, exactly the TypeScript hook points) and through its prefix_k / prefix_v inputs.
+expected.safetensors). The reference forward is scripts/hf_reference.py. LoRA is attached by
+wrapping its `_linear` (query / value outputs), prefixes through its prefix_k / prefix_v
+inputs, and adapters through its `sublayer` callback with AdapterHub's bottleneck-layer
+semantics (`Adapter.pre_forward` / `forward` / `post_forward` of adapter-transformers, with
+the flags of `PfeifferConfig` and `HoulsbyConfig`; see `adapterhub_block` below):
+
+    Pfeiffer (after the FFN):            LN(h + up(relu(down(LN(h + x)))) + x)
+    Houlsby (after attention and FFN):   LN(h + up(relu(down(h))) + x)
+
+where h is the sublayer's dense output, x its residual input and LN the frozen block
+LayerNorm. (AdapterHub's Houlsby uses swish; propetl keeps the paper's ReLU, eq. 7.)
+Random masks (random-mask) are drawn with a port of src/petl/mask.ts's HostRng.
 
 Masks follow src/petl/mask.ts: keep n - floor((1-k) n) entries of largest |s| (ties to the
 lower flat index); the gradient is straight-through as the authors' GetSubnet applied to
@@ -137,6 +146,37 @@ def combine(a, b, rule):
     return 1 - (1 - a) * (1 - b) if rule == "or" else a * b
 
 
+class HostRng:
+    """src/petl/mask.ts HostRng (splitmix32), bit for bit."""
+
+    M = 0xFFFFFFFF
+
+    def __init__(self, seed):
+        self.state = (int(seed) ^ 0x9E3779B9) & self.M
+
+    def next_u32(self):
+        self.state = (self.state + 0x9E3779B9) & self.M
+        z = self.state
+        z = ((z ^ (z >> 16)) * 0x85EBCA6B) & self.M
+        z = ((z ^ (z >> 13)) * 0xC2B2AE35) & self.M
+        return (z ^ (z >> 16)) & self.M
+
+    def uniform_array(self, n):
+        return np.array([(self.next_u32() >> 8) / 16777216.0 for _ in range(n)], dtype=np.float32)
+
+
+def random_masks(seed, npos, spec, k):
+    """random-mask's fixed layer masks, as ModularMethod.drawRandomMasks draws them."""
+    rng = HostRng((seed ^ 0x7A2D) & 0xFFFFFFFF)
+    out = {}
+    for p in range(npos):
+        for t, shape, masked in spec:
+            if masked:
+                u = torch.from_numpy(rng.uniform_array(int(np.prod(shape))).astype(np.float64)).reshape(shape)
+                out[(p, t)] = topk_mask(u, k)
+    return out
+
+
 # ----------------------------------------------------------------------------
 # module math (src/petl/adapter.ts, lora.ts, prefix.ts); weights may be per example [B, ...]
 # ----------------------------------------------------------------------------
@@ -146,8 +186,24 @@ def lin(x, w, b=None):
     return y if b is None else y + b
 
 
-def adapter_fn(h, u):
-    return h + lin(torch.relu(lin(h, u["down_weight"], u["down_bias"])), u["up_weight"], u["up_bias"])
+def bottleneck(z, u):
+    return lin(torch.relu(lin(z, u["down_weight"], u["down_bias"])), u["up_weight"], u["up_bias"])
+
+
+# AdapterHub's flags (adapter-transformers `PfeifferConfig` / `HoulsbyConfig`).
+PFEIFFER = {"original_ln_before": True, "original_ln_after": True, "residual_before_ln": True}
+HOULSBY = {"original_ln_before": False, "original_ln_after": True, "residual_before_ln": True}
+
+
+def adapterhub_block(flags, h, x, ln, u):
+    """One sublayer block with a bottleneck adapter, as AdapterHub's pre_forward / forward /
+    post_forward compute it (no adapter LayerNorms, no gating, scaling 1, eval mode)."""
+    residual = h if flags["residual_before_ln"] else None
+    hidden = ln(h + x) if flags["original_ln_before"] else h
+    if not flags["residual_before_ln"]:
+        residual = hidden
+    out = bottleneck(hidden, u) + residual
+    return ln(out + x) if flags["original_ln_after"] else out
 
 
 def lora_fn(x, A, Bm, scaling):
@@ -164,10 +220,9 @@ KINDS = {
     "prefix": (["prefix"], PREFIX_SPEC),
 }
 
-# Which wrapped `_linear` output each position modifies.
-HOOK_OF = {"attention.output.dense": "attention_output", "output.dense": "ffn_output",
-           "attention.self.query": "query", "attention.self.value": "value"}
-LINEAR_RE = re.compile(r"^(?:bert|roberta)\.encoder\.layer\.(\d+)\.(attention\.self\.query|attention\.self\.value|attention\.output\.dense|output\.dense)$")
+# Which wrapped `_linear` output each position modifies (LoRA).
+HOOK_OF = {"attention.self.query": "query", "attention.self.value": "value"}
+LINEAR_RE = re.compile(r"^(?:bert|roberta)\.encoder\.layer\.(\d+)\.(attention\.self\.query|attention\.self\.value)$")
 
 _orig_linear = ref._linear
 _current = {"fn": None}
@@ -220,7 +275,7 @@ def make_case(name, config, kind, share, masks, gen, L, tasks=None, task_ids=Non
         for u in range(count):
             for t, shape, masked in spec:
                 c.leaf("source.%d.%s" % (u, t), (0.3 if masked else 0.1) * torch.randn(*shape, generator=gen))
-    if masks:
+    if masks == "learned":
         def scores(shape):
             bound = 1.0 / math.sqrt(shape[1])
             return (torch.rand(*shape, generator=gen) * 2 - 1) * bound
@@ -249,6 +304,17 @@ def units_of(c, L):
     if not c.masks:
         return raw
     k = c.config.get("k", 0.5)
+    if c.masks == "random":
+        fixed = random_masks(c.config.get("seed", 0), npos, spec, k)
+        out = []
+        for p in range(npos):
+            u = {}
+            for t, _, masked in spec:
+                u[t] = raw[p][t] * fixed[(p, t)].to(DT) if masked else raw[p][t]
+                if masked:
+                    c.masks_out["mask.%d.%s" % (p, t)] = fixed[(p, t)]
+            out.append(u)
+        return out
     task_k = c.config.get("taskK", 0.3)
     rule = c.config.get("combine", "or")
     multi = len(c.tasks) > 1
@@ -285,9 +351,14 @@ def run_case(c, cfg, params, batch):
     units = units_of(c, L)
     s = c.config.get("alpha", 0) / c.config.get("rank", 1)
 
+    flags = PFEIFFER if c.kind == "adapter" else HOULSBY
+
+    def block(i, which, h, x, ln):
+        if c.kind in ("adapter", "houlsby") and which in positions:
+            return adapterhub_block(flags, h, x, ln, units[i * P + positions.index(which)])
+        return ln(h + x)
+
     def fn(i, hook, x, y):
-        if c.kind in ("adapter", "houlsby") and hook in positions:
-            return adapter_fn(y, units[i * P + positions.index(hook)])
         if c.kind == "lora" and hook in ("query", "value"):
             u = units[i]
             return y + lora_fn(x, u[hook + "_lora_A"], u[hook + "_lora_B"], s)
@@ -306,7 +377,7 @@ def run_case(c, cfg, params, batch):
     _current["fn"] = fn
     try:
         out = ref.forward(cfg, params, batch["input_ids"], batch["attention_mask"], batch["token_type_ids"],
-                          labels=batch["labels"], prefix_k=prefix_k, prefix_v=prefix_v)
+                          labels=batch["labels"], prefix_k=prefix_k, prefix_v=prefix_v, sublayer=block)
     finally:
         _current["fn"] = None
     return out
@@ -348,19 +419,21 @@ def main():
 
     small = {"bottleneck": BN}
     cases = [
-        make_case("adapter", {"method": "adapter", **small}, "adapter", False, False, gen, L),
-        make_case("houlsby", {"method": "houlsby", **small}, "houlsby", False, False, gen, L),
-        make_case("lora", {"method": "lora", "rank": RANK, "alpha": ALPHA}, "lora", False, False, gen, L),
-        make_case("prefix", {"method": "prefix", "prefixLength": PLEN, "prefixHidden": PHID}, "prefix", False, False, gen, L),
-        make_case("propetl-adapter", {"method": "propetl-adapter", **small, "k": 0.5}, "adapter", True, True, gen, L),
-        make_case("propetl-houlsby", {"method": "propetl-houlsby", **small, "k": 0.5}, "houlsby", True, True, gen, L),
-        make_case("propetl-lora", {"method": "propetl-lora", "rank": RANK, "alpha": ALPHA, "k": 0.5}, "lora", True, True, gen, L),
-        make_case("propetl-prefix", {"method": "propetl-prefix", "prefixLength": PLEN, "prefixHidden": PHID, "k": 0.5}, "prefix", True, True, gen, L),
-        make_case("only-mask", {"method": "only-mask", **small, "k": 0.5}, "adapter", False, True, gen, L),
+        make_case("adapter", {"method": "adapter", **small}, "adapter", False, None, gen, L),
+        make_case("houlsby", {"method": "houlsby", **small}, "houlsby", False, None, gen, L),
+        make_case("lora", {"method": "lora", "rank": RANK, "alpha": ALPHA}, "lora", False, None, gen, L),
+        make_case("prefix", {"method": "prefix", "prefixLength": PLEN, "prefixHidden": PHID}, "prefix", False, None, gen, L),
+        make_case("propetl-adapter", {"method": "propetl-adapter", **small, "k": 0.5}, "adapter", True, "learned", gen, L),
+        make_case("propetl-houlsby", {"method": "propetl-houlsby", **small, "k": 0.5}, "houlsby", True, "learned", gen, L),
+        make_case("propetl-lora", {"method": "propetl-lora", "rank": RANK, "alpha": ALPHA, "k": 0.5}, "lora", True, "learned", gen, L),
+        make_case("propetl-prefix", {"method": "propetl-prefix", "prefixLength": PLEN, "prefixHidden": PHID, "k": 0.5}, "prefix", True, "learned", gen, L),
+        make_case("only-mask", {"method": "only-mask", **small, "k": 0.5}, "adapter", False, "learned", gen, L),
         make_case("propetl-adapter-mt-or", {"method": "propetl-adapter", **small, "k": 0.3, "taskK": 0.3, "combine": "or", "tasks": ["a", "b"]},
-                  "adapter", True, True, gen, L, tasks=["a", "b"], task_ids=[0, 1, 0]),
+                  "adapter", True, "learned", gen, L, tasks=["a", "b"], task_ids=[0, 1, 0]),
         make_case("propetl-adapter-mt-and", {"method": "propetl-adapter", **small, "k": 0.7, "taskK": 0.7, "combine": "and", "tasks": ["a", "b"]},
-                  "adapter", True, True, gen, L, tasks=["a", "b"], task_ids=[1, 1, 0]),
+                  "adapter", True, "learned", gen, L, tasks=["a", "b"], task_ids=[1, 1, 0]),
+        make_case("only-share", {"method": "only-share", **small}, "adapter", True, None, gen, L),
+        make_case("random-mask", {"method": "random-mask", **small, "k": 0.5, "seed": 5}, "adapter", True, "random", gen, L),
     ]
 
     tensors, metadata = OrderedDict(), OrderedDict()
@@ -397,7 +470,7 @@ def check_straight_through(c, cfg, params, batch, grads):
     L = cfg.num_hidden_layers
     c.masks_out.clear()
     units = units_of(c, L)
-    plain = Case("plain", {}, "adapter", False, False)
+    plain = Case("plain", {}, "adapter", False, None)
     for p in range(L):
         for t, _, _ in ADAPTER_SPEC:
             plain.leaf("source.%d.%s" % (p, t), units[p][t].detach())

@@ -7,7 +7,7 @@
 import { lax, np, nn } from "../engine/jax.js";
 import type { JArray } from "../engine/jax.js";
 import type { EncoderConfig } from "./config.js";
-import type { LayerHooks } from "./hooks.js";
+import type { LayerHooks, SublayerContext } from "./hooks.js";
 import type { EmbeddingParams, EncoderLayerParams, EncoderParams, HeadParams, LayerNormParams, Linear } from "./params.js";
 
 /** A batch on the device. Built by `makeBatch` from token ids on the host. */
@@ -173,16 +173,21 @@ function selfAttention(cfg: EncoderConfig, p: EncoderLayerParams, x: JArray, bat
   return ctx.transpose([0, 2, 1, 3]).reshape([B, T, H]);
 }
 
+/** A post-LN sublayer's context for its output hook: residual input (borrowed) and frozen LayerNorm. */
+function sublayer(residual: JArray, ln: LayerNormParams, eps: number): SublayerContext {
+  return { residual, norm: (y) => layerNorm(ln, y, eps) };
+}
+
 /** One transformer layer (post-LN, as BERT/RoBERTa). x [B,T,H] is consumed. */
 export function encoderLayer(cfg: EncoderConfig, p: EncoderLayerParams, x: JArray, batch: DeviceBatch, hooks?: LayerHooks): JArray {
   const eps = cfg.layerNormEps;
   const ctx = selfAttention(cfg, p, x.ref, batch, hooks);
   let attn = linear(p.attnOut, ctx);
-  if (hooks?.attentionOutput) attn = hooks.attentionOutput(attn);
+  if (hooks?.attentionOutput) attn = hooks.attentionOutput(attn, sublayer(x, p.attnLn, eps));
   const h1 = layerNorm(p.attnLn, attn.add(x), eps);
   const inter = activation(cfg.hiddenAct, linear(p.inter, h1.ref));
   let out = linear(p.out, inter);
-  if (hooks?.ffnOutput) out = hooks.ffnOutput(out);
+  if (hooks?.ffnOutput) out = hooks.ffnOutput(out, sublayer(h1, p.outLn, eps));
   return layerNorm(p.outLn, out.add(h1), eps);
 }
 

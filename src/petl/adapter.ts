@@ -1,10 +1,18 @@
 /**
- * Bottleneck adapters (paper App. A.1, eq. 7): h ← h + up(ReLU(down(h))).
+ * Bottleneck adapters (paper App. A.1, eq. 7) with the placement of AdapterHub's
+ * `PfeifferConfig` and `HoulsbyConfig`, which the authors' code builds on. With h the
+ * sublayer's raw output (dense, before the residual), x its residual input and LN the block's
+ * frozen output LayerNorm (see `SublayerContext`), and Δ(z) = up(ReLU(down(z))):
  *
- * - Pfeiffer ("adapter"): one adapter per layer on the FFN output (hook `ffnOutput`: the
- *   output dense, before the residual and LayerNorm).
- * - Houlsby ("houlsby"): two per layer, on the attention output (`attentionOutput`) and on
- *   the FFN output.
+ * - Pfeiffer ("adapter"): one adapter per layer, after the FFN (hook `ffnOutput`). It reads
+ *   the normalised block output a = LN(h + x) (AdapterHub: `original_ln_before`), its output
+ *   is added to h (`residual_before_ln`), and the frozen LN is applied again
+ *   (`original_ln_after`):   out = LN(h + Δ(LN(h + x)) + x).
+ * - Houlsby ("houlsby"): two per layer, after the attention output (`attentionOutput`) and
+ *   after the FFN; each reads the raw h:   out = LN(h + Δ(h) + x). AdapterHub's Houlsby uses
+ *   swish; we keep the paper's module (eq. 7, ReLU) for both kinds.
+ *
+ * In a model without an output norm (pre-LN), LN above is the identity, as in AdapterHub.
  *
  * Unit tensors (PyTorch nn.Linear layout, weight [out, in]):
  *   down_weight [bn, H], down_bias [bn], up_weight [H, bn], up_bias [H].
@@ -15,7 +23,7 @@
 import { nn, np } from "../engine/jax.js";
 import type { JArray } from "../engine/jax.js";
 import type { EncoderConfig } from "../models/config.js";
-import type { LayerHooks } from "../models/hooks.js";
+import type { LayerHooks, SublayerContext } from "../models/hooks.js";
 import { HostRng } from "./mask.js";
 import type { ModuleKind, ModuleOptions, TensorSpec, Unit, UnitReader } from "./method.js";
 
@@ -35,10 +43,28 @@ export function linearMasked(x: JArray, w: JArray, b?: JArray): JArray {
   return b ? y.add(b) : y;
 }
 
-/** The adapter function on an activation h [B, T, H] (consumed); the tensors are consumed. */
-export function adapterForward(h: JArray, downW: JArray, downB: JArray, upW: JArray, upB: JArray): JArray {
-  const z = nn.relu(linearMasked(h.ref, downW, downB));
-  return h.add(linearMasked(z, upW, upB));
+/** The bottleneck Δ(z) = up(ReLU(down(z))) of z [B, T, H]; z and the tensors are consumed. */
+export function bottleneck(z: JArray, downW: JArray, downB: JArray, upW: JArray, upB: JArray): JArray {
+  return linearMasked(nn.relu(linearMasked(z, downW, downB)), upW, upB);
+}
+
+/** Where an adapter reads its input: the raw sublayer output, or the normalised block output. */
+export type AdapterInput = "output" | "normed-block";
+
+/**
+ * The replacement of a sublayer output h [B, T, H] (consumed) by an adapter: h + Δ(input),
+ * where input is h ("output", Houlsby) or LN(h + x) ("normed-block", Pfeiffer). The layer
+ * then applies its residual and norm. The unit tensors are consumed; `block` is borrowed.
+ */
+export function adapterForward(input: AdapterInput, h: JArray, block: SublayerContext, downW: JArray, downB: JArray, upW: JArray, upB: JArray): JArray {
+  let z: JArray;
+  if (input === "output") {
+    z = h.ref;
+  } else {
+    const sum = h.ref.add(block.residual.ref);
+    z = block.norm ? block.norm(sum) : sum;
+  }
+  return h.add(bottleneck(z, downW, downB, upW, upB));
 }
 
 function adapterSpec(cfg: EncoderConfig, o: ModuleOptions): TensorSpec[] {
@@ -74,17 +100,18 @@ export function unitListReader(source: Unit[]): UnitReader {
   };
 }
 
-function adapterHooksAt(points: ("attentionOutput" | "ffnOutput")[]) {
+function adapterHooksAt(points: ("attentionOutput" | "ffnOutput")[], input: AdapterInput) {
   return (get: (position: number, name: string) => JArray): LayerHooks => {
     const hooks: LayerHooks = {};
     points.forEach((point, p) => {
-      hooks[point] = (h: JArray) => adapterForward(h, get(p, "down_weight"), get(p, "down_bias"), get(p, "up_weight"), get(p, "up_bias"));
+      hooks[point] = (h: JArray, block: SublayerContext) =>
+        adapterForward(input, h, block, get(p, "down_weight"), get(p, "down_bias"), get(p, "up_weight"), get(p, "up_bias"));
     });
     return hooks;
   };
 }
 
-/** Pfeiffer adapter: after the FFN of every layer. */
+/** Pfeiffer adapter: after the FFN of every layer, reading LN(h + x). */
 export const ADAPTER_KIND: ModuleKind<Unit[]> = {
   name: "adapter",
   positions: ["ffn_output"],
@@ -92,10 +119,10 @@ export const ADAPTER_KIND: ModuleKind<Unit[]> = {
   unitSpec: adapterSpec,
   initSource: initAdapters,
   openSource: (source) => unitListReader(source),
-  layerHooks: adapterHooksAt(["ffnOutput"]),
+  layerHooks: adapterHooksAt(["ffnOutput"], "normed-block"),
 };
 
-/** Houlsby adapter: after the attention output and after the FFN of every layer. */
+/** Houlsby adapter: after the attention output and after the FFN of every layer, reading h. */
 export const HOULSBY_KIND: ModuleKind<Unit[]> = {
   name: "houlsby",
   positions: ["attention_output", "ffn_output"],
@@ -103,5 +130,5 @@ export const HOULSBY_KIND: ModuleKind<Unit[]> = {
   unitSpec: adapterSpec,
   initSource: initAdapters,
   openSource: (source) => unitListReader(source),
-  layerHooks: adapterHooksAt(["attentionOutput", "ffnOutput"]),
+  layerHooks: adapterHooksAt(["attentionOutput", "ffnOutput"], "output"),
 };

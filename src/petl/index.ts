@@ -18,7 +18,8 @@ export type {
   TensorSpec,
   Unit,
 } from "./method.js";
-export { ADAPTER_KIND, HOULSBY_KIND, adapterForward, linearMasked } from "./adapter.js";
+export { ADAPTER_KIND, HOULSBY_KIND, adapterForward, bottleneck, linearMasked } from "./adapter.js";
+export type { AdapterInput } from "./adapter.js";
 export { LORA_KIND, loraDelta, loraScaling, mergeLora } from "./lora.js";
 export { PREFIX_KIND, reparametrise, splitKeyValue } from "./prefix.js";
 export type { PrefixSource } from "./prefix.js";
