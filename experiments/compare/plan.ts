@@ -48,6 +48,8 @@ export interface PlannedRun {
   args: string[];
   /** Lower numbers run first: the main table before the k sweep. */
   priority: number;
+  /** "before": run with an older checkout of propetl (`run.js --before-dir`), not this one. */
+  code?: "before";
 }
 
 function lrFor(method: string): string {

@@ -1,13 +1,17 @@
 /**
- * Runs the comparison grid of plan.ts with `propetl train`, several runs at a time, each in
- * its own process and folder (results/<task>/<variant>/seed-<seed>/, the CLI's metrics.json
- * and train.log). Resumable: finished runs (metrics.json present) are skipped and interrupted
- * ones continue from their resume state, so the command can be rerun until the grid is full.
+ * Runs an experiment grid with `propetl train`, several runs at a time, each in its own
+ * process and folder (results/<run id>/, the CLI's metrics.json and train.log). Resumable:
+ * finished runs (metrics.json present) are skipped and interrupted ones continue from their
+ * resume state, so the command can be rerun until the grid is full. Plans: `compare`
+ * (compare/plan.ts, the default) and `converge` (converge/plan.ts).
  *
  *   npm run build
- *   node dist/experiments/compare/run.js [--jobs 2] [--threads 1] [--only REGEX] [--reverse]
- *        [--minutes M] [--limit N] [--results DIR] [--model DIR] [--list]
+ *   node dist/experiments/compare/run.js [--plan compare|converge] [--jobs 2] [--threads 1]
+ *        [--only REGEX] [--reverse] [--minutes M] [--limit N] [--results DIR] [--model DIR]
+ *        [--cli-dir DIR] [--before-dir DIR] [--list]
  *
+ * Runs marked `code: "before"` use the CLI of another checkout (--before-dir, built with
+ * `npm ci`), e.g. the commit before a fix; without it they are skipped.
  * --minutes stops starting new runs after M minutes (running ones finish); --reverse takes
  * the plan from its end (a second machine can work the k sweep while this one does the main
  * table); --list prints the plan with each run's status and exits.
@@ -17,28 +21,39 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync } from "node:fs"
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { planRuns } from "./plan.js";
+import { planRuns as comparePlan } from "./plan.js";
 import type { PlannedRun } from "./plan.js";
+import { planRuns as convergePlan } from "../converge/plan.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, "../../..");
-const cli = path.join(repoRoot, "dist/src/cli/main.js");
 
 const { values: a } = parseArgs({
   options: {
+    plan: { type: "string", default: "compare" },
+    "before-dir": { type: "string" },
+    "cli-dir": { type: "string" },
     jobs: { type: "string", default: "2" },
     threads: { type: "string", default: "1" },
     only: { type: "string" },
     reverse: { type: "boolean", default: false },
     minutes: { type: "string", default: "0" },
     limit: { type: "string", default: "0" },
-    results: { type: "string", default: path.join(repoRoot, "experiments/compare/results") },
+    results: { type: "string" },
     model: { type: "string" },
     list: { type: "boolean", default: false },
   },
 });
 
-const resultsDir = path.resolve(a.results as string);
+const plans: Record<string, () => PlannedRun[]> = { compare: comparePlan, converge: convergePlan };
+const planName = a.plan as string;
+if (!(planName in plans)) throw new Error(`--plan must be one of ${Object.keys(plans).join(", ")}, got ${planName}`);
+const resultsDir = path.resolve(a.results ?? path.join(repoRoot, "experiments", planName, "results"));
+// A long grid may run from a frozen checkout (--cli-dir) while this one is rebuilt.
+const cli = path.join(a["cli-dir"] ? path.resolve(a["cli-dir"]) : repoRoot, "dist/src/cli/main.js");
+if (!existsSync(cli)) throw new Error(`${cli} not found (build it first)`);
+const beforeCli = a["before-dir"] ? path.join(path.resolve(a["before-dir"]), "dist/src/cli/main.js") : undefined;
+if (beforeCli && !existsSync(beforeCli)) throw new Error(`--before-dir: ${beforeCli} not found (run npm ci there first)`);
 const jobs = Number(a.jobs), threads = Number(a.threads), limit = Number(a.limit);
 if (!(Number.isInteger(jobs) && jobs >= 1)) throw new Error(`--jobs must be a positive integer, got ${a.jobs}`);
 if (!(Number.isInteger(threads) && threads >= 1)) throw new Error(`--threads must be a positive integer, got ${a.threads}`);
@@ -49,7 +64,7 @@ const runDir = (r: PlannedRun): string => path.join(resultsDir, r.id);
 const statusOf = (r: PlannedRun): Status =>
   existsSync(path.join(runDir(r), "metrics.json")) ? "done" : existsSync(runDir(r)) ? "partial" : "pending";
 
-let plan = planRuns();
+let plan = plans[planName]();
 if (a.only) {
   const re = new RegExp(a.only);
   plan = plan.filter((r) => re.test(r.id));
@@ -63,7 +78,9 @@ if (a.list) {
   process.exit(0);
 }
 
-const todo = plan.filter((r) => statusOf(r) !== "done");
+const todo = plan.filter((r) => statusOf(r) !== "done" && (r.code !== "before" || beforeCli !== undefined));
+const noBefore = plan.filter((r) => statusOf(r) !== "done" && r.code === "before" && beforeCli === undefined).length;
+if (noBefore > 0) console.log(`${noBefore} run(s) need --before-dir and are skipped`);
 const queue = limit > 0 ? todo.slice(0, limit) : todo;
 console.log(`${plan.length} runs planned, ${plan.length - todo.length} done, running ${queue.length} with ${jobs} jobs x ${threads} threads`);
 
@@ -71,7 +88,7 @@ function runOne(r: PlannedRun): Promise<number> {
   const dir = runDir(r);
   const resume = existsSync(dir);
   mkdirSync(dir, { recursive: true });
-  const args = [cli, "train", ...r.args, ...(a.model ? ["--model", a.model] : []), "--output", dir, "--json", ...(resume ? ["--resume"] : [])];
+  const args = [r.code === "before" ? (beforeCli as string) : cli, "train", ...r.args, ...(a.model ? ["--model", a.model] : []), "--output", dir, "--json", ...(resume ? ["--resume"] : [])];
   const log = createWriteStream(path.join(dir, "train.log"), { flags: "a" });
   const child = spawn(process.execPath, args, { env: { ...process.env, PROPETL_THREADS: String(threads) }, stdio: ["ignore", "pipe", "pipe"] });
   child.stdout.pipe(log);
