@@ -17,8 +17,10 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { encoderConfigToJson, readEncoderConfig } from "../src/models/config.js";
-import { initEncoder, saveModelWeights } from "../src/models/load.js";
+import { encoderConfigToJson } from "../src/models/bert/config.js";
+import { readEncoderConfig } from "../src/models/registry.js";
+import { initEncoder } from "../src/models/bert/init.js";
+import { saveModelWeights } from "../src/models/load.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "../..");

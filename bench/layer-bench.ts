@@ -6,10 +6,11 @@
 import { initEngine } from "../src/engine/engine.js";
 import { blockUntilReady, np, nn, random, tree, valueAndGrad } from "../src/engine/jax.js";
 import type { JArray } from "../src/engine/jax.js";
-import type { EncoderConfig } from "../src/models/config.js";
-import { classify, disposeBatch, encode, encoderLayer, linear, makeBatch, sequenceLoss } from "../src/models/encoder.js";
+import type { EncoderConfig } from "../src/models/bert/config.js";
+import { classify, disposeBatch, encode, encoderLayer, makeBatch, sequenceLoss } from "../src/models/bert/encoder.js";
+import { linear } from "../src/models/layers.js";
 import type { LayerHooks } from "../src/models/hooks.js";
-import type { EncoderLayerParams, EncoderParams, HeadParams, Linear } from "../src/models/params.js";
+import type { EncoderLayerParams, EncoderParams, HeadParams, Linear } from "../src/models/bert/params.js";
 import { LAYER_BENCH, STEP_BENCH } from "./shapes.js";
 
 let seed = 1;
@@ -93,7 +94,7 @@ async function main(): Promise<void> {
     const labels = np.array(new Int32Array(B).map((_, i) => i % 2), { dtype: np.int32 });
     await blockUntilReady([enc, params]);
     const loss = (t: Trainable) => {
-      const h = encode(cfg, enc, batch, t.adapters.map(adapterHook));
+      const h = encode(cfg, enc, batch, { encoder: t.adapters.map(adapterHook) });
       const l = sequenceLoss(classify(t.head, h), labels.ref, 2);
       tree.dispose(t);
       return l;

@@ -34,13 +34,20 @@ export { accuracy, binaryF1, matthewsCorrelation, pearson, spearman, computeTask
 export type { MetricName, MainMetric, TaskMetricsResult } from "./metrics/index.js";
 
 // Models
-export { loadModelDir, loadMlmModelDir, saveModelWeights, ModelLoadError } from "./models/load.js";
-export type { LoadedModel, LoadedMlmModel, LoadOptions } from "./models/load.js";
-export { readEncoderConfig, parseEncoderConfig, encoderConfigToJson, ConfigError } from "./models/config.js";
-export { makeBatch, disposeBatch, encode, classify, sequenceLoss } from "./models/encoder.js";
-export type { HostBatch, DeviceBatch } from "./models/encoder.js";
-export type { EncoderParams, HeadParams } from "./models/params.js";
-export type { EncoderConfig } from "./models/config.js";
+export { loadModelDir, saveModelWeights, ModelLoadError } from "./models/load.js";
+export type { LoadedModel, LoadOptions } from "./models/load.js";
+export { loadMlmModelDir } from "./models/bert/mlm.js";
+export type { LoadedMlmModel } from "./models/bert/mlm.js";
+export { ARCHITECTURES, MODEL_TYPES, architectureFor, architectureOf, parseModelConfig, readModelConfig, readEncoderConfig, resolveModelType } from "./models/registry.js";
+export type { ResolvedConfig } from "./models/registry.js";
+export type { Architecture, ModelConfig, StackShape } from "./models/architecture.js";
+export { HOOK_SITES, STACKS, siteName } from "./models/hooks.js";
+export type { HookSite, LayerHooks, ModelHooks, Stack, SublayerContext } from "./models/hooks.js";
+export { parseEncoderConfig, encoderConfigToJson, ConfigError } from "./models/bert/config.js";
+export { makeBatch, disposeBatch, encode, classify, sequenceLoss } from "./models/bert/encoder.js";
+export type { HostBatch, DeviceBatch } from "./models/bert/encoder.js";
+export type { EncoderParams, HeadParams } from "./models/bert/params.js";
+export type { EncoderConfig } from "./models/bert/config.js";
 
 // PETL methods, task checkpoints, bit-level storage
 export { createMethod, resolveMethodConfig, METHOD_NAMES, METHOD_DEFAULTS, MethodConfigError } from "./petl/registry.js";

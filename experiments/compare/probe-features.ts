@@ -13,7 +13,7 @@ import { tree } from "../../src/engine/jax.js";
 import { loadBuiltinSplits } from "../../src/data/builtin-tasks.js";
 import type { Example } from "../../src/data/read-examples.js";
 import { loadTokenizer } from "../../src/data/tokenizer.js";
-import { disposeBatch, encode, makeBatch } from "../../src/models/encoder.js";
+import { disposeBatch, encode, makeBatch } from "../../src/models/bert/encoder.js";
 import { loadModelDir } from "../../src/models/load.js";
 
 const [task, outFile, modelDir = "models/propetl-mini"] = process.argv.slice(2);

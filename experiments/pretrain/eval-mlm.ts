@@ -14,7 +14,7 @@ import { readTaskSplit } from "../../src/data/read-examples.js";
 import { resolveBuiltinTask } from "../../src/data/builtin-tasks.js";
 import { readSafetensorsFile, toFloat32 } from "../../src/io/safetensors.js";
 import { loadModelDir } from "../../src/models/load.js";
-import { MLM_HF_NAMES } from "../../src/models/mlm.js";
+import { MLM_HF_NAMES } from "../../src/models/bert/mlm.js";
 
 const { values: a, positionals } = parseArgs({ allowPositionals: true, options: { batches: { type: "string", default: "8" }, seq: { type: "string", default: "128" } } });
 const dir = positionals[0] ?? "models/propetl-mini";

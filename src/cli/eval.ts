@@ -1,4 +1,5 @@
 /** `propetl eval`: see help.ts (EVAL_HELP). */
+import path from "node:path";
 import { existsSync } from "node:fs";
 import { initEngine } from "../engine/engine.js";
 import { writeFileAtomic } from "../io/atomic-write.js";
@@ -53,6 +54,7 @@ export async function run(argv: string[]): Promise<number> {
   if (examples.length === 0) throw new CliError(`the ${split} split of ${task.name} is empty`);
   await initEngine();
   const predictor = await loadPredictor(modelDir, checkpointDir, { jit });
+  if (predictor.modelTypeInferred !== null) process.stderr.write(`note: ${path.join(modelDir, "config.json")} names no model_type: ${predictor.modelTypeInferred}\n`);
   try {
     const want = task.kind === "regression" ? ["score"] : [...task.labels];
     if (predictor.numLabels !== task.numLabels || (task.kind === "classification" && predictor.labelNames.some((l, i) => l !== want[i]))) {

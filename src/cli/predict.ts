@@ -1,4 +1,5 @@
 /** `propetl predict`: see help.ts (PREDICT_HELP). */
+import path from "node:path";
 import { createReadStream, createWriteStream, existsSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { initEngine } from "../engine/engine.js";
@@ -83,6 +84,7 @@ export async function run(argv: string[]): Promise<number> {
   await initEngine();
   const task = str(v, "task");
   const predictor = await loadPredictor(modelDir, checkpointDir, { jit, ...(task !== undefined ? { task } : {}) });
+  if (predictor.modelTypeInferred !== null) process.stderr.write(`note: ${path.join(modelDir, "config.json")} names no model_type: ${predictor.modelTypeInferred}\n`);
   try {
     const maxLength = asUsageError(() => resolveMaxLength(maxLengthFlag, predictor.config));
     const encoded = predictor.encode(items, maxLength);

@@ -1,7 +1,7 @@
 /** `propetl train`: see help.ts (TRAIN_HELP). */
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { readEncoderConfig } from "../models/config.js";
+import { readEncoderConfig } from "../models/registry.js";
 import { initEngine, isWasmHeapExhausted } from "../engine/engine.js";
 import { resolveMethodConfig } from "../petl/registry.js";
 import { compareStorage, formatStorageReport } from "../petl/storage.js";

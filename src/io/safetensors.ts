@@ -432,6 +432,37 @@ export function readSafetensorsFileSync(path: string): SafetensorsFile {
   return parseSafetensors(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), path);
 }
 
+/**
+ * The tensor names of a safetensors file, reading only its header (for a model file of
+ * gigabytes this is what is needed to tell a `bert.`- from a `roberta.`-prefixed model).
+ */
+export function readTensorNamesSync(path: string): string[] {
+  const fail = (msg: string): never => {
+    throw new SafetensorsError(`${path}: ${msg}`);
+  };
+  const fd = fs.openSync(path, "r");
+  try {
+    const size = fs.fstatSync(fd).size;
+    if (size < 8) fail(`file of ${size} bytes is too short for a safetensors header`);
+    const lenBuf = Buffer.alloc(8);
+    fs.readSync(fd, lenBuf, 0, 8, 0);
+    const n = Number(lenBuf.readBigUInt64LE(0));
+    if (n > MAX_HEADER_BYTES || n > size - 8) fail(`header length ${n} exceeds the file or the ${MAX_HEADER_BYTES}-byte limit`);
+    const head = Buffer.alloc(n);
+    fs.readSync(fd, head, 0, n, 8);
+    let json: unknown;
+    try {
+      json = JSON.parse(head.toString("utf8"));
+    } catch (e) {
+      return fail(`header is not valid JSON (${(e as Error).message})`);
+    }
+    if (typeof json !== "object" || json === null || Array.isArray(json)) return fail("header is not a JSON object");
+    return Object.keys(json).filter((k) => k !== "__metadata__");
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Conversion of parsed tensors
 // ---------------------------------------------------------------------------

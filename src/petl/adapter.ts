@@ -22,7 +22,7 @@
  */
 import { nn, np } from "../engine/jax.js";
 import type { JArray } from "../engine/jax.js";
-import type { EncoderConfig } from "../models/config.js";
+import type { EncoderConfig } from "../models/bert/config.js";
 import type { LayerHooks, SublayerContext } from "../models/hooks.js";
 import { HostRng } from "./mask.js";
 import type { ModuleKind, ModuleOptions, TensorSpec, Unit, UnitReader } from "./method.js";
@@ -115,7 +115,7 @@ function adapterHooksAt(points: ("attentionOutput" | "ffnOutput")[], input: Adap
 export const ADAPTER_KIND: ModuleKind<Unit[]> = {
   name: "adapter",
   positions: ["ffn_output"],
-  hookPoints: ["ffnOutput"],
+  hookSites: ["ffnOutput"],
   unitSpec: adapterSpec,
   initSource: initAdapters,
   openSource: (source) => unitListReader(source),
@@ -126,7 +126,7 @@ export const ADAPTER_KIND: ModuleKind<Unit[]> = {
 export const HOULSBY_KIND: ModuleKind<Unit[]> = {
   name: "houlsby",
   positions: ["attention_output", "ffn_output"],
-  hookPoints: ["attentionOutput", "ffnOutput"],
+  hookSites: ["attentionOutput", "ffnOutput"],
   unitSpec: adapterSpec,
   initSource: initAdapters,
   openSource: (source) => unitListReader(source),

@@ -3,20 +3,25 @@
  * optimizer state, no reparametrisation MLP). A checkpoint is a folder with
  *
  * `adapter_config.json`
- *   { format: "propetl-task", format_version: 1, method, module: {bottleneck | rank, alpha |
+ *   { format: "propetl-task", format_version: 2, method, module: {bottleneck | rank, alpha |
  *     prefix_length, prefix_hidden | base, seed}, k, task_k, combine (null where unused),
- *     hook_points ["layer.0.ffn_output", ...], tasks [...], label_names {task: [...]},
+ *     hook_points ["encoder.layer.0.ffn_output", ...] (sites by stack, layer and site:
+ *     models/hooks.ts), tasks [...], label_names {task: [...]},
  *     dtype "F32" | "F16", backbone {model_type, hidden_size, num_hidden_layers, ...} }
  *
  * `adapter_model.safetensors`
  *   - the method state (see `PetlMethod.stateSpec`): `prototype.<t>` (ProPETL, only-share,
- *     random-mask), `layer.<i>.<position>.<t>` (per-layer modules; only-mask keeps just the
+ *     random-mask), `<stack>.layer.<i>.<position>.<t>` (per-layer modules; only-mask keeps just the
  *     kept entries, 1-D), `encoder.<hf name>` (full fine-tuning); F32, or F16 on request;
- *   - masks BIT-PACKED: `mask.layer.<i>.<position>.<t>` and `mask.task.<task>.<t>` as U8
+ *   - masks BIT-PACKED: `mask.<stack>.layer.<i>.<position>.<t>` and `mask.task.<task>.<t>` as U8
  *     [⌈n/8⌉] (1 bit per entry, LSB first, io/bitpack.ts); each mask's shape is in
  *     `__metadata__` under its tensor name, as JSON ("[64,768]");
  *   - the head, F32: `head.dense.weight|bias`, `head.out_proj.weight|bias` (one task) or
  *     `head.<task>.…` (several).
+ *
+ * Version 1 (before encoder–decoder backbones) named layers without their stack
+ * (`layer.3.ffn_output`, `mask.layer.3...`); it is read as version 2 with every layer in the
+ * encoder stack.
  *
  * Loading validates the version, the method config, the hook points, the backbone (against
  * the caller's config when given), and every tensor's name, dtype and shape (errors name
@@ -32,16 +37,25 @@ import { packBits, packedByteLength, unpackBits } from "../io/bitpack.js";
 import { writeFileAtomic } from "../io/atomic-write.js";
 import { readSafetensorsFile, toFloat32, writeSafetensorsFile } from "../io/safetensors.js";
 import type { TensorEntry, TensorInput } from "../io/safetensors.js";
-import { encoderConfigToJson } from "../models/config.js";
-import type { EncoderConfig } from "../models/config.js";
-import { hookPointName } from "../models/hooks.js";
-import type { HeadParams } from "../models/params.js";
+import { encoderConfigToJson } from "../models/bert/config.js";
+import type { EncoderConfig } from "../models/bert/config.js";
+import { layerAddresses } from "../models/architecture.js";
+import { siteName } from "../models/hooks.js";
+import { architectureOf } from "../models/registry.js";
+import type { HeadParams } from "../models/bert/params.js";
 import { computeStorage, modelDimsFromConfig } from "./storage.js";
 import type { Materialized, MethodConfig, MethodName, MethodState, PetlMethod } from "./method.js";
 import { METHOD_NAMES, createMethod, methodLayout, resolveMethodConfig } from "./registry.js";
 
 export const CHECKPOINT_FORMAT = "propetl-task";
-export const CHECKPOINT_VERSION = 1;
+export const CHECKPOINT_VERSION = 2;
+/** Versions `loadTaskCheckpoint` reads (1: layers named without their stack). */
+export const READABLE_CHECKPOINT_VERSIONS: readonly number[] = [1, 2];
+
+/** A version-2 tensor, mask or hook-point name as version 1 wrote it (every layer was an encoder layer). */
+function v1Name(name: string): string {
+  return name.replace(/^(mask\.)?encoder\.layer\./, "$1layer.");
+}
 export const CONFIG_FILE = "adapter_config.json";
 export const MODEL_FILE = "adapter_model.safetensors";
 
@@ -94,7 +108,7 @@ export function backboneSummary(cfg: EncoderConfig): BackboneSummary {
 
 function hookPointList(method: PetlMethod<unknown>, cfg: EncoderConfig): string[] {
   const out: string[] = [];
-  for (let i = 0; i < cfg.numLayers; i++) for (const p of method.hookPoints()) out.push(hookPointName(i, p));
+  for (const at of layerAddresses(architectureOf(cfg), cfg)) for (const site of method.hookSites()) out.push(siteName(at, site));
   return out;
 }
 
@@ -226,8 +240,8 @@ function configFromSummary(b: BackboneSummary): EncoderConfig {
 function parseConfigFile(file: string, json: unknown): AdapterConfigFile {
   if (!isRecord(json)) fail(file, "expected a JSON object");
   if (json.format !== CHECKPOINT_FORMAT) fail(file, `"format" must be "${CHECKPOINT_FORMAT}", got ${JSON.stringify(json.format)}`);
-  if (json.format_version !== CHECKPOINT_VERSION) {
-    fail(file, `unsupported "format_version" ${JSON.stringify(json.format_version)} (this library reads version ${CHECKPOINT_VERSION})`);
+  if (!READABLE_CHECKPOINT_VERSIONS.includes(json.format_version as number)) {
+    fail(file, `unsupported "format_version" ${JSON.stringify(json.format_version)} (this library reads versions ${READABLE_CHECKPOINT_VERSIONS.join(" and ")})`);
   }
   if (!METHOD_NAMES.includes(json.method as MethodName)) fail(file, `unknown "method" ${JSON.stringify(json.method)}; accepted: ${METHOD_NAMES.join(", ")}`);
   if (!isRecord(json.module)) fail(file, `"module" must be an object`);
@@ -326,7 +340,9 @@ export async function loadTaskCheckpoint(dir: string, opts: LoadCheckpointOption
   if (!sameShape(tasks.map((_, i) => i), file.tasks.map((_, i) => i)) || tasks.some((t, i) => t !== file.tasks[i])) {
     fail(configFile, `"tasks" ${JSON.stringify(file.tasks)} do not match the method's ${JSON.stringify(tasks)}`);
   }
-  const hooks = hookPointList(method, cfg);
+  const v1 = file.format_version === 1;
+  const storedName = (name: string): string => (v1 ? v1Name(name) : name);
+  const hooks = hookPointList(method, cfg).map(storedName);
   if (hooks.length !== file.hook_points.length || hooks.some((h, i) => h !== file.hook_points[i])) {
     fail(configFile, `"hook_points" ${JSON.stringify(file.hook_points)} do not match ${file.method}'s ${JSON.stringify(hooks)}`);
   }
@@ -335,7 +351,8 @@ export async function loadTaskCheckpoint(dir: string, opts: LoadCheckpointOption
   const st = await readSafetensorsFile(modelFile);
   const spec = method.stateSpec(cfg);
   const seen = new Set<string>();
-  const get = (name: string, dtype: string, shape: readonly number[]): TensorEntry => {
+  const get = (wanted: string, dtype: string, shape: readonly number[]): TensorEntry => {
+    const name = storedName(wanted);
     const e = st.tensors.get(name);
     if (!e) fail(modelFile, `missing tensor "${name}"`);
     if (e.dtype !== dtype) fail(modelFile, `tensor "${name}" has dtype ${e.dtype}, expected ${dtype}`);
@@ -350,8 +367,8 @@ export async function loadTaskCheckpoint(dir: string, opts: LoadCheckpointOption
   for (const [name, shape] of spec.masks) {
     const n = shape.reduce((a, b) => a * b, 1);
     const e = get(name, "U8", [packedByteLength(n)]);
-    const meta = st.metadata[name];
-    if (meta === undefined) fail(modelFile, `mask "${name}" has no shape in __metadata__`);
+    const meta = st.metadata[storedName(name)];
+    if (meta === undefined) fail(modelFile, `mask "${storedName(name)}" has no shape in __metadata__`);
     let metaShape: unknown;
     try {
       metaShape = JSON.parse(meta);
@@ -385,7 +402,8 @@ export async function loadTaskCheckpoint(dir: string, opts: LoadCheckpointOption
     });
     const unknown = [...st.tensors.keys()].filter((n) => !seen.has(n));
     if (unknown.length) fail(modelFile, `unexpected tensor(s) for ${file.method}: ${unknown.slice(0, 8).join(", ")}${unknown.length > 8 ? ", ..." : ""}`);
-    const metaKeys = Object.keys(st.metadata).filter((k) => k !== "format" && k !== "format_version" && !spec.masks.has(k));
+    const maskKeys = new Set([...spec.masks.keys()].map(storedName));
+    const metaKeys = Object.keys(st.metadata).filter((k) => k !== "format" && k !== "format_version" && !maskKeys.has(k));
     if (metaKeys.length) fail(modelFile, `unexpected __metadata__ key(s): ${metaKeys.join(", ")}`);
   } catch (e) {
     for (const t of loadedTasks) disposeHead(t.head);

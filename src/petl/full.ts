@@ -6,39 +6,33 @@
  * encoder under Hugging Face names (`encoder.<hf name>`).
  */
 import { np } from "../engine/jax.js";
-import type { EncoderConfig } from "../models/config.js";
-import type { HookPoint, LayerHooks } from "../models/hooks.js";
-import { encoderSlots, getLeaf, setLeaf } from "../models/params.js";
-import type { EncoderParams } from "../models/params.js";
+import type { BackboneParams, ModelConfig } from "../models/architecture.js";
+import type { HookSite, ModelHooks } from "../models/hooks.js";
+import { architectureOf } from "../models/registry.js";
+import { getLeaf, refTree, setLeaf } from "../models/slots.js";
 import type { Materialized, MethodConfig, MethodState, PetlMethod, StateSpec } from "./method.js";
 
 export interface FullParams {
-  encoder: EncoderParams;
-}
-
-function refTree<T>(t: T): T {
-  if (t === null || typeof t !== "object") return t;
-  if (typeof (t as { dispose?: unknown }).dispose === "function" && Array.isArray((t as { shape?: unknown }).shape)) {
-    return (t as unknown as { ref: T }).ref;
-  }
-  if (Array.isArray(t)) return t.map((c: unknown) => refTree(c)) as T;
-  return Object.fromEntries(Object.entries(t as Record<string, unknown>).map(([k, v]) => [k, refTree(v)])) as T;
+  encoder: BackboneParams;
 }
 
 const OPTIONS = { bottleneck: 0, rank: 0, alpha: 0, prefixLength: 0, prefixHidden: 0 };
 
 export class FullFineTuning implements PetlMethod<FullParams> {
+  private cfg: ModelConfig | undefined;
+
   constructor(readonly config: MethodConfig) {}
 
-  init(_cfg: EncoderConfig, encoder: EncoderParams): FullParams {
+  init(cfg: ModelConfig, encoder: BackboneParams): FullParams {
+    this.bind(cfg);
     return { encoder: refTree(encoder) };
   }
 
-  hooks(): (LayerHooks | undefined)[] {
-    return [];
+  hooks(): ModelHooks {
+    return {};
   }
 
-  encoderOverride(params: FullParams): EncoderParams {
+  encoderOverride(params: FullParams): BackboneParams {
     return params.encoder;
   }
 
@@ -52,32 +46,40 @@ export class FullFineTuning implements PetlMethod<FullParams> {
     return { encoder: label(params.encoder) };
   }
 
-  hookPoints(): HookPoint[] {
+  hookSites(): HookSite[] {
     return [];
   }
 
-  bind(): void {}
-
-  materialize(params: FullParams): Materialized {
-    return { kind: "full", units: [], options: { ...OPTIONS }, encoder: refTree(params.encoder) };
+  bind(cfg: ModelConfig): void {
+    this.cfg = cfg;
   }
 
-  stateSpec(cfg: EncoderConfig): StateSpec {
-    return { tensors: new Map(encoderSlots(cfg).map((s) => [`encoder.${s.hfName}`, s.shape])), masks: new Map() };
+  private bound(): ModelConfig {
+    if (!this.cfg) throw new Error(`${this.config.method}: call init(cfg, encoder, seed) or bind(cfg) first (the method needs the backbone config)`);
+    return this.cfg;
+  }
+
+  materialize(params: FullParams): Materialized {
+    return { kind: "full", layers: [], units: [], options: { ...OPTIONS }, encoder: refTree(params.encoder) };
+  }
+
+  stateSpec(cfg: ModelConfig): StateSpec {
+    return { tensors: new Map(architectureOf(cfg).backboneSlots(cfg).map((s) => [`encoder.${s.hfName}`, s.shape])), masks: new Map() };
   }
 
   async exportState(params: FullParams): Promise<MethodState> {
     const tensors: MethodState["tensors"] = new Map();
-    for (const slot of slotsOf(params.encoder)) {
+    const cfg = this.bound();
+    for (const slot of architectureOf(cfg).backboneSlots(cfg)) {
       const data = (await getLeaf(params.encoder, slot.path).ref.data()) as Float32Array;
       tensors.set(`encoder.${slot.hfName}`, { shape: slot.shape, data });
     }
     return { tensors, masks: new Map() };
   }
 
-  materializeState(cfg: EncoderConfig, state: MethodState): Materialized {
+  materializeState(cfg: ModelConfig, state: MethodState): Materialized {
     const encoder: Record<string, unknown> = {};
-    for (const slot of encoderSlots(cfg)) {
+    for (const slot of architectureOf(cfg).backboneSlots(cfg)) {
       const t = state.tensors.get(`encoder.${slot.hfName}`);
       if (!t) throw new Error(`full state: missing tensor "encoder.${slot.hfName}"`);
       if (t.shape.length !== slot.shape.length || t.shape.some((d, i) => d !== slot.shape[i])) {
@@ -85,28 +87,8 @@ export class FullFineTuning implements PetlMethod<FullParams> {
       }
       setLeaf(encoder, slot.path, np.array(t.data).reshape(slot.shape));
     }
-    return { kind: "full", units: [], options: { ...OPTIONS }, encoder: encoder as unknown as EncoderParams };
+    return { kind: "full", layers: [], units: [], options: { ...OPTIONS }, encoder: encoder as unknown as BackboneParams };
   }
 
   dispose(): void {}
-}
-
-/** Encoder slots from the tree itself (the shapes the slots need come from its arrays). */
-function slotsOf(encoder: EncoderParams) {
-  const [vocab, hidden] = encoder.embeddings.word.shape;
-  const cfg = {
-    modelType: "bert",
-    vocabSize: vocab,
-    hiddenSize: hidden,
-    numLayers: encoder.layers.length,
-    numHeads: 1,
-    intermediateSize: encoder.layers[0]?.inter.w.shape[0] ?? 1,
-    hiddenAct: "gelu",
-    layerNormEps: 1e-12,
-    maxPositions: encoder.embeddings.position.shape[0],
-    typeVocabSize: encoder.embeddings.tokenType.shape[0],
-    padTokenId: 0,
-    numLabels: 1,
-  } satisfies EncoderConfig;
-  return encoderSlots(cfg);
 }

@@ -10,14 +10,17 @@
  */
 import { np } from "../engine/jax.js";
 import type { JArray } from "../engine/jax.js";
-import type { EncoderConfig } from "../models/config.js";
+import { layerAddresses } from "../models/architecture.js";
+import type { BackboneParams, ModelConfig } from "../models/architecture.js";
+import { HOOK_SITES, layerName } from "../models/hooks.js";
 import type { LayerHooks } from "../models/hooks.js";
-import type { EncoderParams } from "../models/params.js";
+import { architectureOf } from "../models/registry.js";
+import { getLeaf, refTree, setLeaf } from "../models/slots.js";
 import { linearMasked, unitListReader } from "./adapter.js";
 import { HostRng, kaimingUniform } from "./mask.js";
 import type { Materialized, ModuleKind, ModuleOptions, TensorSpec, Unit } from "./method.js";
 
-function loraSpec(cfg: EncoderConfig, o: ModuleOptions): TensorSpec[] {
+function loraSpec(cfg: ModelConfig, o: ModuleOptions): TensorSpec[] {
   const H = cfg.hiddenSize;
   const r = o.rank;
   return [
@@ -28,7 +31,7 @@ function loraSpec(cfg: EncoderConfig, o: ModuleOptions): TensorSpec[] {
   ];
 }
 
-function initLora(cfg: EncoderConfig, o: ModuleOptions, count: number, seed: number): Unit[] {
+function initLora(cfg: ModelConfig, o: ModuleOptions, count: number, seed: number): Unit[] {
   const rng = new HostRng(seed);
   const spec = loraSpec(cfg, o);
   return Array.from({ length: count }, () => {
@@ -52,7 +55,7 @@ export function loraScaling(o: ModuleOptions): number {
 export const LORA_KIND: ModuleKind<Unit[]> = {
   name: "lora",
   positions: ["self_attention"],
-  hookPoints: ["query", "value"],
+  hookSites: ["query", "value"],
   unitSpec: loraSpec,
   initSource: initLora,
   openSource: (source) => unitListReader(source),
@@ -66,37 +69,30 @@ export const LORA_KIND: ModuleKind<Unit[]> = {
 };
 
 /**
- * Merge materialised LoRA modules into the frozen weights: W_q ← W_q + (alpha/r)·B̃Ã (and
- * W_v), so prediction runs the plain encoder with no hooks. Borrows both inputs and returns a
- * NEW encoder tree (untouched leaves are new references; dispose it with `tree.dispose`).
+ * Merge materialised LoRA modules into the frozen weights: W ← W + (alpha/r)·B̃Ã at every
+ * site the kind adapts (query and value), so prediction runs the plain backbone with no
+ * hooks. Which linear layer a site reads is the architecture's (`projectionPath`). Borrows
+ * both inputs and returns a NEW backbone tree (untouched leaves are new references; free it
+ * with `disposeTree`).
  */
-export function mergeLora(encoder: EncoderParams, m: Materialized): EncoderParams {
+export function mergeLora(cfg: ModelConfig, backbone: BackboneParams, m: Materialized): BackboneParams {
   if (m.kind !== "lora") throw new Error(`mergeLora: materialised modules are "${m.kind}", not "lora"`);
-  if (m.units.length !== encoder.layers.length) {
-    throw new Error(`mergeLora: ${m.units.length} LoRA layers for an encoder with ${encoder.layers.length}`);
+  const arch = architectureOf(cfg);
+  const layers = layerAddresses(arch, cfg);
+  if (m.layers.length !== layers.length || m.layers.some((a, i) => layerName(a) !== layerName(layers[i]))) {
+    throw new Error(`mergeLora: LoRA modules for ${m.layers.map(layerName).join(", ")} do not fit a ${cfg.modelType} model with ${layers.map(layerName).join(", ")}`);
   }
   const s = loraScaling(m.options);
-  const ref = <V>(x: { w: JArray; b: JArray } & V) => ({ w: x.w.ref, b: x.b.ref });
-  const merged = (w: JArray, a: JArray, b: JArray): JArray => w.ref.add(np.matmul(b.ref, a.ref).mul(s));
-  return {
-    embeddings: {
-      word: encoder.embeddings.word.ref,
-      position: encoder.embeddings.position.ref,
-      tokenType: encoder.embeddings.tokenType.ref,
-      ln: { g: encoder.embeddings.ln.g.ref, b: encoder.embeddings.ln.b.ref },
-    },
-    layers: encoder.layers.map((p, i) => {
-      const u = m.units[i][0];
-      return {
-        query: { w: merged(p.query.w, u.query_lora_A, u.query_lora_B), b: p.query.b.ref },
-        key: ref(p.key),
-        value: { w: merged(p.value.w, u.value_lora_A, u.value_lora_B), b: p.value.b.ref },
-        attnOut: ref(p.attnOut),
-        attnLn: { g: p.attnLn.g.ref, b: p.attnLn.b.ref },
-        inter: ref(p.inter),
-        out: ref(p.out),
-        outLn: { g: p.outLn.g.ref, b: p.outLn.b.ref },
-      };
-    }),
-  };
+  const merged = refTree(backbone) as unknown as Record<string, unknown>;
+  m.layers.forEach((at, i) => {
+    const u = m.units[i][0];
+    for (const site of LORA_KIND.hookSites) {
+      const path = arch.projectionPath(at, site);
+      if (path === null) throw new Error(`mergeLora: ${layerName(at)} has no linear layer for the ${HOOK_SITES[site]} site`);
+      const w = getLeaf(merged, [...path, "w"]);
+      const prefix = HOOK_SITES[site];
+      setLeaf(merged, [...path, "w"], w.add(np.matmul(u[`${prefix}_lora_B`].ref, u[`${prefix}_lora_A`].ref).mul(s)));
+    }
+  });
+  return merged as unknown as BackboneParams;
 }

@@ -7,9 +7,9 @@
  * closed over. Ownership follows jax-js: trees passed in are BORROWED unless said otherwise.
  */
 import type { JArray } from "../engine/jax.js";
-import type { EncoderConfig } from "../models/config.js";
-import type { HookPoint, LayerHooks } from "../models/hooks.js";
-import type { EncoderParams } from "../models/params.js";
+import type { EncoderConfig } from "../models/bert/config.js";
+import type { HookSite, LayerAddress, LayerHooks, ModelHooks } from "../models/hooks.js";
+import type { EncoderParams } from "../models/bert/params.js";
 
 /** Every fine-tuning method, in the order help texts and errors list them. */
 export const METHOD_NAMES = [
@@ -74,10 +74,10 @@ export interface Method<T> {
   /** Fresh trainable tree for a backbone (seeded). */
   init(cfg: EncoderConfig, encoder: EncoderParams, seed: number): T;
   /**
-   * Hooks for every layer, built from the (possibly traced) trainable tree, which the
-   * hooks borrow. For "full", `encoderOverride` returns the trainable encoder to use.
+   * Hooks for every layer of every stack, built from the (possibly traced) trainable tree,
+   * which the hooks borrow. For "full", `encoderOverride` returns the trainable encoder to use.
    */
-  hooks(params: T, ctx: HookContext): (LayerHooks | undefined)[];
+  hooks(params: T, ctx: HookContext): ModelHooks;
   /** For full fine-tuning: the encoder to run instead of the frozen one. */
   encoderOverride?(params: T): EncoderParams;
   /** Same tree shape as T with each leaf's optimiser group. */
@@ -103,6 +103,8 @@ export type ModuleKindName = "adapter" | "houlsby" | "lora" | "prefix";
  */
 export interface Materialized {
   kind: ModuleKindName | "full";
+  /** The layers `units` are for, stack by stack (models/architecture.ts `layerAddresses`). */
+  layers: LayerAddress[];
   /** [layer][position] → unit tensors (positions: see the kind, e.g. Houlsby's two). */
   units: Unit[][];
   /** The module hyper-parameters (LoRA's scaling is alpha / rank). */
@@ -130,8 +132,8 @@ export interface StateSpec {
  * state, and the hook points they use.
  */
 export interface PetlMethod<T> extends Method<T> {
-  /** Hook points used in every layer (adapter_config.json). */
-  hookPoints(): HookPoint[];
+  /** Hook sites used in every layer (adapter_config.json's `hook_points`). */
+  hookSites(): HookSite[];
   /**
    * Bind the backbone config without creating parameters (`init` does it too): needed before
    * `hooks` / `materialize` when the tree was not made by `init` (e.g. a resumed run).
@@ -176,8 +178,8 @@ export interface ModuleKind<S> {
   name: ModuleKindName;
   /** Module positions in each layer, e.g. Houlsby's ["attention_output", "ffn_output"]. */
   positions: readonly string[];
-  /** Encoder hook points the positions use. */
-  hookPoints: readonly HookPoint[];
+  /** Hook sites the positions use (every one must be offered by the backbone's layers). */
+  hookSites: readonly HookSite[];
   /** The tensors of one instance (what masks and checkpoints see). */
   unitSpec(cfg: EncoderConfig, o: ModuleOptions): TensorSpec[];
   /** Fresh trainable source holding `count` instances. */

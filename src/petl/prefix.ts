@@ -17,10 +17,10 @@
  */
 import { np } from "../engine/jax.js";
 import type { JArray } from "../engine/jax.js";
-import type { EncoderConfig } from "../models/config.js";
+import type { EncoderConfig } from "../models/bert/config.js";
 import type { LayerHooks } from "../models/hooks.js";
-import { linear } from "../models/encoder.js";
-import type { Linear } from "../models/params.js";
+import { linear } from "../models/layers.js";
+import type { Linear } from "../models/bert/params.js";
 import { HostRng, SharedValue, kaimingUniform } from "./mask.js";
 import type { ModuleKind, ModuleOptions, TensorSpec } from "./method.js";
 
@@ -70,7 +70,7 @@ export function splitKeyValue(kv: JArray, hidden: number): { key: JArray; value:
 export const PREFIX_KIND: ModuleKind<PrefixSource> = {
   name: "prefix",
   positions: ["prefix"],
-  hookPoints: ["prefix"],
+  hookSites: ["prefix"],
   unitSpec: prefixSpec,
   initSource: initPrefix,
   openSource: (source, cfg, _o, count, reads) => {

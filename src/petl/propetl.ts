@@ -26,9 +26,12 @@
  */
 import { np } from "../engine/jax.js";
 import type { JArray } from "../engine/jax.js";
-import type { EncoderConfig } from "../models/config.js";
-import type { HookPoint, LayerHooks } from "../models/hooks.js";
-import type { EncoderParams } from "../models/params.js";
+import { layerAddresses } from "../models/architecture.js";
+import type { BackboneParams, ModelConfig } from "../models/architecture.js";
+import { HOOK_SITES, layerName } from "../models/hooks.js";
+import type { HookSite, LayerAddress, LayerHooks, ModelHooks } from "../models/hooks.js";
+import { architectureOf } from "../models/registry.js";
+import { disposeTree } from "../models/slots.js";
 import { ADAPTER_KIND, HOULSBY_KIND } from "./adapter.js";
 import { LORA_KIND } from "./lora.js";
 import {
@@ -97,13 +100,23 @@ export function moduleKind(name: ModuleKindName): ModuleKind<Unit[]> | ModuleKin
   }
 }
 
+/** Per-stack hook lists from one `LayerHooks` per layer address (in `layers` order). */
+export function hooksByStack(layers: readonly LayerAddress[], perLayer: (index: number) => LayerHooks): ModelHooks {
+  const out: Partial<Record<LayerAddress["stack"], LayerHooks[]>> = {};
+  layers.forEach((at, i) => {
+    const list = (out[at.stack] ??= []);
+    list[at.layer] = perLayer(i);
+  });
+  return out;
+}
+
 /** Hooks running materialised (already masked) modules; `m` is borrowed by the hooks. */
-export function materializedHooks(m: Materialized): (LayerHooks | undefined)[] {
-  if (m.kind === "full") return [];
+export function materializedHooks(m: Materialized): ModelHooks {
+  if (m.kind === "full") return {};
   const kind = moduleKind(m.kind) as ModuleKind<unknown>;
-  return m.units.map((layer) => kind.layerHooks((p, name) => {
-    const t = layer[p]?.[name];
-    if (t === undefined) throw new Error(`materialised ${m.kind} module has no tensor "${name}" at position ${p}`);
+  return hooksByStack(m.layers, (i) => kind.layerHooks((p, name) => {
+    const t = m.units[i]?.[p]?.[name];
+    if (t === undefined) throw new Error(`materialised ${m.kind} module has no tensor "${name}" at position ${p} of ${layerName(m.layers[i])}`);
     return t.ref;
   }, m.options));
 }
@@ -112,15 +125,6 @@ export function materializedHooks(m: Materialized): (LayerHooks | undefined)[] {
 export function disposeMaterialized(m: Materialized): void {
   for (const layer of m.units) for (const unit of layer) for (const t of Object.values(unit)) t.dispose();
   if (m.encoder) disposeTree(m.encoder);
-}
-
-function disposeTree(t: unknown): void {
-  if (t === null || typeof t !== "object") return;
-  if (typeof (t as { dispose?: unknown }).dispose === "function" && Array.isArray((t as { shape?: unknown }).shape)) {
-    (t as JArray).dispose();
-    return;
-  }
-  for (const v of Object.values(t as Record<string, unknown>)) disposeTree(v);
 }
 
 const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
@@ -139,7 +143,9 @@ async function maskBytes(m: JArray): Promise<Uint8Array> {
  */
 export class ModularMethod<S> implements PetlMethod<ModularParams<S>> {
   readonly config: MethodConfig;
-  private cfg: EncoderConfig | undefined;
+  private cfg: ModelConfig | undefined;
+  /** The backbone's layers the modules attach to, stack by stack (set by `bind`). */
+  private layers: LayerAddress[] = [];
   private random: { layer: Map<string, Uint8Array>; task: Map<string, Uint8Array>; device: Map<string, JArray> } | undefined;
 
   constructor(
@@ -160,26 +166,32 @@ export class ModularMethod<S> implements PetlMethod<ModularParams<S>> {
     return this.options.masks !== "none" && !this.options.share && !this.multiTask;
   }
 
-  hookPoints(): HookPoint[] {
-    return [...this.kind.hookPoints];
+  hookSites(): HookSite[] {
+    return [...this.kind.hookSites];
   }
 
-  private bound(): EncoderConfig {
+  private bound(): ModelConfig {
     if (!this.cfg) throw new Error(`${this.config.method}: call init(cfg, encoder, seed) or bind(cfg) first (the method needs the backbone config)`);
     return this.cfg;
   }
 
-  private positionCount(cfg: EncoderConfig): number {
-    return cfg.numLayers * this.kind.positions.length;
+  /** The layers modules attach to, stack by stack. */
+  private layersOf(cfg: ModelConfig): LayerAddress[] {
+    return cfg === this.cfg ? this.layers : layerAddresses(architectureOf(cfg), cfg);
   }
 
-  private spec(cfg: EncoderConfig): TensorSpec[] {
+  private positionCount(cfg: ModelConfig): number {
+    return this.layersOf(cfg).length * this.kind.positions.length;
+  }
+
+  private spec(cfg: ModelConfig): TensorSpec[] {
     return this.kind.unitSpec(cfg, this.options.module);
   }
 
-  private positionName(p: number): string {
+  /** `encoder.layer.3.ffn_output`: a position's name in checkpoints. */
+  private positionName(p: number, cfg: ModelConfig): string {
     const P = this.kind.positions.length;
-    return `layer.${Math.floor(p / P)}.${this.kind.positions[p % P]}`;
+    return `${layerName(this.layersOf(cfg)[Math.floor(p / P)])}.${this.kind.positions[p % P]}`;
   }
 
   /**
@@ -188,13 +200,22 @@ export class ModularMethod<S> implements PetlMethod<ModularParams<S>> {
    * masks are drawn here, from `maskSeed` (the config's seed), so they depend on the config
    * alone.
    */
-  bind(cfg: EncoderConfig): void {
+  bind(cfg: ModelConfig): void {
     const same = this.cfg !== undefined && this.cfg.numLayers === cfg.numLayers && this.cfg.hiddenSize === cfg.hiddenSize;
+    const arch = architectureOf(cfg);
+    for (const s of arch.stacks(cfg)) {
+      const offered = arch.sites(s.stack);
+      const lacking = this.kind.hookSites.filter((site) => !offered.includes(site));
+      if (lacking.length) {
+        throw new Error(`${this.config.method}: the ${cfg.modelType} ${s.stack} has no hook site ${lacking.map((l) => HOOK_SITES[l]).join(", ")} (its sites: ${offered.map((o) => HOOK_SITES[o]).join(", ")})`);
+      }
+    }
+    this.layers = layerAddresses(arch, cfg);
     this.cfg = cfg;
     if (this.options.masks === "random" && !(same && this.random)) this.drawRandomMasks(cfg);
   }
 
-  init(cfg: EncoderConfig, _encoder: EncoderParams, seed: number): ModularParams<S> {
+  init(cfg: ModelConfig, _encoder: BackboneParams, seed: number): ModularParams<S> {
     this.bind(cfg);
     const o = this.options;
     const npos = this.positionCount(cfg);
@@ -210,7 +231,7 @@ export class ModularMethod<S> implements PetlMethod<ModularParams<S>> {
     return params;
   }
 
-  private drawRandomMasks(cfg: EncoderConfig): void {
+  private drawRandomMasks(cfg: ModelConfig): void {
     this.dispose();
     const o = this.options;
     const masked = this.spec(cfg).filter((t) => t.masked);
@@ -285,7 +306,7 @@ export class ModularMethod<S> implements PetlMethod<ModularParams<S>> {
     throw new Error(`${this.config.method} has ${T} tasks: the hook context needs taskIds (each example's task index)`);
   }
 
-  hooks(params: ModularParams<S>, ctx: HookContext): (LayerHooks | undefined)[] {
+  hooks(params: ModularParams<S>, ctx: HookContext): ModelHooks {
     const cfg = this.bound();
     const o = this.options;
     const P = this.kind.positions.length;
@@ -315,7 +336,7 @@ export class ModularMethod<S> implements PetlMethod<ModularParams<S>> {
       }
       return unit.mul(m);
     };
-    return Array.from({ length: cfg.numLayers }, (_, i) => this.kind.layerHooks((p, name) => effective(i * P + p, name), o.module));
+    return hooksByStack(this.layers, (i) => this.kind.layerHooks((p, name) => effective(i * P + p, name), o.module));
   }
 
   materialize(params: ModularParams<S>, task = 0): Materialized {
@@ -329,7 +350,7 @@ export class ModularMethod<S> implements PetlMethod<ModularParams<S>> {
     const taskMasks = new Map<string, JArray>();
     if (this.multiTask) for (const t of spec) if (t.masked) taskMasks.set(t.name, this.taskMask(params, task, t.name, false));
     const units: Unit[][] = [];
-    for (let i = 0; i < cfg.numLayers; i++) {
+    for (let i = 0; i < this.layers.length; i++) {
       const layer: Unit[] = [];
       for (let q = 0; q < P; q++) {
         const p = i * P + q;
@@ -349,7 +370,7 @@ export class ModularMethod<S> implements PetlMethod<ModularParams<S>> {
       units.push(layer);
     }
     for (const m of taskMasks.values()) m.dispose();
-    return { kind: this.kind.name, units, options: { ...o.module } };
+    return { kind: this.kind.name, layers: [...this.layers], units, options: { ...o.module } };
   }
 
   private checkTask(task: number): void {
@@ -359,7 +380,7 @@ export class ModularMethod<S> implements PetlMethod<ModularParams<S>> {
   }
 
   /** Checkpoint tensor names: prototype.<t>, layer.<i>.<position>.<t>, mask.layer.<i>.<position>.<t>, mask.task.<task>.<t>. */
-  stateSpec(cfg: EncoderConfig): StateSpec {
+  stateSpec(cfg: ModelConfig): StateSpec {
     const o = this.options;
     const spec = this.spec(cfg);
     const tensors = new Map<string, number[]>();
@@ -367,7 +388,7 @@ export class ModularMethod<S> implements PetlMethod<ModularParams<S>> {
     const npos = this.positionCount(cfg);
     if (o.share) for (const t of spec) tensors.set(`prototype.${t.name}`, t.shape);
     for (let p = 0; p < npos; p++) {
-      const pos = this.positionName(p);
+      const pos = this.positionName(p, cfg);
       for (const t of spec) {
         if (!o.share) tensors.set(`${pos}.${t.name}`, this.compact && t.masked ? [keptCount(size(t.shape), o.k)] : t.shape);
         if (o.masks !== "none" && t.masked) masks.set(`mask.${pos}.${t.name}`, t.shape);
@@ -392,7 +413,7 @@ export class ModularMethod<S> implements PetlMethod<ModularParams<S>> {
           if (!t.masked) continue;
           const bits = o.masks === "random" ? (this.random?.layer.get(`${p}/${t.name}`) as Uint8Array) : await maskBytes(this.layerMask(params, p, t.name, false));
           layerMasks.set(`${p}/${t.name}`, bits);
-          state.masks.set(`mask.${this.positionName(p)}.${t.name}`, { shape: t.shape, bits });
+          state.masks.set(`mask.${this.positionName(p, cfg)}.${t.name}`, { shape: t.shape, bits });
         }
       }
       if (this.multiTask) {
@@ -415,16 +436,16 @@ export class ModularMethod<S> implements PetlMethod<ModularParams<S>> {
           const kept = new Float32Array(keptCount(data.length, o.k));
           let j = 0;
           for (let e = 0; e < data.length; e++) if (bits[e]) kept[j++] = data[e];
-          state.tensors.set(`${this.positionName(u)}.${t.name}`, { shape: [kept.length], data: kept });
+          state.tensors.set(`${this.positionName(u, cfg)}.${t.name}`, { shape: [kept.length], data: kept });
         } else {
-          state.tensors.set(`${this.positionName(u)}.${t.name}`, { shape: t.shape, data });
+          state.tensors.set(`${this.positionName(u, cfg)}.${t.name}`, { shape: t.shape, data });
         }
       }
     }
     return state;
   }
 
-  materializeState(cfg: EncoderConfig, state: MethodState, task = 0): Materialized {
+  materializeState(cfg: ModelConfig, state: MethodState, task = 0): Materialized {
     const o = this.options;
     this.checkTask(task);
     const want = this.stateSpec(cfg);
@@ -443,10 +464,11 @@ export class ModularMethod<S> implements PetlMethod<ModularParams<S>> {
     const spec = this.spec(cfg);
     const P = this.kind.positions.length;
     const units: Unit[][] = [];
-    for (let i = 0; i < cfg.numLayers; i++) {
+    const layers = this.layersOf(cfg);
+    for (let i = 0; i < layers.length; i++) {
       const layer: Unit[] = [];
       for (let q = 0; q < P; q++) {
-        const pos = this.positionName(i * P + q);
+        const pos = this.positionName(i * P + q, cfg);
         const unit: Unit = {};
         for (const t of spec) {
           const stored = state.tensors.get(o.share ? `prototype.${t.name}` : `${pos}.${t.name}`) as { data: Float32Array };
@@ -471,6 +493,6 @@ export class ModularMethod<S> implements PetlMethod<ModularParams<S>> {
       }
       units.push(layer);
     }
-    return { kind: this.kind.name, units, options: { ...o.module } };
+    return { kind: this.kind.name, layers: [...layers], units, options: { ...o.module } };
   }
 }

@@ -29,7 +29,7 @@ import type { MethodConfig, ModuleKindName, ModuleOptions, PetlMethod } from "./
 import { METHOD_NAMES } from "./method.js";
 import { ModularMethod, moduleKind } from "./propetl.js";
 import type { ModuleKind, Unit } from "./method.js";
-import type { EncoderConfig } from "../models/config.js";
+import type { EncoderConfig } from "../models/bert/config.js";
 import type { PrefixSource } from "./prefix.js";
 
 export { METHOD_NAMES };

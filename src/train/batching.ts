@@ -13,7 +13,7 @@
 import type { Example } from "../data/read-examples.js";
 import { mulberry32 } from "../data/splits.js";
 import type { Tokenizer } from "../data/tokenizer.js";
-import type { HostBatch } from "../models/encoder.js";
+import type { HostBatch } from "../models/bert/encoder.js";
 
 /** One tokenized example. */
 export interface EncodedExample {

@@ -24,7 +24,8 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { packageRoot } from "../data/builtin-tasks.js";
-import type { EncoderConfig } from "../models/config.js";
+import type { ModelConfig } from "../models/architecture.js";
+import { architectureOf } from "../models/registry.js";
 import type { MethodConfig } from "../petl/method.js";
 
 export const TRAIN_DEFAULTS = {
@@ -55,14 +56,9 @@ export function defaultLearningRates(m: Pick<MethodConfig, "method" | "base">): 
   return { lr: TRAIN_DEFAULTS.lr, maskLr: isLoraBased(m) ? TRAIN_DEFAULTS.loraMaskLr : TRAIN_DEFAULTS.maskLr };
 }
 
-/** The longest input a backbone takes: max_position_embeddings (RoBERTa: minus pad_token_id + 1). */
-export function modelMaxLength(cfg: Pick<EncoderConfig, "modelType" | "maxPositions" | "padTokenId">): number {
-  return cfg.modelType === "roberta" ? cfg.maxPositions - cfg.padTokenId - 1 : cfg.maxPositions;
-}
-
 /** The max length to use: the flag (checked against the model) or min(128, the model's limit). */
-export function resolveMaxLength(flagValue: number | undefined, cfg: Pick<EncoderConfig, "modelType" | "maxPositions" | "padTokenId">): number {
-  const limit = modelMaxLength(cfg);
+export function resolveMaxLength(flagValue: number | undefined, cfg: ModelConfig): number {
+  const limit = architectureOf(cfg).maxInputLength(cfg);
   if (flagValue === undefined) return Math.min(TRAIN_DEFAULTS.maxLength, limit);
   if (flagValue > limit) throw new RangeError(`--max-length ${flagValue} exceeds what the model takes (${limit} tokens: max_position_embeddings ${cfg.maxPositions})`);
   return flagValue;

@@ -11,11 +11,12 @@ import { jit, np, tree } from "../engine/jax.js";
 import type { JArray } from "../engine/jax.js";
 import { computeTaskMetrics } from "../metrics/index.js";
 import type { MainMetric, MetricName, TaskMetricsResult } from "../metrics/index.js";
-import type { EncoderConfig } from "../models/config.js";
-import { classify, encode, makeBatch, sequenceLoss } from "../models/encoder.js";
-import type { DeviceBatch } from "../models/encoder.js";
-import type { LayerHooks } from "../models/hooks.js";
-import type { EncoderParams, HeadParams } from "../models/params.js";
+import type { EncoderConfig } from "../models/bert/config.js";
+import { architectureOf } from "../models/registry.js";
+import { classify, encode, makeBatch, sequenceLoss } from "../models/bert/encoder.js";
+import type { DeviceBatch } from "../models/bert/encoder.js";
+import type { ModelHooks } from "../models/hooks.js";
+import type { EncoderParams, HeadParams } from "../models/bert/params.js";
 import type { HookContext, Method } from "../petl/method.js";
 import { evalBatches, padBatch, planBatches } from "./batching.js";
 import type { EncodedExample, PadOptions, PaddedBatch } from "./batching.js";
@@ -69,7 +70,7 @@ export function forwardLogits<T>(backbone: Backbone, method: Method<T>, params: 
   const ctx: HookContext = { batchSize: batch.batchSize, training };
   if (d.taskIds) ctx.taskIds = d.taskIds;
   if (taskIdsHost) ctx.taskIdsHost = taskIdsHost;
-  const hooks: (LayerHooks | undefined)[] = method.hooks(params.method, ctx);
+  const hooks: ModelHooks = method.hooks(params.method, ctx);
   const encoder = method.encoderOverride ? method.encoderOverride(params.method) : backbone.encoder;
   const hidden = encode(backbone.config, encoder, batch, hooks);
   return classify(params.head, hidden);
@@ -94,7 +95,7 @@ function padOptions(backbone: Backbone, pad: PadSettings, regression: boolean): 
   const o: PadOptions = { padTokenId: pad.padTokenId, regression };
   if (pad.padToMultipleOf && pad.padToMultipleOf > 1) {
     o.padToMultipleOf = pad.padToMultipleOf;
-    o.maxLength = backbone.config.maxPositions - (backbone.config.modelType === "roberta" ? backbone.config.padTokenId + 1 : 0);
+    o.maxLength = architectureOf(backbone.config).maxInputLength(backbone.config);
   }
   return o;
 }

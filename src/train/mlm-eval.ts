@@ -4,11 +4,11 @@
  * comparable (same texts, same masked positions).
  */
 import { np } from "../engine/jax.js";
-import type { EncoderConfig } from "../models/config.js";
-import { disposeBatch, encode, makeBatch } from "../models/encoder.js";
-import { maskTokens, mlmLogits } from "../models/mlm.js";
-import type { MlmHeadParams } from "../models/mlm.js";
-import type { EncoderParams } from "../models/params.js";
+import type { EncoderConfig } from "../models/bert/config.js";
+import { disposeBatch, encode, makeBatch } from "../models/bert/encoder.js";
+import { maskTokens, mlmLogits } from "../models/bert/mlm.js";
+import type { MlmHeadParams } from "../models/bert/mlm.js";
+import type { EncoderParams } from "../models/bert/params.js";
 import type { Tokenizer } from "../data/tokenizer.js";
 import { mulberry32 } from "../data/splits.js";
 

@@ -5,9 +5,9 @@
  */
 import { tree } from "../engine/jax.js";
 import type { Tokenizer } from "../data/tokenizer.js";
-import type { EncoderConfig } from "../models/config.js";
+import type { EncoderConfig } from "../models/bert/config.js";
 import { loadModelDir } from "../models/load.js";
-import type { EncoderParams, HeadParams } from "../models/params.js";
+import type { EncoderParams, HeadParams } from "../models/bert/params.js";
 import { loadTaskCheckpoint } from "../petl/checkpoint.js";
 import type { LoadedCheckpoint } from "../petl/checkpoint.js";
 import type { Materialized, Method } from "../petl/method.js";
@@ -36,6 +36,8 @@ export function materializedMethod(m: Materialized): Method<Empty> {
 
 export interface Predictor {
   config: EncoderConfig;
+  /** How the model type was found when the model's config.json names none (else null). */
+  modelTypeInferred: string | null;
   tokenizer: Tokenizer;
   checkpoint: LoadedCheckpoint;
   /** Task name inside the checkpoint and its label names ("score" for regression). */
@@ -84,6 +86,7 @@ export async function loadPredictor(modelDir: string, checkpointDir: string, opt
   const fn: LogitsFn<Empty> = makeLogitsFn(backbone, method, useJit);
   const padTokenId = tokenizer.padTokenId >= 0 ? tokenizer.padTokenId : model.config.padTokenId;
   return {
+    modelTypeInferred: model.modelTypeInferred,
     config: model.config,
     tokenizer,
     checkpoint: ckpt,

@@ -19,8 +19,8 @@ import type { Example } from "../data/read-examples.js";
 import type { Tokenizer } from "../data/tokenizer.js";
 import type { TaskSpec } from "../data/tasks.js";
 import { writeFileAtomic } from "../io/atomic-write.js";
-import { encoderConfigToJson } from "../models/config.js";
-import type { EncoderConfig } from "../models/config.js";
+import { encoderConfigToJson } from "../models/bert/config.js";
+import type { EncoderConfig } from "../models/bert/config.js";
 import { loadModelDir } from "../models/load.js";
 import { saveTaskCheckpoint } from "../petl/checkpoint.js";
 import type { MethodConfig, PetlMethod } from "../petl/method.js";
@@ -242,6 +242,7 @@ async function trainOneSeed(opts: TrainTaskOptions, tokenizer: Tokenizer, seed: 
   const test = enc(testEx);
 
   const model = await loadModelDir(opts.modelDir, { numLabels: task.numLabels, labelNames: labelNamesOf(task), seed });
+  if (model.modelTypeInferred !== null) log(`${path.join(opts.modelDir, "config.json")} names no model_type: ${model.modelTypeInferred}`);
   if (tokenizer.vocabSize > model.config.vocabSize) {
     tree.dispose(model.encoder);
     tree.dispose(model.head);

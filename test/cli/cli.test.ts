@@ -142,7 +142,7 @@ describe("train, eval, predict, inspect, storage on RTE", { skip: GLUE ? false :
     const ins = await cli(["inspect", out]);
     assert.equal(ins.code, 0, ins.stderr);
     assert.match(ins.stdout, /method: propetl-adapter/);
-    assert.match(ins.stdout, /mask\.layer\.0\.ffn_output\.down_weight\s+U8\s+\[8,32\].*50\.0%/);
+    assert.match(ins.stdout, /mask\.encoder\.layer\.0\.ffn_output\.down_weight\s+U8\s+\[8,32\].*50\.0%/);
     assert.match(ins.stdout, /run: task rte, seed 7/);
     const st = await cli(["storage", out, "--compare", "adapter"]);
     assert.equal(st.code, 0, st.stderr);

@@ -8,8 +8,9 @@ import { initEngine } from "../../src/engine/engine.js";
 import { blockUntilReady, nn, np, random, tree, valueAndGrad } from "../../src/engine/jax.js";
 import { trackLiveBuffers } from "../../src/engine/live-buffers.js";
 import { loadModelDir } from "../../src/models/load.js";
-import { classify, disposeBatch, encode, linear, makeBatch, sequenceLoss } from "../../src/models/encoder.js";
-import type { HeadParams, Linear } from "../../src/models/params.js";
+import { classify, disposeBatch, encode, makeBatch, sequenceLoss } from "../../src/models/bert/encoder.js";
+import { linear } from "../../src/models/layers.js";
+import type { HeadParams, Linear } from "../../src/models/bert/params.js";
 import { modelFixtureDir, readExpected } from "../helpers/fixtures.js";
 
 test("200 training steps keep live buffers and RSS flat", async () => {
@@ -30,7 +31,7 @@ test("200 training steps keep live buffers and RSS flat", async () => {
   };
   const lossFn = (p: Trainable) => {
     const hooks = p.adapters.map((a) => ({ ffnOutput: (h: typeof labels) => h.ref.add(linear(a.up, nn.relu(linear(a.down, h)))) }));
-    const loss = sequenceLoss(classify(p.head, encode(cfg, model.encoder, batch, hooks)), labels.ref, cfg.numLabels);
+    const loss = sequenceLoss(classify(p.head, encode(cfg, model.encoder, batch, { encoder: hooks })), labels.ref, cfg.numLabels);
     tree.dispose(p);
     return loss;
   };

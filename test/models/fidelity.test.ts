@@ -8,7 +8,7 @@ import { initEngine } from "../../src/engine/engine.js";
 import { np, tree, valueAndGrad } from "../../src/engine/jax.js";
 import type { JArray } from "../../src/engine/jax.js";
 import { loadModelDir } from "../../src/models/load.js";
-import { classify, disposeBatch, encode, makeBatch, sequenceLoss } from "../../src/models/encoder.js";
+import { classify, disposeBatch, encode, makeBatch, sequenceLoss } from "../../src/models/bert/encoder.js";
 import type { LayerHooks } from "../../src/models/hooks.js";
 import { compare, modelFixtureDir, readExpected } from "../helpers/fixtures.js";
 
@@ -69,7 +69,7 @@ for (const name of ["tiny-bert", "tiny-roberta", "tiny-bert-relu"]) {
           attentionOutput: (h) => h.add(d.attentionOutput.ref),
           ffnOutput: (h) => h.add(d.ffnOutput.ref),
         }));
-        const hidden = encode(cfg, params.encoder, batch, hooks);
+        const hidden = encode(cfg, params.encoder, batch, { encoder: hooks });
         const loss = sequenceLoss(classify(params.head, hidden), labels.ref, cfg.numLabels);
         tree.dispose(params);
         return loss;

@@ -3,9 +3,9 @@ import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import { initEngine } from "../../src/engine/engine.js";
 import { np, tree } from "../../src/engine/jax.js";
-import { maskTokens, mlmLogits, mlmLoss } from "../../src/models/mlm.js";
+import { maskTokens, mlmLogits, mlmLoss } from "../../src/models/bert/mlm.js";
 import { loadModelDir } from "../../src/models/load.js";
-import { disposeBatch, encode, makeBatch } from "../../src/models/encoder.js";
+import { disposeBatch, encode, makeBatch } from "../../src/models/bert/encoder.js";
 import { mulberry32 } from "../../src/data/splits.js";
 import { modelFixtureDir } from "../helpers/fixtures.js";
 

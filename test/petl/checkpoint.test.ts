@@ -14,9 +14,10 @@ import { np, tree } from "../../src/engine/jax.js";
 import type { JArray } from "../../src/engine/jax.js";
 import { parseSafetensors, serializeSafetensors } from "../../src/io/safetensors.js";
 import type { TensorInput } from "../../src/io/safetensors.js";
-import { classify, encode } from "../../src/models/encoder.js";
-import { initHead, loadModelDir } from "../../src/models/load.js";
-import { CheckpointError, checkpointBudget, loadTaskCheckpoint, saveTaskCheckpoint } from "../../src/petl/checkpoint.js";
+import { classify, encode } from "../../src/models/bert/encoder.js";
+import { initHead } from "../../src/models/bert/init.js";
+import { loadModelDir } from "../../src/models/load.js";
+import { CHECKPOINT_VERSION, CheckpointError, checkpointBudget, loadTaskCheckpoint, saveTaskCheckpoint } from "../../src/petl/checkpoint.js";
 import { mergeLora } from "../../src/petl/lora.js";
 import { HostRng } from "../../src/petl/mask.js";
 import type { MethodConfig, PetlMethod } from "../../src/petl/method.js";
@@ -62,13 +63,14 @@ describe("round trip and size for every method", () => {
 
       // adapter_config.json
       const json = JSON.parse(readFileSync(saved.configFile, "utf8")) as Record<string, unknown>;
-      assert.equal(json.format_version, 1);
+      assert.equal(json.format_version, CHECKPOINT_VERSION);
+      assert.ok((json.hook_points as string[]).every((h) => h.startsWith("encoder.layer.")), "hook points are addressed by stack");
       assert.equal(json.method, name);
       assert.deepEqual(json.tasks, ["default"]);
       assert.deepEqual(json.label_names, { default: ["LABEL_0", "LABEL_1", "LABEL_2"] });
       assert.equal((json.backbone as Record<string, unknown>).num_hidden_layers, 2);
       assert.equal(json.k, method.config.k ?? null);
-      const hp = method.hookPoints();
+      const hp = method.hookSites();
       assert.equal((json.hook_points as string[]).length, name === "full" ? 0 : 2 * hp.length);
 
       // Contents: bit-packed U8 masks with shapes in the metadata, no scores, the head.
@@ -189,7 +191,7 @@ describe("checkpoint options", () => {
       const params = trainedParams(method, 4);
       const m = method.materialize(params);
       const hooked = await host(materializedLogits(s, m, s.batch));
-      const merged = mergeLora(s.model.encoder, m);
+      const merged = mergeLora(s.model.config, s.model.encoder, m);
       const plain = await host(classify(s.model.head, encode(s.model.config, merged, s.batch)));
       hooked.forEach((v, i) => assert.ok(Math.abs(v - plain[i]) < 1e-5, `${name} logit ${i}: ${v} vs ${plain[i]}`));
       const base = await host(classify(s.model.head, encode(s.model.config, s.model.encoder, s.batch)));
@@ -247,15 +249,15 @@ describe("loading validates the checkpoint", () => {
   }
 
   const cases: [string, Parameters<typeof variant>[1], RegExp][] = [
-    ["version", { config: (c) => (c.format_version = 2) }, /unsupported "format_version" 2/],
+    ["version", { config: (c) => (c.format_version = 3) }, /unsupported "format_version" 3/],
     ["method", { config: (c) => (c.method = "adaptor") }, /unknown "method" "adaptor"/],
     ["k", { config: (c) => (c.k = null) }, /"k" is null but propetl-adapter/],
     ["bottleneck", { config: (c) => ((c.module as Record<string, unknown>).bottleneck = 16) }, /tensor "prototype.down_weight" has shape \[8,32\], expected \[16,32\]/],
-    ["hooks", { config: (c) => (c.hook_points = ["layer.0.ffn_output"]) }, /"hook_points" .* do not match/],
-    ["missing", { tensors: (t) => delete t["mask.layer.1.ffn_output.up_weight"] }, /missing tensor "mask.layer.1.ffn_output.up_weight"/],
+    ["hooks", { config: (c) => (c.hook_points = ["encoder.layer.0.ffn_output"]) }, /"hook_points" .* do not match/],
+    ["missing", { tensors: (t) => delete t["mask.encoder.layer.1.ffn_output.up_weight"] }, /missing tensor "mask.encoder.layer.1.ffn_output.up_weight"/],
     ["extra", { tensors: (t) => (t["scores.0.down_weight"] = { dtype: "F32", shape: [1], data: [0] }) }, /unexpected tensor\(s\) for propetl-adapter: scores.0.down_weight/],
     ["dtype", { tensors: (t) => (t["prototype.up_bias"] = { dtype: "F16", shape: [32], data: new Float32Array(32) }) }, /tensor "prototype.up_bias" has dtype F16, expected F32/],
-    ["mask-shape", { tensors: (_, m) => (m["mask.layer.0.ffn_output.down_weight"] = "[32,8]") }, /mask "mask.layer.0.ffn_output.down_weight" has shape \[32,8\] in __metadata__, expected \[8,32\]/],
+    ["mask-shape", { tensors: (_, m) => (m["mask.encoder.layer.0.ffn_output.down_weight"] = "[32,8]") }, /mask "mask.encoder.layer.0.ffn_output.down_weight" has shape \[32,8\] in __metadata__, expected \[8,32\]/],
     ["head", { tensors: (t) => (t["head.out_proj.bias"] = { dtype: "F32", shape: [2], data: [0, 0] }) }, /tensor "head.out_proj.bias" has shape \[2\], expected \[3\]/],
   ];
   for (const [label, edit, re] of cases) {

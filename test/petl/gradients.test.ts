@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { initEngine } from "../../src/engine/engine.js";
 import { jit, np, tree, valueAndGrad } from "../../src/engine/jax.js";
 import type { JArray } from "../../src/engine/jax.js";
-import { classify, encode, sequenceLoss } from "../../src/models/encoder.js";
+import { classify, encode, sequenceLoss } from "../../src/models/bert/encoder.js";
 import { HostRng, topKMask } from "../../src/petl/mask.js";
 import type { HookContext, MethodConfig, Unit } from "../../src/petl/method.js";
 import { materializedHooks } from "../../src/petl/propetl.js";
@@ -158,7 +158,7 @@ describe("prefix hook", () => {
       return np.concatenate([k, v], 2);
     });
     const f = (units: JArray[]) => {
-      const m = { kind: "prefix" as const, units: units.map((kv) => [{ key_value: kv }]), options: { bottleneck: 0, rank: 0, alpha: 0, prefixLength: 4, prefixHidden: 0 } };
+      const m = { kind: "prefix" as const, layers: units.map((_, i) => ({ stack: "encoder" as const, layer: i })), units: units.map((kv) => [{ key_value: kv }]), options: { bottleneck: 0, rank: 0, alpha: 0, prefixLength: 4, prefixHidden: 0 } };
       const logits = classify(s.model.head, encode(cfg, s.model.encoder, s.batch, materializedHooks(m)));
       tree.dispose(units);
       return sequenceLoss(logits, s.labels.ref, cfg.numLabels);
@@ -166,7 +166,7 @@ describe("prefix hook", () => {
     const [loss, grads] = valueAndGrad(f)(tree.ref(kvs));
     const lv = await scalar(loss);
     assert.ok(Math.abs(lv - exp.f32("prefix.loss")[0]) < 1e-4, `loss ${lv} vs ${exp.f32("prefix.loss")[0]}`);
-    const m = { kind: "prefix" as const, units: kvs.map((kv) => [{ key_value: kv.ref }]), options: { bottleneck: 0, rank: 0, alpha: 0, prefixLength: 4, prefixHidden: 0 } };
+    const m = { kind: "prefix" as const, layers: kvs.map((_, i) => ({ stack: "encoder" as const, layer: i })), units: kvs.map((kv) => [{ key_value: kv.ref }]), options: { bottleneck: 0, rank: 0, alpha: 0, prefixLength: 4, prefixHidden: 0 } };
     const logits = classify(s.model.head, encode(cfg, s.model.encoder, s.batch, materializedHooks(m)));
     assert.ok(relErr((await logits.data()) as Float32Array, exp.f32("prefix.logits")) < 1e-4);
     for (let i = 0; i < L; i++) {

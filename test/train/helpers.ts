@@ -7,9 +7,9 @@ import os from "node:os";
 import path from "node:path";
 import { nn, np } from "../../src/engine/jax.js";
 import type { JArray } from "../../src/engine/jax.js";
-import type { EncoderConfig } from "../../src/models/config.js";
-import type { LayerHooks } from "../../src/models/hooks.js";
-import type { EncoderParams } from "../../src/models/params.js";
+import type { EncoderConfig } from "../../src/models/bert/config.js";
+import type { ModelHooks } from "../../src/models/hooks.js";
+import type { EncoderParams } from "../../src/models/bert/params.js";
 import type { HookContext, Method, MethodConfig } from "../../src/petl/method.js";
 import type { EncodedExample } from "../../src/train/batching.js";
 import { mulberry32 } from "../../src/data/splits.js";
@@ -43,13 +43,13 @@ export function gatedAdapter(bottleneck = 4): Method<GatedAdapter> {
         })),
       };
     },
-    hooks(params: GatedAdapter, _ctx: HookContext): (LayerHooks | undefined)[] {
-      return params.layers.map((l) => ({
+    hooks(params: GatedAdapter, _ctx: HookContext): ModelHooks {
+      return { encoder: params.layers.map((l) => ({
         ffnOutput: (h: JArray) => {
           const z = nn.relu(np.matmul(h.ref, l.down.ref));
           return h.add(np.matmul(z, l.up.ref).mul(nn.sigmoid(l.gate.ref)));
         },
-      }));
+      })) };
     },
     groups(params: GatedAdapter): unknown {
       return { layers: params.layers.map(() => ({ down: "module", up: "module", gate: "scores" })) };
@@ -62,7 +62,7 @@ export function headOnly(): Method<Record<string, never>> {
   return {
     config: { method: "adapter" },
     init: () => ({}),
-    hooks: () => [],
+    hooks: () => ({}),
     groups: () => ({}),
   };
 }

@@ -14,8 +14,10 @@ import { tree } from "../../src/engine/jax.js";
 import { trackLiveBuffers } from "../../src/engine/live-buffers.js";
 import { loadTokenizer } from "../../src/data/tokenizer.js";
 import { readSafetensorsFile } from "../../src/io/safetensors.js";
-import { initEncoder, loadMlmModelDir, loadModelDir } from "../../src/models/load.js";
-import { MLM_HF_NAMES } from "../../src/models/mlm.js";
+import { initEncoder } from "../../src/models/bert/init.js";
+import { loadMlmModelDir } from "../../src/models/bert/mlm.js";
+import { loadModelDir } from "../../src/models/load.js";
+import { MLM_HF_NAMES } from "../../src/models/bert/mlm.js";
 import { PRETRAIN_HELP } from "../../src/cli/help.js";
 import {
   bertConfig,

@@ -4,11 +4,13 @@
  *
  * Ownership: parameters are BORROWED (every use takes `.ref`); activations are consumed.
  */
-import { lax, np, nn } from "../engine/jax.js";
-import type { JArray } from "../engine/jax.js";
+import { lax, np, nn } from "../../engine/jax.js";
+import { activation, layerNorm, linear } from "../layers.js";
+import type { LayerNormParams } from "../layers.js";
+import type { JArray } from "../../engine/jax.js";
 import type { EncoderConfig } from "./config.js";
-import type { LayerHooks, SublayerContext } from "./hooks.js";
-import type { EmbeddingParams, EncoderLayerParams, EncoderParams, HeadParams, LayerNormParams, Linear } from "./params.js";
+import type { LayerHooks, ModelHooks, SublayerContext } from "../hooks.js";
+import type { EmbeddingParams, EncoderLayerParams, EncoderParams, HeadParams } from "./params.js";
 
 /** A batch on the device. Built by `makeBatch` from token ids on the host. */
 export interface DeviceBatch {
@@ -87,37 +89,6 @@ export function disposeBatch(b: DeviceBatch): void {
   b.maskBias.dispose();
 }
 
-/** x @ w.T + b over the last axis (w is [out, in]); x [..., in] is consumed, params borrowed. */
-export function linear(p: Linear, x: JArray): JArray {
-  const shape = x.shape;
-  const inDim = shape[shape.length - 1];
-  const outDim = p.w.shape[0];
-  const flat = x.reshape([-1, inDim]);
-  const y = np.matmul(flat, p.w.ref.transpose()).add(p.b.ref);
-  return y.reshape([...shape.slice(0, -1), outDim]);
-}
-
-/** LayerNorm over the last axis (biased variance, as torch). */
-export function layerNorm(p: LayerNormParams, x: JArray, eps: number): JArray {
-  const axis = x.ndim - 1;
-  const mean = np.mean(x.ref, axis, { keepdims: true });
-  const centered = x.sub(mean);
-  const variance = np.mean(np.square(centered.ref), axis, { keepdims: true });
-  const normed = centered.mul(np.reciprocal(np.sqrt(variance.add(eps))));
-  return normed.mul(p.g.ref).add(p.b.ref);
-}
-
-export function activation(name: EncoderConfig["hiddenAct"], x: JArray): JArray {
-  switch (name) {
-    case "gelu":
-      return nn.gelu(x, { approximate: false });
-    case "gelu_new":
-      return nn.gelu(x, { approximate: true });
-    case "relu":
-      return nn.relu(x);
-  }
-}
-
 /** rows [N,H] looked up by ids [N]: rows whose id is `pad` are cut from the gradient. */
 function padNoGrad(rows: JArray, ids: JArray, pad: number): JArray {
   const isPad = ids.equal(pad).reshape([-1, 1]);
@@ -151,6 +122,7 @@ function selfAttention(cfg: EncoderConfig, p: EncoderLayerParams, x: JArray, bat
   let q = linear(p.query, x.ref);
   if (hooks?.query) q = hooks.query(x, q);
   let k = linear(p.key, x.ref);
+  if (hooks?.key) k = hooks.key(x, k);
   let v = linear(p.value, x.ref);
   if (hooks?.value) v = hooks.value(x, v);
   let bias = batch.maskBias.ref;
@@ -191,10 +163,13 @@ export function encoderLayer(cfg: EncoderConfig, p: EncoderLayerParams, x: JArra
   return layerNorm(p.outLn, out.add(h1), eps);
 }
 
-/** Last hidden state [B,T,H]. `hooks[i]` attaches PETL modules to layer i. */
-export function encode(cfg: EncoderConfig, p: EncoderParams, batch: DeviceBatch, hooks?: (LayerHooks | undefined)[]): JArray {
+/** Last hidden state [B,T,H]. `hooks.encoder[i]` attaches PETL modules to layer i. */
+export function encode(cfg: EncoderConfig, p: EncoderParams, batch: DeviceBatch, hooks?: ModelHooks): JArray {
+  if (hooks?.decoder !== undefined) throw new Error(`${cfg.modelType} has no decoder: hooks were given for decoder layers`);
+  const layerHooks = hooks?.encoder;
+  if (layerHooks && layerHooks.length > cfg.numLayers) throw new Error(`hooks for ${layerHooks.length} encoder layers, but the model has ${cfg.numLayers}`);
   let h = embed(cfg, p.embeddings, batch);
-  for (let i = 0; i < cfg.numLayers; i++) h = encoderLayer(cfg, p.layers[i], h, batch, hooks?.[i]);
+  for (let i = 0; i < cfg.numLayers; i++) h = encoderLayer(cfg, p.layers[i], h, batch, layerHooks?.[i]);
   return h;
 }
 

@@ -1,16 +1,13 @@
 /**
- * Parameter trees of the encoder and the classification head, and their Hugging Face names.
- *
- * Linear weights keep PyTorch's layout [out, in] and the forward pass computes `x @ w.T`:
- * both matmul operands then reduce over a contiguous axis, which jax-js's wasm kernels need
- * for speed (reducing over a strided axis of 256 floats measured 30x slower).
+ * BERT / RoBERTa parameter trees (encoder and classification head) and their Hugging Face
+ * names (the architecture's tensor slots).
  */
-import type { JArray } from "../engine/jax.js";
+import type { JArray } from "../../engine/jax.js";
+import type { LayerNormParams, Linear } from "../layers.js";
+import type { ParamSlot } from "../slots.js";
 import type { EncoderConfig } from "./config.js";
 
-/** A linear layer: `w` is [out, in] as in PyTorch, `b` is [out]. */
-export type Linear = { w: JArray; b: JArray };
-export type LayerNormParams = { g: JArray; b: JArray };
+export type { LayerNormParams, Linear };
 
 export type EncoderLayerParams = {
   query: Linear;
@@ -41,19 +38,6 @@ export type EncoderParams = {
  * labels. BERT: `bert.pooler.dense` + `classifier`; RoBERTa: `classifier.dense` + `classifier.out_proj`.
  */
 export type HeadParams = { dense: Linear; out: Linear };
-
-/** One named tensor of a model: where it lives in our trees and how HF names it. */
-export interface ParamSlot {
-  /** Name without the model prefix, e.g. `encoder.layer.0.attention.self.query.weight`. */
-  hfName: string;
-  /** Whether HF stores this tensor under the `bert.`/`roberta.` prefix. */
-  prefixed: boolean;
-  tree: "encoder" | "head";
-  /** Path inside the tree. */
-  path: (string | number)[];
-  /** Shape in our tree. */
-  shape: number[];
-}
 
 function linearSlots(hf: string, tree: ParamSlot["tree"], path: (string | number)[], inDim: number, outDim: number, prefixed: boolean): ParamSlot[] {
   return [
@@ -113,22 +97,4 @@ export function headSlots(cfg: EncoderConfig): ParamSlot[] {
 /** Full HF name of a slot for a model type. */
 export function fullHfName(slot: ParamSlot, cfg: EncoderConfig): string {
   return slot.prefixed ? `${cfg.modelType}.${slot.hfName}` : slot.hfName;
-}
-
-/** Read a leaf of a tree by path. */
-export function getLeaf(tree: unknown, path: (string | number)[]): JArray {
-  let node: unknown = tree;
-  for (const k of path) node = (node as Record<string | number, unknown>)[k];
-  return node as JArray;
-}
-
-/** Set a leaf of a tree by path, creating objects/arrays on the way. */
-export function setLeaf(tree: Record<string, unknown>, path: (string | number)[], value: JArray): void {
-  let node: Record<string | number, unknown> = tree;
-  for (let i = 0; i < path.length - 1; i++) {
-    const k = path[i];
-    if (node[k] === undefined) node[k] = typeof path[i + 1] === "number" ? [] : {};
-    node = node[k] as Record<string | number, unknown>;
-  }
-  node[path[path.length - 1]] = value;
 }

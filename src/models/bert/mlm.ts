@@ -4,12 +4,17 @@
  * a bias. Used by pretraining; saved under HF names (`cls.predictions.*`) so the model dir
  * loads in transformers and in `loadModelDir` (which ignores MLM keys).
  */
-import { np, random } from "../engine/jax.js";
-import type { JArray } from "../engine/jax.js";
-import type { TensorInput } from "../io/safetensors.js";
+import { np, random } from "../../engine/jax.js";
+import type { JArray } from "../../engine/jax.js";
+import path from "node:path";
+import { readSafetensorsFile, toFloat32 } from "../../io/safetensors.js";
+import type { TensorEntry, TensorInput } from "../../io/safetensors.js";
+import { loadModelDir, ModelLoadError } from "../load.js";
+import { disposeTree } from "../slots.js";
 import type { EncoderConfig } from "./config.js";
-import { activation, layerNorm, linear } from "./encoder.js";
-import type { EncoderParams, LayerNormParams, Linear } from "./params.js";
+import { activation, layerNorm, linear } from "../layers.js";
+import type { LayerNormParams, Linear } from "../layers.js";
+import type { EncoderParams } from "./params.js";
 
 export type MlmHeadParams = { dense: Linear; ln: LayerNormParams; bias: JArray };
 
@@ -128,4 +133,90 @@ export function maskTokens(ids: Int32Array, attentionMask: Int32Array, opts: Mas
     else if (r < 0.9) out[i] = Math.floor(opts.random() * opts.vocabSize);
   }
   return { inputIds: out, positions: Int32Array.from(positions), targets: Int32Array.from(targets) };
+}
+
+/**
+ * The head stored in a model file's tensors (`cls.predictions.*`), or null when the file has
+ * none of them. A partial or mis-shaped head is an error naming the tensors. HF may also store
+ * the tied decoder (`cls.predictions.decoder.*`): its bias is used when `cls.predictions.bias`
+ * is absent; its weight is the word embedding matrix and is not read.
+ */
+export function mlmHeadFromTensors(cfg: EncoderConfig, tensors: ReadonlyMap<string, TensorEntry>, file: string): MlmHeadParams | null {
+  const H = cfg.hiddenSize;
+  const want: [keyof typeof MLM_HF_NAMES, number[]][] = [
+    ["denseWeight", [H, H]],
+    ["denseBias", [H]],
+    ["lnWeight", [H]],
+    ["lnBias", [H]],
+    ["bias", [cfg.vocabSize]],
+  ];
+  const entry = (key: keyof typeof MLM_HF_NAMES): [string, TensorEntry] | undefined => {
+    const name = MLM_HF_NAMES[key];
+    const e = tensors.get(name);
+    if (e) return [name, e];
+    if (key === "bias") {
+      const d = tensors.get("cls.predictions.decoder.bias");
+      if (d) return ["cls.predictions.decoder.bias", d];
+    }
+    return undefined;
+  };
+  const found = want.map(([k]) => entry(k));
+  if (found.every((f) => f === undefined)) return null;
+  const missing = want.filter((_, i) => found[i] === undefined).map(([k]) => MLM_HF_NAMES[k]);
+  if (missing.length) throw new ModelLoadError(`${file}: the MLM head is incomplete: missing ${missing.join(", ")}`);
+  const arrays: JArray[] = [];
+  try {
+    for (let i = 0; i < want.length; i++) {
+      const [name, e] = found[i] as [string, TensorEntry];
+      const shape = want[i][1];
+      if (e.shape.length !== shape.length || e.shape.some((d, j) => d !== shape[j])) {
+        throw new ModelLoadError(`${file}: tensor "${name}" has shape [${e.shape.join(",")}], expected [${shape.join(",")}] from config.json`);
+      }
+      arrays.push(np.array(toFloat32(e, name, file)).reshape(shape));
+    }
+  } catch (err) {
+    for (const a of arrays) a.dispose();
+    throw err;
+  }
+  const [w, b, g, lb, bias] = arrays;
+  return { dense: { w, b }, ln: { g, b: lb }, bias };
+}
+
+
+/** A BERT model dir with its masked-language-model head (as `BertForMaskedLM` stores it). */
+export interface LoadedMlmModel {
+  config: EncoderConfig;
+  encoder: EncoderParams;
+  head: MlmHeadParams;
+  /** "checkpoint" when the file had `cls.predictions.*`, else "initialized" (fresh, seeded). */
+  headSource: "checkpoint" | "initialized";
+}
+
+/**
+ * Load a BERT model dir for masked-language modelling: the encoder (strictly, as
+ * `loadModelDir`) and the MLM head from `cls.predictions.*`, or a fresh head (`initMlmHead`
+ * with `seed`) when the file has none. RoBERTa (`lm_head.*`) is not supported.
+ */
+export async function loadMlmModelDir(dir: string, opts: { seed?: number } = {}): Promise<LoadedMlmModel> {
+  const model = await loadModelDir(dir);
+  const dispose = (t: unknown): void => disposeTree(t);
+  dispose(model.head);
+  if (model.config.modelType !== "bert") {
+    dispose(model.encoder);
+    throw new ModelLoadError(`${path.join(dir, "config.json")}: model_type "${model.config.modelType}": only BERT models (masked-LM head cls.predictions.*) can be pretrained here`);
+  }
+  const weightsFile = path.join(dir, "model.safetensors");
+  let head: MlmHeadParams | null;
+  try {
+    head = mlmHeadFromTensors(model.config, (await readSafetensorsFile(weightsFile)).tensors, weightsFile);
+  } catch (e) {
+    dispose(model.encoder);
+    throw e;
+  }
+  return {
+    config: model.config,
+    encoder: model.encoder,
+    head: head ?? initMlmHead(model.config, opts.seed ?? 0),
+    headSource: head ? "checkpoint" : "initialized",
+  };
 }

@@ -1,10 +1,12 @@
 /**
  * Hugging Face config.json for BERT and RoBERTa encoders: parsing with strict validation.
  */
-import { readFileSync } from "node:fs";
 
-export type HiddenAct = "gelu" | "gelu_new" | "relu";
-export type ModelType = "bert" | "roberta";
+import { HIDDEN_ACTS } from "../layers.js";
+import type { HiddenAct } from "../layers.js";
+
+export type { HiddenAct };
+export type ModelType = (typeof BERT_MODEL_TYPES)[number];
 
 /** The architecture hyper-parameters the encoder needs, in our naming. */
 export interface EncoderConfig {
@@ -40,19 +42,26 @@ function int(cfg: Json, key: string, file: string, opts: { min?: number; fallbac
   return v;
 }
 
-/** Parse a config.json object. `file` names the source in error messages. */
-export function parseEncoderConfig(cfg: unknown, file = "config.json"): EncoderConfig {
+/** The model types this architecture family reads. */
+export const BERT_MODEL_TYPES = ["bert", "roberta"] as const;
+
+/**
+ * Parse a config.json object. `file` names the source in error messages. `modelType` is the
+ * resolved model type when config.json does not name one (see models/registry.ts);
+ * otherwise `model_type` must be "bert" or "roberta".
+ */
+export function parseEncoderConfig(cfg: unknown, file = "config.json", resolvedType?: ModelType): EncoderConfig {
   if (typeof cfg !== "object" || cfg === null || Array.isArray(cfg)) {
     throw new ConfigError(`${file}: expected a JSON object`);
   }
   const c = cfg as Json;
-  const modelType = c.model_type;
+  const modelType = c.model_type ?? resolvedType;
   if (modelType !== "bert" && modelType !== "roberta") {
     throw new ConfigError(`${file}: "model_type" must be "bert" or "roberta", got ${JSON.stringify(modelType)}`);
   }
   const hiddenAct = c.hidden_act ?? "gelu";
-  if (hiddenAct !== "gelu" && hiddenAct !== "gelu_new" && hiddenAct !== "relu") {
-    throw new ConfigError(`${file}: "hidden_act" must be one of gelu, gelu_new, relu, got ${JSON.stringify(hiddenAct)}`);
+  if (!(HIDDEN_ACTS as readonly unknown[]).includes(hiddenAct)) {
+    throw new ConfigError(`${file}: "hidden_act" must be one of ${HIDDEN_ACTS.join(", ")}, got ${JSON.stringify(hiddenAct)}`);
   }
   const pe = c.position_embedding_type;
   if (pe !== undefined && pe !== "absolute") {
@@ -85,7 +94,7 @@ export function parseEncoderConfig(cfg: unknown, file = "config.json"): EncoderC
     numLayers: int(c, "num_hidden_layers", file),
     numHeads,
     intermediateSize: int(c, "intermediate_size", file),
-    hiddenAct,
+    hiddenAct: hiddenAct as HiddenAct,
     layerNormEps: eps,
     maxPositions,
     typeVocabSize: int(c, "type_vocab_size", file, { fallback: 2 }),
@@ -93,22 +102,6 @@ export function parseEncoderConfig(cfg: unknown, file = "config.json"): EncoderC
     numLabels,
     ...(labelNames ? { labelNames } : {}),
   };
-}
-
-export function readEncoderConfig(file: string): EncoderConfig {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (e) {
-    throw new ConfigError(`${file}: cannot read model config (${(e as Error).message})`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new ConfigError(`${file}: invalid JSON (${(e as Error).message})`);
-  }
-  return parseEncoderConfig(json, file);
 }
 
 /** config.json contents for a model, as Hugging Face writes it. */

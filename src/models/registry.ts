@@ -1,0 +1,115 @@
+/**
+ * The backbone registry: architectures by `model_type`, and how a config.json without one is
+ * resolved. Hugging Face reads `model_type`; configs written before it existed (2019-era
+ * BERT checkpoints) are recognised here, in this order, from
+ *   1. `architectures` (class names such as "BertForMaskedLM", "RobertaModel"),
+ *   2. the prefix of the weights' tensor names ("bert.", "roberta."),
+ *   3. else BERT (what such old checkpoints are).
+ * The caller is told which rule decided (`ResolvedConfig.inferred`).
+ */
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { readTensorNamesSync } from "../io/safetensors.js";
+import type { Architecture, ModelConfig, ModelType } from "./architecture.js";
+import { BERT_ARCHITECTURE } from "./bert/architecture.js";
+import { ConfigError } from "./bert/config.js";
+
+/** Every registered architecture. */
+export const ARCHITECTURES: readonly Architecture[] = [BERT_ARCHITECTURE];
+
+/** Every model_type the registry loads. */
+export const MODEL_TYPES: readonly ModelType[] = ARCHITECTURES.flatMap((a) => a.modelTypes);
+
+/** The architecture of a model type. */
+export function architectureFor(modelType: string): Architecture {
+  const arch = ARCHITECTURES.find((a) => (a.modelTypes as readonly string[]).includes(modelType));
+  if (!arch) throw new ConfigError(`model_type ${JSON.stringify(modelType)} is not supported; supported: ${MODEL_TYPES.join(", ")}`);
+  return arch;
+}
+
+/** The architecture of a parsed config. */
+export function architectureOf(cfg: Pick<ModelConfig, "modelType">): Architecture {
+  return architectureFor(cfg.modelType);
+}
+
+/** A config with how its model type was found. */
+export interface ResolvedConfig {
+  config: ModelConfig;
+  /** null when config.json names model_type; else what decided it, for the user to see. */
+  inferred: string | null;
+}
+
+type Json = Record<string, unknown>;
+
+/**
+ * The model type of a config.json object (see the file comment). `tensorNames` is asked only
+ * when `model_type` and `architectures` do not decide.
+ */
+export function resolveModelType(json: Json, file: string, tensorNames?: () => string[]): { modelType: ModelType; inferred: string | null } {
+  const given = json.model_type;
+  if (given !== undefined) {
+    if (typeof given !== "string" || !(MODEL_TYPES as readonly string[]).includes(given)) {
+      throw new ConfigError(`${file}: "model_type" must be one of ${MODEL_TYPES.join(", ")}, got ${JSON.stringify(given)}`);
+    }
+    return { modelType: given as ModelType, inferred: null };
+  }
+  const classes = json.architectures;
+  if (Array.isArray(classes)) {
+    for (const c of classes) {
+      if (typeof c !== "string") continue;
+      for (const arch of ARCHITECTURES) {
+        for (const [prefix, type] of Object.entries(arch.classPrefixes)) {
+          if (c.startsWith(prefix)) return { modelType: type, inferred: `model_type "${type}" from architectures ${JSON.stringify(c)}` };
+        }
+      }
+    }
+  }
+  const names = tensorNames?.() ?? [];
+  for (const arch of ARCHITECTURES) {
+    for (const [prefix, type] of Object.entries(arch.tensorPrefixes)) {
+      const hit = names.find((n) => n.startsWith(prefix));
+      if (hit !== undefined) return { modelType: type, inferred: `model_type "${type}" from the tensor name "${hit}"` };
+    }
+  }
+  return { modelType: "bert", inferred: `model_type "bert" (config.json names no model_type or architectures, and no tensor name tells)` };
+}
+
+/** Parse a config.json object of any registered architecture. */
+export function parseModelConfig(json: unknown, file = "config.json", tensorNames?: () => string[]): ResolvedConfig {
+  if (typeof json !== "object" || json === null || Array.isArray(json)) throw new ConfigError(`${file}: expected a JSON object`);
+  const { modelType, inferred } = resolveModelType(json as Json, file, tensorNames);
+  return { config: architectureFor(modelType).parseConfig(json, file, modelType), inferred };
+}
+
+/**
+ * Read `config.json`. When it names no model type, the tensor names of `model.safetensors`
+ * next to it (header only) may decide.
+ */
+export function readModelConfig(file: string): ResolvedConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    throw new ConfigError(`${file}: cannot read model config (${(e as Error).message})`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(`${file}: invalid JSON (${(e as Error).message})`);
+  }
+  const weights = path.join(path.dirname(file), "model.safetensors");
+  const tensorNames = (): string[] => {
+    try {
+      return readTensorNamesSync(weights);
+    } catch {
+      return []; // a missing or bad weights file is reported by the loader, with its name
+    }
+  };
+  return parseModelConfig(json, file, tensorNames);
+}
+
+/** Read config.json's parsed config (see `readModelConfig` for how the model type is found). */
+export function readEncoderConfig(file: string): ModelConfig {
+  return readModelConfig(file).config;
+}
