@@ -7,21 +7,17 @@
  *   npx tsc -p tsconfig.json
  *   node dist/experiments/data/make-builtin-tasks.js --stdlib /tmp/propetl-data/node_modules [--glue ../shared/data/glue] [--out data] [--only spam,sotu-party,glue]
  *
- * The split rules are documented in src/data/builtin-tasks.ts and data/README.md.
+ * The split rules are documented in src/data/builtin-tasks.ts and data/README.md
+ * and implemented in tools/task-splits.ts.
  */
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { findStdlibDataset, readSotuSpeeches, readSpamAssassin, sha256Hex, sotuParagraphs, spamTaskText } from "../../src/data/corpus.js";
-import {
-  BUILTIN_SPLIT_SEED,
-  BUILTIN_TSV_COLUMNS,
-  groupSplit,
-  packageRoot,
-  sampleSorted,
-  seededPermutation,
-  stratifiedSplit,
-  type SplitName,
-} from "../../src/data/builtin-tasks.js";
+import { BUILTIN_TSV_COLUMNS, packageRoot } from "../../src/data/builtin-tasks.js";
+import { sha256Hex } from "../../tools/sha256.js";
+import { readSotuSpeeches, sotuParagraphs } from "../../tools/sources/sotu.js";
+import { readSpamAssassin, spamTaskText } from "../../tools/sources/spam-assassin.js";
+import { findStdlibDataset } from "../../tools/sources/stdlib.js";
+import { BUILTIN_SPLIT_SEED, groupSplit, sampleSorted, seededPermutation, stratifiedSplit, type SplitName } from "../../tools/task-splits.js";
 
 const SPLITS: readonly SplitName[] = ["train", "dev", "test"];
 const FRACTIONS: readonly [number, number, number] = [0.8, 0.1, 0.1];

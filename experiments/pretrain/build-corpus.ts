@@ -23,24 +23,16 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
-import {
-  SWORD_MODULES,
-  WORDNET_DIR,
-  assembleCorpus,
-  corpusFile,
-  findStdlibDataset,
-  glueTrainSentences,
-  mobyDickParagraphs,
-  readSotuSpeeches,
-  sotuParagraphs,
-  swordParagraphs,
-  wordnetGlossLines,
-  type CorpusPart,
-  type CorpusSourceInfo,
-} from "../../src/data/corpus.js";
 import { packageRoot } from "../../src/data/builtin-tasks.js";
 import { tokenizerFromVocabTxt } from "../../src/data/tokenizer.js";
 import { trainWordPiece, vocabTxt } from "../../src/data/wordpiece-trainer.js";
+import { assembleCorpus, corpusFile, type CorpusPart, type CorpusSourceInfo } from "../../tools/corpus.js";
+import { glueTrainSentences } from "../../tools/sources/glue-sentences.js";
+import { mobyDickParagraphs } from "../../tools/sources/moby-dick.js";
+import { readSotuSpeeches, sotuParagraphs } from "../../tools/sources/sotu.js";
+import { findStdlibDataset } from "../../tools/sources/stdlib.js";
+import { SWORD_MODULES, swordParagraphs } from "../../tools/sources/sword.js";
+import { WORDNET_DIR, wordnetGlossLines } from "../../tools/sources/wordnet.js";
 
 const ALL_SOURCES = ["moby-dick", "sotu", "wordnet", "kjv", "web", "glue"] as const;
 type SourceId = (typeof ALL_SOURCES)[number];

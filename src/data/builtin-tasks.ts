@@ -9,12 +9,14 @@
  * | `rte`, `cola`, `sst2` | data/glue/ (copies of ../shared/data/glue) | the paper's protocol (`makeSplits`) | GLUE | GLUE |
  *
  * "fixed" tasks ship labelled train.tsv / dev.tsv / test.tsv (header
- * `id<TAB>label<TAB>text`), made by experiments/data/make-builtin-tasks.ts:
+ * `id<TAB>label<TAB>text`), made by experiments/data/make-builtin-tasks.ts
+ * (its readers and split rules live in tools/, outside the library):
  *
  * - `spam`: every message of the corpus (easy-ham-1/2, hard-ham-1, spam-1/2),
- *   text = "<subject>: <first 64 words of the body>" (see
- *   `spamTaskText` in corpus.ts), exact duplicate texts dropped (first kept);
- *   split 80/10/10, stratified by label (`stratifiedSplit`, seed 20240605).
+ *   text = "<subject>: <first 64 words of the body>" (`spamTaskText` in
+ *   tools/sources/spam-assassin.ts), exact duplicate texts dropped (first
+ *   kept); split 80/10/10, stratified by label (`stratifiedSplit` in
+ *   tools/task-splits.ts, seed 20240605).
  * - `sotu-party`: speeches of Democratic and Republican presidents only;
  *   each speech cut into paragraph-sized runs of sentences (40-word target,
  *   80 max, under 20 dropped); speeches (not paragraphs) are split
@@ -30,10 +32,10 @@
  * examples for either protocol.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readTaskFile, readTaskSplit, type Example } from "./read-examples.js";
-import { makeSplits, sampleIndices } from "./splits.js";
+import { makeSplits } from "./splits.js";
 import { EPOCHS_BY_SIZE, getTask, type FileLayout, type TaskSpec } from "./tasks.js";
 
 export type BuiltinTaskName = "spam" | "sotu-party" | "rte" | "cola" | "sst2";
@@ -57,9 +59,6 @@ export interface BuiltinTask {
 }
 
 const BUILTIN_NAMES: readonly BuiltinTaskName[] = ["spam", "sotu-party", "rte", "cola", "sst2"];
-
-/** Seed of the generator's splits (experiments/data/make-builtin-tasks.ts). */
-export const BUILTIN_SPLIT_SEED = 20240605;
 
 /** Header of the fixed tasks' TSV files. */
 export const BUILTIN_TSV_COLUMNS = ["id", "label", "text"] as const;
@@ -218,81 +217,4 @@ export async function loadBuiltinSplits(name: string, seed = 42): Promise<Builti
   const dev = (await readTaskSplit(b.task, b.dataDir, "dev")).examples;
   const s = makeSplits(b.task, { train, dev }, seed);
   return { train: s.train, validation: s.validation, test: s.test, protocol: "paper" };
-}
-
-// ---------------------------------------------------------------------------
-// Deterministic split helpers used by the generator (and documented above)
-// ---------------------------------------------------------------------------
-
-export type SplitName = "train" | "dev" | "test";
-
-/** Sizes of the three parts of n items for fractions (train, dev, test): dev = round(n*fd), test = round(n*ft), train = the rest. */
-export function splitSizes(n: number, fractions: readonly [number, number, number]): [number, number, number] {
-  const dev = Math.round(n * fractions[1]);
-  const test = Math.round(n * fractions[2]);
-  return [n - dev - test, dev, test];
-}
-
-/** A seeded permutation of 0..n-1 (Fisher–Yates driven by mulberry32; `sampleIndices(n, n, seed)`). */
-export function seededPermutation(n: number, seed: number): number[] {
-  return sampleIndices(n, n, seed);
-}
-
-/**
- * Stratified split: for each label (in order of first appearance), that
- * label's items (in input order) are permuted with `seed + labelIndex` and
- * cut into train / dev / test by `splitSizes`. Returns each item's split.
- */
-export function stratifiedSplit(labels: readonly string[], fractions: readonly [number, number, number], seed: number): SplitName[] {
-  const out = new Array<SplitName>(labels.length);
-  const byLabel = new Map<string, number[]>();
-  labels.forEach((l, i) => {
-    const list = byLabel.get(l);
-    if (list) list.push(i);
-    else byLabel.set(l, [i]);
-  });
-  let k = 0;
-  for (const items of byLabel.values()) {
-    const [nTrain, nDev] = splitSizes(items.length, fractions);
-    const perm = seededPermutation(items.length, seed + k);
-    perm.forEach((p, j) => {
-      out[items[p] as number] = j < nTrain ? "train" : j < nTrain + nDev ? "dev" : "test";
-    });
-    k++;
-  }
-  return out;
-}
-
-/**
- * Group split: groups (e.g. speeches) are split by `stratifiedSplit` on
- * their stratum (e.g. party), so every member of a group lands in the same
- * split. `groups[i]` is item i's group id, `strata` maps a group to its stratum.
- * Groups are ordered by first appearance. Returns each group's split.
- */
-export function groupSplit(groups: readonly string[], strata: ReadonlyMap<string, string>, fractions: readonly [number, number, number], seed: number): Map<string, SplitName> {
-  const order: string[] = [];
-  const seen = new Set<string>();
-  for (const g of groups) {
-    if (!seen.has(g)) {
-      seen.add(g);
-      order.push(g);
-    }
-  }
-  const labels = order.map((g) => {
-    const s = strata.get(g);
-    if (s === undefined) throw new Error(`groupSplit: no stratum for group ${g}`);
-    return s;
-  });
-  const parts = stratifiedSplit(labels, fractions, seed);
-  return new Map(order.map((g, i) => [g, parts[i] as SplitName]));
-}
-
-/** `k` of `n` indices drawn uniformly without replacement with `seed`, returned in increasing order. */
-export function sampleSorted(n: number, k: number, seed: number): number[] {
-  return sampleIndices(n, Math.min(k, n), seed).sort((a, b) => a - b);
-}
-
-/** Resolve a path inside the package (for scripts): `packagePath("data", "spam")`. */
-export function packagePath(...parts: string[]): string {
-  return resolve(packageRoot(), ...parts);
 }

@@ -1,173 +1,36 @@
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { deflateSync } from "node:zlib";
-import {
-  SWORD_MODULES,
-  WORDNET_DIR,
-  assembleCorpus,
-  chunkSentences,
-  cleanLine,
-  cleanSpeech,
-  corpusFile,
-  corpusStats,
-  countWords,
-  decodeEncodedWords,
-  decodeHtmlEntities,
-  decodeQuotedPrintable,
-  emailToText,
-  findStdlibDataset,
-  glueTrainSentences,
-  headerParam,
-  htmlToText,
-  mobyDickParagraphs,
-  osisToText,
-  parseMimeEntity,
-  readSotuSpeeches,
-  readSpamAssassin,
-  readZTextEntries,
-  sotuParagraphs,
-  spamTaskText,
-  splitSentences,
-  swordParagraphs,
-  truncateWords,
-  wordnetGlossLines,
-  type CorpusManifest,
-} from "../../src/data/corpus.js";
+import { countWords } from "../text/clean.js";
+import { glueTrainSentences } from "../sources/glue-sentences.js";
+import { mobyDickParagraphs } from "../sources/moby-dick.js";
+import { cleanSpeech, readSotuSpeeches, sotuParagraphs } from "../sources/sotu.js";
+import { readSpamAssassin } from "../sources/spam-assassin.js";
+import { findStdlibDataset } from "../sources/stdlib.js";
+import { SWORD_MODULES, osisToText, readZTextEntries, swordParagraphs } from "../sources/sword.js";
+import { WORDNET_DIR, wordnetGlossLines } from "../sources/wordnet.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 
 let tmp = "";
 before(() => {
-  tmp = mkdtempSync(join(tmpdir(), "corpus-test-"));
+  tmp = mkdtempSync(join(tmpdir(), "sources-test-"));
 });
 after(() => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-describe("text utilities", () => {
-  test("cleanLine: NFC, control characters dropped, whitespace collapsed", () => {
-    assert.equal(cleanLine("  a\tb\r\n c\u00a0\u2003d\u0007e\u200bf "), "a b c def");
-    assert.equal(cleanLine("Cafe\u0301"), "Café");
-    assert.equal(cleanLine("x\uFFFDy"), "xy");
-  });
-
-  test("countWords and truncateWords", () => {
-    assert.equal(countWords(""), 0);
-    assert.equal(countWords(" one two  three "), 3);
-    assert.equal(truncateWords("a b c d e", 3), "a b c");
-    assert.equal(truncateWords("alpha beta gamma", 10, 11), "alpha beta");
-    assert.equal(truncateWords("abcdefghij", 10, 4), "abcd");
-  });
-
-  test("splitSentences keeps abbreviations, initials and acronyms together", () => {
-    const text =
-      "Mr. Smith went to Washington, D.C. on Jan. 5. He met Gen. U. S. Grant there! Did the U.S. Senate agree? \"Yes,\" said H. R. Jones. It cost $3.5 million. The end.";
-    assert.deepEqual(splitSentences(text), [
-      "Mr. Smith went to Washington, D.C. on Jan. 5.",
-      "He met Gen. U. S. Grant there!",
-      "Did the U.S. Senate agree?",
-      "\"Yes,\" said H. R. Jones.",
-      "It cost $3.5 million.",
-      "The end.",
-    ]);
-    assert.deepEqual(splitSentences("no end"), ["no end"]);
-    assert.deepEqual(splitSentences("It ended. and went on."), ["It ended. and went on."]);
-  });
-
-  test("chunkSentences respects target, max and min", () => {
-    const s = (n: number): string => Array.from({ length: n }, (_, i) => `w${i}`).join(" ") + ".";
-    const chunks = chunkSentences([s(10), s(10), s(25), s(30), s(100), s(5)], { targetWords: 40, maxWords: 60, minWords: 8 });
-    assert.deepEqual(chunks.map(countWords), [45, 30, 60]);
-    // a single over-long sentence is cut to maxWords; the 5-word tail is dropped (< minWords)
-    assert.equal(countWords(chunks[2] as string), 60);
-  });
-
+describe("State of the Union text", () => {
   test("cleanSpeech drops stage directions and sotuParagraphs chunks", () => {
     assert.equal(cleanSpeech("Thank you. [Laughter] We won. [Applause]"), "Thank you. We won.");
     const speech = Array.from({ length: 30 }, (_, i) => `Sentence number ${i} has exactly seven words.`).join(" ");
     const paras = sotuParagraphs(speech);
     assert.ok(paras.length >= 4);
     for (const p of paras) assert.ok(countWords(p) >= 20 && countWords(p) <= 80);
-  });
-});
-
-describe("e-mail parsing", () => {
-  test("headers: unfolding, first occurrence, parameters, encoded words", () => {
-    const e = parseMimeEntity("Subject: hello\n  world\nX-A: 1\nx-a: 2\nContent-Type: text/plain; charset=\"ISO-8859-1\"\n\nbody\n\nmore");
-    assert.equal(e.headers.get("subject"), "hello world");
-    assert.equal(e.headers.get("x-a"), "1");
-    assert.equal(headerParam(e.headers.get("content-type") ?? "", "charset"), "ISO-8859-1");
-    assert.equal(e.body, "body\n\nmore");
-    assert.equal(decodeEncodedWords("=?utf-8?B?Q2Fmw6k=?= =?ISO-8859-1?Q?na=EFve_day?="), "Cafénaïve day");
-    assert.equal(decodeEncodedWords("plain"), "plain");
-  });
-
-  test("quoted-printable and HTML", () => {
-    assert.equal(Buffer.from(decodeQuotedPrintable("caf=E9 =\nsoft=3D")).toString("latin1"), "café soft=");
-    assert.equal(decodeHtmlEntities("&lt;a&gt; &amp; &#233;&#x41;&nbsp;&bogus;"), "<a> & éA &bogus;");
-    assert.equal(cleanLine(htmlToText("<html><head><title>T</title><style>p{}</style></head><body><p>Hi<br>there</p><!-- c --><b>bold</b></body></html>")), "Hi there bold");
-  });
-
-  test("multipart: the first text/plain part; base64 with a charset; quoted lines, URLs and addresses scrubbed", () => {
-    const raw = [
-      "From: someone@example.com",
-      "Subject: =?iso-8859-1?Q?R=E9sum=E9?= offer",
-      "Content-Type: multipart/alternative; boundary=\"XX\"",
-      "",
-      "preamble",
-      "--XX",
-      "Content-Type: text/html",
-      "",
-      "<p>HTML version</p>",
-      "--XX",
-      "Content-Type: text/plain; charset=utf-8",
-      "Content-Transfer-Encoding: base64",
-      "",
-      Buffer.from("Hello Zoë,\n> quoted line\nvisit http://spam.example.com/x?y=1 or mail me@example.org!!!!!!\n").toString("base64"),
-      "--XX--",
-      "",
-    ].join("\n");
-    const t = emailToText(raw);
-    assert.equal(t.subject, "Résumé offer");
-    assert.equal(t.body, "Hello Zoë, visit [url] or mail [email] !!!");
-    assert.equal(spamTaskText(raw), "Résumé offer: Hello Zoë, visit [url] or mail [email] !!!");
-  });
-
-  test("html-only message, no subject, truncation", () => {
-    const words = Array.from({ length: 100 }, (_, i) => `w${i}`).join(" ");
-    const raw = `Content-Type: text/html\nContent-Transfer-Encoding: quoted-printable\n\n<html><body>${words}=\n</body></html>\n`;
-    const text = spamTaskText(raw, { maxBodyWords: 10 });
-    assert.equal(text, "(no subject): w0 w1 w2 w3 w4 w5 w6 w7 w8 w9");
-    assert.equal(spamTaskText("Subject: only\n\n"), "only");
-    assert.ok(spamTaskText(`Subject: x\n\n${words} ${words}`).length <= 480);
-  });
-
-  test("attachments and non-text parts are skipped", () => {
-    const raw = [
-      "Subject: s",
-      "Content-Type: multipart/mixed; boundary=b",
-      "",
-      "--b",
-      "Content-Type: application/octet-stream",
-      "",
-      "BINARY",
-      "--b",
-      "Content-Type: text/plain",
-      "Content-Disposition: attachment; filename=a.txt",
-      "",
-      "attached",
-      "--b",
-      "Content-Type: text/plain",
-      "",
-      "the body",
-      "--b--",
-    ].join("\n");
-    assert.equal(emailToText(raw).body, "the body");
   });
 });
 
@@ -321,46 +184,5 @@ describe("real offline sources (when installed)", () => {
     const joined = new Set(sst);
     assert.equal(joined.size, sst.length);
     for (const p of sst.slice(0, 50)) assert.ok(countWords(p) >= 6);
-  });
-});
-
-describe("assembling a corpus", () => {
-  test("dedupe, short lines, over-long tokens, line ranges and stats", () => {
-    const a = assembleCorpus(
-      [
-        { info: { id: "a", title: "A", licence: "PD", origin: "here" }, lines: ["one two three", "x y", "one  two three", `long ${"z".repeat(120)} word here`] },
-        { info: { id: "b", title: "B", licence: "PD", origin: "there" }, lines: ["one two three", "four five six seven"] },
-        { info: { id: "c", title: "C", licence: "PD", origin: "nowhere" }, lines: [] },
-      ],
-      { minWords: 3 },
-    );
-    assert.deepEqual(a.lines, ["one two three", "long word here", "four five six seven"]);
-    const [sa, sb, sc] = a.manifest.sources;
-    assert.deepEqual([sa?.lines, sa?.duplicates, sa?.tooShort, sa?.firstLine, sa?.lastLine], [2, 1, 1, 1, 2]);
-    assert.deepEqual([sb?.lines, sb?.duplicates, sb?.firstLine, sb?.lastLine], [1, 1, 3, 3]);
-    assert.deepEqual([sc?.lines, sc?.firstLine, sc?.lastLine], [0, 0, 0]);
-    assert.deepEqual(a.manifest.total, corpusStats(a.lines));
-    assert.equal(a.manifest.total.tokens, 3 + 3 + 4);
-    assert.equal(a.manifest.total.bytes, Buffer.byteLength(a.lines.join("\n")) + 1);
-    const f = corpusFile(a, "/x/corpus.txt", "test");
-    assert.equal(f.manifest.file, "corpus.txt");
-    assert.equal(f.text, "one two three\nlong word here\nfour five six seven\n");
-    assert.equal(f.manifest.sha256, createHash("sha256").update(f.text).digest("hex"));
-  });
-
-  test("the committed pretraining manifest is consistent (and matches corpus.txt when present)", () => {
-    const dir = join(ROOT, "experiments", "pretrain", "corpus");
-    const file = join(dir, "manifest.json");
-    if (!existsSync(file)) return;
-    const m = JSON.parse(readFileSync(file, "utf8")) as CorpusManifest & { vocab?: { size: number; specialTokens: string[] } };
-    assert.equal(m.format, "propetl-corpus");
-    const sum = (k: "lines" | "tokens" | "bytes"): number => m.sources.reduce((n, s) => n + s[k], 0);
-    assert.equal(sum("lines"), m.total.lines);
-    assert.equal(sum("tokens"), m.total.tokens);
-    assert.equal(sum("bytes"), m.total.bytes);
-    for (const s of m.sources) assert.ok(s.licence.length > 0 && s.origin.length > 0, s.id);
-    if (m.vocab) assert.deepEqual(m.vocab.specialTokens, ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]);
-    const corpus = join(dir, m.file);
-    if (existsSync(corpus)) assert.equal(createHash("sha256").update(readFileSync(corpus)).digest("hex"), m.sha256);
   });
 });
