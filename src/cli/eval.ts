@@ -11,6 +11,7 @@ import type { Example } from "../data/read-examples.js";
 import { asUsageError, CliError, flag, int, parseCommand, required, str } from "./args.js";
 import type { OptionSpec } from "./args.js";
 import { jitFromArgs, loadTaskData, TASK_OPTIONS } from "./common.js";
+import { engineOptions } from "./engine-options.js";
 
 const OPTIONS: Record<string, OptionSpec> = {
   model: { type: "string" },
@@ -52,7 +53,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (maxExamples !== undefined) examples = examples.slice(0, maxExamples);
   if (examples.length === 0) throw new CliError(`the ${split} split of ${task.name} is empty`);
-  await initEngine();
+  await initEngine(engineOptions());
   const predictor = await loadPredictor(modelDir, checkpointDir, { jit });
   if (predictor.modelTypeInferred !== null) process.stderr.write(`note: ${path.join(modelDir, "config.json")} names no model_type: ${predictor.modelTypeInferred}\n`);
   try {

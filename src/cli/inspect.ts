@@ -8,6 +8,7 @@ import { loadTaskCheckpoint } from "../petl/checkpoint.js";
 import { formatStorageReport, modelDimsFromConfig } from "../petl/storage.js";
 import { CliError, flag, parseCommand } from "./args.js";
 import type { OptionSpec } from "./args.js";
+import { engineOptions } from "./engine-options.js";
 import { methodConfigFromCheckpointFile, reportFor } from "./storage.js";
 
 const OPTIONS: Record<string, OptionSpec> = { json: { type: "boolean" } };
@@ -24,7 +25,7 @@ export async function run(argv: string[]): Promise<number> {
   const cfgFile = path.join(dir, "adapter_config.json");
   const modelFile = path.join(dir, "adapter_model.safetensors");
   // Full validation first (names, shapes, dtypes, config), with the loader's messages.
-  await initEngine();
+  await initEngine(engineOptions());
   const loaded = await loadTaskCheckpoint(dir);
   loaded.dispose();
   const config = JSON.parse(readFileSync(cfgFile, "utf8")) as Record<string, unknown>;

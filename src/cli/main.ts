@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 /**
  * `propetl` command dispatcher. Help and version are answered without loading the engine;
- * a command's module is imported only when it runs, after `--threads` has set
- * PROPETL_THREADS (the engine reads it when it loads).
+ * a command's module is imported only when it runs. `--threads N` becomes the `threads` option
+ * the command passes to `initEngine` (engine-options.ts); without it, the engine's default
+ * applies (PROPETL_THREADS, else all cores).
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { setEngineThreads } from "./engine-options.js";
 import { COMMANDS, HELP, MAIN_HELP } from "./help.js";
 import { watchOutputStreams } from "./interrupt.js";
 import type { CommandName } from "./help.js";
@@ -25,7 +27,7 @@ function version(): string {
   return "unknown";
 }
 
-/** Take `--threads N` / `--threads=N` out of argv and export it for the engine. */
+/** Take `--threads N` / `--threads=N` out of argv and record it for the engine. */
 function applyThreads(argv: string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -41,7 +43,7 @@ function applyThreads(argv: string[]): string[] {
       process.stderr.write(`propetl: --threads must be a positive integer, got ${value === undefined ? "nothing" : `"${value}"`}\n`);
       process.exit(2);
     }
-    process.env.PROPETL_THREADS = value;
+    setEngineThreads(Number(value));
   }
   return out;
 }

@@ -9,6 +9,7 @@ import type { Predictor } from "../train/predictor.js";
 import { asUsageError, CliError, int, parseCommand, required, str } from "./args.js";
 import type { OptionSpec } from "./args.js";
 import { jitFromArgs } from "./common.js";
+import { engineOptions } from "./engine-options.js";
 
 const OPTIONS: Record<string, OptionSpec> = {
   model: { type: "string" },
@@ -81,7 +82,7 @@ export async function run(argv: string[]): Promise<number> {
   const maxLengthFlag = int(v, "max-length", { min: 2 });
   if (!existsSync(checkpointDir)) throw new CliError(`--checkpoint ${checkpointDir}: folder not found`);
   const items: Item[] = text !== undefined ? [{ text, ...(str(v, "text-pair") !== undefined ? { textPair: str(v, "text-pair") as string } : {}), extra: {} }] : await readJsonl(input as string, str(v, "text-key") ?? "text", str(v, "text-pair-key") ?? "text_pair");
-  await initEngine();
+  await initEngine(engineOptions());
   const task = str(v, "task");
   const predictor = await loadPredictor(modelDir, checkpointDir, { jit, ...(task !== undefined ? { task } : {}) });
   if (predictor.modelTypeInferred !== null) process.stderr.write(`note: ${path.join(modelDir, "config.json")} names no model_type: ${predictor.modelTypeInferred}\n`);

@@ -12,6 +12,7 @@ import type { PretrainHyper, PretrainResult } from "../train/pretrain.js";
 import { NonFiniteLossError, ResumeMismatchError, TrainingInterrupted } from "../train/trainer.js";
 import { CliError, flag, int, num, parseCommand, str } from "./args.js";
 import type { OptionSpec, Values } from "./args.js";
+import { engineOptions } from "./engine-options.js";
 import { makeReporter } from "./progress.js";
 import { stopOnInterrupt } from "./interrupt.js";
 import { outOfMemoryMessage } from "./out-of-memory.js";
@@ -166,7 +167,7 @@ export async function run(argv: string[]): Promise<number> {
   }
 
   const reporter = makeReporter({ json: flag(v, "json"), quiet: flag(v, "quiet"), words: { run: "pretrain", epoch: "round", eval: "held-out", examples: "windows" } });
-  const engine = await initEngine();
+  const engine = await initEngine(engineOptions());
   reporter.log(`pretraining ${initDir !== undefined ? `from ${initDir}` : "a fresh BERT"} on ${textFiles.join(", ")}; output ${output}; engine ${engine.backend} with ${engine.threads} thread(s)`);
 
   const stop = stopOnInterrupt((m) => reporter.warn(m));

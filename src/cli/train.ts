@@ -14,6 +14,7 @@ import { NonFiniteLossError, TrainingInterrupted } from "../train/trainer.js";
 import { asUsageError, CliError, flag, int, intList, num, parseCommand, required, str } from "./args.js";
 import type { OptionSpec, Values } from "./args.js";
 import { jitFromArgs, loadTaskData, METHOD_OPTIONS, methodConfigFromArgs, TASK_OPTIONS } from "./common.js";
+import { engineOptions } from "./engine-options.js";
 import { makeReporter } from "./progress.js";
 import type { Reporter } from "./progress.js";
 import { stopOnInterrupt } from "./interrupt.js";
@@ -128,7 +129,7 @@ export async function run(argv: string[]): Promise<number> {
   const firstSplits = await data.splits(seeds[0]);
   const epochs = epochsFlag ?? defaultEpochs(data.task, firstSplits.train.length);
   const hyper = hyperFromArgs(v, method, epochs);
-  const engine = await initEngine();
+  const engine = await initEngine(engineOptions());
   reporter.log(`task ${data.task.name} from ${data.source}; model ${modelDir}${bundled ? " (bundled)" : ""}; method ${method.method}; output ${output}; engine ${engine.backend} with ${engine.threads} thread(s)`);
 
   const stop = stopOnInterrupt((m) => reporter.warn(m));

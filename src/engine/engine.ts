@@ -1,35 +1,144 @@
 /**
  * The numeric engine's setup in one place: backend choice and thread count.
  *
- * Threads are fixed when jax-js loads (see node-setup.ts: $PROPETL_THREADS, default all
- * cores). The backend is chosen here: webgpu where the platform has it, else wasm.
+ * `initEngine({ backend, threads })` starts the engine once per process. The backend is
+ * webgpu where the platform has it, else wasm ("auto"), or the one asked for. `threads` is the
+ * wasm backend's worker count on Node (default $PROPETL_THREADS, else all cores): jax-js,
+ * patched by propetl (DESIGN.md, patch 6), creates its worker pool at the first parallel kernel,
+ * after this has installed the Worker shim sized to it. With 1 thread there is no pool: kernels
+ * run on the calling thread.
  */
-import { configuredThreads } from "./node-setup.js";
+import { defaultThreads, isNode, threadsFixedAtLoad } from "./node-setup.js";
+import { installNodeWorkers } from "./node-workers.js";
 import { defaultDevice, init } from "./jax.js";
 
 export type Backend = "wasm" | "webgpu" | "cpu";
 
+const BACKEND_CHOICES: readonly (Backend | "auto")[] = ["auto", "wasm", "webgpu", "cpu"];
+const OPTION_NAMES: readonly string[] = ["backend", "threads"];
+
 export interface EngineOptions {
   /** Backend to use; "auto" picks webgpu where available, else wasm. Default "auto". */
   backend?: Backend | "auto";
+  /**
+   * Worker threads for the wasm backend's kernels, a positive integer (1: the calling thread
+   * only, no workers). Node.js only. Default: $PROPETL_THREADS, else all cores.
+   */
+  threads?: number;
 }
 
 export interface EngineInfo {
   backend: Backend;
+  /** Threads the backend computes on: the wasm worker count, 1 for the others. */
   threads: number;
 }
 
-let starting: Promise<EngineInfo> | null = null;
-let current: EngineInfo | null = null;
-
-/** Start the engine once per process; later calls return the running engine's info. */
-export function initEngine(options: EngineOptions = {}): Promise<EngineInfo> {
-  starting ??= start(options);
-  return starting;
+interface Running {
+  info: EngineInfo;
+  /** The backend the first call asked for ("auto" when it named none). */
+  requested: Backend | "auto";
+  /** The wasm worker count in force (also when another backend is the default). */
+  wasmThreads: number;
 }
 
-async function start(options: EngineOptions): Promise<EngineInfo> {
+let starting: Promise<Running> | null = null;
+let current: EngineInfo | null = null;
+
+function describe(value: unknown): string {
+  return typeof value === "string" ? JSON.stringify(value) : String(value);
+}
+
+/** The options, checked: unknown names and bad values are errors naming the option. */
+function checkOptions(options: unknown): EngineOptions {
+  if (options === undefined) return {};
+  if (options === null || typeof options !== "object" || Array.isArray(options)) {
+    throw new TypeError(`initEngine: options must be an object, got ${describe(options)}`);
+  }
+  const o = options as Record<string, unknown>;
+  for (const key of Object.keys(o)) {
+    if (!OPTION_NAMES.includes(key)) throw new TypeError(`initEngine: unknown option "${key}" (options: ${OPTION_NAMES.join(", ")})`);
+  }
+  const checked: EngineOptions = {};
+  if (o.backend !== undefined) {
+    if (!(BACKEND_CHOICES as readonly unknown[]).includes(o.backend)) {
+      throw new TypeError(`initEngine: backend must be one of ${BACKEND_CHOICES.map((b) => `"${b}"`).join(", ")}, got ${describe(o.backend)}`);
+    }
+    checked.backend = o.backend as Backend | "auto";
+  }
+  if (o.threads !== undefined) {
+    if (typeof o.threads !== "number" || !Number.isInteger(o.threads) || o.threads < 1) {
+      throw new RangeError(`initEngine: threads must be a positive integer, got ${describe(o.threads)}`);
+    }
+    if (!isNode) {
+      throw new Error("initEngine: threads can only be set on Node.js; in a browser jax-js sizes its worker pool by navigator.hardwareConcurrency");
+    }
+    checked.threads = o.threads;
+  }
+  return checked;
+}
+
+/**
+ * Start the engine once per process. A later call with no options, or with the options the
+ * engine runs with, returns the running engine's info; one asking for another backend or
+ * thread count is an error (the engine cannot be restarted in the same process).
+ */
+export function initEngine(options: EngineOptions = {}): Promise<EngineInfo> {
+  let checked: EngineOptions;
+  try {
+    checked = checkOptions(options);
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  if (starting === null) {
+    const attempt = start(checked);
+    starting = attempt;
+    // A start that failed (say, webgpu unavailable) applied nothing: a later call may try again.
+    attempt.catch(() => {
+      if (starting === attempt) starting = null;
+    });
+    return attempt.then((r) => r.info);
+  }
+  return starting.then((running) => {
+    assertCompatible(checked, running);
+    return running.info;
+  });
+}
+
+function assertCompatible(asked: EngineOptions, running: Running): void {
+  const { info, requested, wasmThreads } = running;
+  if (asked.backend !== undefined && asked.backend !== requested && asked.backend !== info.backend) {
+    const chosen = requested === "auto" ? ` (chosen by "auto")` : "";
+    throw new Error(`initEngine: the engine is already running on backend "${info.backend}"${chosen}; it cannot restart with backend "${asked.backend}" in this process`);
+  }
+  if (asked.threads !== undefined && asked.threads !== wasmThreads) {
+    throw new Error(`initEngine: the engine is already running with threads: ${wasmThreads}; it cannot restart with threads: ${asked.threads} in this process`);
+  }
+}
+
+/** The wasm worker count to use, and whether it is still ours to set. */
+function resolveThreads(asked: number | undefined): { threads: number; apply: boolean } {
+  if (!isNode) {
+    // A browser: jax-js's own rule (a pool of hardwareConcurrency workers where it can have one).
+    const g = globalThis as { navigator?: { hardwareConcurrency?: number }; Worker?: unknown };
+    const workers = typeof SharedArrayBuffer !== "undefined" && g.Worker !== undefined;
+    return { threads: workers ? Math.max(1, g.navigator?.hardwareConcurrency || 4) : 1, apply: false };
+  }
+  if (threadsFixedAtLoad !== null) {
+    if (asked !== undefined && asked !== threadsFixedAtLoad) {
+      throw new Error(
+        `initEngine: threads: ${asked} cannot take effect: the installed @jax-js/jax lacks propetl's patch ` +
+          `(npm ci applies it with patch-package; see DESIGN.md), so jax-js sized its worker pool when it loaded ` +
+          `(${threadsFixedAtLoad} threads, from PROPETL_THREADS or the core count). Set PROPETL_THREADS=${asked} before starting instead.`,
+      );
+    }
+    return { threads: threadsFixedAtLoad, apply: false };
+  }
+  return { threads: asked ?? defaultThreads(), apply: true };
+}
+
+async function start(options: EngineOptions): Promise<Running> {
   const want = options.backend ?? "auto";
+  const { threads, apply } = resolveThreads(options.threads);
   let backend: Backend;
   if (want === "auto") {
     const nav = (globalThis as { navigator?: { gpu?: unknown } }).navigator;
@@ -40,9 +149,13 @@ async function start(options: EngineOptions): Promise<EngineInfo> {
     if (!got.includes(want)) throw new Error(`backend "${want}" is not available here (got: ${got.join(", ") || "none"})`);
     backend = want;
   }
+  // jax-js (patched) creates its worker pool at the first parallel kernel, from the global
+  // Worker and navigator.hardwareConcurrency as they are then. With 1 thread no Worker is
+  // installed, so there is no pool. Kernels that ran before this call ran on this thread.
+  if (apply && threads > 1) installNodeWorkers(threads);
   defaultDevice(backend);
-  current = { backend, threads: backend === "wasm" ? configuredThreads : 1 };
-  return current;
+  current = { backend, threads: backend === "wasm" ? threads : 1 };
+  return { info: current, requested: want, wasmThreads: threads };
 }
 
 /** The running engine, or an error telling the caller to start it first. */

@@ -6,10 +6,8 @@
  * reading index.js, so the counter sees exactly the buffers the library uses. Tests use it
  * to prove training loops do not leak.
  */
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import path from "node:path";
 import { pathToFileURL } from "node:url";
+import { jaxjsBackendFile } from "./jax-files.js";
 
 interface CountableBackend {
   malloc(size: number, initialData?: Uint8Array): number;
@@ -21,13 +19,7 @@ interface CountableBackend {
 let counter: (() => number) | null = null;
 
 async function loadBackend(device: string): Promise<CountableBackend> {
-  const require = createRequire(import.meta.url);
-  const indexCjs = require.resolve("@jax-js/jax");
-  const dist = path.dirname(indexCjs);
-  const indexJs = readFileSync(path.join(dist, "index.js"), "utf8");
-  const m = /from "\.\/(backend-[A-Za-z0-9_-]+\.js)"/.exec(indexJs);
-  if (!m) throw new Error("live-buffers: cannot find jax-js's backend module in its index.js");
-  const mod = (await import(pathToFileURL(path.join(dist, m[1])).href)) as Record<string, unknown>;
+  const mod = (await import(pathToFileURL(jaxjsBackendFile()).href)) as Record<string, unknown>;
   for (const value of Object.values(mod)) {
     if (typeof value === "function" && value.name === "getBackend") {
       return (value as (d: string) => CountableBackend)(device);

@@ -5,7 +5,9 @@
  * `SharedArrayBuffer` exist. Node 20 has no global `Worker` (and no `navigator`), so
  * jax-js would stay on one thread. This module maps the small part of the Web Worker API
  * that jax-js uses (a Blob-URL module script, `postMessage`, `onmessage`, `onerror`) onto
- * `node:worker_threads`. It must be installed before the wasm backend initialises.
+ * `node:worker_threads`. With propetl's jax-js patch (DESIGN.md, patch 6) jax-js looks for
+ * `Worker` and reads `navigator.hardwareConcurrency` when it runs its first parallel kernel, so
+ * `initEngine` installs this then; unpatched jax-js needs it before it is imported.
  */
 import { Worker as ThreadWorker } from "node:worker_threads";
 
@@ -14,6 +16,9 @@ const IDLE_UNREF_MS = 100;
 
 /** Script text of Blob URLs created in this process, so a Worker can be built from one. */
 const blobSources = new Map<string, string>();
+
+/** worker_threads Workers started through the shim in this process. */
+let threadsStarted = 0;
 
 /** Runs in each worker thread: exposes `self`, `postMessage` and `onmessage` like a Web Worker. */
 const WORKER_PRELUDE = `
@@ -40,6 +45,7 @@ class NodeWebWorker {
       throw new Error(`propetl engine: Worker(${String(url)}) is not a Blob URL made in this process`);
     }
     this.#thread = new ThreadWorker(WORKER_PRELUDE + source, { eval: true });
+    threadsStarted++;
     this.#thread.on("message", (data: unknown) => {
       // jax-js's worker protocol answers every posted message with exactly one reply.
       if (this.#pending > 0 && --this.#pending === 0) this.#scheduleUnref();
@@ -98,14 +104,37 @@ function keepAliveDuringCompile(): void {
   };
 }
 
-let installed = false;
+/**
+ * How many worker threads the shim has started in this process. jax-js starts its whole pool
+ * (one worker per thread of `navigator.hardwareConcurrency`) at its first parallel kernel, so
+ * after a computation this is the engine's real worker count (0: kernels run on the main thread).
+ */
+export function workerThreadsStarted(): number {
+  return threadsStarted;
+}
+
+/** Give Node the `navigator` jax-js reads (`userAgent` while planning kernels), if it has none. */
+export function ensureNavigator(): void {
+  const g = globalThis as Record<string, unknown>;
+  if (typeof g.navigator === "undefined") g.navigator = { userAgent: `Node.js/${process.versions.node}` };
+}
+
+/** Set `navigator.hardwareConcurrency`, the size jax-js gives its worker pool. */
+function setHardwareConcurrency(threads: number): void {
+  ensureNavigator();
+  const nav = (globalThis as Record<string, unknown>).navigator as { hardwareConcurrency?: number };
+  try {
+    Object.defineProperty(nav, "hardwareConcurrency", { value: threads, configurable: true, enumerable: true });
+  } catch {
+    // A read-only navigator keeps its own value.
+  }
+}
 
 /**
- * Install `Worker`, `navigator.hardwareConcurrency` and Blob-URL bookkeeping on Node.
- * `threads` is the worker pool size jax-js will use. Does nothing in a browser.
+ * Install `Worker` (once), Blob-URL bookkeeping and `navigator.hardwareConcurrency = threads`
+ * on Node: `threads` is the worker pool size jax-js will use.
  */
 export function installNodeWorkers(threads: number): void {
-  if (installed) return;
   const g = globalThis as Record<string, unknown>;
   if (typeof g.Worker === "undefined") {
     const origCreate = URL.createObjectURL.bind(URL);
@@ -132,15 +161,5 @@ export function installNodeWorkers(threads: number): void {
     g.Worker = NodeWebWorker;
     keepAliveDuringCompile();
   }
-  if (typeof g.navigator === "undefined") {
-    g.navigator = { userAgent: `Node.js/${process.versions.node}`, hardwareConcurrency: threads };
-  } else {
-    const nav = g.navigator as { hardwareConcurrency?: number };
-    try {
-      Object.defineProperty(nav, "hardwareConcurrency", { value: threads, configurable: true });
-    } catch {
-      // A read-only navigator keeps its own value.
-    }
-  }
-  installed = true;
+  setHardwareConcurrency(threads);
 }

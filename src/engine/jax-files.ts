@@ -1,0 +1,18 @@
+/**
+ * Where jax-js's wasm backend lives on disk. jax-js bundles it into a hashed chunk
+ * (`dist/backend-<hash>.js`) that its `index.js` imports; both the live-buffer counter and the
+ * check for propetl's jax-js patch need that file. Node.js only; reads files, imports nothing.
+ */
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+
+/** Absolute path of the backend chunk that jax-js's ESM entry (`dist/index.js`) imports. */
+export function jaxjsBackendFile(): string {
+  const require = createRequire(import.meta.url);
+  const dist = path.dirname(require.resolve("@jax-js/jax"));
+  const indexJs = readFileSync(path.join(dist, "index.js"), "utf8");
+  const m = /from "\.\/(backend-[A-Za-z0-9_-]+\.js)"/.exec(indexJs);
+  if (!m) throw new Error("propetl engine: cannot find jax-js's backend module in its index.js");
+  return path.join(dist, m[1]);
+}
