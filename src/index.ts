@@ -50,7 +50,9 @@ export type { EncoderParams, HeadParams } from "./models/bert/params.js";
 export type { EncoderConfig } from "./models/bert/config.js";
 
 // PETL methods, task checkpoints, bit-level storage
-export { createMethod, resolveMethodConfig, METHOD_NAMES, METHOD_DEFAULTS, MethodConfigError } from "./petl/registry.js";
+export { createMethod, resolveMethodConfig } from "./petl/registry.js";
+export { METHODS, METHOD_NAMES, METHOD_DEFAULTS, MethodConfigError, defaultLearningRates } from "./petl/methods.js";
+export type { MethodRow } from "./petl/methods.js";
 export type { Method, PetlMethod, MethodConfig, MethodName, ParamGroup, HookContext } from "./petl/method.js";
 export { saveTaskCheckpoint, loadTaskCheckpoint, CheckpointError } from "./petl/checkpoint.js";
 export type { LoadedCheckpoint } from "./petl/checkpoint.js";
@@ -73,7 +75,7 @@ export { encodeExamples, padBatch, planBatches, evalBatches } from "./train/batc
 export type { EncodedExample, PaddedBatch } from "./train/batching.js";
 export { planMultiTaskBatches, temperatureProbabilities, DEFAULT_TEMPERATURE } from "./train/multitask.js";
 export type { TaskBatch } from "./train/multitask.js";
-export { TRAIN_DEFAULTS, defaultLearningRates, resolveMaxLength } from "./train/defaults.js";
+export { TRAIN_DEFAULTS, resolveMaxLength } from "./train/defaults.js";
 export { pretrainMlm, readPretrainText, bertConfig, saveMlmModelDir, PretrainError, PRETRAIN_DEFAULTS, PRETRAIN_LOG_FILE, PRETRAIN_METRICS_FILE } from "./train/pretrain.js";
 export type { PretrainOptions, PretrainHyper, PretrainResult, BertArchitecture, MlmParams } from "./train/pretrain.js";
 export { evaluateMaskedLm } from "./train/mlm-eval.js";

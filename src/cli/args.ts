@@ -46,13 +46,13 @@ export function flag(v: Values, name: string): boolean {
   return v[name] === true;
 }
 
-/** An integer option (undefined when absent). */
+/** An integer option (undefined when absent); `min` defaults to 1, -Infinity parses only. */
 export function int(v: Values, name: string, opts: { min?: number } = {}): number | undefined {
   const s = str(v, name);
   if (s === undefined) return undefined;
   const n = Number(s);
   const min = opts.min ?? 1;
-  if (!/^[+-]?\d+$/.test(s.trim()) || !Number.isSafeInteger(n) || n < min) throw new CliError(`--${name} must be an integer >= ${min}, got "${s}"`, 2);
+  if (!/^[+-]?\d+$/.test(s.trim()) || !Number.isSafeInteger(n) || n < min) throw new CliError(`--${name} must be an integer${min > -Infinity ? ` >= ${min}` : ""}, got "${s}"`, 2);
   return n;
 }
 
@@ -65,8 +65,8 @@ export function num(v: Values, name: string, opts: { min?: number; max?: number;
   const max = opts.max ?? Infinity;
   const okMin = opts.exclusiveMin ? n > min : n >= min;
   if (s.trim() === "" || !Number.isFinite(n) || !okMin || n > max) {
-    const range = `${opts.exclusiveMin ? ">" : ">="} ${min}${max < Infinity ? ` and <= ${max}` : ""}`;
-    throw new CliError(`--${name} must be a number ${range}, got "${s}"`, 2);
+    const range = [min > -Infinity ? `${opts.exclusiveMin ? ">" : ">="} ${min}` : "", max < Infinity ? `<= ${max}` : ""].filter((r) => r !== "").join(" and ");
+    throw new CliError(`--${name} must be a number${range ? ` ${range}` : ""}, got "${s}"`, 2);
   }
   return n;
 }

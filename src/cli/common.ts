@@ -11,8 +11,9 @@ import type { Example, ReadResult } from "../data/read-examples.js";
 import { makeSplits } from "../data/splits.js";
 import { customTask, getTask, GLUE_TASK_NAMES } from "../data/tasks.js";
 import type { ColumnRef, FileFormat, TaskSpec } from "../data/tasks.js";
-import type { MethodConfig, MethodName } from "../petl/method.js";
-import { METHOD_NAMES } from "../petl/registry.js";
+import type { MethodConfig } from "../petl/method.js";
+import { DEFAULT_METHOD, MODULE_OPTIONS, MODULE_OPTION_NAMES, MethodConfigError, checkMethodName } from "../petl/methods.js";
+import type { MethodName } from "../petl/methods.js";
 import type { TaskSplits } from "../train/task-run.js";
 import { CliError, flag, int, list, num, str } from "./args.js";
 import type { OptionSpec, Values } from "./args.js";
@@ -34,13 +35,10 @@ export const TASK_OPTIONS: Record<string, OptionSpec> = {
   "skip-bad-rows": { type: "boolean" },
 };
 
+/** The method flags: --method, the module options of the method table, --k and --base. */
 export const METHOD_OPTIONS: Record<string, OptionSpec> = {
   method: { type: "string" },
-  bottleneck: { type: "string" },
-  rank: { type: "string" },
-  alpha: { type: "string" },
-  "prefix-length": { type: "string" },
-  "prefix-hidden": { type: "string" },
+  ...Object.fromEntries(MODULE_OPTION_NAMES.map((key) => [MODULE_OPTIONS[key].flag, { type: "string" } satisfies OptionSpec])),
   k: { type: "string" },
   base: { type: "string" },
 };
@@ -50,28 +48,29 @@ function columnRef(s: string | undefined): ColumnRef | undefined {
   return /^\d+$/.test(s) ? Number(s) : s;
 }
 
-/** The method config from the flags (defaults are filled by the registry). */
-export function methodConfigFromArgs(v: Values, fallback: MethodName = "propetl-adapter"): MethodConfig {
+/**
+ * The method config from the flags. Numbers are parsed here; the method table's validation
+ * (`resolveMethodConfig`) checks their ranges, the base and the method's name.
+ */
+export function methodConfigFromArgs(v: Values, fallback: MethodName = DEFAULT_METHOD): MethodConfig {
   const name = str(v, "method") ?? fallback;
-  if (!(METHOD_NAMES as readonly string[]).includes(name)) throw new CliError(`unknown method "${name}"; known methods: ${METHOD_NAMES.join(", ")}`, 2);
-  const c: MethodConfig = { method: name as MethodName };
-  const bottleneck = int(v, "bottleneck");
-  const rank = int(v, "rank");
-  const alpha = num(v, "alpha", { min: 0, exclusiveMin: true });
-  const prefixLength = int(v, "prefix-length");
-  const prefixHidden = int(v, "prefix-hidden");
-  const k = num(v, "k", { min: 0, max: 1, exclusiveMin: true });
-  const base = str(v, "base");
-  if (bottleneck !== undefined) c.bottleneck = bottleneck;
-  if (rank !== undefined) c.rank = rank;
-  if (alpha !== undefined) c.alpha = alpha;
-  if (prefixLength !== undefined) c.prefixLength = prefixLength;
-  if (prefixHidden !== undefined) c.prefixHidden = prefixHidden;
-  if (k !== undefined) c.k = k;
-  if (base !== undefined) {
-    if (!["adapter", "houlsby", "lora", "prefix"].includes(base)) throw new CliError(`--base must be adapter, houlsby, lora or prefix, got "${base}"`, 2);
-    c.base = base as NonNullable<MethodConfig["base"]>;
+  let method: MethodName;
+  try {
+    method = checkMethodName(name);
+  } catch (e) {
+    if (e instanceof MethodConfigError) throw new CliError(`--method: ${e.message}`, 2);
+    throw e;
   }
+  const c: MethodConfig = { method };
+  for (const key of MODULE_OPTION_NAMES) {
+    const o = MODULE_OPTIONS[key];
+    const value = o.type === "int" ? int(v, o.flag, { min: -Infinity }) : num(v, o.flag);
+    if (value !== undefined) c[key] = value;
+  }
+  const k = num(v, "k");
+  if (k !== undefined) c.k = k;
+  const base = str(v, "base");
+  if (base !== undefined) c.base = base as NonNullable<MethodConfig["base"]>;
   return c;
 }
 

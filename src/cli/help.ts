@@ -1,6 +1,80 @@
 /**
- * Help texts of every command (kept free of heavy imports, so `--help` is instant).
+ * Help texts of every command (kept free of heavy imports, so `--help` is instant). The method
+ * list, the method options' defaults and the learning-rate defaults come from the method
+ * table (petl/methods.ts, which loads nothing).
  */
+import {
+  DEFAULT_METHOD,
+  FAMILY_NAMES,
+  METHODS,
+  METHOD_DEFAULTS,
+  METHOD_NAMES,
+  MODULE_FAMILIES,
+  MODULE_OPTIONS,
+  MODULE_OPTION_NAMES,
+  isAblation,
+  methodDefaults,
+} from "../petl/methods.js";
+import type { ModuleOptionName } from "../petl/methods.js";
+
+const HELP_WIDTH = 96;
+
+/** Words of `text` in lines of at most HELP_WIDTH, the first after `first`, the others indented to its width. */
+function wrap(first: string, text: string): string[] {
+  const lines: string[] = [];
+  let line = first;
+  for (const word of text.split(" ")) {
+    if (line.length > first.length && line.length + 1 + word.length > HELP_WIDTH) {
+      lines.push(line);
+      line = " ".repeat(first.length) + word;
+    } else {
+      line += (line.length > first.length ? " " : "") + word;
+    }
+  }
+  lines.push(line);
+  return lines;
+}
+
+/** An option line: the flag in a 24-column field (or followed by three spaces when longer). */
+function option(flag: string, text: string): string[] {
+  const head = `  ${flag}`;
+  return wrap(head.length < 26 ? head.padEnd(26) : `${head}   `, text);
+}
+
+const fmtLr = (x: number): string => x.toExponential();
+
+const OPTION_FLAG = (key: ModuleOptionName | "k" | "base" | "seed"): string => (key === "k" || key === "base" || key === "seed" ? key : MODULE_OPTIONS[key].flag);
+
+function methodHelp(): string {
+  const lines = ["Method:", ...option("--method NAME", `one of the methods below (default ${DEFAULT_METHOD})`)];
+  for (const key of MODULE_OPTION_NAMES) {
+    const o = MODULE_OPTIONS[key];
+    const masked = o.maskedDefault !== undefined ? `; ${o.maskedDefault} with masks` : "";
+    lines.push(...option(`--${o.flag} ${o.type === "int" ? "N" : "X"}`, `${o.help} (default ${METHOD_DEFAULTS[key]}${masked})`));
+  }
+  lines.push(...option("--k X", `kept fraction of each mask, in (0, 1] (default ${METHOD_DEFAULTS.k})`));
+  const families = `${FAMILY_NAMES.slice(0, -1).join(", ")} or ${FAMILY_NAMES[FAMILY_NAMES.length - 1]}`;
+  lines.push(...option("--base NAME", `module of ${METHOD_NAMES.filter(isAblation).join(" / ")}: ${families} (default ${METHOD_DEFAULTS.base})`));
+  lines.push("Methods:");
+  for (const name of METHOD_NAMES) {
+    lines.push(...wrap(`  ${name.padEnd(16)} `, METHODS[name].description));
+    const defaults = Object.entries(methodDefaults({ method: name })).map(([k, v]) => `${OPTION_FLAG(k as ModuleOptionName | "k" | "base" | "seed")} ${v}`);
+    if (defaults.length) lines.push(...wrap(" ".repeat(19), `defaults: ${defaults.join(", ")}`));
+  }
+  return lines.join("\n");
+}
+
+/** "--lr" and "--mask-lr" defaults, from the method table. */
+function learningRateHelp(): string {
+  const lr = METHODS[DEFAULT_METHOD].moduleLr;
+  const otherLr = METHOD_NAMES.filter((n) => METHODS[n].moduleLr !== lr).map((n) => `; ${METHODS[n].label} ${fmtLr(METHODS[n].moduleLr)}`);
+  const scores = MODULE_FAMILIES[METHOD_DEFAULTS.base].scoresLr;
+  const otherScores = FAMILY_NAMES.filter((f) => MODULE_FAMILIES[f].scoresLr !== scores).map((f) => `; ${METHODS[f].label}-based ${fmtLr(MODULE_FAMILIES[f].scoresLr)}`);
+  return [
+    ...option("--lr X", `module learning rate (default ${fmtLr(lr)}${otherLr.join("")})`),
+    ...option("--mask-lr X", `mask-score learning rate of methods with learned masks (default ${fmtLr(scores)}${otherScores.join("")})`),
+  ].join("\n");
+}
 
 export const TASK_HELP = `Task:
   --task NAME             GLUE: cola, sst2, mrpc, qqp, stsb, mnli, qnli, rte, wnli (files from
@@ -22,18 +96,7 @@ Custom task (CSV, TSV or JSONL; classification, or regression with --regression)
   --task-name NAME        name recorded in the checkpoint (default: the folder name)
   --no-header             the TSV/CSV files have no header line`;
 
-export const METHOD_HELP = `Method:
-  --method NAME           adapter, houlsby, lora, prefix, full, propetl-adapter,
-                          propetl-houlsby, propetl-lora, propetl-prefix, only-share,
-                          only-mask, random-mask
-                          (default propetl-adapter)
-  --bottleneck N          adapter bottleneck (default 64)
-  --rank N                LoRA rank (default 32)
-  --alpha X               LoRA alpha (default 32; 48 for propetl-lora)
-  --prefix-length N       prefix length (default 64)
-  --prefix-hidden N       prefix reparametrisation MLP width (default 512)
-  --k X                   kept fraction of each mask, in (0, 1] (default 0.5)
-  --base adapter|houlsby|lora|prefix   module of only-share / only-mask / random-mask`;
+export const METHOD_HELP = methodHelp();
 
 export const COMMANDS = {
   demo: "fine-tune ProPETL-adapter on the built-in spam task with the bundled backbone (a few minutes)",
@@ -87,8 +150,7 @@ ${TASK_HELP}
 ${METHOD_HELP}
 
 Training (defaults follow the paper and the authors' scripts):
-  --lr X                  module learning rate (default 1e-4; full fine-tuning 2e-5)
-  --mask-lr X             mask-score learning rate (default 3e-3; LoRA-based 3e-2)
+${learningRateHelp()}
   --head-lr X             head learning rate (default: --lr)
   --weight-decay X        AdamW weight decay, also on the scores (default 0.1)
   --warmup-ratio X        linear warmup fraction, then linear decay (default 0.1)
@@ -171,18 +233,20 @@ ${JIT_FORWARD_HELP}
 
 export const STORAGE_HELP = `Usage: propetl storage [CHECKPOINT] [--method NAME] [--model DIR | --config FILE] [options]
 
-Bit-level storage (BLS) of a method, as the paper's Appendix B counts it: 32 bits per stored
-float, 1 bit per mask entry; the head is reported apart. With a checkpoint folder, its method
-and backbone are used (and its file size is shown).
+Bit-level storage (BLS) of a method (paper eq. 2, Appendix B), counted from what its task
+checkpoint stores: 32 bits per float entry, 1 bit per mask entry; the head is reported apart.
+With a checkpoint folder, its method and backbone are used (and its file size is shown).
 
   CHECKPOINT              a task checkpoint folder
   --model DIR             backbone folder (its config.json); default: roberta-base's dimensions
   --config FILE           a config.json instead of --model (alias: --model-config FILE)
   --num-labels N          head outputs (default 2)
-  --tasks N               number of tasks sharing the module (multi-task; default 1)
-  --compare NAME          also report this method and the ratio
-${METHOD_HELP.replace("Method:\n", "")}
+  --tasks N               number of tasks (multi-task; default 1): methods with masks keep one
+                          state with a task mask per task, the others one copy per task
+  --compare NAME          also report this method (same module sizes) and the ratio
   --json                  the report as JSON
+
+${METHOD_HELP}
 `;
 
 export const INSPECT_HELP = `Usage: propetl inspect CHECKPOINT [--json]

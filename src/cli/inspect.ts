@@ -9,7 +9,7 @@ import { formatStorageReport, modelDimsFromConfig } from "../petl/storage.js";
 import { CliError, flag, parseCommand } from "./args.js";
 import type { OptionSpec } from "./args.js";
 import { engineOptions } from "./engine-options.js";
-import { methodConfigFromCheckpointFile, reportFor } from "./storage.js";
+import { checkpointMethod, reportFor } from "./storage.js";
 
 const OPTIONS: Record<string, OptionSpec> = { json: { type: "boolean" } };
 
@@ -29,6 +29,7 @@ export async function run(argv: string[]): Promise<number> {
   const loaded = await loadTaskCheckpoint(dir);
   loaded.dispose();
   const config = JSON.parse(readFileSync(cfgFile, "utf8")) as Record<string, unknown>;
+  const { file, method } = checkpointMethod(config, cfgFile);
   const st = await readSafetensorsFile(modelFile);
   const tensors: { name: string; dtype: string; shape: number[]; bytes: number; kept?: number }[] = [];
   let maskBits = 0;
@@ -47,10 +48,9 @@ export async function run(argv: string[]): Promise<number> {
     }
     tensors.push(row);
   }
-  const method = methodConfigFromCheckpointFile(config, cfgFile);
-  const labels = config.label_names as Record<string, string[]>;
-  const tasks = config.tasks as string[];
-  const dims = modelDimsFromConfig(config.backbone, Object.values(labels)[0]?.length ?? 2);
+  const labels = file.label_names;
+  const tasks = file.tasks;
+  const dims = modelDimsFromConfig(file.backbone, labels[tasks[0]].length);
   const report = reportFor(dims, method, tasks.length);
   const sizes = { config: statSync(cfgFile).size, model: statSync(modelFile).size };
   const metricsFile = path.join(dir, "metrics.json");

@@ -1,8 +1,10 @@
 /** `propetl storage`: see help.ts (STORAGE_HELP). */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
+import { methodConfigOfFile, parseAdapterConfig } from "../petl/checkpoint.js";
+import type { AdapterConfigFile } from "../petl/checkpoint.js";
 import type { MethodConfig } from "../petl/method.js";
-import { resolveMethodConfig } from "../petl/registry.js";
+import { moduleSizes, resolveMethodConfig } from "../petl/registry.js";
 import { compareStorage, computeStorage, formatStorageReport, modelDimsFromConfig } from "../petl/storage.js";
 import type { ModelDims, StorageReport } from "../petl/storage.js";
 import { CliError, flag, int, parseCommand, str } from "./args.js";
@@ -41,34 +43,23 @@ function readJson(file: string, what: string): Record<string, unknown> {
   }
 }
 
-/** The method config stored in a checkpoint's adapter_config.json. */
-export function methodConfigFromCheckpointFile(file: Record<string, unknown>, where: string): MethodConfig {
-  const m = (file.module ?? {}) as Record<string, unknown>;
-  const c: MethodConfig = { method: file.method as MethodConfig["method"] };
-  if (typeof m.bottleneck === "number") c.bottleneck = m.bottleneck;
-  if (typeof m.rank === "number") c.rank = m.rank;
-  if (typeof m.alpha === "number") c.alpha = m.alpha;
-  if (typeof m.prefix_length === "number") c.prefixLength = m.prefix_length;
-  if (typeof m.prefix_hidden === "number") c.prefixHidden = m.prefix_hidden;
-  if (typeof m.base === "string") c.base = m.base as MethodConfig["base"];
-  if (typeof file.k === "number") c.k = file.k;
+/**
+ * A checkpoint's adapter_config.json, validated by checkpoint.ts's reader (errors name the
+ * file), and the resolved method config it describes.
+ */
+export function checkpointMethod(json: unknown, where: string): { file: AdapterConfigFile; method: MethodConfig } {
   try {
-    return resolveMethodConfig(c);
+    const file = parseAdapterConfig(where, json);
+    return { file, method: resolveMethodConfig(methodConfigOfFile(file)) };
   } catch (e) {
-    throw new CliError(`${where}: ${(e as Error).message}`);
+    const msg = (e as Error).message;
+    throw new CliError(msg.startsWith(`${where}: `) ? msg : `${where}: ${msg}`);
   }
 }
 
+/** The storage report of a resolved method config for `tasks` tasks (errors are usage errors). */
 export function reportFor(dims: ModelDims, c: MethodConfig, tasks: number): StorageReport {
-  return computeStorage(dims, {
-    method: c.method,
-    ...(c.bottleneck !== undefined ? { bottleneck: c.bottleneck } : {}),
-    ...(c.rank !== undefined ? { rank: c.rank } : {}),
-    ...(c.prefixLength !== undefined ? { prefixLength: c.prefixLength } : {}),
-    ...(c.k !== undefined ? { k: c.k } : {}),
-    ...(c.base !== undefined ? { base: c.base } : {}),
-    tasks,
-  });
+  return computeStorage(dims, { ...c, tasks });
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -81,15 +72,11 @@ export async function run(argv: string[]): Promise<number> {
   if (positionals.length === 1) {
     const dir = positionals[0];
     const cfgFile = path.join(dir, "adapter_config.json");
-    const file = readJson(cfgFile, "a task checkpoint folder holds adapter_config.json and adapter_model.safetensors");
-    method = methodConfigFromCheckpointFile(file, cfgFile);
-    const backbone = file.backbone as Record<string, unknown> | undefined;
-    if (!backbone) throw new CliError(`${cfgFile}: no "backbone" entry`);
-    const labels = file.label_names as Record<string, string[]> | undefined;
-    const first = labels ? Object.values(labels)[0] : undefined;
-    const taskList = Array.isArray(file.tasks) ? file.tasks : ["default"];
-    tasks = taskList.length;
-    dims = modelDimsFromConfig(backbone, first?.length ?? 2, path.basename(path.resolve(dir)));
+    const checkpoint = checkpointMethod(readJson(cfgFile, "a task checkpoint folder holds adapter_config.json and adapter_model.safetensors"), cfgFile);
+    const file = checkpoint.file;
+    method = checkpoint.method;
+    tasks = file.tasks.length;
+    dims = modelDimsFromConfig(file.backbone, file.label_names[file.tasks[0]].length, path.basename(path.resolve(dir)));
     const model = path.join(dir, "adapter_model.safetensors");
     if (existsSync(model)) fileBytes = statSync(model).size;
   } else {
@@ -114,13 +101,7 @@ export async function run(argv: string[]): Promise<number> {
     let c: MethodConfig;
     try {
       // Same module sizes as the main report (the checkpoint's, or the flags').
-      const sizes = {
-        ...(method.bottleneck !== undefined ? { bottleneck: method.bottleneck } : {}),
-        ...(method.rank !== undefined ? { rank: method.rank } : {}),
-        ...(method.prefixLength !== undefined ? { prefixLength: method.prefixLength } : {}),
-        ...(method.prefixHidden !== undefined ? { prefixHidden: method.prefixHidden } : {}),
-      };
-      c = resolveMethodConfig({ ...methodConfigFromArgs({ ...v, method: compareName }), ...sizes });
+      c = resolveMethodConfig({ ...methodConfigFromArgs({ ...v, method: compareName }), ...moduleSizes(method) });
     } catch (e) {
       throw new CliError((e as Error).message, 2);
     }

@@ -3,10 +3,11 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { readEncoderConfig } from "../models/registry.js";
 import { initEngine, isWasmHeapExhausted } from "../engine/engine.js";
-import { resolveMethodConfig } from "../petl/registry.js";
+import { defaultLearningRates } from "../petl/methods.js";
+import { plainCounterpart, resolveMethodConfig } from "../petl/registry.js";
 import { compareStorage, formatStorageReport } from "../petl/storage.js";
 import { defaultEpochs } from "../data/tasks.js";
-import { BUNDLED_MODEL, bundledModelDir, defaultLearningRates, defaultOutputDir, resolveMaxLength, TRAIN_DEFAULTS } from "../train/defaults.js";
+import { BUNDLED_MODEL, bundledModelDir, defaultOutputDir, resolveMaxLength, TRAIN_DEFAULTS } from "../train/defaults.js";
 import type { FinetuneHyper } from "../train/finetune.js";
 import { checkWritableDir, storageFor, trainTask } from "../train/task-run.js";
 import type { TrainTaskResult } from "../train/task-run.js";
@@ -158,11 +159,10 @@ export async function run(argv: string[]): Promise<number> {
     let storageText = "";
     if (storage) {
       storageText = `\n${formatStorageReport(storage)}`;
-      if (method.method.startsWith("propetl-")) {
-        const plainName = method.method.slice("propetl-".length) as typeof method.method;
-        const plain = storageFor(modelConfig, resolveMethodConfig({ method: plainName, ...(method.bottleneck ? { bottleneck: method.bottleneck } : {}), ...(method.rank ? { rank: method.rank } : {}), ...(method.prefixLength ? { prefixLength: method.prefixLength } : {}) }), data.task.numLabels);
-        if (plain) storageText += `\n${compareStorage(storage, plain)}`;
-      }
+      // Next to the plain counterpart (the method table's: propetl-lora → lora, an ablation → its base).
+      const plainConfig = plainCounterpart(method);
+      const plain = plainConfig ? storageFor(modelConfig, plainConfig, data.task.numLabels) : null;
+      if (plain) storageText += `\n${compareStorage(storage, plain)}`;
     }
     reporter.result(
       {

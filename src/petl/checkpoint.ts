@@ -37,15 +37,15 @@ import { packBits, packedByteLength, unpackBits } from "../io/bitpack.js";
 import { writeFileAtomic } from "../io/atomic-write.js";
 import { readSafetensorsFile, toFloat32, writeSafetensorsFile } from "../io/safetensors.js";
 import type { TensorEntry, TensorInput } from "../io/safetensors.js";
-import { encoderConfigToJson } from "../models/bert/config.js";
 import type { EncoderConfig } from "../models/bert/config.js";
 import { layerAddresses } from "../models/architecture.js";
 import { siteName } from "../models/hooks.js";
 import { architectureOf } from "../models/registry.js";
 import type { HeadParams } from "../models/bert/params.js";
-import { computeStorage, modelDimsFromConfig } from "./storage.js";
+import { countHeadParams, stateBits } from "./storage.js";
 import type { Materialized, MethodConfig, MethodName, MethodState, PetlMethod } from "./method.js";
-import { METHOD_NAMES, createMethod, methodLayout, resolveMethodConfig } from "./registry.js";
+import { MODULE_OPTIONS, MODULE_OPTION_NAMES, checkMethodName } from "./methods.js";
+import { createMethod, resolveMethodConfig } from "./registry.js";
 
 export const CHECKPOINT_FORMAT = "propetl-task";
 export const CHECKPOINT_VERSION = 2;
@@ -112,16 +112,19 @@ function hookPointList(method: PetlMethod<unknown>, cfg: EncoderConfig): string[
   return out;
 }
 
-function configToFile(c: MethodConfig): Pick<AdapterConfigFile, "method" | "module" | "k" | "task_k" | "combine"> {
-  const module: AdapterConfigFile["module"] = {};
-  if (c.bottleneck !== undefined) module.bottleneck = c.bottleneck;
-  if (c.rank !== undefined) module.rank = c.rank;
-  if (c.alpha !== undefined) module.alpha = c.alpha;
-  if (c.prefixLength !== undefined) module.prefix_length = c.prefixLength;
-  if (c.prefixHidden !== undefined) module.prefix_hidden = c.prefixHidden;
+/** The adapter_config.json `module` keys: the module options' file names, then base and seed. */
+const MODULE_KEYS = [...MODULE_OPTION_NAMES.map((k) => MODULE_OPTIONS[k].file), "base", "seed"];
+
+/** The adapter_config.json fields of a resolved method config (method, module, k, task_k, combine). */
+export function adapterConfigFields(c: MethodConfig): Pick<AdapterConfigFile, "method" | "module" | "k" | "task_k" | "combine"> {
+  const module: Record<string, number | string> = {};
+  for (const key of MODULE_OPTION_NAMES) {
+    const v = c[key];
+    if (v !== undefined) module[MODULE_OPTIONS[key].file] = v;
+  }
   if (c.base !== undefined) module.base = c.base;
   if (c.seed !== undefined) module.seed = c.seed;
-  return { method: c.method, module, k: c.k ?? null, task_k: c.taskK ?? null, combine: c.combine ?? null };
+  return { method: c.method, module: module as AdapterConfigFile["module"], k: c.k ?? null, task_k: c.taskK ?? null, combine: c.combine ?? null };
 }
 
 function headEntries(prefix: string, h: HeadParams): [string, JArray][] {
@@ -181,7 +184,7 @@ export async function saveTaskCheckpoint<T>(dir: string, opts: SaveCheckpointOpt
   const file: AdapterConfigFile = {
     format: CHECKPOINT_FORMAT,
     format_version: CHECKPOINT_VERSION,
-    ...configToFile(method.config),
+    ...adapterConfigFields(method.config),
     hook_points: hookPointList(method as PetlMethod<unknown>, cfg),
     tasks: [...tasks],
     label_names: labelNames,
@@ -237,16 +240,20 @@ function configFromSummary(b: BackboneSummary): EncoderConfig {
   };
 }
 
-function parseConfigFile(file: string, json: unknown): AdapterConfigFile {
+/** Validate a parsed adapter_config.json (`file` names it in errors); the method config is checked by `loadTaskCheckpoint`. */
+export function parseAdapterConfig(file: string, json: unknown): AdapterConfigFile {
   if (!isRecord(json)) fail(file, "expected a JSON object");
   if (json.format !== CHECKPOINT_FORMAT) fail(file, `"format" must be "${CHECKPOINT_FORMAT}", got ${JSON.stringify(json.format)}`);
   if (!READABLE_CHECKPOINT_VERSIONS.includes(json.format_version as number)) {
     fail(file, `unsupported "format_version" ${JSON.stringify(json.format_version)} (this library reads versions ${READABLE_CHECKPOINT_VERSIONS.join(" and ")})`);
   }
-  if (!METHOD_NAMES.includes(json.method as MethodName)) fail(file, `unknown "method" ${JSON.stringify(json.method)}; accepted: ${METHOD_NAMES.join(", ")}`);
+  try {
+    checkMethodName(json.method);
+  } catch (e) {
+    fail(file, `"method": ${(e as Error).message}`);
+  }
   if (!isRecord(json.module)) fail(file, `"module" must be an object`);
-  const allowedModule = ["bottleneck", "rank", "alpha", "prefix_length", "prefix_hidden", "base", "seed"];
-  for (const key of Object.keys(json.module)) if (!allowedModule.includes(key)) fail(file, `unknown key "module.${key}"`);
+  for (const key of Object.keys(json.module)) if (!MODULE_KEYS.includes(key)) fail(file, `unknown key "module.${key}" (accepted: ${MODULE_KEYS.join(", ")})`);
   for (const key of ["k", "task_k"] as const) if (json[key] !== null && typeof json[key] !== "number") fail(file, `"${key}" must be a number or null`);
   if (json.combine !== null && json.combine !== "or" && json.combine !== "and") fail(file, `"combine" must be "or", "and" or null`);
   if (!Array.isArray(json.hook_points) || json.hook_points.some((h) => typeof h !== "string")) fail(file, `"hook_points" must be an array of strings`);
@@ -269,16 +276,16 @@ function parseConfigFile(file: string, json: unknown): AdapterConfigFile {
   return json as unknown as AdapterConfigFile;
 }
 
-function methodConfigOf(f: AdapterConfigFile): MethodConfig {
-  const m = f.module;
+/** The method config an adapter_config.json describes (not yet resolved). */
+export function methodConfigOfFile(f: AdapterConfigFile): MethodConfig {
+  const m = f.module as Record<string, unknown>;
   const c: MethodConfig = { method: f.method };
-  if (m.bottleneck !== undefined) c.bottleneck = m.bottleneck;
-  if (m.rank !== undefined) c.rank = m.rank;
-  if (m.alpha !== undefined) c.alpha = m.alpha;
-  if (m.prefix_length !== undefined) c.prefixLength = m.prefix_length;
-  if (m.prefix_hidden !== undefined) c.prefixHidden = m.prefix_hidden;
+  for (const key of MODULE_OPTION_NAMES) {
+    const v = m[MODULE_OPTIONS[key].file];
+    if (v !== undefined) c[key] = v as number;
+  }
   if (m.base !== undefined) c.base = m.base as MethodConfig["base"];
-  if (m.seed !== undefined) c.seed = m.seed;
+  if (m.seed !== undefined) c.seed = m.seed as number;
   if (f.k !== null) c.k = f.k;
   if (f.task_k !== null) c.taskK = f.task_k;
   if (f.combine !== null) c.combine = f.combine;
@@ -307,16 +314,16 @@ export async function loadTaskCheckpoint(dir: string, opts: LoadCheckpointOption
   } catch (e) {
     throw new CheckpointError(`${configFile}: invalid JSON (${(e as Error).message})`);
   }
-  const file = parseConfigFile(configFile, json);
+  const file = parseAdapterConfig(configFile, json);
 
   // Method config: must be exactly what the method resolves to.
   let resolved: MethodConfig;
   try {
-    resolved = resolveMethodConfig(methodConfigOf(file));
+    resolved = resolveMethodConfig(methodConfigOfFile(file));
   } catch (e) {
     throw new CheckpointError(`${configFile}: ${(e as Error).message}`);
   }
-  const again = configToFile(resolved);
+  const again = adapterConfigFields(resolved);
   for (const key of ["k", "task_k", "combine"] as const) {
     if (again[key] !== file[key]) fail(configFile, `"${key}" is ${JSON.stringify(file[key])} but ${file.method} with these settings needs ${JSON.stringify(again[key])}`);
   }
@@ -438,32 +445,15 @@ function disposeHead(h: HeadParams): void {
 }
 
 /**
- * The size a checkpoint should have: the method's bit-level storage (storage.ts, paper
- * App. B) plus the heads we store (dense H×H + H and out C×H + C per task, F32). `maxBytes`
- * allows 1% + 4 KiB for the safetensors header and byte padding of the packed masks.
- * only-mask also stores its mask bits, which the paper's count (eqs. 15, 17, 19) leaves out;
- * they are added to `blsBytes` here. Plain methods with several tasks share one module.
+ * The size a checkpoint should have: the method's bit-level storage, i.e. its state
+ * (`stateSpec`, what the file holds: 32 bits per float entry, 1 per mask entry; storage.ts)
+ * plus the heads we store (`countHeadParams` per task, F32). `maxBytes` allows 1% + 4 KiB for
+ * the safetensors header and byte padding of the packed masks.
  */
 export function checkpointBudget(cfg: EncoderConfig, config: MethodConfig, numLabels: number[]): { blsBytes: number; headBytes: number; maxBytes: number } {
-  const c = resolveMethodConfig(config);
-  const layout = methodLayout(c);
-  const tasks = layout.masks === "none" ? 1 : (c.tasks?.length ?? 1);
-  const dims = modelDimsFromConfig(encoderConfigToJson(cfg), numLabels[0] ?? 1);
-  const report = computeStorage(dims, {
-    method: c.method,
-    ...(c.bottleneck !== undefined ? { bottleneck: c.bottleneck } : {}),
-    ...(c.rank !== undefined ? { rank: c.rank } : {}),
-    ...(c.prefixLength !== undefined ? { prefixLength: c.prefixLength } : {}),
-    ...(c.k !== undefined ? { k: c.k } : {}),
-    ...(c.base !== undefined ? { base: c.base } : {}),
-    tasks,
-  });
-  let blsBytes = report.bytes;
-  if (c.method === "only-mask") {
-    const masked = createMethod(c).stateSpec(cfg).masks;
-    for (const shape of masked.values()) blsBytes += packedByteLength(shape.reduce((a, b) => a * b, 1));
-  }
-  const H = cfg.hiddenSize;
-  const headBytes = numLabels.reduce((s, C) => s + 4 * (H * H + H + C * H + C), 0);
+  const method = createMethod(config);
+  const blsBytes = Math.ceil(stateBits(method.stateSpec(cfg)) / 8);
+  method.dispose();
+  const headBytes = numLabels.reduce((s, C) => s + 4 * countHeadParams(cfg.modelType, cfg.hiddenSize, C), 0);
   return { blsBytes, headBytes, maxBytes: Math.floor((blsBytes + headBytes) * 1.01) + 4096 };
 }

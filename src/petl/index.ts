@@ -1,6 +1,7 @@
 /**
  * PETL methods and ProPETL: build a method with `createMethod(config)`, train its tree with
- * the hooks it gives, save a task checkpoint, and predict from materialised modules.
+ * the hooks it gives, save a task checkpoint, and predict from materialised modules. Every
+ * method and its defaults are in the method table (methods.ts).
  */
 export type {
   HookContext,
@@ -27,10 +28,27 @@ export { FullFineTuning } from "./full.js";
 export type { FullParams } from "./full.js";
 export { ModularMethod, disposeMaterialized, materializedHooks, moduleKind } from "./propetl.js";
 export type { ModularOptions, ModularParams } from "./propetl.js";
-export { ABLATIONS, isAblation } from "./ablations.js";
-export type { AblationName } from "./ablations.js";
-export { METHOD_DEFAULTS, METHOD_NAMES, MethodConfigError, createMethod, methodLayout, moduleOptions, resolveMethodConfig } from "./registry.js";
-export type { MethodLayout } from "./registry.js";
+export {
+  ABLATIONS,
+  DEFAULT_METHOD,
+  FAMILY_NAMES,
+  METHODS,
+  METHOD_DEFAULTS,
+  METHOD_NAMES,
+  MODULE_FAMILIES,
+  MODULE_OPTIONS,
+  MethodConfigError,
+  checkFamily,
+  checkMethodName,
+  defaultLearningRates,
+  isAblation,
+  methodDefaults,
+  methodLabel,
+  methodLayout,
+  plainMethodName,
+} from "./methods.js";
+export type { AblationName, MaskMode, MethodLayout, MethodRow, ModuleFamily, ModuleOptionInfo, ModuleOptionName } from "./methods.js";
+export { createMethod, moduleOptions, moduleSizes, plainCounterpart, resolveMethodConfig } from "./registry.js";
 export {
   HostRng,
   SharedValue,

@@ -10,24 +10,10 @@ import type { JArray } from "../engine/jax.js";
 import type { EncoderConfig } from "../models/bert/config.js";
 import type { HookSite, LayerAddress, LayerHooks, ModelHooks } from "../models/hooks.js";
 import type { EncoderParams } from "../models/bert/params.js";
+import type { MethodName, ModuleFamily } from "./methods.js";
 
-/** Every fine-tuning method, in the order help texts and errors list them. */
-export const METHOD_NAMES = [
-  "adapter",
-  "houlsby",
-  "lora",
-  "prefix",
-  "full",
-  "propetl-adapter",
-  "propetl-houlsby",
-  "propetl-lora",
-  "propetl-prefix",
-  "only-share",
-  "only-mask",
-  "random-mask",
-] as const;
-
-export type MethodName = (typeof METHOD_NAMES)[number];
+/** Method names and module families come from the method table (methods.ts). */
+export type { MethodName } from "./methods.js";
 
 /** Serialisable module options; written to adapter_config.json. */
 export interface MethodConfig {
@@ -47,7 +33,7 @@ export interface MethodConfig {
   combine?: "or" | "and";
   tasks?: string[];
   /** For the ablations: which module they apply to (default adapter). */
-  base?: "adapter" | "houlsby" | "lora" | "prefix";
+  base?: ModuleFamily;
   seed?: number;
 }
 
@@ -93,8 +79,8 @@ export interface Method<T> {
  */
 export type Unit = Record<string, JArray>;
 
-/** The PETL module families a method is built from. */
-export type ModuleKindName = "adapter" | "houlsby" | "lora" | "prefix";
+/** The PETL module families a method is built from (the method table's families). */
+export type ModuleKindName = ModuleFamily;
 
 /**
  * A method ready for prediction on ONE task: each layer's modules with their masks already
@@ -158,7 +144,7 @@ export interface TensorSpec {
   masked: boolean;
 }
 
-/** Resolved module hyper-parameters (registry.ts fills the defaults). */
+/** Resolved module hyper-parameters (registry.ts fills the defaults from methods.ts). */
 export interface ModuleOptions {
   bottleneck: number;
   rank: number;

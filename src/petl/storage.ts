@@ -9,64 +9,62 @@
  * where parameters are split into groups i of ρ_i parameters stored with b_i
  * bits each (32-bit floats, 1-bit masks). "% of backbone" compares BLS, counted
  * in 32-bit words (BLS / 32), with the backbone's parameter count. The
- * task-specific classification head is trained too but, like the paper, we
+ * task-specific classification head is stored too but, like the paper, we
  * report it on its own and EXCLUDE it from the BLS total.
  *
- * Per-layer module sizes (d = hidden size, L = layers):
+ * The count is taken from what a task checkpoint stores: the method's state
+ * (`PetlMethod.stateSpec`, the names and shapes checkpoints are written and
+ * validated against), 32 bits per float entry and 1 bit per mask entry. Module
+ * shapes therefore come from one place, the module kinds' `unitSpec`
+ * (adapter.ts, lora.ts, prefix.ts), and a pruned module's kept entries from
+ * mask.ts's `keptCount`, the count its mask keeps. test/petl/storage.test.ts
+ * checks the states against the paper's closed forms (Appendix B eqs. 14–19).
  *
- *   adapter  (Pfeiffer, after the FFN): down d×bn + bn bias, up bn×d + d bias.
- *   houlsby  two such adapters per layer (after attention and after the FFN).
- *   lora     rank r on query and value: A d×r and B r×d for each, no bias:
- *            4·r·d per layer.
- *   prefix   prefix length l: keys and values l×d each: 2·l·d per layer. The
- *            reparametrisation MLP is discarded after training (the paper's
- *            count, eq. 18, only keeps the prefixes).
- *   full     every backbone parameter at 32 bits.
+ * What the states hold (d hidden size, L layers):
+ *   adapter     per layer down d×bn + bn bias, up bn×d + d bias (Houlsby: two
+ *               positions per layer, after attention and after the FFN).
+ *   lora        A r×d and B d×r on query and value, no bias: 4·r·d per layer.
+ *   prefix      the l×2d key/value prefixes per layer; the reparametrisation
+ *               MLP is discarded after training (as the paper's eq. 18).
+ *   full        every encoder tensor. The backbone count also has the
+ *               pretrained pooler, which is not in the method's state: a BERT
+ *               head trains and stores it (the head line), RoBERTa's
+ *               classification head does not use it.
+ *   propetl-*   ONE 32-bit prototype module shared by all layers, plus a 1-bit
+ *               mask per masked weight per position (eqs. 14, 16, 18). Biases
+ *               are not masked; they live in the prototype and are shared. k
+ *               does not change the storage (every mask bit is stored). For
+ *               Houlsby the prototype serves all 2·L positions, each with its
+ *               own mask (the paper does not define ProPETL-Houlsby).
+ *   only-share  one shared 32-bit module, no masks.
+ *   only-mask   per layer the n − ⌊(1−k)·n⌋ kept entries of each weight
+ *               (32-bit), the unpruned biases, and the 1-bit mask that places
+ *               the kept entries. The paper's eqs. 15, 17, 19 count the kept
+ *               entries and omit the masks; the report counts the state and
+ *               gives the paper's figure in its notes. The paper prints eq. 19
+ *               as 2·k·l·d·L, without the factor 32: kept prefix entries are
+ *               32-bit values like the kept weights of eqs. 15 and 17, so we
+ *               read the missing 32 as a typo (the notes say so).
+ *   random-mask like ProPETL: the prototype and its stored masks (the
+ *               paper-style count). A random mask could instead be rebuilt
+ *               from its seed; the notes give that figure too.
  *
- * ProPETL ("propetl-*", Appendix B eqs. 14, 16, 18): ONE 32-bit prototype
- * module shared by all layers, plus a 1-bit mask per masked weight per layer.
- * Biases are not masked; they live in the prototype and are shared. The
- * sparsity ratio k does not change the storage (every mask bit is stored).
- * For Houlsby the single prototype is shared by all 2·L adapter positions and
- * each position has its own layer mask (the paper does not define
- * ProPETL-Houlsby; this is the natural reading of "one prototype network").
- *
- * Ablations (Sec. 6, Table 4), built on a base module (`base`, default
- * "adapter"):
- *   only-share   one shared 32-bit module, no masks: 32·p.
- *   only-mask    per-layer modules pruned with masks, pruned entries are not
- *                stored and masks are not counted (Appendix B):
- *                  adapter  eq. 15: 32·(2·k·bn·d + bn + d)·L  (biases unpruned)
- *                  lora     eq. 17: 32·4·k·r·d·L
- *                  prefix   eq. 19: 32·2·k·l·d·L
- *                The paper prints eq. 19 as 2·k·l·d·L, without the factor 32.
- *                Kept prefix entries are 32-bit values, like the kept weights
- *                in eqs. 15 and 17, and Table 4 matches BLS across settings, so
- *                we read the missing 32 as a typo. The report's notes say so.
- *                k·(matrix size) is rounded to the nearest integer per
- *                weight matrix (exact for the paper's settings).
- *   random-mask  counted like ProPETL (prototype + 1-bit layer masks), the
- *                paper-style count. A random mask could instead be rebuilt
- *                from a stored PRNG seed; the report's `notes` give that
- *                figure too, but it is not the headline number.
- *
- * Multi-task (Sec. 3.4, `tasks` = T > 1): ProPETL and random-mask store one
- * prototype, L layer masks (2·L for Houlsby) and T task masks (hybrid mask =
- * layer mask OR task mask). Every other method stores T independent copies of
- * its single-task storage. `totalBits` covers all T tasks; `perTask` is
- * totalBits / T, which for ProPETL equals (prototype + layer masks) / T + one
- * task mask. The head is per task and is reported per task.
+ * Multi-task (Sec. 3.4, `tasks` = T > 1): a method with masks keeps ONE state
+ * for all tasks, its multi-task checkpoint's: layer masks plus a task mask per
+ * task (hybrid mask = layer mask OR task mask). A method without masks has no
+ * task-specific tensors, so T tasks take T copies of its single-task state
+ * (the paper's comparison: one module per task). `totalBits` covers all T
+ * tasks; `perTask` is totalBits / T. The head is per task and is reported per
+ * task.
  */
 
-import { METHOD_NAMES } from "./method.js";
-
-/** Every method `computeStorage` accepts: all of propetl's methods. */
-export const STORAGE_METHODS = METHOD_NAMES;
-export type StorageMethod = (typeof STORAGE_METHODS)[number];
-
-/** PETL module families; also the accepted `base` of the ablations. */
-export const PETL_MODULES = ["adapter", "houlsby", "lora", "prefix"] as const;
-export type PetlModule = (typeof PETL_MODULES)[number];
+import { ConfigError, encoderConfigToJson, parseEncoderConfig } from "../models/bert/config.js";
+import type { EncoderConfig } from "../models/bert/config.js";
+import type { MethodConfig, StateSpec, TensorSpec } from "./method.js";
+import { METHODS, MODULE_FAMILIES, MODULE_OPTIONS, MethodConfigError, methodLabel, methodLayout } from "./methods.js";
+import type { MaskMode, MethodName, ModuleFamily } from "./methods.js";
+import { moduleKind } from "./propetl.js";
+import { createMethod, moduleOptions, resolveMethodConfig } from "./registry.js";
 
 /**
  * Classification-head layout, for the head line (never in BLS).
@@ -79,46 +77,27 @@ export type PetlModule = (typeof PETL_MODULES)[number];
 export const HEAD_STYLES = ["roberta", "bert", "none"] as const;
 export type HeadStyle = (typeof HEAD_STYLES)[number];
 
-/** Paper defaults (Sec. 4): adapter bn 64, LoRA r 32, prefix length 64, k 0.5. */
-export const STORAGE_DEFAULTS = {
-  bottleneck: 64,
-  rank: 32,
-  prefixLength: 64,
-  k: 0.5,
-  tasks: 1,
-} as const;
-
-/** Model dimensions the report needs. */
+/** The backbone a report is for. */
 export interface ModelDims {
-  /** Number of transformer layers L. */
-  numLayers: number;
-  /** Hidden size d. */
-  hiddenSize: number;
-  /** Total backbone parameter count (the denominator of "% of backbone"). */
-  backboneParams: number;
-  /** Labels of the classification head; required unless `head` is "none". */
+  /** The backbone's architecture (`parseEncoderConfig` of its config.json): it shapes the method's state. */
+  config: EncoderConfig;
+  /** Backbone parameter count, the denominator of "% of backbone"; default `countBackboneParams` of the config. */
+  backboneParams?: number;
+  /** Labels of the classification head; default the config's `numLabels`. */
   numLabels?: number;
-  /** Head layout; default "roberta" (the paper's GLUE backbone). */
+  /** Head layout; default the config's model type ("roberta" or "bert"). */
   head?: HeadStyle;
   /** Optional display name, e.g. "roberta-base". */
   name?: string;
 }
 
-/** Method and hyperparameters. Options a method does not use are ignored (but still validated). */
-export interface StorageOptions {
-  method: StorageMethod;
-  /** Adapter bottleneck bn (adapter, houlsby and their variants). Default 64. */
-  bottleneck?: number;
-  /** LoRA rank r. Default 32. */
-  rank?: number;
-  /** Prefix length l. Default 64. */
-  prefixLength?: number;
-  /** Sparsity ratio k in (0, 1]: kept fraction. Only changes only-mask storage. Default 0.5. */
-  k?: number;
-  /** Base module of only-share / only-mask / random-mask. Default "adapter". */
-  base?: PetlModule;
-  /** Number of tasks T (multi-task). Default 1. */
-  tasks?: number;
+/**
+ * The method to count: a method config (validated and completed with the method table's
+ * defaults, as `resolveMethodConfig`; options a method does not use are validated and
+ * ignored), with the number of tasks T or their names. Default one task.
+ */
+export interface StorageOptions extends Omit<MethodConfig, "tasks"> {
+  tasks?: number | string[];
 }
 
 /** One BLS group: `count` parameters stored at `bitsPerParam` bits each. */
@@ -152,12 +131,12 @@ export interface HeadStorage {
 }
 
 export interface StorageReport {
-  method: StorageMethod;
-  /** Display name, e.g. "ProPETL-adapter". */
+  method: MethodName;
+  /** Display name, e.g. "ProPETL-adapter", "only-mask (LoRA)". */
   label: string;
-  /** PETL module the method is built on; null for "full". */
-  base: PetlModule | null;
-  /** Hyperparameters that the count used, e.g. { bn: 64 } or { r: 32, k: 0.5 }. */
+  /** PETL module family the method is built on; null for "full". */
+  base: ModuleFamily | null;
+  /** Hyperparameters that shape the state, e.g. { bn: 64 } or { r: 32, k: 0.5 }. */
   hyperparams: Record<string, number>;
   model: {
     name?: string;
@@ -166,6 +145,7 @@ export interface StorageReport {
     backboneParams: number;
   };
   tasks: number;
+  /** The method's state, grouped (prototype, layer masks, ...). */
   groups: StorageGroup[];
   /** Σ group bits, over all tasks. Head excluded. */
   totalBits: number;
@@ -175,7 +155,7 @@ export interface StorageReport {
   /** Storage per task (= the totals when tasks is 1). */
   perTask: StorageAmount;
   head: HeadStorage;
-  /** Closed form the groups implement, in the paper's notation. */
+  /** How the total is summed (bits per entry · entries, per group), with the paper's equation where Appendix B has one. */
   formula: string;
   notes: string[];
 }
@@ -205,99 +185,42 @@ function checkChoice<T extends string>(option: string, value: unknown, accepted:
   return value as T;
 }
 
-function checkK(value: unknown): number {
-  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0 || value > 1) {
-    throw new StorageOptionError(
-      `invalid k: ${describe(value)}; accepted values: a number in (0, 1] (the kept fraction of each mask)`,
-    );
-  }
-  return value;
-}
-
 function describe(value: unknown): string {
   if (typeof value === "string") return JSON.stringify(value);
   if (value === undefined) return "undefined";
   return String(value);
 }
 
-/** The masked weight matrices and unmasked biases of one PETL module instance. */
-interface ModuleShape {
-  /** Sizes of the weight matrices (the masked entries). */
-  matrices: number[];
-  /** Unmasked bias parameters. */
-  biases: number;
-  /** Module instances per transformer layer. */
-  perLayer: number;
-  /** Hyperparameters of the shape, for the report. */
-  hyperparams: Record<string, number>;
-  /** Symbols for formulas: weights and biases of one instance. */
-  wSym: string;
-  bSym: string | null;
-}
-
-function moduleShape(base: PetlModule, d: number, opts: StorageOptions): ModuleShape {
-  switch (base) {
-    case "adapter":
-    case "houlsby": {
-      const bn = opts.bottleneck ?? STORAGE_DEFAULTS.bottleneck;
-      return {
-        matrices: [d * bn, bn * d],
-        biases: bn + d,
-        perLayer: base === "houlsby" ? 2 : 1,
-        hyperparams: { bn },
-        wSym: "2·bn·d",
-        bSym: "bn+d",
-      };
-    }
-    case "lora": {
-      const r = opts.rank ?? STORAGE_DEFAULTS.rank;
-      return {
-        matrices: [d * r, r * d, d * r, r * d],
-        biases: 0,
-        perLayer: 1,
-        hyperparams: { r },
-        wSym: "4·r·d",
-        bSym: null,
-      };
-    }
-    case "prefix": {
-      const l = opts.prefixLength ?? STORAGE_DEFAULTS.prefixLength;
-      return {
-        matrices: [l * d, l * d],
-        biases: 0,
-        perLayer: 1,
-        hyperparams: { l },
-        wSym: "2·l·d",
-        bSym: null,
-      };
-    }
+/** The backbone config's sizes (every one a state can depend on). */
+function checkConfig(config: unknown): EncoderConfig {
+  if (typeof config !== "object" || config === null) {
+    throw new StorageOptionError(`invalid model.config: ${describe(config)}; accepted values: an EncoderConfig (parseEncoderConfig of a config.json, or modelDimsFromConfig)`);
   }
+  const c = config as EncoderConfig;
+  for (const key of ["numLayers", "hiddenSize", "vocabSize", "intermediateSize", "maxPositions", "typeVocabSize"] as const) checkPositiveInt(`config.${key}`, c[key]);
+  return c;
 }
 
-const BASE_LABEL: Record<PetlModule, string> = {
-  adapter: "adapter",
-  houlsby: "Houlsby adapter",
-  lora: "LoRA",
-  prefix: "prefix-tuning",
-};
-const PROPETL_LABEL: Record<PetlModule, string> = {
-  adapter: "ProPETL-adapter",
-  houlsby: "ProPETL-Houlsby",
-  lora: "ProPETL-LoRA",
-  prefix: "ProPETL-prefix",
-};
-const PAPER_EQ: Record<PetlModule, string> = {
-  adapter: "eq. 14",
-  houlsby: "eq. 14, two adapter positions per layer",
-  lora: "eq. 16",
-  prefix: "eq. 18",
-};
-const ONLY_MASK_EQ: Record<PetlModule, string> = {
-  adapter: "eq. 15",
-  houlsby: "eq. 15, two adapters per layer",
-  lora: "eq. 17",
-  prefix: "eq. 19",
-};
+/** Task names of a storage count (names made up when only a number is given). */
+function storageTasks(tasks: StorageOptions["tasks"]): string[] {
+  if (tasks === undefined) return ["default"];
+  if (Array.isArray(tasks)) {
+    if (tasks.length === 0) throw new StorageOptionError("invalid tasks: []; accepted values: a positive integer or a non-empty list of task names");
+    return [...tasks];
+  }
+  const T = checkPositiveInt("tasks", tasks);
+  return Array.from({ length: T }, (_, i) => `task${i + 1}`);
+}
+
+const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
+/** Bits of a method state: 32 per float entry, 1 per mask entry (what `computeStorage` sums). */
+export function stateBits(spec: StateSpec): number {
+  let bits = 0;
+  for (const shape of spec.tensors.values()) bits += 32 * size(shape);
+  for (const shape of spec.masks.values()) bits += size(shape);
+  return bits;
+}
 
 /** Head parameters of one task. */
 export function countHeadParams(style: HeadStyle, hiddenSize: number, numLabels: number): number {
@@ -329,167 +252,202 @@ function sum(xs: readonly number[]): number {
   return s;
 }
 
-function group(name: string, count: number, bitsPerParam: number, detail?: string): StorageGroup {
-  const g: StorageGroup = { name, count, bitsPerParam, bits: count * bitsPerParam };
-  if (detail !== undefined) g.detail = detail;
-  return g;
-}
-
 const fmtInt = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
 const fmtNum = new Intl.NumberFormat("en-US", { maximumFractionDigits: 3 });
 
+/** A group being summed: its entries, which module tensors and which owners (positions, tasks) it spans. */
+interface Bucket {
+  bitsPerParam: number;
+  count: number;
+  tensors: Set<string>;
+  owners: Set<string>;
+  masked: number;
+  unmasked: number;
+}
+
+const KEPT = "kept weights (32-bit)";
+
 /**
- * Bit-level storage report for `options.method` on a model with `model`'s
- * dimensions. Throws StorageOptionError for invalid inputs.
+ * The groups of a state. A tensor's role follows from its name (`prototype.<t>`,
+ * `layer.<i>.<position>.<t>`, `encoder.<hf name>`, `mask.layer.…`, `mask.task.…`) and from its
+ * module tensor's spec: masked tensors are weights, unmasked ones biases, and a masked tensor
+ * stored in another shape than its spec's holds the kept entries only.
+ */
+function stateGroups(spec: StateSpec, unit: readonly TensorSpec[], masks: MaskMode, positions: number, k: number | undefined): StorageGroup[] {
+  const specs = new Map(unit.map((t) => [t.name, t]));
+  const buckets = new Map<string, Bucket>();
+  const add = (group: string, bitsPerParam: number, tensor: string, owner: string, n: number, masked: boolean): void => {
+    let b = buckets.get(group);
+    if (!b) buckets.set(group, (b = { bitsPerParam, count: 0, tensors: new Set(), owners: new Set(), masked: 0, unmasked: 0 }));
+    b.count += n;
+    b.tensors.add(tensor);
+    b.owners.add(owner);
+    if (masked) b.masked += n;
+    else b.unmasked += n;
+  };
+  for (const [name, shape] of spec.tensors) {
+    const parts = name.split(".");
+    const t = parts[parts.length - 1];
+    const u = specs.get(t);
+    const masked = u?.masked ?? false;
+    if (parts[0] === "encoder") add("encoder (32-bit)", 32, name, "encoder", size(shape), false);
+    else if (parts[0] === "prototype") add(masks === "none" ? "shared module (32-bit)" : "prototype (32-bit)", 32, t, "prototype", size(shape), masked);
+    else if (parts[0] === "layer") {
+      const kept = masked && u !== undefined && (shape.length !== u.shape.length || shape.some((d, i) => d !== u.shape[i]));
+      add(kept ? KEPT : masked ? "weights (32-bit)" : "biases (32-bit)", 32, t, parts.slice(0, -1).join("."), size(shape), masked);
+    } else throw new Error(`storage: unexpected state tensor "${name}"`);
+  }
+  for (const [name, shape] of spec.masks) {
+    const parts = name.split(".");
+    add(parts[1] === "task" ? "task masks (1-bit)" : "layer masks (1-bit)", 1, parts[parts.length - 1], parts.slice(1, -1).join("."), size(shape), true);
+  }
+  const groups: StorageGroup[] = [];
+  for (const [name, b] of buckets) {
+    const per = b.owners.size > 0 ? b.count / b.owners.size : 0;
+    let detail: string;
+    switch (name) {
+      case "encoder (32-bit)":
+        detail = `${b.tensors.size} encoder tensors`;
+        break;
+      case "prototype (32-bit)":
+        detail = b.unmasked > 0 ? `${fmtInt.format(b.masked)} masked weights + ${fmtInt.format(b.unmasked)} unmasked shared biases` : `${fmtInt.format(b.masked)} masked weights, no biases`;
+        break;
+      case "shared module (32-bit)":
+        detail = b.unmasked > 0 ? `${fmtInt.format(b.masked)} weights + ${fmtInt.format(b.unmasked)} biases, shared by ${positions} positions` : `shared by ${positions} positions`;
+        break;
+      case KEPT:
+        detail = `n − ⌊(1−k)·n⌋ of each, k=${k}, ${b.tensors.size} tensors × ${b.owners.size} modules`;
+        break;
+      case "weights (32-bit)":
+        detail = `${b.tensors.size} tensors × ${b.owners.size} modules`;
+        break;
+      case "biases (32-bit)":
+        detail = `${b.owners.size} modules`;
+        break;
+      case "task masks (1-bit)":
+        detail = `${b.owners.size} tasks × ${fmtInt.format(per)} bits`;
+        break;
+      default:
+        detail = `${b.owners.size} positions × ${fmtInt.format(per)} bits`;
+    }
+    groups.push({ name, count: b.count, bitsPerParam: b.bitsPerParam, bits: b.count * b.bitsPerParam, detail });
+  }
+  return groups;
+}
+
+/**
+ * Bit-level storage report of the method `options` describes on the backbone `model`,
+ * counted from the method's state (see the file comment). Throws StorageOptionError for
+ * invalid inputs (method options: the method table's messages).
  */
 export function computeStorage(model: ModelDims, options: StorageOptions): StorageReport {
   if (typeof model !== "object" || model === null) {
-    throw new StorageOptionError(`invalid model: ${describe(model)}; accepted values: an object with numLayers, hiddenSize, backboneParams, numLabels`);
+    throw new StorageOptionError(`invalid model: ${describe(model)}; accepted values: an object with the backbone's config (see modelDimsFromConfig)`);
   }
   if (typeof options !== "object" || options === null) {
     throw new StorageOptionError(`invalid options: ${describe(options)}; accepted values: an object with a method`);
   }
-  const method = checkChoice("method", options.method, STORAGE_METHODS);
-  const L = checkPositiveInt("numLayers", model.numLayers);
-  const d = checkPositiveInt("hiddenSize", model.hiddenSize);
-  const backboneParams = checkPositiveInt("backboneParams", model.backboneParams);
-  const headStyle = checkChoice("head", model.head ?? "roberta", HEAD_STYLES);
-  const numLabels =
-    headStyle === "none" && model.numLabels === undefined ? 0 : checkPositiveInt("numLabels", model.numLabels);
-  // Validate every given hyperparameter, even ones this method ignores.
-  if (options.bottleneck !== undefined) checkPositiveInt("bottleneck", options.bottleneck);
-  if (options.rank !== undefined) checkPositiveInt("rank", options.rank);
-  if (options.prefixLength !== undefined) checkPositiveInt("prefixLength", options.prefixLength);
-  if (options.k !== undefined) checkK(options.k);
-  if (options.base !== undefined) checkChoice("base", options.base, PETL_MODULES);
-  const T = options.tasks === undefined ? STORAGE_DEFAULTS.tasks : checkPositiveInt("tasks", options.tasks);
-  const k = options.k ?? STORAGE_DEFAULTS.k;
+  const cfg = checkConfig(model.config);
+  const L = cfg.numLayers;
+  const d = cfg.hiddenSize;
+  const backboneParams = model.backboneParams === undefined ? countBackboneParams(encoderConfigToJson(cfg)) : checkPositiveInt("backboneParams", model.backboneParams);
+  const headStyle = checkChoice("head", model.head ?? cfg.modelType, HEAD_STYLES);
+  const numLabels = headStyle === "none" && model.numLabels === undefined ? 0 : checkPositiveInt("numLabels", model.numLabels ?? cfg.numLabels);
+  const taskNames = storageTasks(options.tasks);
+  const T = taskNames.length;
 
-  const groups: StorageGroup[] = [];
-  const notes: string[] = [];
-  let base: PetlModule | null;
-  let label: string;
-  let formula: string;
-  let hyperparams: Record<string, number> = {};
-  /** Whether the layout is "shared across tasks" (ProPETL hybrid masks) rather than T copies. */
-  let hybrid = false;
+  // The method as its checkpoint would be configured: with the task names when it has masks.
+  let config: MethodConfig;
+  try {
+    const single = resolveMethodConfig({ ...options, tasks: undefined });
+    config = T > 1 && methodLayout(single).masks !== "none" ? resolveMethodConfig({ ...options, tasks: taskNames }) : single;
+  } catch (e) {
+    if (e instanceof MethodConfigError) throw new StorageOptionError(e.message);
+    throw e;
+  }
+  const row = METHODS[config.method];
+  const layout = methodLayout(config);
+  const label = methodLabel(config);
+  const method = createMethod(config);
+  const spec = method.stateSpec(cfg);
+  method.dispose();
+  const kind = layout.kind === null ? null : moduleKind(layout.kind);
+  const unit = kind === null ? [] : kind.unitSpec(cfg, moduleOptions(config));
+  const positions = kind === null ? 0 : L * kind.positions.length;
 
-  if (method === "full") {
-    base = null;
-    label = "full fine-tuning";
-    groups.push(group("backbone (32-bit)", backboneParams, 32));
-    formula = "32·P_backbone";
-  } else if (method === "adapter" || method === "houlsby" || method === "lora" || method === "prefix") {
-    base = method;
-    const s = moduleShape(base, d, options);
-    hyperparams = { ...s.hyperparams };
-    label = BASE_LABEL[base];
-    const inst = s.perLayer * L;
-    groups.push(group("weights (32-bit)", sum(s.matrices) * inst, 32, `${s.matrices.length} matrices × ${inst} modules`));
-    if (s.biases > 0) groups.push(group("biases (32-bit)", s.biases * inst, 32, `${inst} modules`));
-    const per = s.bSym === null ? s.wSym : `(${s.wSym}+${s.bSym})`;
-    formula = `32·${s.perLayer === 2 ? "2·" : ""}${per}·L`;
-  } else if (method === "only-share") {
-    base = options.base ?? "adapter";
-    const s = moduleShape(base, d, options);
-    hyperparams = { ...s.hyperparams };
-    label = `only-share (${BASE_LABEL[base]})`;
-    groups.push(
-      group(
-        "shared module (32-bit)",
-        sum(s.matrices) + s.biases,
-        32,
-        s.biases > 0 ? `${fmtInt.format(sum(s.matrices))} weights + ${fmtInt.format(s.biases)} biases, shared by ${s.perLayer * L} positions` : `shared by ${s.perLayer * L} positions`,
-      ),
-    );
-    formula = `32·p, p = ${s.bSym === null ? s.wSym : `${s.wSym}+${s.bSym}`}`;
-    notes.push("only-share: one module shared by every layer, no masks (paper Sec. 6).");
-  } else if (method === "only-mask") {
-    base = options.base ?? "adapter";
-    const s = moduleShape(base, d, options);
-    hyperparams = { ...s.hyperparams, k };
-    label = `only-mask (${BASE_LABEL[base]})`;
-    const inst = s.perLayer * L;
-    const keptPerInst = sum(s.matrices.map((m) => Math.round(k * m)));
-    groups.push(
-      group("kept weights (32-bit)", keptPerInst * inst, 32, `round(k·size) per matrix, k=${k}, ${inst} modules`),
-    );
-    if (s.biases > 0) groups.push(group("biases (32-bit)", s.biases * inst, 32, `unpruned, ${inst} modules`));
-    const kw = s.wSym.replace("·", "·k·");
-    const per = s.bSym === null ? kw : `(${kw}+${s.bSym})`;
-    formula = `32·${s.perLayer === 2 ? "2·" : ""}${per}·L  (paper ${ONLY_MASK_EQ[base]})`;
-    notes.push(
-      "only-mask: per-layer modules pruned by learned masks; pruned entries are never reused so they are not stored, and (as in the paper's Appendix B) masks are not counted.",
-    );
-    if (base === "prefix") {
-      notes.push(
-        "The paper prints eq. 19 as 2·k%·l·d·L without the factor 32; kept prefix entries are 32-bit values (cf. eqs. 15 and 17), so we count 32·2·k·l·d·L and treat the missing 32 as a typo.",
-      );
-    }
-    if (keptPerInst !== k * sum(s.matrices)) {
-      notes.push(`k·(matrix size) is not an integer here; kept counts are rounded per matrix (paper formula gives ${fmtNum.format(k * sum(s.matrices))} per module).`);
-    }
-  } else {
-    // propetl-* and random-mask
-    hybrid = true;
-    if (method === "random-mask") {
-      base = options.base ?? "adapter";
-      label = `random-mask (${BASE_LABEL[base]})`;
-    } else {
-      base = method.slice("propetl-".length) as PetlModule;
-      label = PROPETL_LABEL[base];
-    }
-    const s = moduleShape(base, d, options);
-    hyperparams = { ...s.hyperparams };
-    const W = sum(s.matrices);
-    const positions = s.perLayer * L;
-    groups.push(
-      group(
-        "prototype (32-bit)",
-        W + s.biases,
-        32,
-        s.biases > 0
-          ? `${fmtInt.format(W)} masked weights + ${fmtInt.format(s.biases)} unmasked shared biases`
-          : `${fmtInt.format(W)} masked weights, no biases`,
-      ),
-    );
-    groups.push(group("layer masks (1-bit)", W * positions, 1, `${positions} masks × ${fmtInt.format(W)} bits`));
-    if (T > 1) groups.push(group("task masks (1-bit)", W * T, 1, `${T} masks × ${fmtInt.format(W)} bits`));
-    const p = s.bSym === null ? s.wSym : `(${s.wSym}+${s.bSym})`;
-    formula = `32·${p} + ${s.wSym}·${s.perLayer === 2 ? "2·" : ""}L${T > 1 ? ` + ${s.wSym}·T` : ""}  (paper ${PAPER_EQ[base]}${T > 1 ? ", plus Sec. 3.4 task masks" : ""})`;
-    if (options.k !== undefined) {
-      notes.push(`k=${k} does not change ProPETL storage: every mask bit is stored (paper Appendix B.2).`);
-    }
-    if (method === "random-mask") {
-      const seedBits = 64;
-      const alt = 32 * (W + s.biases) + seedBits;
-      notes.push(
-        `random-mask is counted like ProPETL's learned masks (paper-style, for comparison with Table 4). A random mask can be regenerated from a PRNG seed, so storing the prototype plus a ${seedBits}-bit seed would take ${fmtInt.format(alt)} bits (${fmtNum.format(alt / 32)} 32-bit words) instead.`,
-      );
-    }
-    if (base === "houlsby") {
-      notes.push("ProPETL-Houlsby: one prototype shared by both adapter positions of every layer, one layer mask per position.");
+  const groups = stateGroups(spec, unit, layout.masks, positions, config.k);
+  const kept = groups.some((g) => g.name === KEPT);
+  const tensorBits = sum(groups.filter((g) => g.bitsPerParam === 32).map((g) => g.bits));
+  const hyperparams: Record<string, number> = {};
+  if (layout.kind !== null) {
+    for (const key of MODULE_FAMILIES[layout.kind].options) {
+      const symbol = MODULE_OPTIONS[key].symbol;
+      const v = config[key];
+      if (symbol !== undefined && v !== undefined) hyperparams[symbol] = v;
     }
   }
+  if (kept && config.k !== undefined) hyperparams.k = config.k;
 
-  if (base === "prefix") {
+  const notes: string[] = [];
+  let formula = groups.map((g) => `${g.bitsPerParam}·${fmtInt.format(g.count)}`).join(" + ");
+  const hybrid = T > 1 && layout.masks !== "none";
+  const eq = row.appendixB !== null && layout.kind !== null ? MODULE_FAMILIES[layout.kind].appendixB[row.appendixB] : null;
+  if (eq !== null && row.appendixB === "shared") formula += `  (paper App. B ${eq}${hybrid ? ", plus Sec. 3.4 task masks" : ""})`;
+  if (eq !== null && row.appendixB === "pruned" && kept) formula += `  (paper App. B ${eq}, plus the masks)`;
+
+  if (layout.share && layout.masks === "none") notes.push(`${label}: one module shared by every layer, no masks (paper Sec. 6).`);
+  if (row.appendixB === "pruned" && kept) {
+    const pct = ((tensorBits / 32 / backboneParams) * 100).toFixed(3);
+    notes.push(
+      `${config.method}: the checkpoint stores each module's kept entries (n − ⌊(1−k)·n⌋ of each weight tensor, the count its mask keeps) and the 1-bit masks that place them; the total counts both. ` +
+        `The paper's ${eq} (Appendix B) omits the masks: it counts ${fmtInt.format(tensorBits)} bits = ${fmtNum.format(tensorBits / 32)} 32-bit words (${pct}% of backbone).`,
+    );
+    if (layout.kind === "prefix") {
+      notes.push("The paper prints eq. 19 as 2·k%·l·d·L without the factor 32; kept prefix entries are 32-bit values (cf. eqs. 15 and 17), so we count 32 bits each and treat the missing 32 as a typo.");
+    }
+  } else if (row.appendixB === "pruned") {
+    notes.push(`${config.method} with ${T} tasks: each task's hybrid mask (layer mask ${(config.combine ?? "or").toUpperCase()} task mask) keeps other entries, so every module is stored whole with its masks (the paper's ${eq ?? "count"} is single-task).`);
+  }
+  if (layout.masks !== "none" && !kept && options.k !== undefined) {
+    notes.push(`k=${config.k} does not change the storage: every mask bit is stored (paper Appendix B.2).`);
+  }
+  if (layout.masks === "random") {
+    const seedBits = 64;
+    const alt = tensorBits + seedBits;
+    notes.push(
+      `${config.method} is counted with its masks, like ProPETL's learned ones (paper-style, for comparison with Table 4). A random mask can be regenerated from its seed (the config's), so storing the tensors plus a ${seedBits}-bit seed would take ${fmtInt.format(alt)} bits (${fmtNum.format(alt / 32)} 32-bit words) instead.`,
+    );
+  }
+  if (layout.kind === "houlsby" && layout.share) {
+    notes.push(`${label}: one ${layout.masks === "none" ? "module" : "prototype"} shared by both adapter positions of every layer${layout.masks === "none" ? "" : ", one layer mask per position"}.`);
+  }
+  if (layout.kind === "prefix") {
     notes.push("prefix: the reparametrisation MLP is discarded after training; only the l×d key and value prefixes count.");
+  }
+  if (layout.kind === null) {
+    const stored = tensorBits / 32;
+    const pooler = d * d + d;
+    notes.push(
+      backboneParams - stored === pooler
+        ? `${label} stores every encoder tensor (${fmtInt.format(stored)} parameters); the backbone count also has the pretrained pooler (d·d + d = ${fmtInt.format(pooler)}), which is not in the method's state: a BERT head trains and stores the pooler itself (the head line), RoBERTa's classification head does not use it.`
+        : `${label} stores every encoder tensor (${fmtInt.format(stored)} parameters), against a backbone count of ${fmtInt.format(backboneParams)}.`,
+    );
   }
 
   let totalBits = sum(groups.map((g) => g.bits));
   if (T > 1 && !hybrid) {
-    // Independent per-task copies: scale every group.
+    // No task-specific tensors: one independent copy per task.
     for (const g of groups) {
       g.count *= T;
       g.bits *= T;
       g.detail = g.detail === undefined ? `× ${T} tasks` : `${g.detail}, × ${T} tasks`;
     }
     totalBits *= T;
-    formula = `T·[${formula}]`;
-    notes.push(`multi-task: ${label} stores an independent copy per task (T=${T}).`);
-  } else if (T > 1) {
+    formula = `${T}·(${formula})`;
+    notes.push(`multi-task: ${label} has no task-specific tensors, so each of the T=${T} tasks stores its own copy.`);
+  } else if (hybrid) {
     notes.push(
-      `multi-task (Sec. 3.4): one prototype, ${base === "houlsby" ? 2 * L : L} layer masks and ${T} task masks; hybrid mask = layer mask OR task mask. Per task = (prototype + layer masks)/T + one task mask.`,
+      `multi-task (Sec. 3.4): one state for all ${T} tasks, with ${layout.share ? "one prototype, " : ""}the layer masks and a task mask per task; hybrid mask = layer mask ${(config.combine ?? "or").toUpperCase()} task mask. Per task = total / T.`,
     );
   }
   if (!Number.isSafeInteger(totalBits)) {
@@ -503,9 +461,9 @@ export function computeStorage(model: ModelDims, options: StorageOptions): Stora
   const modelOut: StorageReport["model"] = { numLayers: L, hiddenSize: d, backboneParams };
   if (model.name !== undefined) modelOut.name = model.name;
   return {
-    method,
+    method: config.method,
     label,
-    base,
+    base: layout.kind,
     hyperparams,
     model: modelOut,
     tasks: T,
@@ -571,20 +529,25 @@ export function countBackboneParams(config: unknown): number {
 }
 
 /**
- * ModelDims from a BERT / RoBERTa config.json: L, d, backbone count, and the
- * matching head style (roberta → "roberta", bert → "bert").
+ * ModelDims from a BERT / RoBERTa config.json: the parsed config (which shapes the
+ * method states), the backbone count, and the matching head style (roberta → "roberta",
+ * bert → "bert").
  */
 export function modelDimsFromConfig(config: unknown, numLabels: number, name?: string): ModelDims {
   const c = asConfig(config);
   const modelType = checkChoice("config.model_type", c["model_type"], BACKBONE_MODEL_TYPES);
+  const backboneParams = countBackboneParams(c);
   checkPositiveInt("numLabels", numLabels);
-  const dims: ModelDims = {
-    numLayers: configField(c, "num_hidden_layers"),
-    hiddenSize: configField(c, "hidden_size"),
-    backboneParams: countBackboneParams(c),
-    numLabels,
-    head: modelType,
-  };
+  let parsed: EncoderConfig;
+  try {
+    parsed = parseEncoderConfig(c, "config");
+  } catch (e) {
+    if (e instanceof ConfigError) throw new StorageOptionError(`invalid ${e.message}`);
+    throw e;
+  }
+  delete parsed.labelNames;
+  parsed.numLabels = numLabels;
+  const dims: ModelDims = { config: parsed, backboneParams, numLabels, head: modelType };
   if (name !== undefined) dims.name = name;
   return dims;
 }

@@ -4,9 +4,9 @@
  *
  * | setting          | default | paper / note                                                   |
  * |------------------|---------|----------------------------------------------------------------|
- * | module lr        | 1e-4    | "learning rate of the PETL module is set to 1e-4"; full FT 2e-5 |
- * | mask (scores) lr | 3e-3    | adapter (and prefix, Houlsby); LoRA-based methods 3e-2 (Table 8)|
- * | head lr          | = lr    |                                                                |
+ * | learning rates   | method  | per method in the method table (petl/methods.ts,               |
+ * |                  |         | `defaultLearningRates`): module 1e-4 (full FT 2e-5), mask       |
+ * |                  |         | scores 3e-3 (LoRA-based 3e-2, Table 8), head = module lr        |
  * | weight decay     | 0.1     | also on the scores, as the authors                              |
  * | warmup ratio     | 0.1     | linear warmup, then linear decay to 0                           |
  * | max grad norm    | 1.0     | HF Trainer's default                                            |
@@ -18,21 +18,16 @@
  * | seed             | 42      |                                                                |
  * | jit              | on      | compiled step; pad lengths rounded to a multiple of 8           |
  *
- * Module defaults (petl/registry.ts): adapter bottleneck 64, LoRA r 32 with alpha 32
- * (plain) / 48 (ProPETL), prefix length 64, k 0.5.
+ * Module defaults are the method table's (petl/methods.ts): adapter bottleneck 64, LoRA r 32
+ * with alpha 32 (plain) / 48 (with masks), prefix length 64, k 0.5.
  */
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { packageRoot } from "../data/builtin-tasks.js";
 import type { ModelConfig } from "../models/architecture.js";
 import { architectureOf } from "../models/registry.js";
-import type { MethodConfig } from "../petl/method.js";
 
 export const TRAIN_DEFAULTS = {
-  lr: 1e-4,
-  fullLr: 2e-5,
-  maskLr: 3e-3,
-  loraMaskLr: 3e-2,
   weightDecay: 0.1,
   warmupRatio: 0.1,
   maxGradNorm: 1.0,
@@ -44,17 +39,6 @@ export const TRAIN_DEFAULTS = {
   jit: true,
   padToMultipleOf: 8,
 } as const;
-
-/** True for methods built on LoRA (including the ablations with base "lora"). */
-export function isLoraBased(m: Pick<MethodConfig, "method" | "base">): boolean {
-  return m.method === "lora" || m.method === "propetl-lora" || ((m.method === "only-share" || m.method === "only-mask" || m.method === "random-mask") && m.base === "lora");
-}
-
-/** Default learning rates of a method: module and mask scores. */
-export function defaultLearningRates(m: Pick<MethodConfig, "method" | "base">): { lr: number; maskLr: number } {
-  if (m.method === "full") return { lr: TRAIN_DEFAULTS.fullLr, maskLr: TRAIN_DEFAULTS.maskLr };
-  return { lr: TRAIN_DEFAULTS.lr, maskLr: isLoraBased(m) ? TRAIN_DEFAULTS.loraMaskLr : TRAIN_DEFAULTS.maskLr };
-}
 
 /** The max length to use: the flag (checked against the model) or min(128, the model's limit). */
 export function resolveMaxLength(flagValue: number | undefined, cfg: ModelConfig): number {

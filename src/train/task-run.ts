@@ -25,7 +25,7 @@ import { loadModelDir } from "../models/load.js";
 import { saveTaskCheckpoint } from "../petl/checkpoint.js";
 import type { MethodConfig, PetlMethod } from "../petl/method.js";
 import { createMethod } from "../petl/registry.js";
-import { computeStorage, countBackboneParams, modelDimsFromConfig } from "../petl/storage.js";
+import { computeStorage, countBackboneParams } from "../petl/storage.js";
 import type { StorageReport } from "../petl/storage.js";
 import { encodeExamples } from "./batching.js";
 import type { EncodedExample } from "./batching.js";
@@ -112,18 +112,10 @@ export function summarize(records: readonly Record<string, number>[]): Record<st
   return out;
 }
 
-/** The storage report of a method on a backbone (null when the method has no BLS count). */
+/** The storage report of a method on a backbone (counted from its state; null when it cannot be counted). */
 export function storageFor(cfg: EncoderConfig, method: MethodConfig, numLabels: number): StorageReport | null {
   try {
-    const dims = modelDimsFromConfig(encoderConfigToJson(cfg), numLabels);
-    return computeStorage(dims, {
-      method: method.method,
-      ...(method.bottleneck !== undefined ? { bottleneck: method.bottleneck } : {}),
-      ...(method.rank !== undefined ? { rank: method.rank } : {}),
-      ...(method.prefixLength !== undefined ? { prefixLength: method.prefixLength } : {}),
-      ...(method.k !== undefined ? { k: method.k } : {}),
-      ...(method.base !== undefined ? { base: method.base } : {}),
-    });
+    return computeStorage({ config: cfg, numLabels }, method);
   } catch {
     return null;
   }

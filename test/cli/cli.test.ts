@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, copyFileSync } from "node:fs";
 import path from "node:path";
+import { METHOD_NAMES } from "../../src/petl/methods.js";
 import { GLUE_WITH_RTE, REPO_ROOT } from "../helpers/fixtures.js";
 import { tempDir, tinyModelDir } from "../train/helpers.js";
 
@@ -63,6 +64,7 @@ describe("--help", () => {
       const r = await cli([cmd, "--help"]);
       assert.equal(r.code, 0);
       assert.match(r.stdout, new RegExp(`^Usage: propetl ${cmd}`));
+      if (cmd === "train" || cmd === "storage") for (const name of METHOD_NAMES) assert.match(r.stdout, new RegExp(`^  ${name} `, "m"), name);
     });
   }
   test("propetl --help, --version, unknown command, unknown option", async () => {
@@ -304,4 +306,15 @@ test("storage --model-config prints the paper's RoBERTa-base figures", async () 
   const both = await cli(["storage", "--model-config", file, "--config", file, "--method", "adapter"]);
   assert.equal(both.code, 2);
   assert.match(both.stderr, /not both/);
+  // only-mask: the state (kept entries + masks) is the figure; the paper's eq. 15 figure is a note.
+  const onlyMask = await cli(["storage", "--model-config", file, "--method", "only-mask"]);
+  assert.equal(onlyMask.code, 0, onlyMask.stderr);
+  assert.match(onlyMask.stdout, /32-bit words\s+636,672[\s\S]*eq\. 15 \(Appendix B\) omits the masks: it counts 19,193,856 bits = 599,808 32-bit words/);
+  // Bad method names and k values: the method table's messages, as usage errors.
+  const badK = await cli(["storage", "--method", "propetl-adapter", "--k", "1.5"]);
+  assert.equal(badK.code, 2);
+  assert.match(badK.stderr, /propetl-adapter: k must be a number in \(0, 1\] \(the kept fraction of a mask\), got 1\.5/);
+  const badName = await cli(["storage", "--method", "adaptor"]);
+  assert.equal(badName.code, 2);
+  assert.match(badName.stderr, /--method: unknown method "adaptor"; accepted: adapter, houlsby, lora, prefix, full, propetl-adapter/);
 });

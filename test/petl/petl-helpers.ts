@@ -11,25 +11,14 @@ import type { LoadedModel } from "../../src/models/load.js";
 import type { HeadParams } from "../../src/models/bert/params.js";
 import { materializedHooks } from "../../src/petl/propetl.js";
 import type { HookContext, Materialized, PetlMethod } from "../../src/petl/method.js";
+import { METHOD_NAMES } from "../../src/petl/methods.js";
 import { FIXTURES, modelFixtureDir, readExpected } from "../helpers/fixtures.js";
 
 /** Small module sizes for tiny-bert (H = 32, L = 2). */
 export const SMALL = { bottleneck: 8, rank: 4, alpha: 8, prefixLength: 4, prefixHidden: 16 } as const;
 
-export const ALL_METHODS = [
-  "adapter",
-  "houlsby",
-  "lora",
-  "prefix",
-  "full",
-  "propetl-adapter",
-  "propetl-houlsby",
-  "propetl-lora",
-  "propetl-prefix",
-  "only-share",
-  "only-mask",
-  "random-mask",
-] as const;
+/** Every method of the method table (src/petl/methods.ts). */
+export const ALL_METHODS = METHOD_NAMES;
 
 export interface Setup {
   model: LoadedModel;

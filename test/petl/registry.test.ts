@@ -1,7 +1,8 @@
 /** Method configs: documented defaults, validation, and the layouts behind every method name. */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { METHOD_NAMES, MethodConfigError, createMethod, methodLayout, resolveMethodConfig } from "../../src/petl/registry.js";
+import { METHOD_NAMES, MethodConfigError, methodLayout } from "../../src/petl/methods.js";
+import { createMethod, resolveMethodConfig } from "../../src/petl/registry.js";
 
 describe("method registry", () => {
   test("defaults follow the paper (Sec. 4) and AdapterHub", () => {
@@ -37,14 +38,14 @@ describe("method registry", () => {
 
   test("invalid configs are rejected with the option named", () => {
     const bad: [Record<string, unknown>, RegExp][] = [
-      [{ method: "adaptor" }, /unknown method "adaptor"/],
+      [{ method: "adaptor" }, /^unknown method "adaptor"; accepted: adapter, houlsby, lora, prefix, full, propetl-adapter, propetl-houlsby, propetl-lora, propetl-prefix, only-share, only-mask, random-mask$/],
       [{ method: "adapter", bottleneck: 0 }, /bottleneck must be a positive integer/],
-      [{ method: "propetl-lora", k: 0 }, /k must be a number in \(0, 1\]/],
-      [{ method: "propetl-lora", taskK: 2 }, /taskK must be a number in \(0, 1\]/],
+      [{ method: "propetl-lora", k: 0 }, /^propetl-lora: k must be a number in \(0, 1\] \(the kept fraction of a mask\), got 0$/],
+      [{ method: "propetl-lora", taskK: 2 }, /^propetl-lora: taskK must be a number in \(0, 1\]/],
       [{ method: "propetl-adapter", tasks: ["a.b"] }, /task name "a.b" must match/],
       [{ method: "propetl-adapter", tasks: ["a", "a"] }, /task name "a" appears twice/],
       [{ method: "propetl-adapter", combine: "xor" }, /combine must be "or" or "and"/],
-      [{ method: "only-share", base: "bitfit" }, /base must be adapter, houlsby, lora or prefix/],
+      [{ method: "only-share", base: "bitfit" }, /^only-share: base must be one of adapter, houlsby, lora, prefix; got "bitfit"$/],
       [{ method: "lora", alpha: -1 }, /alpha must be a positive number/],
     ];
     for (const [c, re] of bad) assert.throws(() => resolveMethodConfig(c as never), (e: Error) => e instanceof MethodConfigError && re.test(e.message));
