@@ -12,7 +12,7 @@
  * `adapter_model.safetensors`
  *   - the method state (see `PetlMethod.stateSpec`): `prototype.<t>` (ProPETL, only-share,
  *     random-mask), `<stack>.layer.<i>.<position>.<t>` (per-layer modules; only-mask keeps just the
- *     kept entries, 1-D), `encoder.<hf name>` (full fine-tuning); F32, or F16 on request;
+ *     kept entries, 1-D), `backbone.<hf name>` (full fine-tuning); F32, or F16 on request;
  *   - masks BIT-PACKED: `mask.<stack>.layer.<i>.<position>.<t>` and `mask.task.<task>.<t>` as U8
  *     [⌈n/8⌉] (1 bit per entry, LSB first, io/bitpack.ts); each mask's shape is in
  *     `__metadata__` under its tensor name, as JSON ("[64,768]");
@@ -52,9 +52,12 @@ export const CHECKPOINT_VERSION = 2;
 /** Versions `loadTaskCheckpoint` reads (1: layers named without their stack). */
 export const READABLE_CHECKPOINT_VERSIONS: readonly number[] = [1, 2];
 
-/** A version-2 tensor, mask or hook-point name as version 1 wrote it (every layer was an encoder layer). */
+/**
+ * A version-2 tensor, mask or hook-point name as version 1 wrote it: every layer was an
+ * encoder layer (`layer.3...`), and full fine-tuning's backbone tensors were `encoder.<hf name>`.
+ */
 function v1Name(name: string): string {
-  return name.replace(/^(mask\.)?encoder\.layer\./, "$1layer.");
+  return name.replace(/^backbone\./, "encoder.").replace(/^(mask\.)?encoder\.layer\./, "$1layer.");
 }
 export const CONFIG_FILE = "adapter_config.json";
 export const MODEL_FILE = "adapter_model.safetensors";

@@ -3,7 +3,7 @@
  * `{ encoder }`, starting as new references to the frozen encoder's arrays (no copy: jax-js
  * arrays are immutable, so updates make new arrays). There are no hooks; the trainer runs
  * `encoderOverride(params)` instead of the frozen encoder. A checkpoint stores the whole
- * encoder under Hugging Face names (`encoder.<hf name>`).
+ * backbone under Hugging Face names (`backbone.<hf name>`).
  */
 import { np } from "../engine/jax.js";
 import type { BackboneParams, ModelConfig } from "../models/architecture.js";
@@ -15,6 +15,9 @@ import type { Materialized, MethodConfig, MethodState, PetlMethod, StateSpec } f
 export interface FullParams {
   encoder: BackboneParams;
 }
+
+/** Prefix of the backbone tensors in a full fine-tuning checkpoint (version 1: "encoder."). */
+export const FULL_PREFIX = "backbone.";
 
 const OPTIONS = { bottleneck: 0, rank: 0, alpha: 0, prefixLength: 0, prefixHidden: 0 };
 
@@ -64,7 +67,7 @@ export class FullFineTuning implements PetlMethod<FullParams> {
   }
 
   stateSpec(cfg: ModelConfig): StateSpec {
-    return { tensors: new Map(architectureOf(cfg).backboneSlots(cfg).map((s) => [`encoder.${s.hfName}`, s.shape])), masks: new Map() };
+    return { tensors: new Map(architectureOf(cfg).backboneSlots(cfg).map((s) => [`${FULL_PREFIX}${s.hfName}`, s.shape])), masks: new Map() };
   }
 
   async exportState(params: FullParams): Promise<MethodState> {
@@ -72,7 +75,7 @@ export class FullFineTuning implements PetlMethod<FullParams> {
     const cfg = this.bound();
     for (const slot of architectureOf(cfg).backboneSlots(cfg)) {
       const data = (await getLeaf(params.encoder, slot.path).ref.data()) as Float32Array;
-      tensors.set(`encoder.${slot.hfName}`, { shape: slot.shape, data });
+      tensors.set(`${FULL_PREFIX}${slot.hfName}`, { shape: slot.shape, data });
     }
     return { tensors, masks: new Map() };
   }
@@ -80,10 +83,10 @@ export class FullFineTuning implements PetlMethod<FullParams> {
   materializeState(cfg: ModelConfig, state: MethodState): Materialized {
     const encoder: Record<string, unknown> = {};
     for (const slot of architectureOf(cfg).backboneSlots(cfg)) {
-      const t = state.tensors.get(`encoder.${slot.hfName}`);
-      if (!t) throw new Error(`full state: missing tensor "encoder.${slot.hfName}"`);
+      const t = state.tensors.get(`${FULL_PREFIX}${slot.hfName}`);
+      if (!t) throw new Error(`full state: missing tensor "${FULL_PREFIX}${slot.hfName}"`);
       if (t.shape.length !== slot.shape.length || t.shape.some((d, i) => d !== slot.shape[i])) {
-        throw new Error(`full state: tensor "encoder.${slot.hfName}" has shape [${t.shape.join(",")}], expected [${slot.shape.join(",")}]`);
+        throw new Error(`full state: tensor "${FULL_PREFIX}${slot.hfName}" has shape [${t.shape.join(",")}], expected [${slot.shape.join(",")}]`);
       }
       setLeaf(encoder, slot.path, np.array(t.data).reshape(slot.shape));
     }

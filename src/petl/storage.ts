@@ -60,6 +60,9 @@
 
 import { ConfigError, encoderConfigToJson, parseEncoderConfig } from "../models/bert/config.js";
 import type { EncoderConfig } from "../models/bert/config.js";
+import { layerAddresses } from "../models/architecture.js";
+import { STACKS } from "../models/hooks.js";
+import { architectureOf } from "../models/registry.js";
 import type { MethodConfig, StateSpec, TensorSpec } from "./method.js";
 import { METHODS, MODULE_FAMILIES, MODULE_OPTIONS, MethodConfigError, methodLabel, methodLayout } from "./methods.js";
 import type { MaskMode, MethodName, ModuleFamily } from "./methods.js";
@@ -269,7 +272,7 @@ const KEPT = "kept weights (32-bit)";
 
 /**
  * The groups of a state. A tensor's role follows from its name (`prototype.<t>`,
- * `layer.<i>.<position>.<t>`, `encoder.<hf name>`, `mask.layer.…`, `mask.task.…`) and from its
+ * `<stack>.layer.<i>.<position>.<t>`, `backbone.<hf name>`, `mask.<stack>.layer.…`, `mask.task.…`) and from its
  * module tensor's spec: masked tensors are weights, unmasked ones biases, and a masked tensor
  * stored in another shape than its spec's holds the kept entries only.
  */
@@ -290,9 +293,9 @@ function stateGroups(spec: StateSpec, unit: readonly TensorSpec[], masks: MaskMo
     const t = parts[parts.length - 1];
     const u = specs.get(t);
     const masked = u?.masked ?? false;
-    if (parts[0] === "encoder") add("encoder (32-bit)", 32, name, "encoder", size(shape), false);
+    if (parts[0] === "backbone") add("backbone (32-bit)", 32, name, "backbone", size(shape), false);
     else if (parts[0] === "prototype") add(masks === "none" ? "shared module (32-bit)" : "prototype (32-bit)", 32, t, "prototype", size(shape), masked);
-    else if (parts[0] === "layer") {
+    else if ((STACKS as readonly string[]).includes(parts[0]) && parts[1] === "layer") {
       const kept = masked && u !== undefined && (shape.length !== u.shape.length || shape.some((d, i) => d !== u.shape[i]));
       add(kept ? KEPT : masked ? "weights (32-bit)" : "biases (32-bit)", 32, t, parts.slice(0, -1).join("."), size(shape), masked);
     } else throw new Error(`storage: unexpected state tensor "${name}"`);
@@ -306,8 +309,8 @@ function stateGroups(spec: StateSpec, unit: readonly TensorSpec[], masks: MaskMo
     const per = b.owners.size > 0 ? b.count / b.owners.size : 0;
     let detail: string;
     switch (name) {
-      case "encoder (32-bit)":
-        detail = `${b.tensors.size} encoder tensors`;
+      case "backbone (32-bit)":
+        detail = `${b.tensors.size} backbone tensors`;
         break;
       case "prototype (32-bit)":
         detail = b.unmasked > 0 ? `${fmtInt.format(b.masked)} masked weights + ${fmtInt.format(b.unmasked)} unmasked shared biases` : `${fmtInt.format(b.masked)} masked weights, no biases`;
@@ -373,7 +376,7 @@ export function computeStorage(model: ModelDims, options: StorageOptions): Stora
   method.dispose();
   const kind = layout.kind === null ? null : moduleKind(layout.kind);
   const unit = kind === null ? [] : kind.unitSpec(cfg, moduleOptions(config));
-  const positions = kind === null ? 0 : L * kind.positions.length;
+  const positions = kind === null ? 0 : layerAddresses(architectureOf(cfg), cfg).length * kind.positions.length;
 
   const groups = stateGroups(spec, unit, layout.masks, positions, config.k);
   const kept = groups.some((g) => g.name === KEPT);

@@ -181,7 +181,7 @@ describe("paper figures (RoBERTa-base, L=12, d=768)", () => {
     const full = run({ method: "full" });
     checkInvariants(full);
     assert.equal(full.words32, ROBERTA_BASE_PARAMS - POOLER);
-    assert.equal(groupCount(full, "encoder (32-bit)"), 124_055_040);
+    assert.equal(groupCount(full, "backbone (32-bit)"), 124_055_040);
     assert.equal(full.percentOfBackbone.toFixed(3), "99.526");
     assert.ok(full.notes.some((n) => /pooler/.test(n) && /590,592/.test(n)), full.notes.join("\n"));
     // BERT: the pooler is trained and stored with the head, so state + head = backbone + classifier.
@@ -290,7 +290,7 @@ describe("ablations (Sec. 6, Appendix B)", () => {
     assert.equal(groupCount(r, "kept weights (32-bit)"), 2 * kept * 2);
     // ... and the checkpoint's state stores exactly that many values per weight.
     const spec = createMethod({ method: "only-mask", bottleneck: 64, k: 0.3 }).stateSpec(backbone(2, 256));
-    assert.deepEqual(spec.tensors.get("layer.0.ffn_output.down_weight"), [kept]);
+    assert.deepEqual(spec.tensors.get("encoder.layer.0.ffn_output.down_weight"), [kept]);
     assert.equal(r.totalBits, stateBits(spec));
   });
 
