@@ -42,11 +42,13 @@ export function planRuns(): PlannedRun[] {
   for (const seed of SEEDS) {
     for (const method of METHODS) {
       const args = ["--method", method, "--seed", String(seed), ...COMMON_ARGS];
-      // The probe (adapter, seed 1) first, then after-fix runs by seed, then before-fix runs.
-      const priority = method === "adapter" && seed === 1 ? 0 : seed;
-      runs.push({ id: `after/${method}/seed-${seed}`, task: TASK, variant: method, seed, priority, args });
+      // Seed 1 first, most informative first: the probe (adapter), ProPETL-adapter, the two
+      // before the fix, then the rest of seed 1; then seeds 2 and 3 the same way.
+      const first = method === "adapter" ? 0 : method === "propetl-adapter" ? 1 : 3;
+      runs.push({ id: `after/${method}/seed-${seed}`, task: TASK, variant: method, seed, priority: 10 * seed + first, args });
       if (ADAPTER_BASED.includes(method)) {
-        runs.push({ id: `before/${method}/seed-${seed}`, task: TASK, variant: method, seed, priority: 10 + seed, args, code: "before" });
+        const before = method === "only-share" ? 4 : 2;
+        runs.push({ id: `before/${method}/seed-${seed}`, task: TASK, variant: method, seed, priority: 10 * seed + before, args, code: "before" });
       }
     }
   }
