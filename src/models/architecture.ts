@@ -65,6 +65,12 @@ export interface Architecture {
    * saving (with the model prefix where HF stores one), the others are accepted on loading.
    */
   hfNames(slot: ParamSlot, cfg: ModelConfig): string[];
+  /**
+   * The config.json keys a task checkpoint records (with `model_type`) to check that it fits
+   * a backbone: those that fix the shapes of the tensors methods attach to. The summary parses
+   * back into a config with `parseConfig` (other keys take their defaults).
+   */
+  readonly summaryKeys: readonly string[];
   /** Longest input in tokens the model takes (incl. special tokens). */
   maxInputLength(cfg: ModelConfig): number;
 

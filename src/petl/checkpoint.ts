@@ -40,7 +40,7 @@ import type { TensorEntry, TensorInput } from "../io/safetensors.js";
 import type { EncoderConfig } from "../models/bert/config.js";
 import { layerAddresses } from "../models/architecture.js";
 import { siteName } from "../models/hooks.js";
-import { architectureOf } from "../models/registry.js";
+import { MODEL_TYPES, architectureFor, architectureOf, parseModelConfig } from "../models/registry.js";
 import type { HeadParams } from "../models/bert/params.js";
 import { countHeadParams, stateBits } from "./storage.js";
 import type { Materialized, MethodConfig, MethodName, MethodState, PetlMethod } from "./method.js";
@@ -66,18 +66,11 @@ export class CheckpointError extends Error {
   override name = "CheckpointError";
 }
 
-/** The backbone summary stored in adapter_config.json. */
-export interface BackboneSummary {
-  model_type: EncoderConfig["modelType"];
-  hidden_size: number;
-  num_hidden_layers: number;
-  num_attention_heads: number;
-  intermediate_size: number;
-  vocab_size: number;
-  max_position_embeddings: number;
-  type_vocab_size: number;
-  hidden_act: EncoderConfig["hiddenAct"];
-}
+/**
+ * The backbone summary stored in adapter_config.json: `model_type` and the config.json keys
+ * its architecture names (`Architecture.summaryKeys`), with their config.json values.
+ */
+export type BackboneSummary = { model_type: string } & Record<string, string | number>;
 
 /** adapter_config.json. */
 export interface AdapterConfigFile {
@@ -96,17 +89,14 @@ export interface AdapterConfigFile {
 }
 
 export function backboneSummary(cfg: EncoderConfig): BackboneSummary {
-  return {
-    model_type: cfg.modelType,
-    hidden_size: cfg.hiddenSize,
-    num_hidden_layers: cfg.numLayers,
-    num_attention_heads: cfg.numHeads,
-    intermediate_size: cfg.intermediateSize,
-    vocab_size: cfg.vocabSize,
-    max_position_embeddings: cfg.maxPositions,
-    type_vocab_size: cfg.typeVocabSize,
-    hidden_act: cfg.hiddenAct,
-  };
+  const arch = architectureOf(cfg);
+  const json = arch.configToJson(cfg);
+  const out: BackboneSummary = { model_type: cfg.modelType };
+  for (const key of arch.summaryKeys) {
+    const v = json[key];
+    if (typeof v === "string" || typeof v === "number") out[key] = v;
+  }
+  return out;
 }
 
 function hookPointList(method: PetlMethod<unknown>, cfg: EncoderConfig): string[] {
@@ -225,22 +215,13 @@ function isRecord(x: unknown): x is Record<string, unknown> {
   return typeof x === "object" && x !== null && !Array.isArray(x);
 }
 
-/** The encoder config a backbone summary describes (enough for shapes). */
-function configFromSummary(b: BackboneSummary): EncoderConfig {
-  return {
-    modelType: b.model_type,
-    vocabSize: b.vocab_size,
-    hiddenSize: b.hidden_size,
-    numLayers: b.num_hidden_layers,
-    numHeads: b.num_attention_heads,
-    intermediateSize: b.intermediate_size,
-    hiddenAct: b.hidden_act,
-    layerNormEps: 1e-12,
-    maxPositions: b.max_position_embeddings,
-    typeVocabSize: b.type_vocab_size,
-    padTokenId: 0,
-    numLabels: 1,
-  };
+/** The backbone config a summary describes (enough for shapes), parsed by its architecture. */
+function configFromSummary(file: string, b: Record<string, unknown>): EncoderConfig {
+  try {
+    return parseModelConfig({ ...b, pad_token_id: 0 }, `${file}: "backbone"`).config;
+  } catch (e) {
+    return fail(file, (e as Error).message.replace(`${file}: "backbone": `, `"backbone": `));
+  }
 }
 
 /** Validate a parsed adapter_config.json (`file` names it in errors); the method config is checked by `loadTaskCheckpoint`. */
@@ -270,12 +251,13 @@ export function parseAdapterConfig(file: string, json: unknown): AdapterConfigFi
   if (json.dtype !== "F32" && json.dtype !== "F16") fail(file, `"dtype" must be "F32" or "F16", got ${JSON.stringify(json.dtype)}`);
   if (!isRecord(json.backbone)) fail(file, `"backbone" must be an object`);
   const b = json.backbone;
-  if (b.model_type !== "bert" && b.model_type !== "roberta") fail(file, `"backbone.model_type" must be "bert" or "roberta"`);
-  if (b.hidden_act !== "gelu" && b.hidden_act !== "gelu_new" && b.hidden_act !== "relu") fail(file, `"backbone.hidden_act" must be gelu, gelu_new or relu`);
-  for (const key of ["hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size", "vocab_size", "max_position_embeddings", "type_vocab_size"]) {
-    const v = b[key];
-    if (typeof v !== "number" || !Number.isSafeInteger(v) || v <= 0) fail(file, `"backbone.${key}" must be a positive integer, got ${JSON.stringify(v)}`);
+  if (typeof b.model_type !== "string" || !(MODEL_TYPES as readonly string[]).includes(b.model_type)) {
+    fail(file, `"backbone.model_type" must be one of ${MODEL_TYPES.join(", ")}, got ${JSON.stringify(b.model_type)}`);
   }
+  const keys = architectureFor(b.model_type as string).summaryKeys;
+  for (const key of Object.keys(b)) if (key !== "model_type" && !keys.includes(key)) fail(file, `unknown key "backbone.${key}"`);
+  for (const key of keys) if (b[key] === undefined) fail(file, `missing key "backbone.${key}"`);
+  configFromSummary(file, b);
   return json as unknown as AdapterConfigFile;
 }
 
@@ -336,10 +318,10 @@ export async function loadTaskCheckpoint(dir: string, opts: LoadCheckpointOption
 
   // Backbone.
   const stored = file.backbone;
-  let cfg = configFromSummary(stored);
+  let cfg = configFromSummary(configFile, stored);
   if (opts.encoderConfig) {
     const given = backboneSummary(opts.encoderConfig);
-    for (const key of Object.keys(stored) as (keyof BackboneSummary)[]) {
+    for (const key of new Set([...Object.keys(stored), ...Object.keys(given)])) {
       if (given[key] !== stored[key]) fail(configFile, `backbone mismatch: "backbone.${key}" is ${JSON.stringify(stored[key])} in the checkpoint but ${JSON.stringify(given[key])} in the model`);
     }
     cfg = opts.encoderConfig;

@@ -44,6 +44,7 @@ export const BERT_ARCHITECTURE: Architecture = {
   headSlots,
   ignorableTensor,
   hfNames: (slot: ParamSlot, cfg: EncoderConfig) => (slot.prefixed ? [`${cfg.modelType}.${slot.hfName}`, slot.hfName] : [slot.hfName]),
+  summaryKeys: ["hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size", "vocab_size", "max_position_embeddings", "type_vocab_size", "hidden_act"],
   maxInputLength: bertMaxInputLength,
   initBackbone: initEncoder,
   initHead,
