@@ -4,6 +4,9 @@
  * (CoLA), Pearson and Spearman correlation (STS-B). All are pure functions
  * of number arrays returning fractions, checked against
  * numpy/scipy/sklearn values in test/fixtures/metrics.json.
+ *
+ * porterStem: NLTK's Porter stemmer (for ROUGE with stemming), checked word
+ * by word against NLTK in test/fixtures/porter-stemmer.json.
  */
 export { accuracy } from "./accuracy.js";
 export { binaryF1 } from "./f1.js";
@@ -20,3 +23,4 @@ export {
   type TaskMetricsResult,
 } from "./task-metrics.js";
 export type { NumArray } from "./validate.js";
+export { porterStem } from "./porter-stemmer.js";
