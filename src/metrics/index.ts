@@ -5,8 +5,9 @@
  * of number arrays returning fractions, checked against
  * numpy/scipy/sklearn values in test/fixtures/metrics.json.
  *
- * porterStem: NLTK's Porter stemmer (for ROUGE with stemming), checked word
- * by word against NLTK in test/fixtures/porter-stemmer.json.
+ * Generation metrics for the T5 summarization tasks: ROUGE as Google's
+ * rouge-score computes it (fractions; Porter stemmer as NLTK's), checked
+ * against the figures of rouge-score's own tests and NLTK's stems.
  */
 export { accuracy } from "./accuracy.js";
 export { binaryF1 } from "./f1.js";
@@ -24,3 +25,15 @@ export {
 } from "./task-metrics.js";
 export type { NumArray } from "./validate.js";
 export { porterStem } from "./porter-stemmer.js";
+export {
+  rouge,
+  rougePair,
+  rougeTokenize,
+  lcsLength,
+  isRougeType,
+  ROUGE_TYPES,
+  type RougeType,
+  type RougeScore,
+  type RougeOptions,
+  type RougeCorpusResult,
+} from "./rouge.js";
