@@ -5,9 +5,10 @@
  * of number arrays returning fractions, checked against
  * numpy/scipy/sklearn values in test/fixtures/metrics.json.
  *
- * Generation metrics for the T5 summarization tasks: ROUGE as Google's
- * rouge-score computes it (fractions; Porter stemmer as NLTK's), checked
- * against the figures of rouge-score's own tests and NLTK's stems.
+ * Generation metrics for the T5 tasks (summarization, translation): ROUGE as
+ * Google's rouge-score computes it (fractions; Porter stemmer as NLTK's) and
+ * BLEU as sacreBLEU computes it (0-100), checked against the figures of
+ * those projects' own test suites and NLTK's stems.
  */
 export { accuracy } from "./accuracy.js";
 export { binaryF1 } from "./f1.js";
@@ -37,3 +38,17 @@ export {
   type RougeOptions,
   type RougeCorpusResult,
 } from "./rouge.js";
+export {
+  corpusBleu,
+  sentenceBleu,
+  bleuFromStatistics,
+  bleuTokenize,
+  tokenize13a,
+  BLEU_TOKENIZERS,
+  BLEU_SMOOTH_METHODS,
+  type BleuOptions,
+  type BleuResult,
+  type BleuStatistics,
+  type BleuTokenizer,
+  type BleuSmoothMethod,
+} from "./bleu.js";
