@@ -173,70 +173,44 @@ function step1c(w: Word): Word {
   return applyRules(w, [{ suffix: "y", replacement: "i", condition: (s) => s.length > 1 && isConsonant(s, s.length - 1) }]);
 }
 
+/** Rules that share one condition, from [suffix, replacement] pairs. */
+function rules(pairs: readonly (readonly [string, string])[], condition: (stem: Word) => boolean): Rule[] {
+  return pairs.map(([suffix, replacement]) => ({ suffix, replacement, condition }));
+}
+
+const STEP2: readonly Rule[] = [
+  ...rules(
+    [
+      ["ational", "ate"], ["tional", "tion"], ["enci", "ence"], ["anci", "ance"], ["izer", "ize"], ["bli", "ble"],
+      ["alli", "al"], ["entli", "ent"], ["eli", "e"], ["ousli", "ous"], ["ization", "ize"], ["ation", "ate"],
+      ["ator", "ate"], ["alism", "al"], ["iveness", "ive"], ["fulness", "ful"], ["ousness", "ous"], ["aliti", "al"],
+      ["iviti", "ive"], ["biliti", "ble"], ["fulli", "ful"],
+    ],
+    positive,
+  ),
+  // The measure is taken with the "l" of "logi" kept on the stem (so "geologi" -> "geolog").
+  { suffix: "logi", replacement: "log", condition: (stem) => positive([...stem, "l"]) },
+];
+
+const STEP3: readonly Rule[] = rules(
+  [["icate", "ic"], ["ative", ""], ["alize", "al"], ["iciti", "ic"], ["ical", "ic"], ["ful", ""], ["ness", ""]],
+  positive,
+);
+
+const STEP4: readonly Rule[] = ["al", "ance", "ence", "er", "ic", "able", "ible", "ant", "ement", "ment", "ent", "ion", "ou", "ism", "ate", "iti", "ous", "ive", "ize"].map((suffix) => ({
+  suffix,
+  replacement: "",
+  // (m > 1 and (*S or *T)) ION; the others m > 1.
+  condition: suffix === "ion" ? (stem: Word) => measure(stem) > 1 && (stem[stem.length - 1] === "s" || stem[stem.length - 1] === "t") : aboveOne,
+}));
+
 function step2(w: Word): Word {
   if (endsWith(w, "alli") && positive(cut(w, 4))) return step2(withSuffix(cut(w, 4), "al"));
-  return applyRules(w, [
-    { suffix: "ational", replacement: "ate", condition: positive },
-    { suffix: "tional", replacement: "tion", condition: positive },
-    { suffix: "enci", replacement: "ence", condition: positive },
-    { suffix: "anci", replacement: "ance", condition: positive },
-    { suffix: "izer", replacement: "ize", condition: positive },
-    { suffix: "bli", replacement: "ble", condition: positive },
-    { suffix: "alli", replacement: "al", condition: positive },
-    { suffix: "entli", replacement: "ent", condition: positive },
-    { suffix: "eli", replacement: "e", condition: positive },
-    { suffix: "ousli", replacement: "ous", condition: positive },
-    { suffix: "ization", replacement: "ize", condition: positive },
-    { suffix: "ation", replacement: "ate", condition: positive },
-    { suffix: "ator", replacement: "ate", condition: positive },
-    { suffix: "alism", replacement: "al", condition: positive },
-    { suffix: "iveness", replacement: "ive", condition: positive },
-    { suffix: "fulness", replacement: "ful", condition: positive },
-    { suffix: "ousness", replacement: "ous", condition: positive },
-    { suffix: "aliti", replacement: "al", condition: positive },
-    { suffix: "iviti", replacement: "ive", condition: positive },
-    { suffix: "biliti", replacement: "ble", condition: positive },
-    { suffix: "fulli", replacement: "ful", condition: positive },
-    // The measure is taken with the "l" of "logi" kept on the stem (so "geologi" -> "geolog").
-    { suffix: "logi", replacement: "log", condition: () => positive(cut(w, 3)) },
-  ]);
+  return applyRules(w, STEP2);
 }
 
-function step3(w: Word): Word {
-  return applyRules(w, [
-    { suffix: "icate", replacement: "ic", condition: positive },
-    { suffix: "ative", replacement: "", condition: positive },
-    { suffix: "alize", replacement: "al", condition: positive },
-    { suffix: "iciti", replacement: "ic", condition: positive },
-    { suffix: "ical", replacement: "ic", condition: positive },
-    { suffix: "ful", replacement: "", condition: positive },
-    { suffix: "ness", replacement: "", condition: positive },
-  ]);
-}
-
-function step4(w: Word): Word {
-  return applyRules(w, [
-    { suffix: "al", replacement: "", condition: aboveOne },
-    { suffix: "ance", replacement: "", condition: aboveOne },
-    { suffix: "ence", replacement: "", condition: aboveOne },
-    { suffix: "er", replacement: "", condition: aboveOne },
-    { suffix: "ic", replacement: "", condition: aboveOne },
-    { suffix: "able", replacement: "", condition: aboveOne },
-    { suffix: "ible", replacement: "", condition: aboveOne },
-    { suffix: "ant", replacement: "", condition: aboveOne },
-    { suffix: "ement", replacement: "", condition: aboveOne },
-    { suffix: "ment", replacement: "", condition: aboveOne },
-    { suffix: "ent", replacement: "", condition: aboveOne },
-    { suffix: "ion", replacement: "", condition: (s) => measure(s) > 1 && (s[s.length - 1] === "s" || s[s.length - 1] === "t") },
-    { suffix: "ou", replacement: "", condition: aboveOne },
-    { suffix: "ism", replacement: "", condition: aboveOne },
-    { suffix: "ate", replacement: "", condition: aboveOne },
-    { suffix: "iti", replacement: "", condition: aboveOne },
-    { suffix: "ous", replacement: "", condition: aboveOne },
-    { suffix: "ive", replacement: "", condition: aboveOne },
-    { suffix: "ize", replacement: "", condition: aboveOne },
-  ]);
-}
+const step3 = (w: Word): Word => applyRules(w, STEP3);
+const step4 = (w: Word): Word => applyRules(w, STEP4);
 
 /** Step 5a: a final e goes when m > 1, or when m = 1 and the stem does not end cvc (both tried). */
 function step5a(w: Word): Word {
@@ -249,9 +223,8 @@ function step5a(w: Word): Word {
 }
 
 /** Step 5b: a final "ll" becomes "l" when m > 1, the measure taken with one l kept. */
-function step5b(w: Word): Word {
-  return applyRules(w, [{ suffix: "ll", replacement: "l", condition: () => measure(cut(w, 1)) > 1 }]);
-}
+const STEP5B: readonly Rule[] = [{ suffix: "ll", replacement: "l", condition: (stem) => measure([...stem, "l"]) > 1 }];
+const step5b = (w: Word): Word => applyRules(w, STEP5B);
 
 /**
  * Stem one word as `PorterStemmer().stem(word)` does in NLTK's default mode: lowercased first
