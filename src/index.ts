@@ -32,6 +32,8 @@ export type { BuiltinTask, BuiltinTaskName } from "./data/builtin-tasks.js";
 // Metrics
 export { accuracy, binaryF1, matthewsCorrelation, pearson, spearman, computeTaskMetrics } from "./metrics/index.js";
 export type { MetricName, MainMetric, TaskMetricsResult } from "./metrics/index.js";
+export { rouge, rougePair, rougeTokenize, porterStem, corpusBleu, sentenceBleu, bleuFromStatistics, tokenize13a } from "./metrics/index.js";
+export type { RougeType, RougeScore, RougeOptions, RougeCorpusResult, BleuOptions, BleuResult, BleuStatistics, BleuTokenizer, BleuSmoothMethod } from "./metrics/index.js";
 
 // Models
 export { loadModelDir, saveModelWeights, ModelLoadError } from "./models/load.js";

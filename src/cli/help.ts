@@ -106,6 +106,7 @@ export const COMMANDS = {
   storage: "bit-level storage of a method or a checkpoint (paper App. B)",
   inspect: "describe a task checkpoint: method, tensors, masks, sizes, metrics",
   pretrain: "pretrain a small BERT backbone (masked language model) on text files; writes a HF model folder",
+  score: "ROUGE (rouge-score) or BLEU (sacreBLEU) of generated text against references, from text files",
 } as const;
 
 export type CommandName = keyof typeof COMMANDS;
@@ -126,6 +127,7 @@ Example:
   propetl train --model ./roberta-base --task rte --data-dir ./glue --output runs/rte
   propetl eval --model ./roberta-base --checkpoint runs/rte --task rte --data-dir ./glue
   propetl predict --model ./roberta-base --checkpoint runs/rte --text "A man sleeps." --text-pair "Someone rests."
+  propetl score --metric rouge1,rouge2,rougeL --predictions summaries.txt --references gold.txt
 `;
 
 const COMMON_OUT = `Output:
@@ -339,6 +341,40 @@ Exit status: 0 done, 1 error, 2 bad usage, 130 interrupted by Ctrl-C, SIGTERM or
 reader closing (state saved after the current step: rerun with --resume).
 `;
 
+export const SCORE_HELP = `Usage: propetl score --metric NAME[,NAME...] --predictions FILE --references FILE [options]
+
+Score generated text (summaries, translations) against references. The files hold one text
+per line, UTF-8; line i of every file belongs together. No model is loaded.
+
+Metrics:
+  rouge1, rouge2, rougeL  ROUGE-1, ROUGE-2, ROUGE-L (longest common subsequence) as Google's
+                          rouge-score computes them: precision, recall and F-measure of each
+                          line, averaged over the lines; fractions in [0, 1]. Tokens: lowercase
+                          runs of a-z and 0-9, Porter-stemmed (NLTK's stemmer) when longer than
+                          3 characters. Not rougeLsum.
+  bleu                    corpus BLEU with sacreBLEU's defaults: 13a tokenizer, mixed case,
+                          n-grams up to 4, exp smoothing, brevity penalty against the closest
+                          reference length; 0-100. Each --references file is one reference
+                          stream (sacreBLEU's multi-reference BLEU).
+
+  --metric NAMES          one or more of rouge1, rouge2, rougeL, bleu, comma-separated
+  --predictions FILE      the system outputs, one per line
+  --references FILE       the references, one per line; repeat the option for several
+                          references per line (BLEU only)
+  --no-stemmer            ROUGE without the stemmer. The default here is rouge-score's
+                          use_stemmer=True, as summarization papers and Hugging Face's
+                          run_summarization use it; rouge-score's own default is False
+  --json                  the scores as JSON (every BLEU statistic; ROUGE P, R, F)
+
+Empty lines are texts too (an empty prediction scores 0). Files with different line counts and
+invalid UTF-8 are errors naming the file and line. A final newline ends the last line; a "\\r"
+before a newline and a UTF-8 byte-order mark at the start of a file are ignored.
+
+Example:
+  propetl score --metric rouge1,rouge2,rougeL --predictions xsum.pred --references xsum.gold
+  propetl score --metric bleu --predictions ro-en.hyp --references ro-en.ref
+`;
+
 export const HELP: Record<CommandName, string> = {
   demo: DEMO_HELP,
   train: TRAIN_HELP,
@@ -347,4 +383,5 @@ export const HELP: Record<CommandName, string> = {
   storage: STORAGE_HELP,
   inspect: INSPECT_HELP,
   pretrain: PRETRAIN_HELP,
+  score: SCORE_HELP,
 };

@@ -59,7 +59,7 @@ before(() => {
 after(() => rmSync(work, { recursive: true, force: true }));
 
 describe("--help", () => {
-  for (const cmd of ["train", "eval", "predict", "storage", "inspect"]) {
+  for (const cmd of ["train", "eval", "predict", "storage", "inspect", "score"]) {
     test(`propetl ${cmd} --help`, async () => {
       const r = await cli([cmd, "--help"]);
       assert.equal(r.code, 0);
