@@ -36,13 +36,13 @@ export { rouge, rougePair, rougeTokenize, porterStem, corpusBleu, sentenceBleu, 
 export type { RougeType, RougeScore, RougeOptions, RougeCorpusResult, BleuOptions, BleuResult, BleuStatistics, BleuTokenizer, BleuSmoothMethod } from "./metrics/index.js";
 
 // Models
-export { loadModelDir, saveModelWeights, ModelLoadError } from "./models/load.js";
-export type { LoadedModel, LoadOptions } from "./models/load.js";
+export { loadBackboneDir, loadModelDir, saveModelWeights, ModelLoadError } from "./models/load.js";
+export type { LoadedBackbone, LoadedModel, LoadOptions } from "./models/load.js";
 export { loadMlmModelDir } from "./models/bert/mlm.js";
 export type { LoadedMlmModel } from "./models/bert/mlm.js";
 export { ARCHITECTURES, MODEL_TYPES, architectureFor, architectureOf, parseModelConfig, readModelConfig, readEncoderConfig, resolveModelType } from "./models/registry.js";
 export type { ResolvedConfig } from "./models/registry.js";
-export type { Architecture, ModelConfig, StackShape } from "./models/architecture.js";
+export type { Architecture, BackboneParams, ClassifierConfig, ModelConfig, StackShape } from "./models/architecture.js";
 export { HOOK_SITES, STACKS, siteName } from "./models/hooks.js";
 export type { HookSite, LayerHooks, ModelHooks, Stack, SublayerContext } from "./models/hooks.js";
 export { parseEncoderConfig, encoderConfigToJson, ConfigError } from "./models/bert/config.js";
@@ -50,6 +50,12 @@ export { makeBatch, disposeBatch, encode, classify, sequenceLoss } from "./model
 export type { HostBatch, DeviceBatch } from "./models/bert/encoder.js";
 export type { EncoderParams, HeadParams } from "./models/bert/params.js";
 export type { EncoderConfig } from "./models/bert/config.js";
+export { parseT5Config, t5ConfigToJson } from "./models/t5/config.js";
+export type { T5Config } from "./models/t5/config.js";
+export { makeT5Batch, disposeT5Batch, shiftRight, makeT5Labels, disposeT5Labels, IGNORE_LABEL } from "./models/t5/batch.js";
+export type { T5HostBatch, T5Batch, T5Labels } from "./models/t5/batch.js";
+export { t5Encode, t5Decode, t5Forward, t5LmLogits, t5Loss } from "./models/t5/model.js";
+export type { T5Params } from "./models/t5/params.js";
 
 // PETL methods, task checkpoints, bit-level storage
 export { createMethod, resolveMethodConfig } from "./petl/registry.js";

@@ -1,6 +1,7 @@
 /**
- * Building blocks every architecture shares: linear layers in PyTorch's [out, in] layout,
- * LayerNorm and the FFN activations. Parameters are BORROWED, activations CONSUMED.
+ * Building blocks every architecture shares: linear layers in PyTorch's [out, in] layout
+ * (with a bias, or without as T5's), LayerNorm, T5's RMS LayerNorm and the FFN activations.
+ * Parameters are BORROWED, activations CONSUMED.
  *
  * Linear weights keep PyTorch's layout [out, in] and the forward pass computes `x @ w.T`:
  * both matmul operands then reduce over a contiguous axis, which jax-js's wasm kernels need
@@ -11,6 +12,8 @@ import type { JArray } from "../engine/jax.js";
 
 /** A linear layer: `w` is [out, in] as in PyTorch, `b` is [out]. */
 export type Linear = { w: JArray; b: JArray };
+/** A linear layer without a bias (T5): `w` is [out, in]. */
+export type Projection = { w: JArray };
 export type LayerNormParams = { g: JArray; b: JArray };
 
 /** FFN activations by their Hugging Face `hidden_act` names. */
@@ -19,12 +22,23 @@ export type HiddenAct = (typeof HIDDEN_ACTS)[number];
 
 /** x @ w.T + b over the last axis (w is [out, in]); x [..., in] is consumed, params borrowed. */
 export function linear(p: Linear, x: JArray): JArray {
+  return project(p, x).add(p.b.ref);
+}
+
+/** x @ w.T over the last axis (w is [out, in], no bias); x [..., in] is consumed, w borrowed. */
+export function project(p: Projection, x: JArray): JArray {
   const shape = x.shape;
-  const inDim = shape[shape.length - 1];
-  const outDim = p.w.shape[0];
-  const flat = x.reshape([-1, inDim]);
-  const y = np.matmul(flat, p.w.ref.transpose()).add(p.b.ref);
-  return y.reshape([...shape.slice(0, -1), outDim]);
+  const flat = x.reshape([-1, shape[shape.length - 1]]);
+  return np.matmul(flat, p.w.ref.transpose()).reshape([...shape.slice(0, -1), p.w.shape[0]]);
+}
+
+/**
+ * T5's LayerNorm (RMSNorm): `g * x / sqrt(mean(x²) + eps)` over the last axis, no mean
+ * subtraction and no bias (HF `T5LayerNorm`; its variance is float32, as everything here).
+ */
+export function rmsNorm(g: JArray, x: JArray, eps: number): JArray {
+  const variance = np.mean(np.square(x.ref), x.ndim - 1, { keepdims: true });
+  return x.mul(np.reciprocal(np.sqrt(variance.add(eps)))).mul(g.ref);
 }
 
 /** LayerNorm over the last axis (biased variance, as torch). */

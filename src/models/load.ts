@@ -9,16 +9,25 @@ import { np } from "../engine/jax.js";
 import type { JArray } from "../engine/jax.js";
 import { readSafetensorsFile, toFloat32, writeSafetensorsFile } from "../io/safetensors.js";
 import type { TensorEntry, TensorInput } from "../io/safetensors.js";
-import type { BackboneParams, ModelConfig, TaskHeadParams } from "./architecture.js";
-import { architectureOf, parseModelConfig } from "./registry.js";
+import type { Architecture, BackboneParams, ClassifierConfig, ClassifierParams, ModelConfig, TaskHeadParams } from "./architecture.js";
+import { architectureOf, isClassifierConfig, parseModelConfig } from "./registry.js";
 import { disposeTree, getLeaf, setLeaf } from "./slots.js";
 import type { ParamSlot } from "./slots.js";
 
 export class ModelLoadError extends Error {}
 
-export interface LoadedModel {
+/** A backbone of any registered architecture, without a task head. */
+export interface LoadedBackbone {
   config: ModelConfig;
   encoder: BackboneParams;
+  /** How the model type was found when config.json names none (null when it does). */
+  modelTypeInferred: string | null;
+}
+
+/** A sequence-classification model: backbone and task head. */
+export interface LoadedModel {
+  config: ClassifierConfig;
+  encoder: ClassifierParams;
   head: TaskHeadParams;
   /** "checkpoint" when the head came from the file, else "initialized" (fresh, seeded). */
   headSource: "checkpoint" | "initialized" | "partial";
@@ -41,8 +50,16 @@ export interface LoadOptions {
   seed?: number;
 }
 
-/** Load `dir/config.json` + `dir/model.safetensors`. Errors name the file and the keys. */
-export async function loadModelDir(dir: string, opts: LoadOptions = {}): Promise<LoadedModel> {
+/** A model dir's files, checked to exist, its weights read and its config parsed. */
+interface ModelFiles {
+  configFile: string;
+  weightsFile: string;
+  tensors: ReadonlyMap<string, TensorEntry>;
+  config: ModelConfig;
+  modelTypeInferred: string | null;
+}
+
+async function readModelFiles(dir: string): Promise<ModelFiles> {
   const configFile = path.join(dir, "config.json");
   const weightsFile = path.join(dir, "model.safetensors");
   if (!existsSync(dir)) throw new ModelLoadError(`model directory ${dir} does not exist`);
@@ -53,8 +70,95 @@ export async function loadModelDir(dir: string, opts: LoadOptions = {}): Promise
   }
   const file = await readSafetensorsFile(weightsFile);
   const resolved = parseModelConfig(readJson(configFile), configFile, () => [...file.tensors.keys()]);
-  let config = resolved.config;
-  const arch = architectureOf(config);
+  return { configFile, weightsFile, tensors: file.tensors, config: resolved.config, modelTypeInferred: resolved.inferred };
+}
+
+/** The first of a slot's names that the file has, with its entry. */
+function findSlot(arch: Architecture, cfg: ModelConfig, tensors: ReadonlyMap<string, TensorEntry>, slot: ParamSlot): [string, TensorEntry] | undefined {
+  for (const n of arch.hfNames(slot, cfg)) {
+    const e = tensors.get(n);
+    if (e) return [n, e];
+  }
+  return undefined;
+}
+
+/** The backbone tree from a file's tensors (every slot required); records the names it used. */
+function readBackbone(f: ModelFiles, cfg: ModelConfig, used: Set<string>): BackboneParams {
+  const arch = architectureOf(cfg);
+  const tree = {} as Record<string, unknown>;
+  const missing: string[] = [];
+  const made: JArray[] = [];
+  try {
+    for (const slot of arch.backboneSlots(cfg)) {
+      const hit = findSlot(arch, cfg, f.tensors, slot);
+      if (!hit) {
+        missing.push(arch.hfNames(slot, cfg)[0]);
+        continue;
+      }
+      used.add(hit[0]);
+      const arr = toDevice(hit[1], hit[0], f.weightsFile, slot);
+      made.push(arr);
+      setLeaf(tree, slot.path, arr);
+    }
+    if (missing.length) {
+      throw new ModelLoadError(`${f.weightsFile}: missing ${missing.length} tensor(s) required by config.json: ${missing.slice(0, 8).join(", ")}${missing.length > 8 ? ", ..." : ""}`);
+    }
+  } catch (e) {
+    for (const a of made) a.dispose();
+    throw e;
+  }
+  return tree as unknown as BackboneParams;
+}
+
+/** Strict key checking: every tensor of the file was used or is one the architecture ignores. */
+function checkUnknown(f: ModelFiles, cfg: ModelConfig, used: ReadonlySet<string>): void {
+  const arch = architectureOf(cfg);
+  const unknown = [...f.tensors.keys()].filter((n) => !used.has(n) && !arch.ignorableTensor(n, cfg));
+  if (unknown.length) {
+    throw new ModelLoadError(`${f.weightsFile}: ${unknown.length} unexpected tensor(s) for a ${cfg.modelType} model with this config.json: ${unknown.slice(0, 8).join(", ")}${unknown.length > 8 ? ", ..." : ""}`);
+  }
+}
+
+/**
+ * Load the backbone of `dir/config.json` + `dir/model.safetensors`, for any registered
+ * architecture (T5 included). A task head the file may carry is accepted and not read.
+ * Errors name the file and the keys.
+ */
+export async function loadBackboneDir(dir: string): Promise<LoadedBackbone> {
+  const f = await readModelFiles(dir);
+  const cfg = f.config;
+  const arch = architectureOf(cfg);
+  const used = new Set<string>();
+  const encoder = readBackbone(f, cfg, used);
+  try {
+    if (arch.head !== null) {
+      for (const slot of arch.head.slots(cfg)) {
+        const hit = findSlot(arch, cfg, f.tensors, slot);
+        if (hit) used.add(hit[0]);
+      }
+    }
+    checkUnknown(f, cfg, used);
+  } catch (e) {
+    disposeTree(encoder);
+    throw e;
+  }
+  return { config: cfg, encoder, modelTypeInferred: f.modelTypeInferred };
+}
+
+/**
+ * Load a sequence-classification model from `dir/config.json` + `dir/model.safetensors`: the
+ * backbone, and the head from the file (or a fresh one, seeded, for a new label count). The
+ * architecture must have a classification head (BERT/RoBERTa; T5 has none: `loadBackboneDir`).
+ * Errors name the file and the keys.
+ */
+export async function loadModelDir(dir: string, opts: LoadOptions = {}): Promise<LoadedModel> {
+  const f = await readModelFiles(dir);
+  const arch = architectureOf(f.config);
+  const head0 = arch.head;
+  if (head0 === null || !isClassifierConfig(f.config)) {
+    throw new ModelLoadError(`${f.configFile}: model_type "${f.config.modelType}" (${arch.name}) has no sequence-classification head; load its backbone with loadBackboneDir`);
+  }
+  let config: ClassifierConfig = f.config;
   const newLabels = opts.numLabels !== undefined && opts.numLabels !== config.numLabels;
   if (opts.numLabels !== undefined) {
     config = { ...config, numLabels: opts.numLabels };
@@ -62,53 +166,27 @@ export async function loadModelDir(dir: string, opts: LoadOptions = {}): Promise
   }
   if (opts.labelNames) config = { ...config, labelNames: opts.labelNames };
   const used = new Set<string>();
-  const find = (slot: ParamSlot): [string, TensorEntry] | undefined => {
-    for (const n of arch.hfNames(slot, config)) {
-      const e = file.tensors.get(n);
-      if (e) return [n, e];
-    }
-    return undefined;
-  };
-  const encoder = {} as Record<string, unknown>;
-  const missing: string[] = [];
-  const disposeAll: JArray[] = [];
+  const encoder = readBackbone(f, config, used) as ClassifierParams;
+  const head = head0.init(config, opts.seed ?? 0) as unknown as Record<string, unknown>;
   try {
-    for (const slot of arch.backboneSlots(config)) {
-      const hit = find(slot);
-      if (!hit) {
-        missing.push(arch.hfNames(slot, config)[0]);
-        continue;
-      }
-      used.add(hit[0]);
-      const arr = toDevice(hit[1], hit[0], weightsFile, slot);
-      disposeAll.push(arr);
-      setLeaf(encoder, slot.path, arr);
-    }
-    if (missing.length) {
-      throw new ModelLoadError(`${weightsFile}: missing ${missing.length} tensor(s) required by config.json: ${missing.slice(0, 8).join(", ")}${missing.length > 8 ? ", ..." : ""}`);
-    }
-    const head = arch.initHead(config, opts.seed ?? 0) as unknown as Record<string, unknown>;
     let found = 0;
-    const hSlots = arch.headSlots(config);
+    const hSlots = head0.slots(config);
     for (const slot of hSlots) {
-      const hit = find(slot);
+      const hit = findSlot(arch, config, f.tensors, slot);
       if (!hit) continue;
       used.add(hit[0]);
       if (newLabels && slot.path[0] === "out") continue;
-      const arr = toDevice(hit[1], hit[0], weightsFile, slot);
+      const arr = toDevice(hit[1], hit[0], f.weightsFile, slot);
       getLeaf(head, slot.path).dispose();
       setLeaf(head, slot.path, arr);
       found++;
     }
-    const unknown = [...file.tensors.keys()].filter((n) => !used.has(n) && !arch.ignorableTensor(n));
-    if (unknown.length) {
-      disposeTree(head);
-      throw new ModelLoadError(`${weightsFile}: ${unknown.length} unexpected tensor(s) for a ${config.modelType} model with this config.json: ${unknown.slice(0, 8).join(", ")}${unknown.length > 8 ? ", ..." : ""}`);
-    }
+    checkUnknown(f, config, used);
     const headSource = found === hSlots.length ? "checkpoint" : found === 0 ? "initialized" : "partial";
-    return { config, encoder: encoder as unknown as BackboneParams, head: head as unknown as TaskHeadParams, headSource, modelTypeInferred: resolved.inferred };
+    return { config, encoder, head: head as unknown as TaskHeadParams, headSource, modelTypeInferred: f.modelTypeInferred };
   } catch (e) {
-    for (const a of disposeAll) if (a.refCount > 0) a.dispose();
+    disposeTree(head);
+    disposeTree(encoder);
     throw e;
   }
 }
@@ -117,7 +195,8 @@ export async function loadModelDir(dir: string, opts: LoadOptions = {}): Promise
 export async function exportHfTensors(config: ModelConfig, encoder: BackboneParams, head: TaskHeadParams | null): Promise<Record<string, TensorInput>> {
   const out: Record<string, TensorInput> = {};
   const arch = architectureOf(config);
-  const slots = [...arch.backboneSlots(config), ...(head ? arch.headSlots(config) : [])];
+  if (head !== null && arch.head === null) throw new Error(`a ${arch.name} model has no task head to export`);
+  const slots = [...arch.backboneSlots(config), ...(head !== null && arch.head !== null ? arch.head.slots(config) : [])];
   for (const slot of slots) {
     const src = slot.tree === "encoder" ? encoder : head;
     const arr = getLeaf(src, slot.path);

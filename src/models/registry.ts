@@ -10,15 +10,20 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { readTensorNamesSync } from "../io/safetensors.js";
-import type { Architecture, ModelConfig, ModelType } from "./architecture.js";
+import type { Architecture, ClassifierConfig, ModelConfig, ModelType } from "./architecture.js";
 import { BERT_ARCHITECTURE } from "./bert/architecture.js";
-import { ConfigError } from "./bert/config.js";
+import { isEncoderConfig } from "./bert/config.js";
+import { ConfigError } from "./config-values.js";
+import { T5_ARCHITECTURE } from "./t5/architecture.js";
 
 /** Every registered architecture. */
-export const ARCHITECTURES: readonly Architecture[] = [BERT_ARCHITECTURE];
+export const ARCHITECTURES: readonly Architecture[] = [BERT_ARCHITECTURE, T5_ARCHITECTURE];
 
 /** Every model_type the registry loads. */
 export const MODEL_TYPES: readonly ModelType[] = ARCHITECTURES.flatMap((a) => a.modelTypes);
+
+/** The model types of the architectures with a sequence-classification head (task checkpoints' backbones). */
+export const CLASSIFIER_MODEL_TYPES: readonly ModelType[] = ARCHITECTURES.filter((a) => a.head !== null).flatMap((a) => a.modelTypes);
 
 /** The architecture of a model type. */
 export function architectureFor(modelType: string): Architecture {
@@ -109,7 +114,23 @@ export function readModelConfig(file: string): ResolvedConfig {
   return parseModelConfig(json, file, tensorNames);
 }
 
-/** Read config.json's parsed config (see `readModelConfig` for how the model type is found). */
-export function readEncoderConfig(file: string): ModelConfig {
-  return readModelConfig(file).config;
+/**
+ * Whether a config is one the fine-tuning pipeline (sequence classification, MLM pretraining)
+ * runs on: an architecture with a classification head, i.e. BERT/RoBERTa.
+ */
+export function isClassifierConfig(cfg: ModelConfig): cfg is ClassifierConfig {
+  return isEncoderConfig(cfg) && architectureOf(cfg).head !== null;
+}
+
+/**
+ * Read config.json's parsed config (see `readModelConfig` for how the model type is found),
+ * for the pipelines that need an encoder with a classification head: another architecture
+ * (T5) is an error naming the file.
+ */
+export function readEncoderConfig(file: string): ClassifierConfig {
+  const cfg = readModelConfig(file).config;
+  if (!isClassifierConfig(cfg)) {
+    throw new ConfigError(`${file}: model_type "${cfg.modelType}" (${architectureOf(cfg).name}) is not supported here: sequence classification and MLM pretraining need ${ARCHITECTURES.filter((a) => a.head !== null).map((a) => a.name).join(" or ")}`);
+  }
+  return cfg;
 }

@@ -40,7 +40,8 @@ import type { TensorEntry, TensorInput } from "../io/safetensors.js";
 import type { EncoderConfig } from "../models/bert/config.js";
 import { layerAddresses } from "../models/architecture.js";
 import { siteName } from "../models/hooks.js";
-import { MODEL_TYPES, architectureFor, architectureOf, parseModelConfig } from "../models/registry.js";
+import type { ModelConfig } from "../models/architecture.js";
+import { CLASSIFIER_MODEL_TYPES, architectureFor, architectureOf, isClassifierConfig, parseModelConfig } from "../models/registry.js";
 import type { HeadParams } from "../models/bert/params.js";
 import { countHeadParams, stateBits } from "./storage.js";
 import type { Materialized, MethodConfig, MethodName, MethodState, PetlMethod } from "./method.js";
@@ -217,11 +218,14 @@ function isRecord(x: unknown): x is Record<string, unknown> {
 
 /** The backbone config a summary describes (enough for shapes), parsed by its architecture. */
 function configFromSummary(file: string, b: Record<string, unknown>): EncoderConfig {
+  let cfg: ModelConfig;
   try {
-    return parseModelConfig({ ...b, pad_token_id: 0 }, `${file}: "backbone"`).config;
+    cfg = parseModelConfig({ ...b, pad_token_id: 0 }, `${file}: "backbone"`).config;
   } catch (e) {
     return fail(file, (e as Error).message.replace(`${file}: "backbone": `, `"backbone": `));
   }
+  if (!isClassifierConfig(cfg)) return fail(file, `"backbone.model_type" ${JSON.stringify(cfg.modelType)}: task checkpoints hold classification heads, which ${architectureOf(cfg).name} has not`);
+  return cfg;
 }
 
 /** Validate a parsed adapter_config.json (`file` names it in errors); the method config is checked by `loadTaskCheckpoint`. */
@@ -251,8 +255,8 @@ export function parseAdapterConfig(file: string, json: unknown): AdapterConfigFi
   if (json.dtype !== "F32" && json.dtype !== "F16") fail(file, `"dtype" must be "F32" or "F16", got ${JSON.stringify(json.dtype)}`);
   if (!isRecord(json.backbone)) fail(file, `"backbone" must be an object`);
   const b = json.backbone;
-  if (typeof b.model_type !== "string" || !(MODEL_TYPES as readonly string[]).includes(b.model_type)) {
-    fail(file, `"backbone.model_type" must be one of ${MODEL_TYPES.join(", ")}, got ${JSON.stringify(b.model_type)}`);
+  if (typeof b.model_type !== "string" || !(CLASSIFIER_MODEL_TYPES as readonly string[]).includes(b.model_type)) {
+    fail(file, `"backbone.model_type" must be one of ${CLASSIFIER_MODEL_TYPES.join(", ")}, got ${JSON.stringify(b.model_type)}`);
   }
   const keys = architectureFor(b.model_type as string).summaryKeys;
   for (const key of Object.keys(b)) if (key !== "model_type" && !keys.includes(key)) fail(file, `unknown key "backbone.${key}"`);

@@ -6,14 +6,14 @@
  * backbone under Hugging Face names (`backbone.<hf name>`).
  */
 import { np } from "../engine/jax.js";
-import type { BackboneParams, ModelConfig } from "../models/architecture.js";
+import type { ClassifierConfig, ClassifierParams } from "../models/architecture.js";
 import type { HookSite, ModelHooks } from "../models/hooks.js";
 import { architectureOf } from "../models/registry.js";
 import { getLeaf, refTree, setLeaf } from "../models/slots.js";
 import type { Materialized, MethodConfig, MethodState, PetlMethod, StateSpec } from "./method.js";
 
 export interface FullParams {
-  encoder: BackboneParams;
+  encoder: ClassifierParams;
 }
 
 /** Prefix of the backbone tensors in a full fine-tuning checkpoint (version 1: "encoder."). */
@@ -22,11 +22,11 @@ export const FULL_PREFIX = "backbone.";
 const OPTIONS = { bottleneck: 0, rank: 0, alpha: 0, prefixLength: 0, prefixHidden: 0 };
 
 export class FullFineTuning implements PetlMethod<FullParams> {
-  private cfg: ModelConfig | undefined;
+  private cfg: ClassifierConfig | undefined;
 
   constructor(readonly config: MethodConfig) {}
 
-  init(cfg: ModelConfig, encoder: BackboneParams): FullParams {
+  init(cfg: ClassifierConfig, encoder: ClassifierParams): FullParams {
     this.bind(cfg);
     return { encoder: refTree(encoder) };
   }
@@ -35,7 +35,7 @@ export class FullFineTuning implements PetlMethod<FullParams> {
     return {};
   }
 
-  encoderOverride(params: FullParams): BackboneParams {
+  encoderOverride(params: FullParams): ClassifierParams {
     return params.encoder;
   }
 
@@ -53,11 +53,11 @@ export class FullFineTuning implements PetlMethod<FullParams> {
     return [];
   }
 
-  bind(cfg: ModelConfig): void {
+  bind(cfg: ClassifierConfig): void {
     this.cfg = cfg;
   }
 
-  private bound(): ModelConfig {
+  private bound(): ClassifierConfig {
     if (!this.cfg) throw new Error(`${this.config.method}: call init(cfg, encoder, seed) or bind(cfg) first (the method needs the backbone config)`);
     return this.cfg;
   }
@@ -66,7 +66,7 @@ export class FullFineTuning implements PetlMethod<FullParams> {
     return { kind: "full", layers: [], units: [], options: { ...OPTIONS }, encoder: refTree(params.encoder) };
   }
 
-  stateSpec(cfg: ModelConfig): StateSpec {
+  stateSpec(cfg: ClassifierConfig): StateSpec {
     return { tensors: new Map(architectureOf(cfg).backboneSlots(cfg).map((s) => [`${FULL_PREFIX}${s.hfName}`, s.shape])), masks: new Map() };
   }
 
@@ -80,7 +80,7 @@ export class FullFineTuning implements PetlMethod<FullParams> {
     return { tensors, masks: new Map() };
   }
 
-  materializeState(cfg: ModelConfig, state: MethodState): Materialized {
+  materializeState(cfg: ClassifierConfig, state: MethodState): Materialized {
     const encoder: Record<string, unknown> = {};
     for (const slot of architectureOf(cfg).backboneSlots(cfg)) {
       const t = state.tensors.get(`${FULL_PREFIX}${slot.hfName}`);
@@ -90,7 +90,7 @@ export class FullFineTuning implements PetlMethod<FullParams> {
       }
       setLeaf(encoder, slot.path, np.array(t.data).reshape(slot.shape));
     }
-    return { kind: "full", layers: [], units: [], options: { ...OPTIONS }, encoder: encoder as unknown as BackboneParams };
+    return { kind: "full", layers: [], units: [], options: { ...OPTIONS }, encoder: encoder as unknown as ClassifierParams };
   }
 
   dispose(): void {}

@@ -11,7 +11,7 @@
 import { np } from "../engine/jax.js";
 import type { JArray } from "../engine/jax.js";
 import { layerAddresses } from "../models/architecture.js";
-import type { BackboneParams, ModelConfig } from "../models/architecture.js";
+import type { ClassifierConfig, ClassifierParams } from "../models/architecture.js";
 import { HOOK_SITES, layerName } from "../models/hooks.js";
 import type { LayerHooks } from "../models/hooks.js";
 import { architectureOf } from "../models/registry.js";
@@ -20,7 +20,7 @@ import { linearMasked, unitListReader } from "./adapter.js";
 import { HostRng, kaimingUniform } from "./mask.js";
 import type { Materialized, ModuleKind, ModuleOptions, TensorSpec, Unit } from "./method.js";
 
-function loraSpec(cfg: ModelConfig, o: ModuleOptions): TensorSpec[] {
+function loraSpec(cfg: ClassifierConfig, o: ModuleOptions): TensorSpec[] {
   const H = cfg.hiddenSize;
   const r = o.rank;
   return [
@@ -31,7 +31,7 @@ function loraSpec(cfg: ModelConfig, o: ModuleOptions): TensorSpec[] {
   ];
 }
 
-function initLora(cfg: ModelConfig, o: ModuleOptions, count: number, seed: number): Unit[] {
+function initLora(cfg: ClassifierConfig, o: ModuleOptions, count: number, seed: number): Unit[] {
   const rng = new HostRng(seed);
   const spec = loraSpec(cfg, o);
   return Array.from({ length: count }, () => {
@@ -75,7 +75,7 @@ export const LORA_KIND: ModuleKind<Unit[]> = {
  * both inputs and returns a NEW backbone tree (untouched leaves are new references; free it
  * with `disposeTree`).
  */
-export function mergeLora(cfg: ModelConfig, backbone: BackboneParams, m: Materialized): BackboneParams {
+export function mergeLora(cfg: ClassifierConfig, backbone: ClassifierParams, m: Materialized): ClassifierParams {
   if (m.kind !== "lora") throw new Error(`mergeLora: materialised modules are "${m.kind}", not "lora"`);
   const arch = architectureOf(cfg);
   const layers = layerAddresses(arch, cfg);
@@ -94,5 +94,5 @@ export function mergeLora(cfg: ModelConfig, backbone: BackboneParams, m: Materia
       setLeaf(merged, [...path, "w"], w.add(np.matmul(u[`${prefix}_lora_B`].ref, u[`${prefix}_lora_A`].ref).mul(s)));
     }
   });
-  return merged as unknown as BackboneParams;
+  return merged as unknown as ClassifierParams;
 }

@@ -27,7 +27,7 @@
 import { np } from "../engine/jax.js";
 import type { JArray } from "../engine/jax.js";
 import { layerAddresses } from "../models/architecture.js";
-import type { BackboneParams, ModelConfig } from "../models/architecture.js";
+import type { ClassifierConfig, ClassifierParams } from "../models/architecture.js";
 import { HOOK_SITES, layerName } from "../models/hooks.js";
 import type { HookSite, LayerAddress, LayerHooks, ModelHooks } from "../models/hooks.js";
 import { architectureOf } from "../models/registry.js";
@@ -143,7 +143,7 @@ async function maskBytes(m: JArray): Promise<Uint8Array> {
  */
 export class ModularMethod<S> implements PetlMethod<ModularParams<S>> {
   readonly config: MethodConfig;
-  private cfg: ModelConfig | undefined;
+  private cfg: ClassifierConfig | undefined;
   /** The backbone's layers the modules attach to, stack by stack (set by `bind`). */
   private layers: LayerAddress[] = [];
   private random: { layer: Map<string, Uint8Array>; task: Map<string, Uint8Array>; device: Map<string, JArray> } | undefined;
@@ -170,26 +170,26 @@ export class ModularMethod<S> implements PetlMethod<ModularParams<S>> {
     return [...this.kind.hookSites];
   }
 
-  private bound(): ModelConfig {
+  private bound(): ClassifierConfig {
     if (!this.cfg) throw new Error(`${this.config.method}: call init(cfg, encoder, seed) or bind(cfg) first (the method needs the backbone config)`);
     return this.cfg;
   }
 
   /** The layers modules attach to, stack by stack. */
-  private layersOf(cfg: ModelConfig): LayerAddress[] {
+  private layersOf(cfg: ClassifierConfig): LayerAddress[] {
     return cfg === this.cfg ? this.layers : layerAddresses(architectureOf(cfg), cfg);
   }
 
-  private positionCount(cfg: ModelConfig): number {
+  private positionCount(cfg: ClassifierConfig): number {
     return this.layersOf(cfg).length * this.kind.positions.length;
   }
 
-  private spec(cfg: ModelConfig): TensorSpec[] {
+  private spec(cfg: ClassifierConfig): TensorSpec[] {
     return this.kind.unitSpec(cfg, this.options.module);
   }
 
   /** `encoder.layer.3.ffn_output`: a position's name in checkpoints. */
-  private positionName(p: number, cfg: ModelConfig): string {
+  private positionName(p: number, cfg: ClassifierConfig): string {
     const P = this.kind.positions.length;
     return `${layerName(this.layersOf(cfg)[Math.floor(p / P)])}.${this.kind.positions[p % P]}`;
   }
@@ -200,7 +200,7 @@ export class ModularMethod<S> implements PetlMethod<ModularParams<S>> {
    * masks are drawn here, from `maskSeed` (the config's seed), so they depend on the config
    * alone.
    */
-  bind(cfg: ModelConfig): void {
+  bind(cfg: ClassifierConfig): void {
     const same = this.cfg !== undefined && this.cfg.numLayers === cfg.numLayers && this.cfg.hiddenSize === cfg.hiddenSize;
     const arch = architectureOf(cfg);
     for (const s of arch.stacks(cfg)) {
@@ -215,7 +215,7 @@ export class ModularMethod<S> implements PetlMethod<ModularParams<S>> {
     if (this.options.masks === "random" && !(same && this.random)) this.drawRandomMasks(cfg);
   }
 
-  init(cfg: ModelConfig, _encoder: BackboneParams, seed: number): ModularParams<S> {
+  init(cfg: ClassifierConfig, _encoder: ClassifierParams, seed: number): ModularParams<S> {
     this.bind(cfg);
     const o = this.options;
     const npos = this.positionCount(cfg);
@@ -231,7 +231,7 @@ export class ModularMethod<S> implements PetlMethod<ModularParams<S>> {
     return params;
   }
 
-  private drawRandomMasks(cfg: ModelConfig): void {
+  private drawRandomMasks(cfg: ClassifierConfig): void {
     this.dispose();
     const o = this.options;
     const masked = this.spec(cfg).filter((t) => t.masked);
@@ -380,7 +380,7 @@ export class ModularMethod<S> implements PetlMethod<ModularParams<S>> {
   }
 
   /** Checkpoint tensor names: prototype.<t>, layer.<i>.<position>.<t>, mask.layer.<i>.<position>.<t>, mask.task.<task>.<t>. */
-  stateSpec(cfg: ModelConfig): StateSpec {
+  stateSpec(cfg: ClassifierConfig): StateSpec {
     const o = this.options;
     const spec = this.spec(cfg);
     const tensors = new Map<string, number[]>();
@@ -445,7 +445,7 @@ export class ModularMethod<S> implements PetlMethod<ModularParams<S>> {
     return state;
   }
 
-  materializeState(cfg: ModelConfig, state: MethodState, task = 0): Materialized {
+  materializeState(cfg: ClassifierConfig, state: MethodState, task = 0): Materialized {
     const o = this.options;
     this.checkTask(task);
     const want = this.stateSpec(cfg);

@@ -24,7 +24,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { packageRoot } from "../data/builtin-tasks.js";
-import type { ModelConfig } from "../models/architecture.js";
+import type { ClassifierConfig } from "../models/architecture.js";
 import { architectureOf } from "../models/registry.js";
 
 export const TRAIN_DEFAULTS = {
@@ -41,7 +41,7 @@ export const TRAIN_DEFAULTS = {
 } as const;
 
 /** The max length to use: the flag (checked against the model) or min(128, the model's limit). */
-export function resolveMaxLength(flagValue: number | undefined, cfg: ModelConfig): number {
+export function resolveMaxLength(flagValue: number | undefined, cfg: ClassifierConfig): number {
   const limit = architectureOf(cfg).maxInputLength(cfg);
   if (flagValue === undefined) return Math.min(TRAIN_DEFAULTS.maxLength, limit);
   if (flagValue > limit) throw new RangeError(`--max-length ${flagValue} exceeds what the model takes (${limit} tokens: max_position_embeddings ${cfg.maxPositions})`);

@@ -69,7 +69,7 @@ test("a config that names model_type is not inferred; an unsupported one is an e
   const model = await loadModelDir(modelFixtureDir("tiny-bert"));
   assert.equal(model.modelTypeInferred, null);
   tree.dispose([model.encoder, model.head]);
-  assert.throws(() => resolveModelType({ model_type: "gpt2" }, "x/config.json"), /x\/config\.json: "model_type" must be one of bert, roberta, got "gpt2"/);
+  assert.throws(() => resolveModelType({ model_type: "gpt2" }, "x/config.json"), /x\/config\.json: "model_type" must be one of bert, roberta, t5, got "gpt2"/);
   assert.throws(() => parseModelConfig([], "y/config.json"), /y\/config\.json: expected a JSON object/);
   assert.equal(resolveModelType({ architectures: ["RobertaForMaskedLM"] }, "c").modelType, "roberta");
 });

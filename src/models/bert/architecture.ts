@@ -6,10 +6,12 @@ import type { Architecture } from "../architecture.js";
 import type { HookSite, LayerAddress } from "../hooks.js";
 import type { ParamSlot } from "../slots.js";
 import { encoderConfigToJson, parseEncoderConfig } from "./config.js";
-import type { EncoderConfig, ModelType } from "./config.js";
+import type { BertModelType, EncoderConfig } from "./config.js";
 import { classify, encode } from "./encoder.js";
+import type { DeviceBatch } from "./encoder.js";
 import { initEncoder, initHead } from "./init.js";
 import { encoderSlots, headSlots } from "./params.js";
+import type { EncoderParams } from "./params.js";
 
 /** Sites of every BERT layer (see models/hooks.ts). */
 const ENCODER_SITES: readonly HookSite[] = ["query", "key", "value", "prefix", "attentionOutput", "ffnOutput"];
@@ -27,12 +29,12 @@ function ignorableTensor(name: string): boolean {
   return /(^|\.)position_ids$/.test(name) || /^(cls|lm_head)\./.test(name) || name.startsWith("bert.cls.") || name.startsWith("roberta.lm_head.");
 }
 
-export const BERT_ARCHITECTURE: Architecture = {
+export const BERT_ARCHITECTURE: Architecture<EncoderConfig, EncoderParams, DeviceBatch> = {
   name: "BERT/RoBERTa",
   modelTypes: ["bert", "roberta"],
   classPrefixes: { Bert: "bert", Roberta: "roberta" },
   tensorPrefixes: { "bert.": "bert", "roberta.": "roberta" },
-  parseConfig: (json: unknown, file: string, modelType: ModelType) => parseEncoderConfig(json, file, modelType),
+  parseConfig: (json: unknown, file: string, modelType: BertModelType) => parseEncoderConfig(json, file, modelType),
   configToJson: encoderConfigToJson,
   stacks: (cfg) => [{ stack: "encoder", layers: cfg.numLayers }],
   sites: (stack) => (stack === "encoder" ? ENCODER_SITES : []),
@@ -41,13 +43,11 @@ export const BERT_ARCHITECTURE: Architecture = {
     return at.stack === "encoder" && name !== undefined ? ["layers", at.layer, name] : null;
   },
   backboneSlots: encoderSlots,
-  headSlots,
   ignorableTensor,
   hfNames: (slot: ParamSlot, cfg: EncoderConfig) => (slot.prefixed ? [`${cfg.modelType}.${slot.hfName}`, slot.hfName] : [slot.hfName]),
   summaryKeys: ["hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size", "vocab_size", "max_position_embeddings", "type_vocab_size", "hidden_act"],
   maxInputLength: bertMaxInputLength,
   initBackbone: initEncoder,
-  initHead,
   forward: encode,
-  classify,
+  head: { slots: headSlots, init: initHead, classify },
 };

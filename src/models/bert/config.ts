@@ -2,15 +2,17 @@
  * Hugging Face config.json for BERT and RoBERTa encoders: parsing with strict validation.
  */
 
+import { ConfigError, intKey as int } from "../config-values.js";
 import { HIDDEN_ACTS } from "../layers.js";
 import type { HiddenAct } from "../layers.js";
 
 export type { HiddenAct };
-export type ModelType = (typeof BERT_MODEL_TYPES)[number];
+export { ConfigError };
+export type BertModelType = (typeof BERT_MODEL_TYPES)[number];
 
 /** The architecture hyper-parameters the encoder needs, in our naming. */
 export interface EncoderConfig {
-  modelType: ModelType;
+  modelType: BertModelType;
   vocabSize: number;
   hiddenSize: number;
   numLayers: number;
@@ -27,30 +29,22 @@ export interface EncoderConfig {
   labelNames?: string[];
 }
 
-export class ConfigError extends Error {}
-
 type Json = Record<string, unknown>;
-
-function int(cfg: Json, key: string, file: string, opts: { min?: number; fallback?: number } = {}): number {
-  const v = cfg[key] ?? opts.fallback;
-  if (v === undefined) throw new ConfigError(`${file}: missing key "${key}" (expected an integer)`);
-  if (typeof v !== "number" || !Number.isInteger(v)) {
-    throw new ConfigError(`${file}: "${key}" must be an integer, got ${JSON.stringify(v)}`);
-  }
-  const min = opts.min ?? 1;
-  if (v < min) throw new ConfigError(`${file}: "${key}" must be >= ${min}, got ${v}`);
-  return v;
-}
 
 /** The model types this architecture family reads. */
 export const BERT_MODEL_TYPES = ["bert", "roberta"] as const;
+
+/** Whether a parsed config of any architecture is a BERT/RoBERTa one. */
+export function isEncoderConfig(cfg: { modelType: string }): cfg is EncoderConfig {
+  return (BERT_MODEL_TYPES as readonly string[]).includes(cfg.modelType);
+}
 
 /**
  * Parse a config.json object. `file` names the source in error messages. `modelType` is the
  * resolved model type when config.json does not name one (see models/registry.ts);
  * otherwise `model_type` must be "bert" or "roberta".
  */
-export function parseEncoderConfig(cfg: unknown, file = "config.json", resolvedType?: ModelType): EncoderConfig {
+export function parseEncoderConfig(cfg: unknown, file = "config.json", resolvedType?: BertModelType): EncoderConfig {
   if (typeof cfg !== "object" || cfg === null || Array.isArray(cfg)) {
     throw new ConfigError(`${file}: expected a JSON object`);
   }

@@ -5,6 +5,7 @@
  * Ownership: parameters are BORROWED (every use takes `.ref`); activations are consumed.
  */
 import { lax, np, nn } from "../../engine/jax.js";
+import { prependPrefix } from "../attention-prefix.js";
 import { activation, layerNorm, linear } from "../layers.js";
 import type { LayerNormParams } from "../layers.js";
 import type { JArray } from "../../engine/jax.js";
@@ -127,13 +128,10 @@ function selfAttention(cfg: EncoderConfig, p: EncoderLayerParams, x: JArray, bat
   if (hooks?.value) v = hooks.value(x, v);
   let bias = batch.maskBias.ref;
   if (hooks?.prefix) {
-    const pre = hooks.prefix(B);
-    const P = pre.key.shape[1];
-    const pk = pre.key.shape[0] === B ? pre.key : np.broadcastTo(pre.key, [B, P, H]);
-    const pv = pre.value.shape[0] === B ? pre.value : np.broadcastTo(pre.value, [B, P, H]);
-    k = np.concatenate([pk, k], 1);
-    v = np.concatenate([pv, v], 1);
-    bias = np.concatenate([np.zeros([B, 1, 1, P]), bias], 3);
+    const pre = prependPrefix(hooks.prefix(B), k, v);
+    k = pre.key;
+    v = pre.value;
+    bias = np.concatenate([np.zeros([B, 1, 1, pre.length]), bias], 3);
   }
   x.dispose();
   const qh = splitHeads(q, heads);

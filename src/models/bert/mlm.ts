@@ -9,6 +9,7 @@ import type { JArray } from "../../engine/jax.js";
 import path from "node:path";
 import { readSafetensorsFile, toFloat32 } from "../../io/safetensors.js";
 import type { TensorEntry, TensorInput } from "../../io/safetensors.js";
+import { rowCrossEntropy, weightedCrossEntropy } from "../cross-entropy.js";
 import { loadModelDir, ModelLoadError } from "../load.js";
 import { disposeTree } from "../slots.js";
 import type { EncoderConfig } from "./config.js";
@@ -62,31 +63,17 @@ export function mlmLogits(cfg: EncoderConfig, enc: EncoderParams, head: MlmHeadP
   return np.matmul(h, enc.embeddings.word.ref.transpose()).add(head.bias.ref);
 }
 
-/** Cross-entropy of each row of logits [N,V] against int32 targets [N] (-> [N]); both consumed. */
-function rowCrossEntropy(logits: JArray, targets: JArray, vocabSize: number): JArray {
-  const shifted = logits.ref.sub(np.max(logits.ref, -1, { keepdims: true }));
-  const logZ = np.log(np.sum(np.exp(shifted.ref), -1));
-  const picked = np.sum(shifted.mul(oneHotRows(targets, vocabSize)), -1);
-  logits.dispose();
-  return logZ.sub(picked);
-}
-
 /** Mean cross-entropy of logits [N,V] against int32 targets [N]; both consumed. */
 export function mlmLoss(logits: JArray, targets: JArray, vocabSize: number): JArray {
   return np.mean(rowCrossEntropy(logits, targets, vocabSize));
 }
 
 /**
- * Weighted sum of the rows' cross-entropies, `sum_i weights[i] * CE_i`: with weights 1/n on
- * n real rows and 0 on padding rows it is the mean over the real rows, at a fixed number of
- * rows (static shapes for jit). All three arrays are consumed.
+ * Mean cross-entropy over the real rows at a fixed number of rows: weights 1/n on n real rows,
+ * 0 on padding rows (`weightedCrossEntropy`). All three arrays are consumed.
  */
 export function weightedMlmLoss(logits: JArray, targets: JArray, weights: JArray, vocabSize: number): JArray {
-  return np.sum(rowCrossEntropy(logits, targets, vocabSize).mul(weights));
-}
-
-function oneHotRows(targets: JArray, vocabSize: number): JArray {
-  return targets.reshape([-1, 1]).equal(np.arange(vocabSize).astype(np.int32).reshape([1, vocabSize])).astype(np.float32);
+  return weightedCrossEntropy(logits, targets, weights, vocabSize);
 }
 
 export interface MaskingResult {

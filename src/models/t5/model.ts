@@ -1,0 +1,224 @@
+/**
+ * T5 as pure functions over parameter trees, matching Hugging Face
+ * `T5ForConditionalGeneration` in eval mode (no dropout):
+ *   - pre-LN blocks, `x + sublayer(RMSNorm(x))`, and a final RMSNorm per stack;
+ *   - no biases, and no 1/√d scaling of the attention scores;
+ *   - a relative-position bias (bidirectional buckets in the encoder, causal in the decoder)
+ *     computed from block 0's table and shared by every block of the stack; cross-attention
+ *     has none; padding masks in both stacks, causal + padding in the decoder;
+ *   - the LM head: the shared embeddings with the decoder output scaled by d_model^-0.5 when
+ *     tied (v1.0), `lm_head.weight` without rescaling when untied (v1.1, FLAN-T5).
+ *
+ * Hook sites (models/hooks.ts) in every block of both stacks: `query` `key` `value` (the
+ * projections' outputs, from the normed input), `prefix`, `attentionOutput` (the o
+ * projection's output before the residual add), `ffnOutput` (wo's output before the residual
+ * add); decoder blocks add the cross-attention's `crossQuery` (from the normed decoder
+ * state), `crossKey` `crossValue` (from the encoder output), `crossPrefix` and
+ * `crossAttentionOutput`. Sublayer-output hooks get the block's residual input and `norm:
+ * null` (pre-LN: the residual is added without a norm).
+ *
+ * Prefix keys/values sit before the sequence, as Hugging Face treats past key/values: in
+ * self-attention they are always attended (in the decoder too) and get the position bias of
+ * positions -P..-1; in cross-attention they are attended with no position bias.
+ *
+ * Ownership: parameters are BORROWED (every use takes `.ref`); activations are consumed.
+ */
+import { np, nn } from "../../engine/jax.js";
+import type { JArray } from "../../engine/jax.js";
+import { prependPrefix } from "../attention-prefix.js";
+import { weightedCrossEntropy } from "../cross-entropy.js";
+import type { LayerHooks, ModelHooks, PrefixHook, ProjectionHook, SublayerHook } from "../hooks.js";
+import { activation, project, rmsNorm } from "../layers.js";
+import type { T5Batch, T5Labels } from "./batch.js";
+import type { T5Config } from "./config.js";
+import type { T5AttentionParams, T5DecoderLayerParams, T5EncoderLayerParams, T5FfnParams, T5Params } from "./params.js";
+import { positionBias } from "./relative-position.js";
+import type { BucketSpec } from "./relative-position.js";
+
+/** The hooks of one attention: self-attention's, or cross-attention's under the self names. */
+interface AttentionHooks {
+  query?: ProjectionHook;
+  key?: ProjectionHook;
+  value?: ProjectionHook;
+  prefix?: PrefixHook;
+  output?: SublayerHook;
+}
+
+function selfHooks(h: LayerHooks | undefined): AttentionHooks {
+  return { query: h?.query, key: h?.key, value: h?.value, prefix: h?.prefix, output: h?.attentionOutput };
+}
+
+function crossHooks(h: LayerHooks | undefined): AttentionHooks {
+  return { query: h?.crossQuery, key: h?.crossKey, value: h?.crossValue, prefix: h?.crossPrefix, output: h?.crossAttentionOutput };
+}
+
+/** The additive attention bias of a stack's self- or cross-attention: for the sequence's keys, and for P prefix keys. */
+interface KeyBias {
+  /** [B|1, heads|1, Tq, Tk] incl. the mask (borrowed by the attention). */
+  keys: JArray;
+  /** [1, heads|1, Tq|1, P] (owned by the caller): prefix keys are always attended. */
+  prefix(P: number): JArray;
+}
+
+/** [B,S,inner] -> [B,heads,S,d_kv] */
+function splitHeads(x: JArray, heads: number): JArray {
+  const [B, S, inner] = x.shape;
+  return x.reshape([B, S, heads, inner / heads]).transpose([0, 2, 1, 3]);
+}
+
+/**
+ * One attention sublayer: `x + o(attention(RMSNorm(x) q, kv k/v))` with T5's unscaled scores.
+ * `x` [B,Tq,d] is consumed; `kv` (the encoder output, for cross-attention) is borrowed, null
+ * for self-attention (keys and values from the normed x).
+ */
+function attentionBlock(cfg: T5Config, p: T5AttentionParams, ln: JArray, x: JArray, kv: JArray | null, bias: KeyBias, hooks: AttentionHooks): JArray {
+  const heads = cfg.numHeads;
+  const [B, Tq] = x.shape;
+  const inner = heads * cfg.dKv;
+  const normed = rmsNorm(ln, x.ref, cfg.layerNormEps);
+  const source = kv ?? normed;
+  let q = project(p.q, normed.ref);
+  if (hooks.query) q = hooks.query(normed, q);
+  let k = project(p.k, source.ref);
+  if (hooks.key) k = hooks.key(source, k);
+  let v = project(p.v, source.ref);
+  if (hooks.value) v = hooks.value(source, v);
+  normed.dispose();
+  let keyBias = bias.keys.ref;
+  if (hooks.prefix) {
+    const pre = prependPrefix(hooks.prefix(B), k, v);
+    k = pre.key;
+    v = pre.value;
+    const [bB, bH, bQ] = keyBias.shape;
+    keyBias = np.concatenate([np.broadcastTo(bias.prefix(pre.length), [bB, bH, bQ, pre.length]), keyBias], 3);
+  }
+  const qh = splitHeads(q, heads);
+  const kh = splitHeads(k, heads).transpose([0, 1, 3, 2]);
+  const vh = splitHeads(v, heads);
+  const probs = nn.softmax(np.matmul(qh, kh).add(keyBias), -1);
+  const ctx = np.matmul(probs, vh).transpose([0, 2, 1, 3]).reshape([B, Tq, inner]);
+  let h = project(p.o, ctx);
+  if (hooks.output) h = hooks.output(h, { residual: x, norm: null });
+  return x.add(h);
+}
+
+/** The FFN's output before the residual: `wo(relu(wi x))` or `wo(gelu_new(wi_0 x) * wi_1 x)`. x consumed. */
+function ffn(p: T5FfnParams, x: JArray): JArray {
+  if ("wi0" in p) return project(p.wo, activation("gelu_new", project(p.wi0, x.ref)).mul(project(p.wi1, x)));
+  return project(p.wo, activation("relu", project(p.wi, x)));
+}
+
+/** The FFN sublayer `x + ffn(RMSNorm(x))`; x [B,T,d] consumed. */
+function ffnBlock(cfg: T5Config, p: T5EncoderLayerParams, x: JArray, hook: SublayerHook | undefined): JArray {
+  let h = ffn(p.ffn, rmsNorm(p.ffnLn, x.ref, cfg.layerNormEps));
+  if (hook) h = hook(h, { residual: x, norm: null });
+  return x.add(h);
+}
+
+/** Embedding rows [B, L, d] of int32 ids [B*L] (borrowed). T5's embedding has no padding_idx: every row gets its gradient. */
+function embed(cfg: T5Config, p: T5Params, ids: JArray, B: number, L: number): JArray {
+  return p.shared.ref.slice(ids.ref).reshape([B, L, cfg.dModel]);
+}
+
+function bucketSpec(cfg: T5Config, bidirectional: boolean): BucketSpec {
+  return { bidirectional, numBuckets: cfg.relativeBuckets, maxDistance: cfg.relativeMaxDistance };
+}
+
+/**
+ * A stack's self-attention bias: block 0's relative-position bias plus the mask, and prefix
+ * biases by length (made on first use, freed by `dispose`).
+ */
+function selfBias(table: JArray, mask: JArray, length: number, spec: BucketSpec): KeyBias & { dispose(): void } {
+  const keys = positionBias(table, length, length, 0, spec).add(mask.ref);
+  const prefixes = new Map<number, JArray>();
+  return {
+    keys,
+    prefix(P) {
+      let b = prefixes.get(P);
+      if (b === undefined) {
+        b = positionBias(table, length, P, P, spec);
+        prefixes.set(P, b);
+      }
+      return b.ref;
+    },
+    dispose() {
+      keys.dispose();
+      for (const b of prefixes.values()) b.dispose();
+    },
+  };
+}
+
+function checkHooks(cfg: T5Config, hooks: ModelHooks | undefined): void {
+  const enc = hooks?.encoder;
+  const dec = hooks?.decoder;
+  if (enc && enc.length > cfg.numLayers) throw new Error(`hooks for ${enc.length} encoder layers, but the model has ${cfg.numLayers}`);
+  if (dec && dec.length > cfg.numDecoderLayers) throw new Error(`hooks for ${dec.length} decoder layers, but the model has ${cfg.numDecoderLayers}`);
+  enc?.forEach((h, i) => {
+    const cross = h && (["crossQuery", "crossKey", "crossValue", "crossPrefix", "crossAttentionOutput"] as const).find((s) => h[s] !== undefined);
+    if (cross) throw new Error(`encoder.layer.${i}: T5 encoder blocks have no cross-attention, but a ${cross} hook was given`);
+  });
+}
+
+/** The encoder's last hidden states [B, S, d] (after its final RMSNorm); `hooks.encoder[i]` attaches to block i. */
+export function t5Encode(cfg: T5Config, p: T5Params, batch: T5Batch, hooks?: ModelHooks): JArray {
+  checkHooks(cfg, hooks);
+  const S = batch.encoderLength;
+  let h = embed(cfg, p, batch.inputIds, batch.batchSize, S);
+  const bias = selfBias(p.encoder.relativeBias, batch.encoderMaskBias, S, bucketSpec(cfg, true));
+  try {
+    for (let i = 0; i < cfg.numLayers; i++) {
+      const layer = p.encoder.layers[i];
+      const lh = hooks?.encoder?.[i];
+      h = attentionBlock(cfg, layer.selfAttention, layer.selfLn, h, null, bias, selfHooks(lh));
+      h = ffnBlock(cfg, layer, h, lh?.ffnOutput);
+    }
+  } finally {
+    bias.dispose();
+  }
+  return rmsNorm(p.encoder.finalLn, h, cfg.layerNormEps);
+}
+
+/**
+ * The decoder's last hidden states [B, T, d] (after its final RMSNorm) given the encoder's
+ * (`encoderStates` [B, S, d], consumed); `hooks.decoder[i]` attaches to block i.
+ */
+export function t5Decode(cfg: T5Config, p: T5Params, batch: T5Batch, encoderStates: JArray, hooks?: ModelHooks): JArray {
+  checkHooks(cfg, hooks);
+  const T = batch.decoderLength;
+  let h = embed(cfg, p, batch.decoderInputIds, batch.batchSize, T);
+  const bias = selfBias(p.decoder.relativeBias, batch.decoderMaskBias, T, bucketSpec(cfg, false));
+  const cross: KeyBias = { keys: batch.encoderMaskBias, prefix: (P) => np.zeros([1, 1, 1, P]) };
+  try {
+    for (let i = 0; i < cfg.numDecoderLayers; i++) {
+      const layer: T5DecoderLayerParams = p.decoder.layers[i];
+      const lh = hooks?.decoder?.[i];
+      h = attentionBlock(cfg, layer.selfAttention, layer.selfLn, h, null, bias, selfHooks(lh));
+      h = attentionBlock(cfg, layer.crossAttention, layer.crossLn, h, encoderStates, cross, crossHooks(lh));
+      h = ffnBlock(cfg, layer, h, lh?.ffnOutput);
+    }
+  } finally {
+    bias.dispose();
+    encoderStates.dispose();
+  }
+  return rmsNorm(p.decoder.finalLn, h, cfg.layerNormEps);
+}
+
+/** Encoder then decoder: the decoder's last hidden states [B, T, d], with hooks in both stacks. */
+export function t5Forward(cfg: T5Config, p: T5Params, batch: T5Batch, hooks?: ModelHooks): JArray {
+  return t5Decode(cfg, p, batch, t5Encode(cfg, p, batch, hooks), hooks);
+}
+
+/** LM logits [B, T, vocab] from the decoder's hidden states (consumed). */
+export function t5LmLogits(cfg: T5Config, p: T5Params, decoderStates: JArray): JArray {
+  if (cfg.tieWordEmbeddings) return project({ w: p.shared }, decoderStates.mul(cfg.dModel ** -0.5));
+  if (!p.lmHead) throw new Error("the T5 parameters have no lmHead, but config.json says tie_word_embeddings is false");
+  return project(p.lmHead, decoderStates);
+}
+
+/**
+ * Teacher-forced loss: the mean cross-entropy of logits [B, T, vocab] (consumed) over the
+ * positions with a label (HF's `labels`, -100 for none; `makeT5Labels`, borrowed).
+ */
+export function t5Loss(cfg: T5Config, logits: JArray, labels: T5Labels): JArray {
+  return weightedCrossEntropy(logits.reshape([-1, cfg.vocabSize]), labels.targets.ref, labels.weights.ref, cfg.vocabSize);
+}
