@@ -50,13 +50,13 @@ import {
   stepTicks,
   wrapText,
 } from "../lib/svg-plot.js";
+import { problemsBlock, spliceGenerated as spliceBlock } from "../lib/generated-block.js";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 /** experiments/compare in the source tree (this file runs from dist/experiments/compare). */
 const COMPARE_DIR = path.resolve(HERE, "..", "..", "..", "experiments", "compare");
 
-export const BEGIN = "<!-- generated:begin -->";
-export const END = "<!-- generated:end -->";
+export { BEGIN, END } from "../lib/generated-block.js";
 
 const MAIN_ROWS = ["full", "adapter", "lora", "prefix", "propetl-adapter", "propetl-lora", "propetl-prefix"] as const;
 const ABLATION_ROWS = ["propetl-adapter", "only-share", "only-mask", "random-mask"] as const;
@@ -276,25 +276,15 @@ export function generatedMarkdown(ctx: Context, problems: readonly string[]): st
   out.push("![Test score vs bit-level storage](storage.svg)", "");
 
   if (other.length) out.push(`Runs of variants outside these tables (not shown): ${other.map((v) => `\`${v}\``).join(", ")}.`, "");
-  if (problems.length) {
-    out.push("<details><summary>Problems while reading the results (" + problems.length + ")</summary>", "");
-    for (const p of problems) out.push(`- ${p}`);
-    out.push("", "</details>", "");
-  }
+  out.push(...problemsBlock(problems));
   return out.join("\n");
 }
 
-/** `existing` with the generated block replaced (or appended when it has no markers). */
+/** `existing` (null: no file yet) with the generated block replaced (or appended when it has no markers). */
 export function spliceGenerated(existing: string | null, generated: string): string {
-  const block = `${BEGIN}\n${generated.trimEnd()}\n${END}`;
-  if (existing === null) {
-    return `# Comparison experiment: results\n\nText outside the generated markers is kept when the report is regenerated.\n\n${block}\n`;
-  }
-  const b = existing.indexOf(BEGIN);
-  const e = existing.indexOf(END);
-  if (b < 0 && e < 0) return `${existing.trimEnd()}\n\n${block}\n`;
-  if (b < 0 || e < b) throw new Error(`the ${BEGIN} / ${END} markers are missing or out of order; fix the file by hand`);
-  return existing.slice(0, b) + block + existing.slice(e + END.length);
+  return spliceBlock(existing, generated, {
+    newFile: (block) => `# Comparison experiment: results\n\nText outside the generated markers is kept when the report is regenerated.\n\n${block}\n`,
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

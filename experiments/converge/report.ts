@@ -25,14 +25,14 @@ import { parseArgs } from "node:util";
 import type { PlannedRun } from "../compare/plan.js";
 import { ADAPTER_BASED, BEFORE_COMMIT, COMMON_ARGS, EPOCHS, METHODS, SEEDS, TASK, planRuns } from "./plan.js";
 import { type LegendEntry, Figure, MARKERS, PALETTE, linearScale, niceDomain, stepTicks } from "../lib/svg-plot.js";
+import { BEGIN, END, problemsBlock, spliceGenerated as spliceBlock } from "../lib/generated-block.js";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 /** The repository root (this file runs from dist/experiments/converge). */
 const REPO_ROOT = path.resolve(HERE, "..", "..", "..");
 const CONVERGE_DIR = path.join(REPO_ROOT, "experiments", "converge");
 
-export const BEGIN = "<!-- generated:begin -->";
-export const END = "<!-- generated:end -->";
+export { BEGIN, END };
 export const WHAT_IT_SHOWS = "## What it shows";
 export const PLACEHOLDER = "(written by hand from the tables above)";
 
@@ -644,11 +644,7 @@ export function generatedMarkdown(input: ReportInput): string {
   out.push("![Validation F1 per epoch, one line per finished run](curves.svg)", "");
   out.push("Colour = method; solid = after the fix, dashed = before it; marker shape = seed; ring = the best epoch (the checkpoint scored on test).", "");
 
-  if (problems.length) {
-    out.push(`<details><summary>Problems while reading the results (${problems.length})</summary>`, "");
-    for (const p of problems) out.push(`- ${p}`);
-    out.push("", "</details>", "");
-  }
+  out.push(...problemsBlock(problems));
   return out.join("\n");
 }
 
@@ -658,28 +654,22 @@ export function generatedMarkdown(input: ReportInput): string {
  * before the hand-written section (or appended).
  */
 export function spliceGenerated(existing: string | null, generated: string): string {
-  const block = `${BEGIN}\n${generated.trimEnd()}\n${END}`;
-  if (existing === null) {
-    return [
-      `# Converged comparison on \`${TASK}\`: results`,
-      "",
-      "The part between the generated markers is rewritten by `node dist/experiments/converge/report.js`; the rest of this file is kept.",
-      "",
-      block,
-      "",
-      WHAT_IT_SHOWS,
-      "",
-      PLACEHOLDER,
-      "",
-    ].join("\n");
-  }
-  const b = existing.indexOf(BEGIN), e = existing.indexOf(END);
-  if (b < 0 && e < 0) {
-    const w = existing.indexOf(WHAT_IT_SHOWS);
-    return w < 0 ? `${existing.trimEnd()}\n\n${block}\n` : `${existing.slice(0, w)}${block}\n\n${existing.slice(w)}`;
-  }
-  if (b < 0 || e < b) throw new Error(`the ${BEGIN} / ${END} markers are missing or out of order; fix the file by hand`);
-  return existing.slice(0, b) + block + existing.slice(e + END.length);
+  return spliceBlock(existing, generated, {
+    insertBefore: WHAT_IT_SHOWS,
+    newFile: (block) =>
+      [
+        `# Converged comparison on \`${TASK}\`: results`,
+        "",
+        "The part between the generated markers is rewritten by `node dist/experiments/converge/report.js`; the rest of this file is kept.",
+        "",
+        block,
+        "",
+        WHAT_IT_SHOWS,
+        "",
+        PLACEHOLDER,
+        "",
+      ].join("\n"),
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
