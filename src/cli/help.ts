@@ -16,6 +16,7 @@ import {
   methodDefaults,
 } from "../petl/methods.js";
 import type { ModuleOptionName } from "../petl/methods.js";
+import { demoPresetsText } from "./demo-presets.js";
 
 const HELP_WIDTH = 96;
 
@@ -264,11 +265,10 @@ export const DEMO_HELP = `Usage: propetl demo [train options]
 
 Fine-tunes ProPETL-adapter on the built-in spam task (SpamAssassin ham vs spam) with the
 bundled propetl-mini backbone, then prints the test metrics and the bit-level storage of the
-task file next to a plain adapter's. A few minutes on 2 cores.
+task file next to a plain adapter's. About 4.5 minutes on 2 cores.
 
 It is "propetl train" with these presets (any train option after "demo" overrides them):
-  --task spam --method propetl-adapter --epochs 1 --max-train-examples 1600 --max-length 64
-  --lr 2e-3 --mask-lr 1e-2
+${demoPresetsText()}
 Output goes to runs/spam-propetl-adapter-<date>-<time> unless --output is given.
 See "propetl train --help" for every option.
 `;
