@@ -20,6 +20,13 @@
  * The SpamAssassin messages are not used (third-party e-mails).
  * --sources moby-dick,sotu,... picks a subset; --skip-missing records a
  * missing source in the manifest instead of failing.
+ *
+ * propetl-mini-t5's English + Spanish corpus (models/propetl-mini-t5/README.md) is
+ *   --sources moby-dick,sotu,wordnet,glue,bible-es-en --no-vocab --out experiments/pretrain-t5/corpus
+ * where `bible-es-en` is the TRAINING split of the built-in translation task
+ * (data/bible-es-en/train.jsonl: Reina-Valera 1909 sources, then World English Bible targets), so
+ * that no verse of its validation or test books is seen in pretraining; kjv and web are left
+ * out for the same reason (they hold the test books in English).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
@@ -34,7 +41,9 @@ import { findStdlibDataset } from "../../tools/sources/stdlib.js";
 import { SWORD_MODULES, swordParagraphs } from "../../tools/sources/sword.js";
 import { WORDNET_DIR, wordnetGlossLines } from "../../tools/sources/wordnet.js";
 
-const ALL_SOURCES = ["moby-dick", "sotu", "wordnet", "kjv", "web", "glue"] as const;
+const ALL_SOURCES = ["moby-dick", "sotu", "wordnet", "kjv", "web", "glue", "bible-es-en"] as const;
+/** What a run builds unless --sources says otherwise: propetl-mini's English corpus. */
+const DEFAULT_SOURCES: readonly SourceId[] = ["moby-dick", "sotu", "wordnet", "kjv", "web", "glue"];
 type SourceId = (typeof ALL_SOURCES)[number];
 
 interface Args {
@@ -62,7 +71,7 @@ function parseArgs(argv: readonly string[]): Args {
     out: join(root, "experiments", "pretrain", "corpus"),
     vocabSize: 8000,
     vocab: true,
-    sources: [...ALL_SOURCES],
+    sources: [...DEFAULT_SOURCES],
     skipMissing: false,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -175,6 +184,26 @@ function loadSource(id: SourceId, a: Args, root: string): CorpusPart[] {
           lines: swordParagraphs(a.web),
         },
       ];
+    case "bible-es-en": {
+      const file = join(root, "data", "bible-es-en", "train.jsonl");
+      if (!existsSync(file)) throw new Error(`${file} not found: build the bible-es-en task first (see data/bible-es-en/README.md)`);
+      const es: string[] = [];
+      const en: string[] = [];
+      readFileSync(file, "utf8")
+        .split("\n")
+        .forEach((line, i) => {
+          if (line === "") return;
+          const row = JSON.parse(line) as { source?: unknown; target?: unknown };
+          if (typeof row.source !== "string" || typeof row.target !== "string") throw new Error(`${file}:${i + 1}: expected string "source" and "target"`);
+          es.push(row.source);
+          en.push(row.target);
+        });
+      const origin = `${shown(root, file)} (training split only; see data/bible-es-en/README.md)`;
+      return [
+        { info: { id: "bible-es-en-es", title: "Reina-Valera 1909 verses of the bible-es-en training split", licence: "public domain", origin, note: "one verse per line; validation and test books left out" }, lines: es },
+        { info: { id: "bible-es-en-en", title: "World English Bible verses of the bible-es-en training split", licence: "public domain (\"World English Bible\" is a trademark of eBible.org)", origin, note: "one verse per line; validation and test books left out" }, lines: en },
+      ];
+    }
     case "glue":
       return glueTrainSentences(a.glue).map((t) => ({
         info: {
@@ -260,7 +289,9 @@ function main(): void {
   const { text, manifest } = corpusFile(
     assembled,
     "corpus.txt",
-    "Offline English pretraining corpus for propetl-mini: public-domain and permissively licensed text shipped by npm and Debian packages. One paragraph, sentence or gloss per line; sources concatenated in the order listed; exact duplicate lines removed.",
+    a.sources.join() === DEFAULT_SOURCES.join()
+      ? "Offline English pretraining corpus for propetl-mini: public-domain and permissively licensed text shipped by npm and Debian packages. One paragraph, sentence or gloss per line; sources concatenated in the order listed; exact duplicate lines removed."
+      : `Offline pretraining corpus (sources: ${a.sources.join(", ")}): public-domain and permissively licensed text shipped by npm and Debian packages. One paragraph, sentence, verse or gloss per line; sources concatenated in the order listed; exact duplicate lines removed.`,
   );
   mkdirSync(a.out, { recursive: true });
   writeFileSync(join(a.out, "corpus.txt"), text);
