@@ -95,7 +95,7 @@ export function disposeT5Batch(b: T5Batch): void {
  * Decoder input ids from labels [B, T] (HF `T5PreTrainedModel._shift_right`): each row starts
  * with `decoder_start_token_id` and continues with the labels but the last; -100 becomes the pad token.
  */
-export function shiftRight(cfg: T5Config, labels: Int32Array, batchSize: number): Int32Array {
+export function shiftRight(cfg: Pick<T5Config, "padTokenId" | "decoderStartTokenId">, labels: Int32Array, batchSize: number): Int32Array {
   const T = labels.length / batchSize;
   if (!Number.isInteger(T)) throw new Error(`labels have ${labels.length} entries, not a multiple of the batch size ${batchSize}`);
   const out = new Int32Array(labels.length);
