@@ -102,7 +102,8 @@ export function backboneSummary(cfg: EncoderConfig): BackboneSummary {
 
 function hookPointList(method: PetlMethod<unknown>, cfg: EncoderConfig): string[] {
   const out: string[] = [];
-  for (const at of layerAddresses(architectureOf(cfg), cfg)) for (const site of method.hookSites()) out.push(siteName(at, site));
+  const arch = architectureOf(cfg);
+  for (const at of layerAddresses(arch, cfg)) for (const site of method.hookSites(arch.sites(at.stack))) out.push(siteName(at, site));
   return out;
 }
 

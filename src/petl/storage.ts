@@ -60,12 +60,11 @@
 
 import { ConfigError, encoderConfigToJson, parseEncoderConfig } from "../models/bert/config.js";
 import type { EncoderConfig } from "../models/bert/config.js";
-import { layerAddresses } from "../models/architecture.js";
 import { STACKS } from "../models/hooks.js";
-import { architectureOf } from "../models/registry.js";
 import type { MethodConfig, StateSpec, TensorSpec } from "./method.js";
 import { METHODS, MODULE_FAMILIES, MODULE_OPTIONS, MethodConfigError, methodLabel, methodLayout } from "./methods.js";
 import type { MaskMode, MethodName, ModuleFamily } from "./methods.js";
+import { placePositions } from "./positions.js";
 import { moduleKind } from "./propetl.js";
 import { createMethod, moduleOptions, resolveMethodConfig } from "./registry.js";
 
@@ -376,7 +375,7 @@ export function computeStorage(model: ModelDims, options: StorageOptions): Stora
   method.dispose();
   const kind = layout.kind === null ? null : moduleKind(layout.kind);
   const unit = kind === null ? [] : kind.unitSpec(cfg, moduleOptions(config));
-  const positions = kind === null ? 0 : layerAddresses(architectureOf(cfg), cfg).length * kind.positions.length;
+  const positions = kind === null ? 0 : placePositions(kind.positions, cfg, label).slots.length;
 
   const groups = stateGroups(spec, unit, layout.masks, positions, config.k);
   const kept = groups.some((g) => g.name === KEPT);

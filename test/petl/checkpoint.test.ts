@@ -14,6 +14,7 @@ import { np, tree } from "../../src/engine/jax.js";
 import type { JArray } from "../../src/engine/jax.js";
 import { parseSafetensors, serializeSafetensors } from "../../src/io/safetensors.js";
 import type { TensorInput } from "../../src/io/safetensors.js";
+import { BERT_ARCHITECTURE } from "../../src/models/bert/architecture.js";
 import { classify, encode } from "../../src/models/bert/encoder.js";
 import { initHead } from "../../src/models/bert/init.js";
 import { loadModelDir } from "../../src/models/load.js";
@@ -70,7 +71,7 @@ describe("round trip and size for every method", () => {
       assert.deepEqual(json.label_names, { default: ["LABEL_0", "LABEL_1", "LABEL_2"] });
       assert.equal((json.backbone as Record<string, unknown>).num_hidden_layers, 2);
       assert.equal(json.k, method.config.k ?? null);
-      const hp = method.hookSites();
+      const hp = method.hookSites(BERT_ARCHITECTURE.sites("encoder"));
       assert.equal((json.hook_points as string[]).length, name === "full" ? 0 : 2 * hp.length);
 
       // Contents: bit-packed U8 masks with shapes in the metadata, no scores, the head.
