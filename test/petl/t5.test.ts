@@ -17,6 +17,10 @@ import { isT5Config } from "../../src/models/t5/config.js";
 import type { T5Config } from "../../src/models/t5/config.js";
 import { t5Forward } from "../../src/models/t5/model.js";
 import type { T5Params } from "../../src/models/t5/params.js";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { CheckpointError, checkpointHooks, loadTaskCheckpoint, saveTaskCheckpoint } from "../../src/petl/checkpoint.js";
 import { mergeLora } from "../../src/petl/lora.js";
 import { HostRng } from "../../src/petl/mask.js";
 import type { MethodState } from "../../src/petl/method.js";
@@ -164,5 +168,58 @@ describe("LoRA merged into T5 weights (projectionPath)", () => {
     m.dispose();
     assert.ok(maxAbsDiff(viaHooks, viaNoCross) > 1e-4, "the cross-attention LoRA changes the decoder states");
     assert.ok(maxAbsDiff(viaHooks, await decoderStates(undefined)) > 1e-4, "LoRA changes the decoder states");
+  });
+});
+
+describe("T5 task checkpoints (no classification head)", () => {
+  for (const method of ["propetl-adapter", "lora", "propetl-prefix", "only-mask"] as const) {
+    test(`${method}: save + load round trip gives the same decoder states through checkpointHooks`, async () => {
+      const dir = mkdtempSync(path.join(tmpdir(), "t5-ckpt-"));
+      try {
+        const m = createMethod({ method, bottleneck: 8, rank: 4, prefixLength: 3, prefixHidden: 16 }, cfg);
+        const p = m.init(cfg, params, 3);
+        const mat = m.materialize(p);
+        const want = await decoderStates(materializedHooks(mat));
+        disposeMaterialized(mat);
+        await saveTaskCheckpoint(dir, { method: m, params: p, encoderConfig: cfg });
+        tree.dispose(p as JArray);
+        m.dispose();
+        const json = JSON.parse(readFileSync(path.join(dir, "adapter_config.json"), "utf8")) as Record<string, unknown>;
+        assert.deepEqual(json.stacks, { encoder: cfg.numLayers, decoder: cfg.numDecoderLayers });
+        assert.deepEqual(json.label_names, {});
+        const points = json.hook_points as string[];
+        assert.ok(points.includes("encoder.layer.0." + (method === "lora" ? "query" : method === "propetl-prefix" ? "prefix" : "ffn_output")));
+        if (method === "lora") assert.ok(points.includes("decoder.layer.0.cross_value") && !points.includes("encoder.layer.0.cross_value"));
+        const loaded = await loadTaskCheckpoint(dir, { encoderConfig: cfg });
+        assert.equal(loaded.tasks[0].head, null);
+        const run = checkpointHooks(loaded, params);
+        const got = await decoderStates(run.hooks, run.params as T5Params);
+        run.dispose();
+        loaded.dispose();
+        assert.ok(maxAbsDiff(want, got) < 1e-6, `round trip: ${maxAbsDiff(want, got)}`);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+
+  test("bad files: label names for a headless backbone, stacks that do not match the backbone", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "t5-ckpt-"));
+    try {
+      const m = createMethod({ method: "adapter", bottleneck: 8 }, cfg);
+      const p = m.init(cfg, params, 3);
+      await saveTaskCheckpoint(dir, { method: m, params: p, encoderConfig: cfg });
+      tree.dispose(p as JArray);
+      m.dispose();
+      const file = path.join(dir, "adapter_config.json");
+      const good = readFileSync(file, "utf8");
+      const json = JSON.parse(good) as Record<string, unknown>;
+      writeFileSync(file, JSON.stringify({ ...json, stacks: { encoder: cfg.numLayers, decoder: cfg.numDecoderLayers + 1 } }));
+      await assert.rejects(loadTaskCheckpoint(dir), (e: Error) => e instanceof CheckpointError && /adapter_config\.json: "stacks" .* does not match the backbone's/.test(e.message));
+      writeFileSync(file, JSON.stringify({ ...json, label_names: { default: ["a", "b"] } }));
+      await assert.rejects(loadTaskCheckpoint(dir), (e: Error) => e instanceof CheckpointError && /"label_names" must be \{\} for a backbone without a classification head/.test(e.message));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
