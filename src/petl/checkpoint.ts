@@ -266,20 +266,20 @@ export function parseAdapterConfig(file: string, json: unknown): AdapterConfigFi
   if (json.combine !== null && json.combine !== "or" && json.combine !== "and") fail(file, `"combine" must be "or", "and" or null`);
   if (!Array.isArray(json.hook_points) || json.hook_points.some((h) => typeof h !== "string")) fail(file, `"hook_points" must be an array of strings`);
   if (!Array.isArray(json.tasks) || json.tasks.length === 0 || json.tasks.some((t) => typeof t !== "string")) fail(file, `"tasks" must be a non-empty array of strings`);
-  if (!isRecord(json.label_names)) fail(file, `"label_names" must be an object`);
+  if (json.dtype !== "F32" && json.dtype !== "F16") fail(file, `"dtype" must be "F32" or "F16", got ${JSON.stringify(json.dtype)}`);
   if (!isRecord(json.backbone)) fail(file, `"backbone" must be an object`);
-  const headed = typeof json.backbone.model_type === "string" && (CLASSIFIER_MODEL_TYPES as readonly string[]).includes(json.backbone.model_type);
+  const b = json.backbone;
+  if (typeof b.model_type !== "string" || !(MODEL_TYPES as readonly string[]).includes(b.model_type)) {
+    fail(file, `"backbone.model_type" must be one of ${MODEL_TYPES.join(", ")}, got ${JSON.stringify(b.model_type)}`);
+  }
+  if (!isRecord(json.label_names)) fail(file, `"label_names" must be an object`);
+  const headed = (CLASSIFIER_MODEL_TYPES as readonly string[]).includes(b.model_type as string);
   if (!headed && Object.keys(json.label_names).length > 0) fail(file, `"label_names" must be {} for a backbone without a classification head (${JSON.stringify(json.backbone.model_type)})`);
   if (headed) for (const t of json.tasks as string[]) {
     const names = json.label_names[t];
     if (!Array.isArray(names) || names.length === 0 || names.some((n) => typeof n !== "string")) fail(file, `"label_names.${t}" must be a non-empty array of strings`);
   }
   for (const t of Object.keys(json.label_names)) if (!(json.tasks as string[]).includes(t)) fail(file, `"label_names" names an unknown task "${t}"`);
-  if (json.dtype !== "F32" && json.dtype !== "F16") fail(file, `"dtype" must be "F32" or "F16", got ${JSON.stringify(json.dtype)}`);
-  const b = json.backbone;
-  if (typeof b.model_type !== "string" || !(MODEL_TYPES as readonly string[]).includes(b.model_type)) {
-    fail(file, `"backbone.model_type" must be one of ${MODEL_TYPES.join(", ")}, got ${JSON.stringify(b.model_type)}`);
-  }
   const keys = architectureFor(b.model_type as string).summaryKeys;
   for (const key of Object.keys(b)) if (key !== "model_type" && !keys.includes(key)) fail(file, `unknown key "backbone.${key}"`);
   for (const key of keys) if (b[key] === undefined) fail(file, `missing key "backbone.${key}"`);

@@ -255,7 +255,7 @@ describe("loading validates the checkpoint", () => {
     ["k", { config: (c) => (c.k = null) }, /"k" is null but propetl-adapter/],
     ["bottleneck", { config: (c) => ((c.module as Record<string, unknown>).bottleneck = 16) }, /tensor "prototype.down_weight" has shape \[8,32\], expected \[16,32\]/],
     ["hooks", { config: (c) => (c.hook_points = ["encoder.layer.0.ffn_output"]) }, /"hook_points" .* do not match/],
-    ["backbone-type", { config: (c) => ((c.backbone as Record<string, unknown>).model_type = "gpt2") }, /"backbone.model_type" must be one of bert, roberta, got "gpt2"/],
+    ["backbone-type", { config: (c) => ((c.backbone as Record<string, unknown>).model_type = "gpt2") }, /"backbone.model_type" must be one of bert, roberta, t5, got "gpt2"/],
     ["backbone-key", { config: (c) => ((c.backbone as Record<string, unknown>).rope_theta = 1) }, /unknown key "backbone.rope_theta"/],
     ["backbone-missing", { config: (c) => delete (c.backbone as Record<string, unknown>).hidden_size }, /missing key "backbone.hidden_size"/],
     ["backbone-value", { config: (c) => ((c.backbone as Record<string, unknown>).hidden_act = "swish") }, /"backbone": "hidden_act" must be one of gelu, gelu_new, relu, got "swish"/],
