@@ -4,6 +4,7 @@
 Placement (DESIGN.md, as the authors' T5 code / AdapterHub's T5 mixins place them):
   adapter  Pfeiffer after the FFN of every encoder and decoder block; T5 has no output norm,
            so the adapter reads a = h + x and the block returns x + h + up(relu(down(a))).
+  prefix   reparametrised key/value prefixes in the self-attention of both stacks.
   lora     q and v of self-attention in every block and of the decoder's cross-attention
            (whose k/v input is the encoder output); q <- q + (alpha/r) (x A^T) B^T.
 Positions are numbered stack by stack, layer by layer, in the kind's order (LoRA:
@@ -35,6 +36,7 @@ MODELS = os.path.join(ROOT, "test", "fixtures", "models")
 OUT = os.path.join(ROOT, "test", "fixtures", "petl-t5")
 
 BN, RANK, ALPHA, K = 4, 2, 4.0, 0.5
+PREFIX_LEN, PREFIX_HIDDEN = 3, 8
 
 
 def positions(cfg, kind):
@@ -44,6 +46,8 @@ def positions(cfg, kind):
         for i in range(n):
             if kind == "adapter":
                 out.append(("%s.layer.%d.ffn_output" % (stack, i), stack, i, "ffn_output"))
+            elif kind == "prefix":
+                out.append(("%s.layer.%d.prefix" % (stack, i), stack, i, "prefix"))
             else:
                 out.append(("%s.layer.%d.self_attention" % (stack, i), stack, i, "self_attention"))
                 if stack == "decoder":
@@ -69,7 +73,45 @@ def top_k_ste(s, k):
     return m.view(s.shape) + (a - a.detach())
 
 
+def build_prefix(model, method):
+    """Prefix-tuning: P' [l, d] -> Linear(d, hidden) -> tanh -> Linear(hidden, count*2*inner); position p
+    takes its [l, 2*inner] slice (ProPETL: the one slice, masked per position), keys then values,
+    prepended to every self-attention of both stacks (t5_reference's prefixes)."""
+    cfg = ref.T5RefConfig(json.load(open(os.path.join(MODELS, model, "config.json"))))
+    params = OrderedDict((k, v.to(torch.float64)) for k, v in read_safetensors(os.path.join(MODELS, model, "model.safetensors")).items())
+    exp = read_safetensors(os.path.join(MODELS, model, "expected.safetensors"))
+    shared = method.startswith("propetl-")
+    pos = positions(cfg, "prefix")
+    A = cfg.num_heads * cfg.d_kv
+    count = 1 if shared else len(pos)
+    gen = torch.Generator().manual_seed(4321)
+    leaves = OrderedDict()
+    r = lambda *shape: (torch.randn(shape, generator=gen, dtype=torch.float64) * 0.3).requires_grad_(True)  # noqa: E731
+    leaves["embedding"] = r(PREFIX_LEN, cfg.d_model)
+    leaves["mlp.l1.w"] = r(PREFIX_HIDDEN, cfg.d_model)
+    leaves["mlp.l1.b"] = r(PREFIX_HIDDEN)
+    leaves["mlp.l2.w"] = r(count * 2 * A, PREFIX_HIDDEN)
+    leaves["mlp.l2.b"] = r(count * 2 * A)
+    if shared:
+        for p in range(len(pos)):
+            leaves["scores.%d.key_value" % p] = (torch.rand((PREFIX_LEN, 2 * A), generator=gen, dtype=torch.float64) * 2 - 1).requires_grad_(True)
+    kv_all = torch.tanh(leaves["embedding"] @ leaves["mlp.l1.w"].T + leaves["mlp.l1.b"]) @ leaves["mlp.l2.w"].T + leaves["mlp.l2.b"]
+    B = exp["input_ids"].shape[0]
+    prefixes = {}
+    for p, (name, stack, i, _) in enumerate(pos):
+        kv = kv_all if shared else kv_all[:, p * 2 * A:(p + 1) * 2 * A]
+        if shared:
+            kv = kv * top_k_ste(leaves["scores.%d.key_value" % p], K)
+        prefixes[name] = (kv[:, :A].unsqueeze(0).expand(B, -1, -1), kv[:, A:].unsqueeze(0).expand(B, -1, -1))
+    out = ref.forward(cfg, params, exp["input_ids"], exp["attention_mask"], exp["labels"], exp["decoder_attention_mask"], prefixes=prefixes)
+    return out["loss"], leaves
+
+
 def build(model, method):
+    if method.endswith("prefix"):
+        loss, leaves = build_prefix(model, method)
+        write(model, method, loss, leaves)
+        return
     cfg_json = json.load(open(os.path.join(MODELS, model, "config.json")))
     cfg = ref.T5RefConfig(cfg_json)
     params = OrderedDict((k, v.to(torch.float64)) for k, v in read_safetensors(os.path.join(MODELS, model, "model.safetensors")).items())
@@ -115,7 +157,10 @@ def build(model, method):
                 deltas[base + site] = (lambda a, b: lambda y, x: y + s * ((x @ a.T) @ b.T))(u[target + "_lora_A"], u[target + "_lora_B"])
 
     out = ref.forward(cfg, params, exp["input_ids"], exp["attention_mask"], exp["labels"], exp["decoder_attention_mask"], deltas=deltas)
-    loss = out["loss"]
+    write(model, method, out["loss"], leaves)
+
+
+def write(model, method, loss, leaves):
     names = list(leaves)
     grads = torch.autograd.grad(loss, [leaves[n] for n in names])
     res = OrderedDict()
@@ -132,7 +177,7 @@ def build(model, method):
 def main():
     torch.set_num_threads(1)
     for model in ("tiny-t5", "tiny-t5-v1_1"):
-        for method in ("adapter", "propetl-adapter", "lora", "propetl-lora"):
+        for method in ("adapter", "propetl-adapter", "lora", "propetl-lora", "prefix", "propetl-prefix"):
             build(model, method)
 
 
