@@ -60,9 +60,9 @@
 
 import { ConfigError, encoderConfigToJson, parseEncoderConfig } from "../models/bert/config.js";
 import type { EncoderConfig } from "../models/bert/config.js";
-import type { ModelConfig } from "../models/architecture.js";
+import type { ClassifierConfig, ModelConfig } from "../models/architecture.js";
 import { STACKS } from "../models/hooks.js";
-import { MODEL_TYPES, architectureOf, isClassifierConfig } from "../models/registry.js";
+import { CLASSIFIER_MODEL_TYPES, MODEL_TYPES, architectureOf, isClassifierConfig } from "../models/registry.js";
 import type { MethodConfig, StateSpec, TensorSpec } from "./method.js";
 import { METHODS, MODULE_FAMILIES, MODULE_OPTIONS, MethodConfigError, methodLabel, methodLayout } from "./methods.js";
 import type { MaskMode, MethodName, ModuleFamily } from "./methods.js";
@@ -506,9 +506,12 @@ export function computeStorage(model: ModelDims, options: StorageOptions): Stora
 // ---------------------------------------------------------------------------
 // Backbone parameter count from a Hugging Face config.json
 
-/** model_type values countBackboneParams understands. */
-export const BACKBONE_MODEL_TYPES = ["bert", "roberta"] as const;
-export type BackboneModelType = (typeof BACKBONE_MODEL_TYPES)[number];
+/**
+ * model_type values countBackboneParams understands: the architectures with a classification
+ * head (the registry's list, not restated here).
+ */
+export const BACKBONE_MODEL_TYPES = CLASSIFIER_MODEL_TYPES as readonly ClassifierConfig["modelType"][];
+export type BackboneModelType = ClassifierConfig["modelType"];
 
 function configField(config: Record<string, unknown>, key: string, fallback?: number): number {
   const v = config[key] ?? fallback;
