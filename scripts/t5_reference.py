@@ -48,6 +48,10 @@ zero) at the hook sites, keyed `{stack}.layer.{i}.{site}`:
     cross_attention_output               its o(...) before residual   [B,T,d]
     ffn_output                           wo(...) before the residual  [B,L,d]
 
+A delta may also be a callable f(t, inp) returning the replacement of the
+site's value t (a PETL module): inp is the projection's input for q/k/v sites
+and the block's residual input for ffn_output.
+
 and prefix keys/values (prefix tuning), keyed `{stack}.layer.{i}.prefix` and
 `decoder.layer.{i}.cross_prefix`, each a pair ([B,P,inner], [B,P,inner])
 placed before the projected keys/values.  Self-attention prefixes are treated
@@ -169,18 +173,21 @@ def gelu_new(x):
     return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * torch.pow(x, 3.0))))
 
 
-def _delta(deltas, name, t):
+def _delta(deltas, name, t, inp=None):
+    """Add a delta at a site; a callable delta (a PETL module) returns the replacement f(t, inp)."""
     d = deltas.get(name) if deltas else None
-    return t if d is None else t + d
+    if d is None:
+        return t
+    return d(t, inp) if callable(d) else t + d
 
 
 def attention(cfg, p, prefix, x, kv, bias, deltas, names, pre):
     """T5Attention: x [B,L,d] queries, kv [B,M,d] keys/values, bias [*,*,L,K] (incl. mask)."""
     B, L, _ = x.shape
     H, dk = cfg.num_heads, cfg.d_kv
-    q = _delta(deltas, names["q"], x @ p[prefix + ".q.weight"].T)
-    k = _delta(deltas, names["k"], kv @ p[prefix + ".k.weight"].T)
-    v = _delta(deltas, names["v"], kv @ p[prefix + ".v.weight"].T)
+    q = _delta(deltas, names["q"], x @ p[prefix + ".q.weight"].T, x)
+    k = _delta(deltas, names["k"], kv @ p[prefix + ".k.weight"].T, kv)
+    v = _delta(deltas, names["v"], kv @ p[prefix + ".v.weight"].T, kv)
     if pre is not None:
         k = torch.cat([pre[0], k], 1)
         v = torch.cat([pre[1], v], 1)
@@ -246,7 +253,7 @@ def encoder(cfg, p, input_ids, attention_mask, deltas=None, prefixes=None):
         h = rms_norm(x, p[b + ".0.layer_norm.weight"], cfg.eps)
         x = x + attention(cfg, p, b + ".0.SelfAttention", h, h, bias, deltas, _names("encoder", i), pre)
         h = rms_norm(x, p[b + ".1.layer_norm.weight"], cfg.eps)
-        x = x + _delta(deltas, "encoder.layer.%d.ffn_output" % i, ffn(cfg, p, b + ".1", h))
+        x = x + _delta(deltas, "encoder.layer.%d.ffn_output" % i, ffn(cfg, p, b + ".1", h), x)
     return rms_norm(x, p["encoder.final_layer_norm.weight"], cfg.eps)
 
 
@@ -279,7 +286,7 @@ def decoder(cfg, p, decoder_input_ids, decoder_attention_mask, enc, attention_ma
         h = rms_norm(x, p[b + ".1.layer_norm.weight"], cfg.eps)
         x = x + attention(cfg, p, b + ".1.EncDecAttention", h, enc, cross, deltas, _names("decoder", i, cross=True), cpre)
         h = rms_norm(x, p[b + ".2.layer_norm.weight"], cfg.eps)
-        x = x + _delta(deltas, "decoder.layer.%d.ffn_output" % i, ffn(cfg, p, b + ".2", h))
+        x = x + _delta(deltas, "decoder.layer.%d.ffn_output" % i, ffn(cfg, p, b + ".2", h), x)
     return rms_norm(x, p["decoder.final_layer_norm.weight"], cfg.eps)
 
 

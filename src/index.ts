@@ -62,8 +62,8 @@ export { createMethod, resolveMethodConfig } from "./petl/registry.js";
 export { METHODS, METHOD_NAMES, METHOD_DEFAULTS, MethodConfigError, defaultLearningRates } from "./petl/methods.js";
 export type { MethodRow } from "./petl/methods.js";
 export type { Method, PetlMethod, MethodConfig, MethodName, ParamGroup, HookContext } from "./petl/method.js";
-export { saveTaskCheckpoint, loadTaskCheckpoint, CheckpointError } from "./petl/checkpoint.js";
-export type { LoadedCheckpoint } from "./petl/checkpoint.js";
+export { saveTaskCheckpoint, loadTaskCheckpoint, checkpointHooks, CheckpointError } from "./petl/checkpoint.js";
+export type { CheckpointModel, LoadedCheckpoint } from "./petl/checkpoint.js";
 export { computeStorage, formatStorageReport, compareStorage, modelDimsFromConfig, countBackboneParams } from "./petl/storage.js";
 export type { StorageReport, StorageOptions, ModelDims } from "./petl/storage.js";
 

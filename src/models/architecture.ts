@@ -47,6 +47,12 @@ export interface ClassificationHead<C extends ModelConfig = ModelConfig> {
   classify(head: TaskHeadParams, hidden: JArray): JArray;
 }
 
+/** The widths PETL modules attach to (`Architecture.moduleWidths`). */
+export interface ModuleWidths {
+  hidden: number;
+  attention: number;
+}
+
 /** A layer stack and its depth. */
 export interface StackShape {
   stack: Stack;
@@ -75,6 +81,13 @@ export interface Architecture<C extends ModelConfig = ModelConfig, P extends Bac
   stacks(cfg: C): StackShape[];
   /** Hook sites every layer of a stack offers. */
   sites(stack: Stack): readonly HookSite[];
+  /**
+   * The widths PETL modules attach to: `hidden`, the residual stream a sublayer reads and
+   * writes (adapters, LoRA's input); `attention`, the inner width of the q/k/v projections
+   * (LoRA's output, prefix keys and values). BERT: both hidden_size; T5: d_model and
+   * num_heads · d_kv.
+   */
+  moduleWidths(cfg: C): ModuleWidths;
   /**
    * The linear layer a projection site reads (`query` → the query projection), as a path
    * in the backbone tree to an object whose `w` is its [out, in] weight: what LoRA merging

@@ -22,7 +22,8 @@
  */
 import { nn, np } from "../engine/jax.js";
 import type { JArray } from "../engine/jax.js";
-import type { EncoderConfig } from "../models/bert/config.js";
+import type { ModelConfig } from "../models/architecture.js";
+import { architectureOf } from "../models/registry.js";
 import type { LayerHooks, SublayerContext } from "../models/hooks.js";
 import { HostRng } from "./mask.js";
 import type { ModuleKind, ModuleOptions, TensorSpec, Unit, UnitReader } from "./method.js";
@@ -67,8 +68,8 @@ export function adapterForward(input: AdapterInput, h: JArray, block: SublayerCo
   return h.add(bottleneck(z, downW, downB, upW, upB));
 }
 
-function adapterSpec(cfg: EncoderConfig, o: ModuleOptions): TensorSpec[] {
-  const H = cfg.hiddenSize;
+function adapterSpec(cfg: ModelConfig, o: ModuleOptions): TensorSpec[] {
+  const H = architectureOf(cfg).moduleWidths(cfg).hidden;
   const bn = o.bottleneck;
   return [
     { name: "down_weight", shape: [bn, H], masked: true },
@@ -78,7 +79,7 @@ function adapterSpec(cfg: EncoderConfig, o: ModuleOptions): TensorSpec[] {
   ];
 }
 
-function initAdapters(cfg: EncoderConfig, o: ModuleOptions, count: number, seed: number): Unit[] {
+function initAdapters(cfg: ModelConfig, o: ModuleOptions, count: number, seed: number): Unit[] {
   const rng = new HostRng(seed);
   const spec = adapterSpec(cfg, o);
   return Array.from({ length: count }, () => {
@@ -114,8 +115,7 @@ function adapterHooksAt(points: ("attentionOutput" | "ffnOutput")[], input: Adap
 /** Pfeiffer adapter: after the FFN of every layer, reading LN(h + x). */
 export const ADAPTER_KIND: ModuleKind<Unit[]> = {
   name: "adapter",
-  positions: ["ffn_output"],
-  hookSites: ["ffnOutput"],
+  positions: [{ name: "ffn_output", sites: ["ffnOutput"], where: "every-layer" }],
   unitSpec: adapterSpec,
   initSource: initAdapters,
   openSource: (source) => unitListReader(source),
@@ -125,8 +125,10 @@ export const ADAPTER_KIND: ModuleKind<Unit[]> = {
 /** Houlsby adapter: after the attention output and after the FFN of every layer, reading h. */
 export const HOULSBY_KIND: ModuleKind<Unit[]> = {
   name: "houlsby",
-  positions: ["attention_output", "ffn_output"],
-  hookSites: ["attentionOutput", "ffnOutput"],
+  positions: [
+    { name: "attention_output", sites: ["attentionOutput"], where: "every-layer" },
+    { name: "ffn_output", sites: ["ffnOutput"], where: "every-layer" },
+  ],
   unitSpec: adapterSpec,
   initSource: initAdapters,
   openSource: (source) => unitListReader(source),

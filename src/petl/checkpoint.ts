@@ -7,7 +7,11 @@
  *     prefix_length, prefix_hidden | base, seed}, k, task_k, combine (null where unused),
  *     hook_points ["encoder.layer.0.ffn_output", ...] (sites by stack, layer and site:
  *     models/hooks.ts), tasks [...], label_names {task: [...]},
- *     dtype "F32" | "F16", backbone {model_type, hidden_size, num_hidden_layers, ...} }
+ *     dtype "F32" | "F16", backbone {model_type, hidden_size, num_hidden_layers, ...},
+ *     stacks {encoder: L_enc, decoder: L_dec} (the backbone's layer stacks) }
+ *   A backbone without a classification head (T5) has no head tensors and `label_names` {}:
+ *   its checkpoint holds the PETL modules alone, turned into the hooks a forward pass or
+ *   generation takes by `checkpointHooks`.
  *
  * `adapter_model.safetensors`
  *   - the method state (see `PetlMethod.stateSpec`): `prototype.<t>` (ProPETL, only-share,
@@ -37,15 +41,16 @@ import { packBits, packedByteLength, unpackBits } from "../io/bitpack.js";
 import { writeFileAtomic } from "../io/atomic-write.js";
 import { readSafetensorsFile, toFloat32, writeSafetensorsFile } from "../io/safetensors.js";
 import type { TensorEntry, TensorInput } from "../io/safetensors.js";
-import type { EncoderConfig } from "../models/bert/config.js";
 import { layerAddresses } from "../models/architecture.js";
 import { siteName } from "../models/hooks.js";
-import type { ModelConfig } from "../models/architecture.js";
-import { CLASSIFIER_MODEL_TYPES, architectureFor, architectureOf, isClassifierConfig, parseModelConfig } from "../models/registry.js";
+import type { ModelHooks, Stack } from "../models/hooks.js";
+import type { BackboneParams, ModelConfig } from "../models/architecture.js";
+import { CLASSIFIER_MODEL_TYPES, MODEL_TYPES, architectureFor, architectureOf, isClassifierConfig, parseModelConfig } from "../models/registry.js";
 import type { HeadParams } from "../models/bert/params.js";
 import { countHeadParams, stateBits } from "./storage.js";
 import type { Materialized, MethodConfig, MethodName, MethodState, PetlMethod } from "./method.js";
 import { MODULE_OPTIONS, MODULE_OPTION_NAMES, checkMethodName } from "./methods.js";
+import { disposeMaterialized, materializedHooks } from "./propetl.js";
 import { createMethod, resolveMethodConfig } from "./registry.js";
 
 export const CHECKPOINT_FORMAT = "propetl-task";
@@ -87,9 +92,16 @@ export interface AdapterConfigFile {
   label_names: Record<string, string[]>;
   dtype: "F32" | "F16";
   backbone: BackboneSummary;
+  /** Layers per stack of the backbone (absent in files written before encoder–decoder checkpoints). */
+  stacks?: Partial<Record<Stack, number>>;
 }
 
-export function backboneSummary(cfg: EncoderConfig): BackboneSummary {
+/** The layer stacks of a backbone, as adapter_config.json records them. */
+function stackSummary(cfg: ModelConfig): Partial<Record<Stack, number>> {
+  return Object.fromEntries(architectureOf(cfg).stacks(cfg).map((s) => [s.stack, s.layers]));
+}
+
+export function backboneSummary(cfg: ModelConfig): BackboneSummary {
   const arch = architectureOf(cfg);
   const json = arch.configToJson(cfg);
   const out: BackboneSummary = { model_type: cfg.modelType };
@@ -100,9 +112,10 @@ export function backboneSummary(cfg: EncoderConfig): BackboneSummary {
   return out;
 }
 
-function hookPointList(method: PetlMethod<unknown>, cfg: EncoderConfig): string[] {
+function hookPointList(method: PetlMethod<unknown>, cfg: ModelConfig): string[] {
   const out: string[] = [];
-  for (const at of layerAddresses(architectureOf(cfg), cfg)) for (const site of method.hookSites()) out.push(siteName(at, site));
+  const arch = architectureOf(cfg);
+  for (const at of layerAddresses(arch, cfg)) for (const site of method.hookSites(arch.sites(at.stack))) out.push(siteName(at, site));
   return out;
 }
 
@@ -138,9 +151,12 @@ export interface SaveCheckpointOptions<T> {
   method: PetlMethod<T>;
   /** The trained tree (borrowed). */
   params: T;
-  encoderConfig: EncoderConfig;
-  /** One head per task, in the order of `method.config.tasks` (borrowed). */
-  heads: HeadParams[];
+  encoderConfig: ModelConfig;
+  /**
+   * One head per task, in the order of `method.config.tasks` (borrowed); none (empty or absent)
+   * for a backbone without a classification head (T5).
+   */
+  heads?: HeadParams[];
   /** Label names per task; default the encoder config's (one task) or LABEL_i. */
   labelNames?: string[][];
   /** Storage type of the method's float tensors (the head stays F32). Default F32. */
@@ -153,10 +169,13 @@ export async function saveTaskCheckpoint<T>(dir: string, opts: SaveCheckpointOpt
   const tasks = method.config.tasks ?? ["default"];
   const dtype = opts.dtype ?? "F32";
   if (dtype !== "F32" && dtype !== "F16") throw new CheckpointError(`dtype must be "F32" or "F16", got ${JSON.stringify(dtype)}`);
-  if (opts.heads.length !== tasks.length) throw new CheckpointError(`${tasks.length} task(s) (${tasks.join(", ")}) but ${opts.heads.length} head(s)`);
+  const heads = opts.heads ?? [];
+  const headed = architectureOf(cfg).head !== null;
+  if (!headed && heads.length > 0) throw new CheckpointError(`a ${architectureOf(cfg).name} backbone has no classification head, but ${heads.length} head(s) were given`);
+  if (headed && heads.length !== tasks.length) throw new CheckpointError(`${tasks.length} task(s) (${tasks.join(", ")}) but ${heads.length} head(s)`);
   const labelNames: Record<string, string[]> = {};
-  tasks.forEach((t, i) => {
-    const n = opts.heads[i].out.w.shape[0];
+  if (headed && isClassifierConfig(cfg)) tasks.forEach((t, i) => {
+    const n = heads[i].out.w.shape[0];
     const given = opts.labelNames?.[i] ?? (tasks.length === 1 && cfg.labelNames?.length === n ? cfg.labelNames : undefined);
     const names = given ?? Array.from({ length: n }, (_, j) => `LABEL_${j}`);
     if (names.length !== n) throw new CheckpointError(`task "${t}": ${names.length} label names for a head with ${n} outputs`);
@@ -171,7 +190,7 @@ export async function saveTaskCheckpoint<T>(dir: string, opts: SaveCheckpointOpt
     metadata[name] = JSON.stringify(m.shape);
   }
   for (let t = 0; t < tasks.length; t++) {
-    for (const [name, arr] of headEntries(headPrefix(tasks, t), opts.heads[t])) {
+    if (heads.length) for (const [name, arr] of headEntries(headPrefix(tasks, t), heads[t])) {
       tensors[name] = { dtype: "F32", shape: arr.shape, data: (await arr.ref.data()) as Float32Array };
     }
   }
@@ -184,6 +203,7 @@ export async function saveTaskCheckpoint<T>(dir: string, opts: SaveCheckpointOpt
     label_names: labelNames,
     dtype,
     backbone: backboneSummary(cfg),
+    stacks: stackSummary(cfg),
   };
   await fsp.mkdir(dir, { recursive: true });
   const configFile = path.join(dir, CONFIG_FILE);
@@ -197,9 +217,10 @@ export async function saveTaskCheckpoint<T>(dir: string, opts: SaveCheckpointOpt
 export interface LoadedCheckpoint {
   config: AdapterConfigFile;
   method: PetlMethod<unknown>;
-  encoderConfig: EncoderConfig;
+  encoderConfig: ModelConfig;
   state: MethodState;
-  tasks: { name: string; labelNames: string[]; head: HeadParams }[];
+  /** Per task: label names and head (none for backbones without a classification head: `[]`, null). */
+  tasks: { name: string; labelNames: string[]; head: HeadParams | null }[];
   /** Index of a task by name or index (error naming the tasks otherwise). */
   taskIndex(task: string | number): number;
   /** Each layer's masked modules for one task, built once (owned by the caller). */
@@ -217,14 +238,13 @@ function isRecord(x: unknown): x is Record<string, unknown> {
 }
 
 /** The backbone config a summary describes (enough for shapes), parsed by its architecture. */
-function configFromSummary(file: string, b: Record<string, unknown>): EncoderConfig {
+function configFromSummary(file: string, b: Record<string, unknown>): ModelConfig {
   let cfg: ModelConfig;
   try {
     cfg = parseModelConfig({ ...b, pad_token_id: 0 }, `${file}: "backbone"`).config;
   } catch (e) {
     return fail(file, (e as Error).message.replace(`${file}: "backbone": `, `"backbone": `));
   }
-  if (!isClassifierConfig(cfg)) return fail(file, `"backbone.model_type" ${JSON.stringify(cfg.modelType)}: task checkpoints hold classification heads, which ${architectureOf(cfg).name} has not`);
   return cfg;
 }
 
@@ -246,22 +266,30 @@ export function parseAdapterConfig(file: string, json: unknown): AdapterConfigFi
   if (json.combine !== null && json.combine !== "or" && json.combine !== "and") fail(file, `"combine" must be "or", "and" or null`);
   if (!Array.isArray(json.hook_points) || json.hook_points.some((h) => typeof h !== "string")) fail(file, `"hook_points" must be an array of strings`);
   if (!Array.isArray(json.tasks) || json.tasks.length === 0 || json.tasks.some((t) => typeof t !== "string")) fail(file, `"tasks" must be a non-empty array of strings`);
+  if (json.dtype !== "F32" && json.dtype !== "F16") fail(file, `"dtype" must be "F32" or "F16", got ${JSON.stringify(json.dtype)}`);
+  if (!isRecord(json.backbone)) fail(file, `"backbone" must be an object`);
+  const b = json.backbone;
+  if (typeof b.model_type !== "string" || !(MODEL_TYPES as readonly string[]).includes(b.model_type)) {
+    fail(file, `"backbone.model_type" must be one of ${MODEL_TYPES.join(", ")}, got ${JSON.stringify(b.model_type)}`);
+  }
   if (!isRecord(json.label_names)) fail(file, `"label_names" must be an object`);
-  for (const t of json.tasks as string[]) {
+  const headed = (CLASSIFIER_MODEL_TYPES as readonly string[]).includes(b.model_type as string);
+  if (!headed && Object.keys(json.label_names).length > 0) fail(file, `"label_names" must be {} for a backbone without a classification head (${JSON.stringify(json.backbone.model_type)})`);
+  if (headed) for (const t of json.tasks as string[]) {
     const names = json.label_names[t];
     if (!Array.isArray(names) || names.length === 0 || names.some((n) => typeof n !== "string")) fail(file, `"label_names.${t}" must be a non-empty array of strings`);
   }
   for (const t of Object.keys(json.label_names)) if (!(json.tasks as string[]).includes(t)) fail(file, `"label_names" names an unknown task "${t}"`);
-  if (json.dtype !== "F32" && json.dtype !== "F16") fail(file, `"dtype" must be "F32" or "F16", got ${JSON.stringify(json.dtype)}`);
-  if (!isRecord(json.backbone)) fail(file, `"backbone" must be an object`);
-  const b = json.backbone;
-  if (typeof b.model_type !== "string" || !(CLASSIFIER_MODEL_TYPES as readonly string[]).includes(b.model_type)) {
-    fail(file, `"backbone.model_type" must be one of ${CLASSIFIER_MODEL_TYPES.join(", ")}, got ${JSON.stringify(b.model_type)}`);
-  }
   const keys = architectureFor(b.model_type as string).summaryKeys;
   for (const key of Object.keys(b)) if (key !== "model_type" && !keys.includes(key)) fail(file, `unknown key "backbone.${key}"`);
   for (const key of keys) if (b[key] === undefined) fail(file, `missing key "backbone.${key}"`);
-  configFromSummary(file, b);
+  const cfg = configFromSummary(file, b);
+  if (json.stacks !== undefined) {
+    const want = stackSummary(cfg);
+    if (!isRecord(json.stacks) || JSON.stringify(json.stacks) !== JSON.stringify(want)) {
+      fail(file, `"stacks" ${JSON.stringify(json.stacks)} does not match the backbone's ${JSON.stringify(want)}`);
+    }
+  }
   return json as unknown as AdapterConfigFile;
 }
 
@@ -288,7 +316,7 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
 
 export interface LoadCheckpointOptions {
   /** The backbone the checkpoint will run on; checked against the stored summary. */
-  encoderConfig?: EncoderConfig;
+  encoderConfig?: ModelConfig;
 }
 
 /** Read and validate a task checkpoint folder. */
@@ -382,10 +410,14 @@ export async function loadTaskCheckpoint(dir: string, opts: LoadCheckpointOption
     }
     state.masks.set(name, { shape: [...shape], bits });
   }
-  const H = cfg.hiddenSize;
   const loadedTasks: LoadedCheckpoint["tasks"] = [];
   try {
     tasks.forEach((t, i) => {
+      if (!isClassifierConfig(cfg)) {
+        loadedTasks.push({ name: t, labelNames: [], head: null });
+        return;
+      }
+      const H = cfg.hiddenSize;
       const labels = file.label_names[t];
       const C = labels.length;
       const prefix = headPrefix(tasks, i);
@@ -402,7 +434,7 @@ export async function loadTaskCheckpoint(dir: string, opts: LoadCheckpointOption
     const metaKeys = Object.keys(st.metadata).filter((k) => k !== "format" && k !== "format_version" && !maskKeys.has(k));
     if (metaKeys.length) fail(modelFile, `unexpected __metadata__ key(s): ${metaKeys.join(", ")}`);
   } catch (e) {
-    for (const t of loadedTasks) disposeHead(t.head);
+    for (const t of loadedTasks) if (t.head) disposeHead(t.head);
     throw e;
   }
 
@@ -420,7 +452,7 @@ export async function loadTaskCheckpoint(dir: string, opts: LoadCheckpointOption
     taskIndex,
     materialize: (task = 0) => method.materializeState(cfg, state, taskIndex(task)),
     dispose: () => {
-      for (const t of loadedTasks) disposeHead(t.head);
+      for (const t of loadedTasks) if (t.head) disposeHead(t.head);
       method.dispose();
     },
   };
@@ -439,10 +471,32 @@ function disposeHead(h: HeadParams): void {
  * plus the heads we store (`countHeadParams` per task, F32). `maxBytes` allows 1% + 4 KiB for
  * the safetensors header and byte padding of the packed masks.
  */
-export function checkpointBudget(cfg: EncoderConfig, config: MethodConfig, numLabels: number[]): { blsBytes: number; headBytes: number; maxBytes: number } {
+export function checkpointBudget(cfg: ModelConfig, config: MethodConfig, numLabels: number[]): { blsBytes: number; headBytes: number; maxBytes: number } {
   const method = createMethod(config);
   const blsBytes = Math.ceil(stateBits(method.stateSpec(cfg)) / 8);
   method.dispose();
-  const headBytes = numLabels.reduce((s, C) => s + 4 * countHeadParams(cfg.modelType, cfg.hiddenSize, C), 0);
+  const headBytes = isClassifierConfig(cfg) ? numLabels.reduce((s, C) => s + 4 * countHeadParams(cfg.modelType, cfg.hiddenSize, C), 0) : 0;
   return { blsBytes, headBytes, maxBytes: Math.floor((blsBytes + headBytes) * 1.01) + 4096 };
+}
+
+/**
+ * What a forward pass (e.g. `t5Forward`, generation) needs to run one task of a loaded
+ * checkpoint on its backbone: the parameters to run (the backbone, or full fine-tuning's tuned
+ * copy) and the PETL hooks over the checkpoint's materialised modules. `backbone` is borrowed;
+ * the result owns the modules until `dispose`.
+ */
+export interface CheckpointModel {
+  params: BackboneParams;
+  hooks: ModelHooks;
+  dispose(): void;
+}
+
+/** The hooks (and parameters) that run task `task` of a loaded checkpoint on `backbone`. */
+export function checkpointHooks(ckpt: LoadedCheckpoint, backbone: BackboneParams, task: string | number = 0): CheckpointModel {
+  const m = ckpt.materialize(task);
+  return {
+    params: m.encoder ?? backbone,
+    hooks: materializedHooks(m),
+    dispose: () => disposeMaterialized(m),
+  };
 }

@@ -2,8 +2,9 @@
  * LoRA on the query and value projections (paper App. A.2, eq. 9; Hu et al. 2022):
  * q ← q + (alpha / r) · (x Aᵀ) Bᵀ, and the same for v, with x the layer input.
  *
- * Unit tensors, as Hugging Face PEFT (A [r, in], B [out, r]):
- *   query_lora_A [r, H], query_lora_B [H, r], value_lora_A [r, H], value_lora_B [H, r].
+ * Unit tensors, as Hugging Face PEFT (A [r, in], B [out, r]), with H the residual width and
+ * D the attention's inner width (`Architecture.moduleWidths`; D = H in BERT):
+ *   query_lora_A [r, H], query_lora_B [D, r], value_lora_A [r, H], value_lora_B [D, r].
  * A is initialised kaiming-uniform(a=√5) and B to zero (PEFT), so a fresh LoRA is the
  * identity. ProPETL masks all four (LoRA has no bias, eq. 10); its default alpha is larger
  * (48 vs 32, Sec. 4) to make up for the norm the masks remove.
@@ -11,7 +12,7 @@
 import { np } from "../engine/jax.js";
 import type { JArray } from "../engine/jax.js";
 import { layerAddresses } from "../models/architecture.js";
-import type { ClassifierConfig, ClassifierParams } from "../models/architecture.js";
+import type { BackboneParams, ModelConfig } from "../models/architecture.js";
 import { HOOK_SITES, layerName } from "../models/hooks.js";
 import type { LayerHooks } from "../models/hooks.js";
 import { architectureOf } from "../models/registry.js";
@@ -19,19 +20,24 @@ import { getLeaf, refTree, setLeaf } from "../models/slots.js";
 import { linearMasked, unitListReader } from "./adapter.js";
 import { HostRng, kaimingUniform } from "./mask.js";
 import type { Materialized, ModuleKind, ModuleOptions, TensorSpec, Unit } from "./method.js";
+import type { ModulePosition } from "./positions.js";
 
-function loraSpec(cfg: ClassifierConfig, o: ModuleOptions): TensorSpec[] {
-  const H = cfg.hiddenSize;
+/**
+ * The projections one LoRA unit adapts, in the order of each position's sites: a unit holds
+ * `query_lora_A/B` and `value_lora_A/B` whether it sits on self- or cross-attention.
+ */
+const LORA_TARGETS = ["query", "value"] as const;
+
+function loraSpec(cfg: ModelConfig, o: ModuleOptions): TensorSpec[] {
+  const { hidden, attention } = architectureOf(cfg).moduleWidths(cfg);
   const r = o.rank;
-  return [
-    { name: "query_lora_A", shape: [r, H], masked: true },
-    { name: "query_lora_B", shape: [H, r], masked: true },
-    { name: "value_lora_A", shape: [r, H], masked: true },
-    { name: "value_lora_B", shape: [H, r], masked: true },
-  ];
+  return LORA_TARGETS.flatMap((t) => [
+    { name: `${t}_lora_A`, shape: [r, hidden], masked: true },
+    { name: `${t}_lora_B`, shape: [attention, r], masked: true },
+  ]);
 }
 
-function initLora(cfg: ClassifierConfig, o: ModuleOptions, count: number, seed: number): Unit[] {
+function initLora(cfg: ModelConfig, o: ModuleOptions, count: number, seed: number): Unit[] {
   const rng = new HostRng(seed);
   const spec = loraSpec(cfg, o);
   return Array.from({ length: count }, () => {
@@ -51,20 +57,33 @@ export function loraScaling(o: ModuleOptions): number {
   return o.alpha / o.rank;
 }
 
-/** LoRA on query and value of every layer. */
+/**
+ * LoRA on the query and value projections of self-attention in every layer and, where a
+ * stack has cross-attention (the decoder of an encoder–decoder model), of cross-attention too
+ * (the ProPETL authors' T5 LoRA adapts every attention's q and v).
+ */
+const LORA_POSITIONS: readonly ModulePosition[] = [
+  { name: "self_attention", sites: ["query", "value"], where: "every-layer" },
+  { name: "cross_attention", sites: ["crossQuery", "crossValue"], where: "where-offered" },
+];
+
 export const LORA_KIND: ModuleKind<Unit[]> = {
   name: "lora",
-  positions: ["self_attention"],
-  hookSites: ["query", "value"],
+  positions: LORA_POSITIONS,
   unitSpec: loraSpec,
   initSource: initLora,
   openSource: (source) => unitListReader(source),
-  layerHooks: (get, o): LayerHooks => {
+  layerHooks: (get, o, has): LayerHooks => {
     const s = loraScaling(o);
-    return {
-      query: (x, q) => q.add(loraDelta(x.ref, get(0, "query_lora_A"), get(0, "query_lora_B"), s)),
-      value: (x, v) => v.add(loraDelta(x.ref, get(0, "value_lora_A"), get(0, "value_lora_B"), s)),
-    };
+    const hooks: LayerHooks = {};
+    LORA_POSITIONS.forEach((pos, p) => {
+      if (!has(p)) return;
+      pos.sites.forEach((site, j) => {
+        const t = LORA_TARGETS[j];
+        hooks[site as "query" | "value" | "crossQuery" | "crossValue"] = (x: JArray, y: JArray) => y.add(loraDelta(x.ref, get(p, `${t}_lora_A`), get(p, `${t}_lora_B`), s));
+      });
+    });
+    return hooks;
   },
 };
 
@@ -75,7 +94,7 @@ export const LORA_KIND: ModuleKind<Unit[]> = {
  * both inputs and returns a NEW backbone tree (untouched leaves are new references; free it
  * with `disposeTree`).
  */
-export function mergeLora(cfg: ClassifierConfig, backbone: ClassifierParams, m: Materialized): ClassifierParams {
+export function mergeLora<P extends BackboneParams>(cfg: ModelConfig, backbone: P, m: Materialized): P {
   if (m.kind !== "lora") throw new Error(`mergeLora: materialised modules are "${m.kind}", not "lora"`);
   const arch = architectureOf(cfg);
   const layers = layerAddresses(arch, cfg);
@@ -85,14 +104,17 @@ export function mergeLora(cfg: ClassifierConfig, backbone: ClassifierParams, m: 
   const s = loraScaling(m.options);
   const merged = refTree(backbone) as unknown as Record<string, unknown>;
   m.layers.forEach((at, i) => {
-    const u = m.units[i][0];
-    for (const site of LORA_KIND.hookSites) {
-      const path = arch.projectionPath(at, site);
-      if (path === null) throw new Error(`mergeLora: ${layerName(at)} has no linear layer for the ${HOOK_SITES[site]} site`);
-      const w = getLeaf(merged, [...path, "w"]);
-      const prefix = HOOK_SITES[site];
-      setLeaf(merged, [...path, "w"], w.add(np.matmul(u[`${prefix}_lora_B`].ref, u[`${prefix}_lora_A`].ref).mul(s)));
-    }
+    LORA_POSITIONS.forEach((pos, p) => {
+      const u = m.units[i]?.[p];
+      if (u === undefined || Object.keys(u).length === 0) return;
+      pos.sites.forEach((site, j) => {
+        const path = arch.projectionPath(at, site);
+        if (path === null) throw new Error(`mergeLora: ${layerName(at)} has no linear layer for the ${HOOK_SITES[site]} site`);
+        const w = getLeaf(merged, [...path, "w"]);
+        const t = LORA_TARGETS[j];
+        setLeaf(merged, [...path, "w"], w.add(np.matmul(u[`${t}_lora_B`].ref, u[`${t}_lora_A`].ref).mul(s)));
+      });
+    });
   });
-  return merged as unknown as ClassifierParams;
+  return merged as unknown as P;
 }

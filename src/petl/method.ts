@@ -7,10 +7,11 @@
  * closed over. Ownership follows jax-js: trees passed in are BORROWED unless said otherwise.
  */
 import type { JArray } from "../engine/jax.js";
-import type { EncoderConfig } from "../models/bert/config.js";
+import type { BackboneParams, ModelConfig } from "../models/architecture.js";
 import type { HookSite, LayerAddress, LayerHooks, ModelHooks } from "../models/hooks.js";
 import type { EncoderParams } from "../models/bert/params.js";
 import type { MethodName, ModuleFamily } from "./methods.js";
+import type { ModulePosition } from "./positions.js";
 
 /** Method names and module families come from the method table (methods.ts). */
 export type { MethodName } from "./methods.js";
@@ -58,7 +59,7 @@ export interface HookContext {
 export interface Method<T> {
   readonly config: MethodConfig;
   /** Fresh trainable tree for a backbone (seeded). */
-  init(cfg: EncoderConfig, encoder: EncoderParams, seed: number): T;
+  init(cfg: ModelConfig, backbone: BackboneParams, seed: number): T;
   /**
    * Hooks for every layer of every stack, built from the (possibly traced) trainable tree,
    * which the hooks borrow. For "full", `encoderOverride` returns the trainable encoder to use.
@@ -91,7 +92,10 @@ export interface Materialized {
   kind: ModuleKindName | "full";
   /** The layers `units` are for, stack by stack (models/architecture.ts `layerAddresses`). */
   layers: LayerAddress[];
-  /** [layer][position] → unit tensors (positions: see the kind, e.g. Houlsby's two). */
+  /**
+   * [layer][position] → unit tensors (positions: see the kind, e.g. Houlsby's two); an empty
+   * unit where the layer has no such position (LoRA's cross-attention in encoder layers).
+   */
   units: Unit[][];
   /** The module hyper-parameters (LoRA's scaling is alpha / rank). */
   options: ModuleOptions;
@@ -118,21 +122,24 @@ export interface StateSpec {
  * state, and the hook points they use.
  */
 export interface PetlMethod<T> extends Method<T> {
-  /** Hook sites used in every layer (adapter_config.json's `hook_points`). */
-  hookSites(): HookSite[];
+  /**
+   * Hook sites the method uses in a layer offering `offered` (adapter_config.json's
+   * `hook_points`); without it, every site any of its positions may use.
+   */
+  hookSites(offered?: readonly HookSite[]): HookSite[];
   /**
    * Bind the backbone config without creating parameters (`init` does it too): needed before
    * `hooks` / `materialize` when the tree was not made by `init` (e.g. a resumed run).
    */
-  bind(cfg: EncoderConfig): void;
+  bind(cfg: ModelConfig): void;
   /** Inference modules for task index `task` (default 0). Borrows `params`; result owned. */
   materialize(params: T, task?: number): Materialized;
   /** Host copy of the checkpoint contents (no scores, nothing for training). */
   exportState(params: T): Promise<MethodState>;
   /** Expected state names and shapes for a backbone. */
-  stateSpec(cfg: EncoderConfig): StateSpec;
+  stateSpec(cfg: ModelConfig): StateSpec;
   /** Inference modules for task index `task` from a stored state (borrowed, validated first). */
-  materializeState(cfg: EncoderConfig, state: MethodState, task?: number): Materialized;
+  materializeState(cfg: ModelConfig, state: MethodState, task?: number): Materialized;
   /** Free constants the method holds (random-mask's fixed masks). */
   dispose(): void;
 }
@@ -162,19 +169,23 @@ export type UnitReader = (unit: number, name: string) => JArray;
  */
 export interface ModuleKind<S> {
   name: ModuleKindName;
-  /** Module positions in each layer, e.g. Houlsby's ["attention_output", "ffn_output"]. */
-  positions: readonly string[];
-  /** Hook sites the positions use (every one must be offered by the backbone's layers). */
-  hookSites: readonly HookSite[];
+  /**
+   * Module positions in each layer with their hook sites, e.g. Houlsby's attention_output and
+   * ffn_output (positions.ts: required ones, and those placed only where a stack offers them).
+   */
+  positions: readonly ModulePosition[];
   /** The tensors of one instance (what masks and checkpoints see). */
-  unitSpec(cfg: EncoderConfig, o: ModuleOptions): TensorSpec[];
+  unitSpec(cfg: ModelConfig, o: ModuleOptions): TensorSpec[];
   /** Fresh trainable source holding `count` instances. */
-  initSource(cfg: EncoderConfig, o: ModuleOptions, count: number, seed: number): S;
+  initSource(cfg: ModelConfig, o: ModuleOptions, count: number, seed: number): S;
   /**
    * A reader of the instances' unit tensors for one forward pass; `reads` is how many times
    * the whole pass will call it per tensor name (lets a kind compute shared work once).
    */
-  openSource(source: S, cfg: EncoderConfig, o: ModuleOptions, count: number, reads: number): UnitReader;
-  /** One layer's hooks; `get(position, name)` gives an owned, possibly batched ([B, ...]) tensor. */
-  layerHooks(get: (position: number, name: string) => JArray, o: ModuleOptions): LayerHooks;
+  openSource(source: S, cfg: ModelConfig, o: ModuleOptions, count: number, reads: number): UnitReader;
+  /**
+   * One layer's hooks; `get(position, name)` gives an owned, possibly batched ([B, ...]) tensor;
+   * `has(position)`: whether the layer has that position (see positions.ts).
+   */
+  layerHooks(get: (position: number, name: string) => JArray, o: ModuleOptions, has: (position: number) => boolean): LayerHooks;
 }

@@ -17,7 +17,8 @@
  */
 import { np } from "../engine/jax.js";
 import type { JArray } from "../engine/jax.js";
-import type { EncoderConfig } from "../models/bert/config.js";
+import type { ModelConfig } from "../models/architecture.js";
+import { architectureOf } from "../models/registry.js";
 import type { LayerHooks } from "../models/hooks.js";
 import { linear } from "../models/layers.js";
 import type { Linear } from "../models/bert/params.js";
@@ -30,8 +31,8 @@ export interface PrefixSource {
   mlp: { l1: Linear; l2: Linear };
 }
 
-function prefixSpec(cfg: EncoderConfig, o: ModuleOptions): TensorSpec[] {
-  return [{ name: "key_value", shape: [o.prefixLength, 2 * cfg.hiddenSize], masked: true }];
+function prefixSpec(cfg: ModelConfig, o: ModuleOptions): TensorSpec[] {
+  return [{ name: "key_value", shape: [o.prefixLength, 2 * architectureOf(cfg).moduleWidths(cfg).attention], masked: true }];
 }
 
 function initLinear(rng: HostRng, inDim: number, outDim: number): Linear {
@@ -39,13 +40,13 @@ function initLinear(rng: HostRng, inDim: number, outDim: number): Linear {
   return { w: kaimingUniform(rng, [outDim, inDim]), b: np.array(rng.uniformArray(outDim, -bound, bound)) };
 }
 
-function initPrefix(cfg: EncoderConfig, o: ModuleOptions, count: number, seed: number): PrefixSource {
+function initPrefix(cfg: ModelConfig, o: ModuleOptions, count: number, seed: number): PrefixSource {
   const rng = new HostRng(seed);
-  const H = cfg.hiddenSize;
+  const { hidden: H, attention: A } = architectureOf(cfg).moduleWidths(cfg);
   const embedding = np.array(rng.normalArray(o.prefixLength * H, 1)).reshape([o.prefixLength, H]);
   return {
     embedding,
-    mlp: { l1: initLinear(rng, H, o.prefixHidden), l2: initLinear(rng, o.prefixHidden, count * 2 * H) },
+    mlp: { l1: initLinear(rng, H, o.prefixHidden), l2: initLinear(rng, o.prefixHidden, count * 2 * A) },
   };
 }
 
@@ -69,13 +70,12 @@ export function splitKeyValue(kv: JArray, hidden: number): { key: JArray; value:
 /** Prefix-tuning: one `key_value` instance per position. */
 export const PREFIX_KIND: ModuleKind<PrefixSource> = {
   name: "prefix",
-  positions: ["prefix"],
-  hookSites: ["prefix"],
+  positions: [{ name: "prefix", sites: ["prefix"], where: "every-layer" }],
   unitSpec: prefixSpec,
   initSource: initPrefix,
   openSource: (source, cfg, _o, count, reads) => {
     const out = new SharedValue(() => reparametrise(source), reads);
-    const w = 2 * cfg.hiddenSize;
+    const w = 2 * architectureOf(cfg).moduleWidths(cfg).attention;
     return (unit, name) => {
       if (name !== "key_value") throw new Error(`prefix source has no tensor "${name}"`);
       const all = out.take();

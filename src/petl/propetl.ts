@@ -26,11 +26,9 @@
  */
 import { np } from "../engine/jax.js";
 import type { JArray } from "../engine/jax.js";
-import { layerAddresses } from "../models/architecture.js";
-import type { ClassifierConfig, ClassifierParams } from "../models/architecture.js";
-import { HOOK_SITES, layerName } from "../models/hooks.js";
+import type { BackboneParams, ModelConfig } from "../models/architecture.js";
+import { layerName } from "../models/hooks.js";
 import type { HookSite, LayerAddress, LayerHooks, ModelHooks } from "../models/hooks.js";
-import { architectureOf } from "../models/registry.js";
 import { disposeTree } from "../models/slots.js";
 import { ADAPTER_KIND, HOULSBY_KIND } from "./adapter.js";
 import { LORA_KIND } from "./lora.js";
@@ -59,6 +57,8 @@ import type {
   TensorSpec,
   Unit,
 } from "./method.js";
+import { placePositions, sitesAt } from "./positions.js";
+import type { Placement } from "./positions.js";
 import { PREFIX_KIND } from "./prefix.js";
 import type { PrefixSource } from "./prefix.js";
 
@@ -100,6 +100,13 @@ export function moduleKind(name: ModuleKindName): ModuleKind<Unit[]> | ModuleKin
   }
 }
 
+/** The position index of kind position q in layer i (an error where the layer has none). */
+function slotOf(index: number[][], i: number, q: number): number {
+  const p = index[i]?.[q] ?? -1;
+  if (p < 0) throw new Error(`layer ${i} has no module position ${q}`);
+  return p;
+}
+
 /** Per-stack hook lists from one `LayerHooks` per layer address (in `layers` order). */
 export function hooksByStack(layers: readonly LayerAddress[], perLayer: (index: number) => LayerHooks): ModelHooks {
   const out: Partial<Record<LayerAddress["stack"], LayerHooks[]>> = {};
@@ -118,7 +125,7 @@ export function materializedHooks(m: Materialized): ModelHooks {
     const t = m.units[i]?.[p]?.[name];
     if (t === undefined) throw new Error(`materialised ${m.kind} module has no tensor "${name}" at position ${p} of ${layerName(m.layers[i])}`);
     return t.ref;
-  }, m.options));
+  }, m.options, (p) => Object.keys(m.units[i]?.[p] ?? {}).length > 0));
 }
 
 /** Free materialised modules. */
@@ -143,9 +150,9 @@ async function maskBytes(m: JArray): Promise<Uint8Array> {
  */
 export class ModularMethod<S> implements PetlMethod<ModularParams<S>> {
   readonly config: MethodConfig;
-  private cfg: ClassifierConfig | undefined;
-  /** The backbone's layers the modules attach to, stack by stack (set by `bind`). */
-  private layers: LayerAddress[] = [];
+  private cfg: ModelConfig | undefined;
+  /** The backbone's layers the modules attach to, stack by stack, and their positions (set by `bind`). */
+  private placement: Placement = { layers: [], slots: [], index: [] };
   private random: { layer: Map<string, Uint8Array>; task: Map<string, Uint8Array>; device: Map<string, JArray> } | undefined;
 
   constructor(
@@ -166,32 +173,31 @@ export class ModularMethod<S> implements PetlMethod<ModularParams<S>> {
     return this.options.masks !== "none" && !this.options.share && !this.multiTask;
   }
 
-  hookSites(): HookSite[] {
-    return [...this.kind.hookSites];
+  hookSites(offered?: readonly HookSite[]): HookSite[] {
+    return offered === undefined ? this.kind.positions.flatMap((p) => [...p.sites]) : sitesAt(this.kind.positions, offered);
   }
 
-  private bound(): ClassifierConfig {
+  private bound(): ModelConfig {
     if (!this.cfg) throw new Error(`${this.config.method}: call init(cfg, encoder, seed) or bind(cfg) first (the method needs the backbone config)`);
     return this.cfg;
   }
 
-  /** The layers modules attach to, stack by stack. */
-  private layersOf(cfg: ClassifierConfig): LayerAddress[] {
-    return cfg === this.cfg ? this.layers : layerAddresses(architectureOf(cfg), cfg);
+  /** The layers modules attach to, stack by stack, and the positions in them. */
+  private placementOf(cfg: ModelConfig): Placement {
+    return cfg === this.cfg ? this.placement : placePositions(this.kind.positions, cfg, this.config.method);
   }
 
-  private positionCount(cfg: ClassifierConfig): number {
-    return this.layersOf(cfg).length * this.kind.positions.length;
+  private positionCount(cfg: ModelConfig): number {
+    return this.placementOf(cfg).slots.length;
   }
 
-  private spec(cfg: ClassifierConfig): TensorSpec[] {
+  private spec(cfg: ModelConfig): TensorSpec[] {
     return this.kind.unitSpec(cfg, this.options.module);
   }
 
   /** `encoder.layer.3.ffn_output`: a position's name in checkpoints. */
-  private positionName(p: number, cfg: ClassifierConfig): string {
-    const P = this.kind.positions.length;
-    return `${layerName(this.layersOf(cfg)[Math.floor(p / P)])}.${this.kind.positions[p % P]}`;
+  private positionName(p: number, cfg: ModelConfig): string {
+    return this.placementOf(cfg).slots[p].name;
   }
 
   /**
@@ -200,22 +206,18 @@ export class ModularMethod<S> implements PetlMethod<ModularParams<S>> {
    * masks are drawn here, from `maskSeed` (the config's seed), so they depend on the config
    * alone.
    */
-  bind(cfg: ClassifierConfig): void {
-    const same = this.cfg !== undefined && this.cfg.numLayers === cfg.numLayers && this.cfg.hiddenSize === cfg.hiddenSize;
-    const arch = architectureOf(cfg);
-    for (const s of arch.stacks(cfg)) {
-      const offered = arch.sites(s.stack);
-      const lacking = this.kind.hookSites.filter((site) => !offered.includes(site));
-      if (lacking.length) {
-        throw new Error(`${this.config.method}: the ${cfg.modelType} ${s.stack} has no hook site ${lacking.map((l) => HOOK_SITES[l]).join(", ")} (its sites: ${offered.map((o) => HOOK_SITES[o]).join(", ")})`);
-      }
-    }
-    this.layers = layerAddresses(arch, cfg);
+  bind(cfg: ModelConfig): void {
+    const placement = placePositions(this.kind.positions, cfg, this.config.method);
+    const same =
+      this.cfg !== undefined &&
+      this.placement.slots.length === placement.slots.length &&
+      JSON.stringify(this.spec(this.cfg)) === JSON.stringify(this.spec(cfg));
+    this.placement = placement;
     this.cfg = cfg;
     if (this.options.masks === "random" && !(same && this.random)) this.drawRandomMasks(cfg);
   }
 
-  init(cfg: ClassifierConfig, _encoder: ClassifierParams, seed: number): ModularParams<S> {
+  init(cfg: ModelConfig, _backbone: BackboneParams, seed: number): ModularParams<S> {
     this.bind(cfg);
     const o = this.options;
     const npos = this.positionCount(cfg);
@@ -231,7 +233,7 @@ export class ModularMethod<S> implements PetlMethod<ModularParams<S>> {
     return params;
   }
 
-  private drawRandomMasks(cfg: ClassifierConfig): void {
+  private drawRandomMasks(cfg: ModelConfig): void {
     this.dispose();
     const o = this.options;
     const masked = this.spec(cfg).filter((t) => t.masked);
@@ -309,7 +311,6 @@ export class ModularMethod<S> implements PetlMethod<ModularParams<S>> {
   hooks(params: ModularParams<S>, ctx: HookContext): ModelHooks {
     const cfg = this.bound();
     const o = this.options;
-    const P = this.kind.positions.length;
     const npos = this.positionCount(cfg);
     const read = this.kind.openSource(params.source, cfg, o.module, o.share ? 1 : npos, npos);
     const spec = new Map(this.spec(cfg).map((t) => [t.name, t]));
@@ -336,7 +337,8 @@ export class ModularMethod<S> implements PetlMethod<ModularParams<S>> {
       }
       return unit.mul(m);
     };
-    return hooksByStack(this.layers, (i) => this.kind.layerHooks((p, name) => effective(i * P + p, name), o.module));
+    const { layers, index } = this.placement;
+    return hooksByStack(layers, (i) => this.kind.layerHooks((q, name) => effective(slotOf(index, i, q), name), o.module, (q) => (index[i]?.[q] ?? -1) >= 0));
   }
 
   materialize(params: ModularParams<S>, task = 0): Materialized {
@@ -350,12 +352,13 @@ export class ModularMethod<S> implements PetlMethod<ModularParams<S>> {
     const taskMasks = new Map<string, JArray>();
     if (this.multiTask) for (const t of spec) if (t.masked) taskMasks.set(t.name, this.taskMask(params, task, t.name, false));
     const units: Unit[][] = [];
-    for (let i = 0; i < this.layers.length; i++) {
+    const { layers, index } = this.placement;
+    for (let i = 0; i < layers.length; i++) {
       const layer: Unit[] = [];
       for (let q = 0; q < P; q++) {
-        const p = i * P + q;
+        const p = index[i][q];
         const unit: Unit = {};
-        for (const t of spec) {
+        if (p >= 0) for (const t of spec) {
           let x = read(o.share ? 0 : p, t.name);
           if (o.masks !== "none" && t.masked) {
             let m = this.layerMask(params, p, t.name, false);
@@ -370,7 +373,7 @@ export class ModularMethod<S> implements PetlMethod<ModularParams<S>> {
       units.push(layer);
     }
     for (const m of taskMasks.values()) m.dispose();
-    return { kind: this.kind.name, layers: [...this.layers], units, options: { ...o.module } };
+    return { kind: this.kind.name, layers: [...layers], units, options: { ...o.module } };
   }
 
   private checkTask(task: number): void {
@@ -380,7 +383,7 @@ export class ModularMethod<S> implements PetlMethod<ModularParams<S>> {
   }
 
   /** Checkpoint tensor names: prototype.<t>, layer.<i>.<position>.<t>, mask.layer.<i>.<position>.<t>, mask.task.<task>.<t>. */
-  stateSpec(cfg: ClassifierConfig): StateSpec {
+  stateSpec(cfg: ModelConfig): StateSpec {
     const o = this.options;
     const spec = this.spec(cfg);
     const tensors = new Map<string, number[]>();
@@ -445,7 +448,7 @@ export class ModularMethod<S> implements PetlMethod<ModularParams<S>> {
     return state;
   }
 
-  materializeState(cfg: ClassifierConfig, state: MethodState, task = 0): Materialized {
+  materializeState(cfg: ModelConfig, state: MethodState, task = 0): Materialized {
     const o = this.options;
     this.checkTask(task);
     const want = this.stateSpec(cfg);
@@ -464,13 +467,14 @@ export class ModularMethod<S> implements PetlMethod<ModularParams<S>> {
     const spec = this.spec(cfg);
     const P = this.kind.positions.length;
     const units: Unit[][] = [];
-    const layers = this.layersOf(cfg);
+    const { layers, index } = this.placementOf(cfg);
     for (let i = 0; i < layers.length; i++) {
       const layer: Unit[] = [];
       for (let q = 0; q < P; q++) {
-        const pos = this.positionName(i * P + q, cfg);
+        const p = index[i][q];
         const unit: Unit = {};
-        for (const t of spec) {
+        if (p >= 0) for (const t of spec) {
+          const pos = this.positionName(p, cfg);
           const stored = state.tensors.get(o.share ? `prototype.${t.name}` : `${pos}.${t.name}`) as { data: Float32Array };
           let values = stored.data;
           if (o.masks !== "none" && t.masked) {

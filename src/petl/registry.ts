@@ -23,7 +23,7 @@ import {
 } from "./methods.js";
 import type { ModuleOptionName } from "./methods.js";
 import { ModularMethod, moduleKind } from "./propetl.js";
-import type { EncoderConfig } from "../models/bert/config.js";
+import type { ModelConfig } from "../models/architecture.js";
 import type { PrefixSource } from "./prefix.js";
 
 const TASK_NAME = /^[A-Za-z0-9_-]+$/;
@@ -121,7 +121,7 @@ export function plainCounterpart(c: MethodConfig): MethodConfig | null {
  * A method from a config (validated, defaults filled: `method.config` is the resolved config).
  * With `encoderConfig` the method is also bound to that backbone (see `PetlMethod.bind`).
  */
-export function createMethod(config: MethodConfig, encoderConfig?: EncoderConfig): PetlMethod<unknown> {
+export function createMethod(config: MethodConfig, encoderConfig?: ModelConfig): PetlMethod<unknown> {
   const c = resolveMethodConfig(config);
   const layout = methodLayout(c);
   if (layout.kind === null) return new FullFineTuning(c) as PetlMethod<unknown>;

@@ -60,12 +60,13 @@
 
 import { ConfigError, encoderConfigToJson, parseEncoderConfig } from "../models/bert/config.js";
 import type { EncoderConfig } from "../models/bert/config.js";
-import { layerAddresses } from "../models/architecture.js";
+import type { ClassifierConfig, ModelConfig } from "../models/architecture.js";
 import { STACKS } from "../models/hooks.js";
-import { architectureOf } from "../models/registry.js";
+import { CLASSIFIER_MODEL_TYPES, MODEL_TYPES, architectureOf, isClassifierConfig } from "../models/registry.js";
 import type { MethodConfig, StateSpec, TensorSpec } from "./method.js";
 import { METHODS, MODULE_FAMILIES, MODULE_OPTIONS, MethodConfigError, methodLabel, methodLayout } from "./methods.js";
 import type { MaskMode, MethodName, ModuleFamily } from "./methods.js";
+import { placePositions } from "./positions.js";
 import { moduleKind } from "./propetl.js";
 import { createMethod, moduleOptions, resolveMethodConfig } from "./registry.js";
 
@@ -81,9 +82,12 @@ export const HEAD_STYLES = ["roberta", "bert", "none"] as const;
 export type HeadStyle = (typeof HEAD_STYLES)[number];
 
 /** The backbone a report is for. */
-export interface ModelDims {
-  /** The backbone's architecture (`parseEncoderConfig` of its config.json): it shapes the method's state. */
-  config: EncoderConfig;
+export interface ModelDims<C extends ModelConfig = ModelConfig> {
+  /**
+   * The backbone's config (a parsed config.json of any registered architecture, e.g.
+   * `parseEncoderConfig`, `parseT5Config`): it shapes the method's state.
+   */
+  config: C;
   /** Backbone parameter count, the denominator of "% of backbone"; default `countBackboneParams` of the config. */
   backboneParams?: number;
   /** Labels of the classification head; default the config's `numLabels`. */
@@ -195,13 +199,28 @@ function describe(value: unknown): string {
 }
 
 /** The backbone config's sizes (every one a state can depend on). */
-function checkConfig(config: unknown): EncoderConfig {
+function checkConfig(config: unknown): ModelConfig {
+  const accepted = `a parsed config.json of a model type ${MODEL_TYPES.join(", ")} (e.g. parseEncoderConfig, parseT5Config, or modelDimsFromConfig)`;
   if (typeof config !== "object" || config === null) {
-    throw new StorageOptionError(`invalid model.config: ${describe(config)}; accepted values: an EncoderConfig (parseEncoderConfig of a config.json, or modelDimsFromConfig)`);
+    throw new StorageOptionError(`invalid model.config: ${describe(config)}; accepted values: ${accepted}`);
   }
-  const c = config as EncoderConfig;
-  for (const key of ["numLayers", "hiddenSize", "vocabSize", "intermediateSize", "maxPositions", "typeVocabSize"] as const) checkPositiveInt(`config.${key}`, c[key]);
+  const c = config as ModelConfig;
+  if (!(MODEL_TYPES as readonly string[]).includes(c.modelType)) throw new StorageOptionError(`invalid model.config.modelType: ${describe(c.modelType)}; accepted values: ${MODEL_TYPES.join(", ")}`);
+  if (isClassifierConfig(c)) {
+    for (const key of ["numLayers", "hiddenSize", "vocabSize", "intermediateSize", "maxPositions", "typeVocabSize"] as const) checkPositiveInt(`config.${key}`, c[key]);
+  }
+  const arch = architectureOf(c);
+  for (const s of arch.stacks(c)) checkPositiveInt(`config: layers of the ${s.stack}`, s.layers);
+  const w = arch.moduleWidths(c);
+  checkPositiveInt("config: hidden width", w.hidden);
+  checkPositiveInt("config: attention width", w.attention);
   return c;
+}
+
+/** Parameters of a backbone: the default denominator of "% of backbone". */
+function backboneParamsOf(cfg: ModelConfig): number {
+  if (isClassifierConfig(cfg)) return countBackboneParams(encoderConfigToJson(cfg));
+  return sum(architectureOf(cfg).backboneSlots(cfg).map((slot) => size(slot.shape)));
 }
 
 /** Task names of a storage count (names made up when only a number is given). */
@@ -351,11 +370,13 @@ export function computeStorage(model: ModelDims, options: StorageOptions): Stora
     throw new StorageOptionError(`invalid options: ${describe(options)}; accepted values: an object with a method`);
   }
   const cfg = checkConfig(model.config);
-  const L = cfg.numLayers;
-  const d = cfg.hiddenSize;
-  const backboneParams = model.backboneParams === undefined ? countBackboneParams(encoderConfigToJson(cfg)) : checkPositiveInt("backboneParams", model.backboneParams);
-  const headStyle = checkChoice("head", model.head ?? cfg.modelType, HEAD_STYLES);
-  const numLabels = headStyle === "none" && model.numLabels === undefined ? 0 : checkPositiveInt("numLabels", model.numLabels ?? cfg.numLabels);
+  const arch = architectureOf(cfg);
+  // L: every block of every stack (encoder + decoder for T5); d: the residual width.
+  const L = sum(arch.stacks(cfg).map((s) => s.layers));
+  const d = arch.moduleWidths(cfg).hidden;
+  const backboneParams = model.backboneParams === undefined ? backboneParamsOf(cfg) : checkPositiveInt("backboneParams", model.backboneParams);
+  const headStyle = checkChoice("head", model.head ?? (isClassifierConfig(cfg) ? cfg.modelType : "none"), HEAD_STYLES);
+  const numLabels = headStyle === "none" && model.numLabels === undefined ? 0 : checkPositiveInt("numLabels", model.numLabels ?? (isClassifierConfig(cfg) ? cfg.numLabels : undefined));
   const taskNames = storageTasks(options.tasks);
   const T = taskNames.length;
 
@@ -376,7 +397,7 @@ export function computeStorage(model: ModelDims, options: StorageOptions): Stora
   method.dispose();
   const kind = layout.kind === null ? null : moduleKind(layout.kind);
   const unit = kind === null ? [] : kind.unitSpec(cfg, moduleOptions(config));
-  const positions = kind === null ? 0 : layerAddresses(architectureOf(cfg), cfg).length * kind.positions.length;
+  const positions = kind === null ? 0 : placePositions(kind.positions, cfg, label).slots.length;
 
   const groups = stateGroups(spec, unit, layout.masks, positions, config.k);
   const kept = groups.some((g) => g.name === KEPT);
@@ -485,9 +506,12 @@ export function computeStorage(model: ModelDims, options: StorageOptions): Stora
 // ---------------------------------------------------------------------------
 // Backbone parameter count from a Hugging Face config.json
 
-/** model_type values countBackboneParams understands. */
-export const BACKBONE_MODEL_TYPES = ["bert", "roberta"] as const;
-export type BackboneModelType = (typeof BACKBONE_MODEL_TYPES)[number];
+/**
+ * model_type values countBackboneParams understands: the architectures with a classification
+ * head (the registry's list, not restated here).
+ */
+export const BACKBONE_MODEL_TYPES = CLASSIFIER_MODEL_TYPES as readonly ClassifierConfig["modelType"][];
+export type BackboneModelType = ClassifierConfig["modelType"];
 
 function configField(config: Record<string, unknown>, key: string, fallback?: number): number {
   const v = config[key] ?? fallback;
@@ -536,7 +560,7 @@ export function countBackboneParams(config: unknown): number {
  * method states), the backbone count, and the matching head style (roberta → "roberta",
  * bert → "bert").
  */
-export function modelDimsFromConfig(config: unknown, numLabels: number, name?: string): ModelDims {
+export function modelDimsFromConfig(config: unknown, numLabels: number, name?: string): ModelDims<EncoderConfig> {
   const c = asConfig(config);
   const modelType = checkChoice("config.model_type", c["model_type"], BACKBONE_MODEL_TYPES);
   const backboneParams = countBackboneParams(c);
@@ -550,7 +574,7 @@ export function modelDimsFromConfig(config: unknown, numLabels: number, name?: s
   }
   delete parsed.labelNames;
   parsed.numLabels = numLabels;
-  const dims: ModelDims = { config: parsed, backboneParams, numLabels, head: modelType };
+  const dims: ModelDims<EncoderConfig> = { config: parsed, backboneParams, numLabels, head: modelType };
   if (name !== undefined) dims.name = name;
   return dims;
 }

@@ -8,7 +8,7 @@ import type { Tokenizer } from "../data/tokenizer.js";
 import type { EncoderConfig } from "../models/bert/config.js";
 import { loadModelDir } from "../models/load.js";
 import type { EncoderParams, HeadParams } from "../models/bert/params.js";
-import { loadTaskCheckpoint } from "../petl/checkpoint.js";
+import { CheckpointError, loadTaskCheckpoint } from "../petl/checkpoint.js";
 import type { LoadedCheckpoint } from "../petl/checkpoint.js";
 import type { Materialized, Method } from "../petl/method.js";
 import { disposeMaterialized, materializedHooks } from "../petl/propetl.js";
@@ -76,10 +76,15 @@ export async function loadPredictor(modelDir: string, checkpointDir: string, opt
   }
   const ti = ckpt.taskIndex(opts.task ?? 0);
   const entry = ckpt.tasks[ti];
+  const head: HeadParams | null = entry.head;
+  if (head === null) {
+    ckpt.dispose();
+    tree.dispose(model.encoder);
+    throw new CheckpointError(`${checkpointDir}: a checkpoint of a ${model.config.modelType} model has no classification head to predict labels with`);
+  }
   const materialized = ckpt.materialize(ti);
   const method = materializedMethod(materialized);
   const backbone: Backbone = { config: model.config, encoder: model.encoder };
-  const head: HeadParams = entry.head;
   const params: Trainable<Empty> = { method: {}, head };
   const useJit = opts.jit ?? false;
   const pad = opts.padToMultipleOf ?? (useJit ? 8 : 1);

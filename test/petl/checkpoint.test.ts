@@ -14,6 +14,7 @@ import { np, tree } from "../../src/engine/jax.js";
 import type { JArray } from "../../src/engine/jax.js";
 import { parseSafetensors, serializeSafetensors } from "../../src/io/safetensors.js";
 import type { TensorInput } from "../../src/io/safetensors.js";
+import { BERT_ARCHITECTURE } from "../../src/models/bert/architecture.js";
 import { classify, encode } from "../../src/models/bert/encoder.js";
 import { initHead } from "../../src/models/bert/init.js";
 import { loadModelDir } from "../../src/models/load.js";
@@ -70,7 +71,7 @@ describe("round trip and size for every method", () => {
       assert.deepEqual(json.label_names, { default: ["LABEL_0", "LABEL_1", "LABEL_2"] });
       assert.equal((json.backbone as Record<string, unknown>).num_hidden_layers, 2);
       assert.equal(json.k, method.config.k ?? null);
-      const hp = method.hookSites();
+      const hp = method.hookSites(BERT_ARCHITECTURE.sites("encoder"));
       assert.equal((json.hook_points as string[]).length, name === "full" ? 0 : 2 * hp.length);
 
       // Contents: bit-packed U8 masks with shapes in the metadata, no scores, the head.
@@ -254,7 +255,7 @@ describe("loading validates the checkpoint", () => {
     ["k", { config: (c) => (c.k = null) }, /"k" is null but propetl-adapter/],
     ["bottleneck", { config: (c) => ((c.module as Record<string, unknown>).bottleneck = 16) }, /tensor "prototype.down_weight" has shape \[8,32\], expected \[16,32\]/],
     ["hooks", { config: (c) => (c.hook_points = ["encoder.layer.0.ffn_output"]) }, /"hook_points" .* do not match/],
-    ["backbone-type", { config: (c) => ((c.backbone as Record<string, unknown>).model_type = "gpt2") }, /"backbone.model_type" must be one of bert, roberta, got "gpt2"/],
+    ["backbone-type", { config: (c) => ((c.backbone as Record<string, unknown>).model_type = "gpt2") }, /"backbone.model_type" must be one of bert, roberta, t5, got "gpt2"/],
     ["backbone-key", { config: (c) => ((c.backbone as Record<string, unknown>).rope_theta = 1) }, /unknown key "backbone.rope_theta"/],
     ["backbone-missing", { config: (c) => delete (c.backbone as Record<string, unknown>).hidden_size }, /missing key "backbone.hidden_size"/],
     ["backbone-value", { config: (c) => ((c.backbone as Record<string, unknown>).hidden_act = "swish") }, /"backbone": "hidden_act" must be one of gelu, gelu_new, relu, got "swish"/],

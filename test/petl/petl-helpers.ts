@@ -67,7 +67,8 @@ export function lossAndGrad<T>(s: Pick<Setup, "model">, method: PetlMethod<T>, p
 }
 
 /** Logits of materialised modules (borrowed). */
-export function materializedLogits(s: Pick<Setup, "model">, m: Materialized, batch: DeviceBatch, head: HeadParams = s.model.head): JArray {
+export function materializedLogits(s: Pick<Setup, "model">, m: Materialized, batch: DeviceBatch, head: HeadParams | null = s.model.head): JArray {
+  if (head === null) throw new Error("the checkpoint has no classification head");
   const enc = m.encoder ?? s.model.encoder;
   return classify(head, encode(s.model.config, enc, batch, materializedHooks(m)));
 }

@@ -6,6 +6,7 @@ import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import type { EncoderConfig } from "../../src/models/bert/config.js";
+import { parseModelConfig } from "../../src/models/registry.js";
 import { HostRng, keptCount, randomMaskHost } from "../../src/petl/mask.js";
 import { METHOD_NAMES } from "../../src/petl/methods.js";
 import { createMethod } from "../../src/petl/registry.js";
@@ -49,7 +50,7 @@ const SHARED_CONFIGS = "/work/shared/data/configs";
 const ROBERTA_BASE_PARAMS = 124_645_632;
 const BERT_BASE_PARAMS = 109_482_240;
 
-const ROBERTA: ModelDims = modelDimsFromConfig(ROBERTA_BASE_CONFIG, 2, "roberta-base");
+const ROBERTA = modelDimsFromConfig(ROBERTA_BASE_CONFIG, 2, "roberta-base");
 const POOLER = 768 * 768 + 768;
 
 /** A RoBERTa-shaped backbone config with L layers of width d (what the PETL states depend on). */
@@ -430,5 +431,48 @@ describe("text output", () => {
     assert.match(tiny, /^ProPETL-adapter takes 0\.00110× the storage of full fine-tuning/);
     const mt = compareStorage(run({ method: "propetl-adapter", tasks: 8 }), run({ method: "adapter", tasks: 8 }));
     assert.match(mt, /per-task storage/);
+  });
+});
+
+describe("T5-base (encoder + decoder): the state count agrees with Appendix B with L = 12 + 12 blocks", () => {
+  // t5-base's config.json (the keys that shape the states and the backbone).
+  const T5_BASE = parseModelConfig(
+    { model_type: "t5", d_model: 768, d_kv: 64, d_ff: 3072, num_layers: 12, num_decoder_layers: 12, num_heads: 12, vocab_size: 32128, feed_forward_proj: "relu", relative_attention_num_buckets: 32 },
+    "t5-base config",
+  ).config;
+  const model: ModelDims = { config: T5_BASE, name: "t5-base" };
+  const d = 768;
+  const L = 12 + 12;
+  const bits = (o: StorageOptions): number => computeStorage(model, o).totalBits;
+
+  test("the report counts every block of both stacks, d_model, t5-base's 222,903,552 parameters and no head", () => {
+    const r = computeStorage(model, { method: "propetl-adapter" });
+    assert.equal(r.model.numLayers, L);
+    assert.equal(r.model.hiddenSize, d);
+    // Shared embeddings 32128·768, 12+12 blocks, 3 RMSNorm scales, two relative-bias tables (tied LM head).
+    assert.equal(r.model.backboneParams, 222_903_552);
+    assert.equal(r.head.style, "none");
+    assert.equal(r.head.params, 0);
+  });
+
+  test("adapter: plain 32·(2·bn·d + bn + d)·L; ProPETL eq. 14 32·(2·bn·d + bn + d) + 2·bn·d·L; only-mask eq. 15 plus the masks", () => {
+    const bn = 64;
+    assert.equal(bits({ method: "adapter", bottleneck: bn }), 32 * (2 * bn * d + bn + d) * L);
+    assert.equal(bits({ method: "propetl-adapter", bottleneck: bn }), 32 * (2 * bn * d + bn + d) + 2 * bn * d * L, "eq. 14");
+    const k = 0.5;
+    assert.equal(bits({ method: "only-mask", bottleneck: bn, k }), 32 * (2 * k * bn * d + bn + d) * L + 2 * bn * d * L, "eq. 15 + masks");
+  });
+
+  test("LoRA: eq. 16 32·4·r·d + 4·r·d·L', with L' = 12 + 2·12 q,v pairs (the decoder's cross-attention too)", () => {
+    const r = 32;
+    const pairs = 12 + 2 * 12;
+    assert.equal(bits({ method: "lora", rank: r }), 32 * 4 * r * d * pairs);
+    assert.equal(bits({ method: "propetl-lora", rank: r }), 32 * 4 * r * d + 4 * r * d * pairs, "eq. 16");
+  });
+
+  test("prefix: eq. 18 32·2·l·d + 2·l·d·L (self-attention of both stacks)", () => {
+    const l = 64;
+    assert.equal(bits({ method: "prefix", prefixLength: l }), 32 * 2 * l * d * L);
+    assert.equal(bits({ method: "propetl-prefix", prefixLength: l }), 32 * 2 * l * d + 2 * l * d * L, "eq. 18");
   });
 });

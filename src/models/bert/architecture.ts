@@ -38,6 +38,7 @@ export const BERT_ARCHITECTURE: Architecture<EncoderConfig, EncoderParams, Devic
   configToJson: encoderConfigToJson,
   stacks: (cfg) => [{ stack: "encoder", layers: cfg.numLayers }],
   sites: (stack) => (stack === "encoder" ? ENCODER_SITES : []),
+  moduleWidths: (cfg) => ({ hidden: cfg.hiddenSize, attention: cfg.hiddenSize }),
   projectionPath: (at: LayerAddress, site: HookSite) => {
     const name = PROJECTIONS[site];
     return at.stack === "encoder" && name !== undefined ? ["layers", at.layer, name] : null;

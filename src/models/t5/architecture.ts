@@ -66,6 +66,7 @@ export const T5_ARCHITECTURE: Architecture<T5Config, T5Params, T5Batch> = {
     { stack: "decoder", layers: cfg.numDecoderLayers },
   ],
   sites: (stack: Stack) => (stack === "encoder" ? ENCODER_SITES : DECODER_SITES),
+  moduleWidths: (cfg) => ({ hidden: cfg.dModel, attention: cfg.numHeads * cfg.dKv }),
   projectionPath: (at: LayerAddress, site: HookSite) => {
     const p = PROJECTIONS[site];
     if (p === undefined || (at.stack === "encoder" && p[0] === "crossAttention")) return null;
