@@ -17,7 +17,9 @@ import { t5Generate } from "../../src/models/t5/generate.js";
 import type { T5GenerateSource } from "../../src/models/t5/generate.js";
 import { t5Forward, t5LmLogits } from "../../src/models/t5/model.js";
 import type { T5Params } from "../../src/models/t5/params.js";
-import { modelFixtureDir, readExpected } from "../helpers/fixtures.js";
+import { FIXTURES, modelFixtureDir, readExpected } from "../helpers/fixtures.js";
+import { readFileSync } from "node:fs";
+import path from "node:path";
 
 before(async () => {
   await initEngine();
@@ -89,6 +91,63 @@ for (const name of ["tiny-t5", "tiny-t5-v1_1"]) {
       assert.deepEqual(stopped.sequences, want);
       assert.ok(want.some((s) => s.length < 12 && s[s.length - 1] === eos), "some row ends early with EOS");
     });
+  });
+}
+
+/** test/fixtures/t5-generate/<model>.json (scripts/make_t5_generate_fixtures.py). */
+interface GenerateFixture {
+  model: string;
+  input_ids: number[][];
+  attention_mask: number[][];
+  cases: {
+    name: string;
+    num_beams: number;
+    length_penalty: number;
+    early_stopping: boolean | "never";
+    max_new_tokens: number;
+    eos_token_id: number | null;
+    pad_token_id: number;
+    decoder_start_token_id: number;
+    sequences: number[][];
+  }[];
+}
+
+function readGenerateFixture(name: string): GenerateFixture {
+  return JSON.parse(readFileSync(path.join(FIXTURES, "t5-generate", `${name}.json`), "utf8")) as GenerateFixture;
+}
+
+for (const name of ["tiny-t5", "tiny-t5-v1_1"]) {
+  describe(`generated ids = the PyTorch reference (${name}, padded batch)`, () => {
+    const fx = readGenerateFixture(name);
+    let m: Model;
+    before(async () => {
+      m = await loadT5(name);
+    });
+    after(() => tree.dispose(m.params));
+    const B = fx.input_ids.length;
+    const S = fx.input_ids[0].length;
+    const src: T5GenerateSource = { batchSize: B, encoderLength: S, inputIds: Int32Array.from(fx.input_ids.flat()), attentionMask: Int32Array.from(fx.attention_mask.flat()) };
+
+    test("the fixture exercises padding and stopping at EOS", () => {
+      assert.ok(fx.attention_mask.some((r) => r.includes(0)), "padded inputs");
+      const early = fx.cases.filter((c) => c.eos_token_id !== null && c.sequences.some((s) => s.length < c.max_new_tokens && s[s.length - 1] === c.eos_token_id));
+      assert.ok(early.some((c) => c.num_beams === 1) && early.some((c) => c.num_beams === 3) && early.some((c) => c.num_beams === 4), "EOS before the length limit in greedy, 3- and 4-beam cases");
+    });
+
+    for (const c of fx.cases) {
+      test(c.name, async () => {
+        const got = await t5Generate(m.cfg, m.params, undefined, src, {
+          maxNewTokens: c.max_new_tokens,
+          numBeams: c.num_beams,
+          lengthPenalty: c.length_penalty,
+          earlyStopping: c.early_stopping,
+          eosTokenId: c.eos_token_id,
+          padTokenId: c.pad_token_id,
+          decoderStartTokenId: c.decoder_start_token_id,
+        });
+        assert.deepEqual(got.sequences, c.sequences);
+      });
+    }
   });
 }
 
