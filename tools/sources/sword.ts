@@ -14,7 +14,7 @@ import { inflateSync } from "node:zlib";
 import { cleanLine, countWords } from "../text/clean.js";
 import { decodeHtmlEntities } from "../text/html.js";
 import { splitLongParagraph } from "../text/sentences.js";
-import { type IndexSlot, testamentSlots, versificationByName } from "./versification.js";
+import { type IndexSlot, testamentSlots, type Versification, versificationByName } from "./versification.js";
 
 /** Debian's SWORD module directories. */
 export const SWORD_MODULES = {
@@ -256,6 +256,13 @@ export function verseText(osis: string): string {
   return cleanLine(osisToText(titlesKept)).replace(/ ([,.;:!?»”’)\]])/g, "$1");
 }
 
+export interface ReadSwordVersesOptions {
+  /** The module's `.conf` (default: found by `readSwordConf`). */
+  conf?: SwordModuleConf;
+  /** The versification (default: the one `conf` names). */
+  versification?: Versification;
+}
+
 /**
  * The verses of a zText Bible module in canonical order, each with its
  * reference: the module's `.conf` gives the versification and the encoding,
@@ -266,8 +273,9 @@ export function verseText(osis: string): string {
  * chapters of a book the versification lacks, which osis2mod puts into a
  * heading slot (never a verse slot) and which are thus left out.
  */
-export function readSwordVerses(moduleDir: string, conf: SwordModuleConf = readSwordConf(moduleDir)): SwordVerse[] {
-  const v = versificationByName(conf.versification);
+export function readSwordVerses(moduleDir: string, options: ReadSwordVersesOptions = {}): SwordVerse[] {
+  const conf = options.conf ?? readSwordConf(moduleDir);
+  const v = options.versification ?? versificationByName(conf.versification);
   const slots = readZTextSlots(moduleDir, conf.encoding);
   const knownBooks = new Set(v.books.map((b) => b.osis));
   const out: SwordVerse[] = [];
