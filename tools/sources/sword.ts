@@ -106,12 +106,25 @@ export interface SwordModuleConf {
   dataPath: string;
 }
 
-/** Parses a SWORD `.conf` file's text (`path` is used in messages and kept). */
+/**
+ * Parses a SWORD `.conf` file's text (`path` is used in messages and kept).
+ * A value ending in a backslash continues on the next line (long About= texts);
+ * only the first value of a repeated key is kept.
+ */
 export function parseSwordConf(text: string, path: string): SwordModuleConf {
-  const lines = text.split(/\r?\n/);
+  // Logical lines: a physical line ending in a backslash is joined with the next; each keeps its first line's number.
+  const lines: { no: number; text: string }[] = [];
+  let open = false;
+  text.split(/\r?\n/).forEach((line, i) => {
+    const last = lines[lines.length - 1];
+    if (open && last !== undefined) last.text = `${last.text.slice(0, -1)}\n${line}`;
+    else lines.push({ no: i + 1, text: line });
+    open = line.endsWith("\\");
+  });
   let module = "";
   const fields = new Map<string, string>();
-  lines.forEach((line, i) => {
+  lines.forEach(({ no, text: line }) => {
+    const i = no - 1;
     const t = line.trim();
     if (t === "" || t.startsWith("#")) return;
     const section = /^\[(.+)\]$/.exec(t);
@@ -141,7 +154,10 @@ export function parseSwordConf(text: string, path: string): SwordModuleConf {
 /**
  * The `.conf` of the module stored in `moduleDir`: the file in the library's
  * `mods.d/` (four levels up: `<root>/modules/texts/ztext/<name>`) whose
- * `DataPath=` names that directory.
+ * `DataPath=` names that directory. Other modules' `.conf` files are only
+ * searched for their DataPath, never parsed. A `.conf` is in its module's
+ * encoding; the fields used here are ASCII, so it is read byte for byte
+ * (Latin-1), which decodes them the same either way.
  */
 export function readSwordConf(moduleDir: string): SwordModuleConf {
   const dir = resolve(moduleDir);
@@ -149,8 +165,9 @@ export function readSwordConf(moduleDir: string): SwordModuleConf {
   const modsD = join(root, "mods.d");
   if (!existsSync(modsD)) throw new Error(`${moduleDir}: no SWORD mods.d directory at ${modsD}`);
   for (const f of readdirSync(modsD).filter((n) => n.endsWith(".conf")).sort()) {
-    const conf = parseSwordConf(readFileSync(join(modsD, f), "utf8"), join(modsD, f));
-    if (conf.dataPath !== "" && resolve(root, conf.dataPath) === dir) return conf;
+    const text = readFileSync(join(modsD, f), "latin1");
+    const dataPath = /^DataPath=(.*)$/m.exec(text)?.[1]?.trim();
+    if (dataPath !== undefined && dataPath !== "" && resolve(root, dataPath) === dir) return parseSwordConf(text, join(modsD, f));
   }
   throw new Error(`${moduleDir}: no .conf in ${modsD} has DataPath= naming this directory`);
 }

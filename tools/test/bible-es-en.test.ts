@@ -129,6 +129,10 @@ describe("SWORD .conf and text decoding", () => {
     assert.throws(() => parseSwordConf("[a]\nEncoding=UTF-16\n", "/m/a.conf"), /\/m\/a\.conf: Encoding=UTF-16 is not supported \(expected UTF-8 or Latin-1\)/);
     assert.throws(() => parseSwordConf("[a]\nno equals sign\n", "/m/a.conf"), /\/m\/a\.conf:2: expected "Key=Value"/);
     assert.throws(() => parseSwordConf("Key=1\n", "/m/b.conf"), /\/m\/b\.conf: no \[module\] section header/);
+    // A value ending in a backslash continues on the next line (which may hold no "=").
+    const e = parseSwordConf("[m]\nAbout=First line\\\nsecond line, no equals sign\\\nthird\nVersification=NRSVA\n", "/m/m.conf");
+    assert.equal(e.versification, "NRSVA");
+    assert.throws(() => parseSwordConf("[m]\nAbout=First line\\\nsecond\nVersification=NRSVA\nbroken line\n", "/m/m.conf"), /\/m\/m\.conf:5: expected "Key=Value", got "broken line"/);
   });
 
   test("decodeSwordText: strict UTF-8, Latin-1 byte by byte, C1 bytes rejected", () => {
@@ -192,6 +196,10 @@ describe("reading verses by reference", () => {
     const utf = writeModule(root, "engUtf", "Versification=Tiny\nEncoding=UTF-8\n", ["", "", "", "", "Caf\u00e9", "", "", ""], ["", "", "", "", "Paul", "Titus"], "latin1");
     assert.throws(() => readSwordVerses(utf, { versification: TINY }), /engUtf ot slot 4: invalid UTF-8/);
     assert.throws(() => readSwordConf(join(tmp, "nowhere", "modules", "texts", "ztext", "x")), /no SWORD mods\.d directory/);
+    // Another module's .conf that this parser would reject does not stop the search.
+    writeFileSync(join(root, "mods.d", "zzother.conf"), "[other]\nDataPath=./modules/texts/ztext/other/\nEncoding=UTF-16\nnot a key value line\n");
+    assert.equal(readSwordConf(extra).module, "engExtra");
+    assert.throws(() => readSwordConf(join(root, "modules", "texts", "ztext", "unknown")), /unknown: no \.conf in .*mods\.d has DataPath= naming this directory/);
   });
 });
 
