@@ -79,6 +79,8 @@ export interface AlignmentDrops {
   emptyInSource: number;
   emptyInTarget: number;
   emptyInBoth: number;
+  /** Pairs just before a reference empty on one side only: that side may have merged the empty verse's text into this one (Job.35.15 holds Job.35.16 in the Reina-Valera). */
+  beforeEmpty: number;
   /** Pairs whose source matches `sourceExtra` (the Reina-Valera's subscriptions). */
   sourceExtra: number;
   /** Pairs of chapters whose verse numbering is shifted between the modules. */
@@ -97,6 +99,8 @@ export interface Alignment {
   booksOnlyInTarget: string[];
   /** The shifted chapters dropped ("Book.chapter"), with the offset found. */
   shiftedChapters: { chapter: string; shift: number; aligned: number; shifted: number }[];
+  /** References dropped for preceding a verse empty on one side. */
+  beforeEmptyRefs: string[];
   /** References dropped for matching `sourceExtra`. */
   sourceExtraRefs: string[];
   /** References dropped for their length ratio (alone in their chapter). */
@@ -147,8 +151,9 @@ function shiftedCorrelation(pairs: readonly AlignedVerse[], shift: number, minPa
 /**
  * Aligns two Bibles' verses by reference, in the source's order. Dropped,
  * in this order: references in one module only (whole books, or single
- * verses of a shared book), references empty on either side, source verses
- * with extra text (`sourceExtra`: the Reina-Valera's subscriptions); then whole
+ * verses of a shared book), references empty on either side, the verse
+ * before one empty on one side only (its text may hold the empty one's),
+ * source verses with extra text (`sourceExtra`: the Reina-Valera's subscriptions); then whole
  * chapters whose numbering is shifted (the source verse lengths correlate
  * better with the target's `k` verses later, 1 ≤ |k| ≤ maxShift, than with
  * the same verses, by more than `shiftMargin`: where the Reina-Valera starts
@@ -175,6 +180,7 @@ export function alignVerses(source: readonly SwordVerse[], target: readonly Swor
     emptyInSource: 0,
     emptyInTarget: 0,
     emptyInBoth: 0,
+    beforeEmpty: 0,
     sourceExtra: 0,
     shiftedChapter: 0,
     lengthRatio: 0,
@@ -188,6 +194,7 @@ export function alignVerses(source: readonly SwordVerse[], target: readonly Swor
     byRef.set(v.ref, v);
   }
   const sourceRefs = new Set<string>();
+  const halfEmpty = new Set<string>();
   const chapters = new Map<string, AlignedVerse[]>();
   for (const v of source) {
     if (sourceRefs.has(v.ref)) throw new Error(`source: reference ${v.ref} appears twice`);
@@ -202,6 +209,7 @@ export function alignVerses(source: readonly SwordVerse[], target: readonly Swor
       if (v.text === "" && t.text === "") drops.emptyInBoth++;
       else if (v.text === "") drops.emptyInSource++;
       else drops.emptyInTarget++;
+      if (v.text !== "" || t.text !== "") halfEmpty.add(v.ref);
       continue;
     }
     if (sourceExtra.test(v.text)) {
@@ -218,6 +226,13 @@ export function alignVerses(source: readonly SwordVerse[], target: readonly Swor
     if (sourceRefs.has(v.ref)) continue;
     if (sourceBooks.has(v.book)) drops.verseOnlyInTarget++;
     else drops.bookOnlyInTarget++;
+  }
+  const beforeEmptyRefs: string[] = [];
+  for (const [key, pairs] of chapters) {
+    const kept = pairs.filter((p) => !halfEmpty.has(`${p.book}.${p.chapter}.${p.verse + 1}`));
+    for (const p of pairs) if (!kept.includes(p)) beforeEmptyRefs.push(p.id);
+    drops.beforeEmpty += pairs.length - kept.length;
+    chapters.set(key, kept);
   }
   const verses: AlignedVerse[] = [];
   const shiftedChapters: Alignment["shiftedChapters"] = [];
@@ -268,6 +283,7 @@ export function alignVerses(source: readonly SwordVerse[], target: readonly Swor
     booksOnlyInSource: [...sourceBooks].filter((b) => !targetBooks.has(b)),
     booksOnlyInTarget: [...targetBooks].filter((b) => !sourceBooks.has(b)),
     shiftedChapters,
+    beforeEmptyRefs,
     sourceExtraRefs,
     lengthRatioRefs,
     misfitChapters,
@@ -323,6 +339,7 @@ function main(argv: readonly string[]): void {
   console.log(`kept ${a.verses.length} verse pairs; dropped: ${JSON.stringify(a.drops)}`);
   console.log(`books only in the source: ${a.booksOnlyInSource.join(" ") || "(none)"}; only in the target: ${a.booksOnlyInTarget.join(" ") || "(none)"}`);
   console.log(`shifted chapters: ${a.shiftedChapters.map((c) => `${c.chapter} (offset ${c.shift}: r ${c.aligned.toFixed(2)} -> ${c.shifted.toFixed(2)})`).join(", ")}`);
+  console.log(`verses before a verse empty on one side: ${a.beforeEmptyRefs.join(" ")}`);
   console.log(`verses with a subscription: ${a.sourceExtraRefs.join(" ")}`);
   console.log(`chapters with length-ratio misfits: ${a.misfitChapters.map((c) => `${c.chapter} (${c.misfits.join(" ")})`).join(", ")}`);
   console.log(`single length-ratio drops: ${a.lengthRatioRefs.join(" ")}`);

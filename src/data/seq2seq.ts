@@ -7,7 +7,7 @@
  *
  * | name | data | splits (train / validation / test) | prefix | metric |
  * |---|---|---|---|---|
- * | `bible-es-en` | data/bible-es-en/ (Reina-Valera 1909 → World English Bible verses, public domain) | by book: 29823 / 191 / 577 | `translate Spanish to English: ` | bleu |
+ * | `bible-es-en` | data/bible-es-en/ (Reina-Valera 1909 → World English Bible verses, public domain) | by book: 29810 / 190 / 577 | `translate Spanish to English: ` | bleu |
  *
  * Custom tasks read files in one of three formats (`Seq2SeqFormat`):
  *
