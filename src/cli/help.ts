@@ -81,7 +81,8 @@ function learningRateHelp(): string {
 export const TASK_HELP = `Task:
   --task NAME             GLUE: cola, sst2, mrpc, qqp, stsb, mnli, qnli, rte, wnli (files from
                           --data-dir); built in: spam, sotu-party (and rte, cola, sst2 when
-                          --data-dir is not given)
+                          --data-dir is not given); text-to-text, built in: bible-es-en
+                          (Spanish -> English Bible verses; see "Text-to-text tasks")
   --data-dir DIR          folder with the GLUE task folders (RTE/train.tsv, RTE/dev.tsv, ...)
   --train-file FILE       train file to use instead of <data-dir>/<TASK>/train.tsv
   --dev-file FILE         dev file to use instead of <data-dir>/<TASK>/dev.tsv
@@ -112,6 +113,12 @@ const TEXT_TO_TEXT_HELP = `Text-to-text tasks (an encoder–decoder model, T5; e
   --num-beams N           beam search at evaluation (default ${SEQ2SEQ_DEFAULTS.numBeams}: greedy)
   --length-penalty X      beam search's length penalty (default 1.0, as Hugging Face)
   --eval-steps N          also evaluate every N optimizer steps (default: every epoch)
+  Custom text-to-text task (JSONL or TSV with a header; files train, validation or dev, and
+  optionally test, in --task-dir, or --train-file and --dev-file):
+  --source-column NAME    JSONL field / TSV column of the source text
+  --target-column NAME    JSONL field / TSV column of the target text
+  --prefix TEXT           put before every source, T5 style (e.g. "summarize: "; default none)
+  --metric bleu|rouge2    the validation and test metric (default bleu)
   (--batch-size defaults to ${SEQ2SEQ_DEFAULTS.batchSize} and --epochs to ${SEQ2SEQ_DEFAULTS.epochs} for these tasks)`;
 
 export const METHOD_HELP = methodHelp();

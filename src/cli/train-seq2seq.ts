@@ -6,6 +6,8 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { initEngine, isWasmHeapExhausted } from "../engine/engine.js";
+import { isSeq2SeqBuiltinName, loadSeq2SeqTask } from "../data/seq2seq.js";
+import type { Seq2SeqTask } from "../data/seq2seq.js";
 import { readModelConfig } from "../models/registry.js";
 import type { T5Config } from "../models/t5/config.js";
 import { defaultLearningRates } from "../petl/methods.js";
@@ -29,8 +31,11 @@ import { stopOnInterrupt } from "./interrupt.js";
 /** Flags of `train` that only classification tasks take. */
 const CLASSIFICATION_ONLY = ["head-lr", "max-length", "jit", "labels", "regression", "text-column", "text-pair-column", "label-column", "skip-bad-rows"] as const;
 
+/** Flags that only text-to-text tasks take (help.ts, "Text-to-text tasks"). */
+export const SEQ2SEQ_ONLY = ["max-source-length", "max-target-length", "max-new-tokens", "num-beams", "length-penalty", "eval-steps", "source-column", "target-column", "prefix", "metric"] as const;
+
 /** A text-to-text task's data as the runner takes it. */
-export interface Seq2seqTaskData {
+export interface Seq2seqCliData {
   task: Seq2seqTaskInfo;
   train: TextPair[];
   validation: TextPair[];
@@ -39,12 +44,70 @@ export interface Seq2seqTaskData {
   source: string;
 }
 
+/** Whether the flags ask for a text-to-text task: a built-in one by name, or custom columns. */
+export function isSeq2seqRequest(v: Values): boolean {
+  const name = str(v, "task");
+  return (name !== undefined && isSeq2SeqBuiltinName(name.trim().toLowerCase())) || str(v, "source-column") !== undefined || str(v, "target-column") !== undefined;
+}
+
+/**
+ * The task and its splits from the flags: `--task NAME` (built in), or a custom task from a
+ * folder (`--task-dir` with train/validation[/test] files, or `--train-file` + `--dev-file`)
+ * with `--source-column`, `--target-column`, `--prefix` and `--metric`.
+ */
+export function loadSeq2seqArgs(v: Values): Seq2seqCliData {
+  const name = str(v, "task");
+  let data;
+  try {
+    if (str(v, "source-column") === undefined && str(v, "target-column") === undefined && name !== undefined) {
+      data = loadSeq2SeqTask(name.trim().toLowerCase());
+    } else {
+      const sourceColumn = str(v, "source-column");
+      const targetColumn = str(v, "target-column");
+      if (sourceColumn === undefined || targetColumn === undefined) throw new CliError("a custom text-to-text task needs both --source-column and --target-column", 2);
+      const taskDir = str(v, "task-dir");
+      const trainFile = str(v, "train-file");
+      const devFile = str(v, "dev-file");
+      if (taskDir === undefined && (trainFile === undefined || devFile === undefined)) throw new CliError("a custom text-to-text task needs --task-dir (with train and validation files), or --train-file and --dev-file", 2);
+      const fmtFlag = str(v, "format");
+      const probe = trainFile ?? ["train.jsonl", "train.tsv"].map((f) => path.join(taskDir as string, f)).find((f) => existsSync(f)) ?? path.join(taskDir as string, "train.jsonl");
+      const kind = fmtFlag ?? (path.extname(probe).toLowerCase() === ".tsv" ? "tsv" : "jsonl");
+      if (kind !== "jsonl" && kind !== "tsv") throw new CliError(`--format must be jsonl or tsv for a text-to-text task, got "${kind}"`, 2);
+      const ext = kind === "tsv" ? ".tsv" : ".jsonl";
+      const inDir = (f: string): string => path.join(taskDir as string, f);
+      const validation = devFile ?? [`validation${ext}`, `dev${ext}`].map(inDir).find((f) => existsSync(f)) ?? inDir(`validation${ext}`);
+      const test = taskDir !== undefined && existsSync(inDir(`test${ext}`)) ? inDir(`test${ext}`) : undefined;
+      const metric = str(v, "metric") ?? "bleu";
+      if (metric !== "bleu" && metric !== "rouge2") throw new CliError(`--metric must be bleu or rouge2, got "${metric}"`, 2);
+      const task: Seq2SeqTask = {
+        name: str(v, "task-name") ?? name ?? path.basename(path.resolve(taskDir ?? path.dirname(trainFile as string))),
+        prefix: str(v, "prefix") ?? "",
+        metric,
+        format: kind === "tsv" ? { kind: "tsv", sourceColumn, targetColumn } : { kind: "jsonl", sourceField: sourceColumn, targetField: targetColumn },
+        files: { train: path.resolve(trainFile ?? inDir(`train${ext}`)), validation: path.resolve(validation), ...(test ? { test: path.resolve(test) } : {}) },
+      };
+      data = loadSeq2SeqTask(task);
+    }
+  } catch (e) {
+    if (e instanceof CliError) throw e;
+    throw new CliError((e as Error).message);
+  }
+  const pairs = (xs: readonly { source: string; target: string }[]): TextPair[] => xs.map((x) => ({ source: x.source, target: x.target }));
+  return {
+    task: { name: data.task.name, prefix: data.task.prefix, metric: data.task.metric },
+    train: pairs(data.train),
+    validation: pairs(data.validation),
+    test: pairs(data.test),
+    source: data.task.dir ?? path.dirname(data.task.files.train),
+  };
+}
+
 function fmt(x: number): string {
   return Number.isFinite(x) ? x.toFixed(2) : String(x);
 }
 
 /** Run `propetl train` for a text-to-text task; `modelDir` is resolved by the caller. */
-export async function runSeq2seqTrain(v: Values, argv: string[], data: Seq2seqTaskData, modelDir: string, bundled: boolean): Promise<number> {
+export async function runSeq2seqTrain(v: Values, argv: string[], data: Seq2seqCliData, modelDir: string, bundled: boolean): Promise<number> {
   for (const name of CLASSIFICATION_ONLY) {
     if (v[name] !== undefined) throw new CliError(`--${name} does not apply to the text-to-text task ${data.task.name} (see "Text-to-text tasks" in propetl train --help)`, 2);
   }

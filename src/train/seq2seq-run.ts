@@ -13,6 +13,7 @@ import { existsSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import { engineInfoOrNull } from "../engine/engine.js";
 import { tree } from "../engine/jax.js";
+import type { Seq2SeqTask } from "../data/seq2seq.js";
 import type { Tokenizer } from "../data/tokenizer.js";
 import { loadTokenizer } from "../data/tokenizer.js";
 import { writeFileAtomic } from "../io/atomic-write.js";
@@ -28,7 +29,7 @@ import type { StorageReport } from "../petl/storage.js";
 import { encodePairs } from "./seq2seq-batching.js";
 import type { EncodedPair, TextPair } from "./seq2seq-batching.js";
 import { evaluateSeq2seq, seq2seqFinetune } from "./seq2seq.js";
-import type { Seq2seqHyper, Seq2seqMetric, Seq2seqTrainable } from "./seq2seq.js";
+import type { Seq2seqHyper, Seq2seqTrainable } from "./seq2seq.js";
 import { METRICS_FILE, METRICS_FORMAT, runSeeds, TRAIN_STATE_FILE, TrainTaskError } from "./task-run.js";
 import type { SeedResult, TrainTaskResult } from "./task-run.js";
 import type { TrainEvent } from "./trainer.js";
@@ -37,13 +38,8 @@ import { versions } from "./versions.js";
 /** The test split's generations, one per line, next to metrics.json. */
 export const PREDICTIONS_FILE = "test_predictions.txt";
 
-/** What the runner needs to know about a text-to-text task. */
-export interface Seq2seqTaskInfo {
-  name: string;
-  /** Prepended to every source (T5 style, e.g. "translate Spanish to English: "). */
-  prefix: string;
-  metric: Seq2seqMetric;
-}
+/** What the runner needs to know about a text-to-text task (data/seq2seq.ts `Seq2SeqTask`). */
+export type Seq2seqTaskInfo = Pick<Seq2SeqTask, "name" | "prefix" | "metric">;
 
 export interface TrainSeq2seqOptions {
   /** Hugging Face T5ForConditionalGeneration folder (config.json, model.safetensors, tokenizer.json). */

@@ -13,6 +13,7 @@
  */
 import { tree } from "../engine/jax.js";
 import type { JArray } from "../engine/jax.js";
+import type { Seq2SeqMetric } from "../data/seq2seq.js";
 import type { Tokenizer } from "../data/tokenizer.js";
 import { corpusBleu } from "../metrics/bleu.js";
 import { rouge } from "../metrics/rouge.js";
@@ -32,9 +33,6 @@ import type { Schedule } from "./schedule.js";
 import type { EvalRecord } from "./train-state.js";
 import { trainLoop } from "./trainer.js";
 import type { EvalResult, Objective, TrainEvent, TrainLoopResult } from "./trainer.js";
-
-/** The metric a text-to-text task is selected and reported by. */
-export type Seq2seqMetric = "bleu" | "rouge2";
 
 /** The trainable tree of a text-to-text run. */
 export type Seq2seqTrainable<T> = { method: T };
@@ -158,7 +156,7 @@ export async function generateIds<T>(backbone: Seq2seqBackbone, method: PetlMeth
 }
 
 /** The task's scores of generated texts against their references (all ×100, as the paper reports them). */
-export function scoreGenerations(metric: Seq2seqMetric, predictions: readonly string[], references: readonly string[]): { main: number; scores: Record<string, number> } {
+export function scoreGenerations(metric: Seq2SeqMetric, predictions: readonly string[], references: readonly string[]): { main: number; scores: Record<string, number> } {
   if (predictions.length !== references.length) throw new RangeError(`${predictions.length} predictions for ${references.length} references`);
   if (predictions.length === 0) throw new RangeError("no examples to score");
   if (metric === "bleu") {
@@ -178,7 +176,7 @@ export async function evaluateSeq2seq<T>(
   tokenizer: Pick<Tokenizer, "decode">,
   data: readonly EncodedPair[],
   references: readonly string[],
-  opts: { metric: Seq2seqMetric; batchSize: number; generation: GenerationSettings; onBatch?: (done: number, total: number) => void },
+  opts: { metric: Seq2SeqMetric; batchSize: number; generation: GenerationSettings; onBatch?: (done: number, total: number) => void },
 ): Promise<{ main: number; scores: Record<string, number>; predictions: string[] }> {
   const ids = await generateIds(backbone, method, params, data, opts);
   const predictions = ids.map((s) => tokenizer.decode(s, { skipSpecialTokens: true }));
@@ -197,7 +195,7 @@ export interface Seq2seqFinetuneOptions<T> {
   method: PetlMethod<T>;
   /** Decodes the generations for scoring. */
   tokenizer: Pick<Tokenizer, "decode">;
-  metric: Seq2seqMetric;
+  metric: Seq2SeqMetric;
   train: readonly EncodedPair[];
   validation: readonly EncodedPair[];
   /** The validation pairs' target texts (scored against the generations). */
