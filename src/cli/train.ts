@@ -130,13 +130,12 @@ export async function run(argv: string[]): Promise<number> {
   hyperFromArgs(v, method, 1); // validate the numeric flags now
   const output = str(v, "output") ?? defaultOutputDir(str(v, "task") ?? str(v, "task-name") ?? "custom", method.method);
   await checkWritableDir(output);
-  // The task before the model: an unknown task is a usage error whatever the model.
-  const data = await loadTaskData(v);
   if (!existsSync(modelDir)) throw new CliError(`--model ${modelDir}: folder not found`);
   const modelConfig = readEncoderConfig(path.join(modelDir, "config.json"));
   if (!existsSync(path.join(modelDir, "model.safetensors"))) throw new CliError(`${path.join(modelDir, "model.safetensors")}: not found (the model folder needs config.json and model.safetensors)`);
 
   const reporter: Reporter = makeReporter({ json: flag(v, "json"), quiet: flag(v, "quiet") });
+  const data = await loadTaskData(v);
   for (const s of data.skipped) reporter.warn(`skipped ${s.count} bad row(s) in ${s.file}${s.messages.length ? `; first: ${s.messages[0]}` : ""}`);
   const maxLength = asUsageError(() => resolveMaxLength(maxLengthFlag, modelConfig));
   const firstSplits = await data.splits(seeds[0]);
