@@ -8,7 +8,8 @@
  *     hook_points ["encoder.layer.0.ffn_output", ...] (sites by stack, layer and site:
  *     models/hooks.ts), tasks [...], label_names {task: [...]},
  *     dtype "F32" | "F16", backbone {model_type, hidden_size, num_hidden_layers, ...},
- *     stacks {encoder: L_enc, decoder: L_dec} (the backbone's layer stacks) }
+ *     stacks {encoder: L_enc, decoder: L_dec} (the backbone's layer stacks),
+ *     source_prefix (optional: a text-to-text task's input prefix, e.g. "summarize: ") }
  *   A backbone without a classification head (T5) has no head tensors and `label_names` {}:
  *   its checkpoint holds the PETL modules alone, turned into the hooks a forward pass or
  *   generation takes by `checkpointHooks`.
@@ -94,6 +95,8 @@ export interface AdapterConfigFile {
   backbone: BackboneSummary;
   /** Layers per stack of the backbone (absent in files written before encoder–decoder checkpoints). */
   stacks?: Partial<Record<Stack, number>>;
+  /** Text put before every input of a text-to-text task (T5's task prefix, e.g. "summarize: "); absent: none. */
+  source_prefix?: string;
 }
 
 /** The layer stacks of a backbone, as adapter_config.json records them. */
@@ -161,6 +164,8 @@ export interface SaveCheckpointOptions<T> {
   labelNames?: string[][];
   /** Storage type of the method's float tensors (the head stays F32). Default F32. */
   dtype?: "F32" | "F16";
+  /** A text-to-text task's source prefix (T5's "summarize: "), stored as `source_prefix`. */
+  sourcePrefix?: string;
 }
 
 /** Write a task checkpoint folder (created if needed; both files written atomically). */
@@ -204,6 +209,7 @@ export async function saveTaskCheckpoint<T>(dir: string, opts: SaveCheckpointOpt
     dtype,
     backbone: backboneSummary(cfg),
     stacks: stackSummary(cfg),
+    ...(opts.sourcePrefix !== undefined ? { source_prefix: opts.sourcePrefix } : {}),
   };
   await fsp.mkdir(dir, { recursive: true });
   const configFile = path.join(dir, CONFIG_FILE);
@@ -283,6 +289,7 @@ export function parseAdapterConfig(file: string, json: unknown): AdapterConfigFi
   const keys = architectureFor(b.model_type as string).summaryKeys;
   for (const key of Object.keys(b)) if (key !== "model_type" && !keys.includes(key)) fail(file, `unknown key "backbone.${key}"`);
   for (const key of keys) if (b[key] === undefined) fail(file, `missing key "backbone.${key}"`);
+  if (json.source_prefix !== undefined && typeof json.source_prefix !== "string") fail(file, `"source_prefix" must be a string, got ${JSON.stringify(json.source_prefix)}`);
   const cfg = configFromSummary(file, b);
   if (json.stacks !== undefined) {
     const want = stackSummary(cfg);
