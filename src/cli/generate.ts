@@ -100,6 +100,8 @@ export async function run(argv: string[]): Promise<number> {
   if (checkpointDir !== undefined && !existsSync(path.join(checkpointDir, "adapter_config.json"))) {
     throw new CliError(`--checkpoint ${checkpointDir}: ${existsSync(checkpointDir) ? "no adapter_config.json (expected a task checkpoint folder)" : "folder not found"}`);
   }
+  const outFile = str(v, "output");
+  if (outFile !== undefined && !existsSync(path.dirname(path.resolve(outFile)))) throw new CliError(`--output ${outFile}: its folder does not exist`);
   const texts = text !== undefined ? [text] : readLines(input as string, "input");
   if (texts.length === 0) throw new CliError(`${input}: empty (expected one text per line)`);
   const tokenizer = await loadTokenizer(modelDir).catch((e: Error) => {
@@ -144,7 +146,6 @@ export async function run(argv: string[]): Promise<number> {
       const where = input !== undefined ? ` (first: ${input}:${encoded.truncated[0] + 1})` : "";
       process.stderr.write(`warning: ${encoded.truncated.length} of ${texts.length} input(s) longer than --max-source-length ${maxSourceLength} tokens were truncated${where}\n`);
     }
-    const outFile = str(v, "output");
     const out = outFile ? createWriteStream(outFile, { encoding: "utf8" }) : process.stdout;
     for (let start = 0; start < texts.length; start += batchSize) {
       const rows = encoded.ids.slice(start, start + batchSize);

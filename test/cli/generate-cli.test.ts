@@ -159,6 +159,11 @@ describe("propetl generate", () => {
       run.dispose();
       loaded.dispose();
     }
+    const configFile = path.join(ckptDir, "adapter_config.json");
+    writeFileSync(configFile, JSON.stringify({ ...(JSON.parse(readFileSync(configFile, "utf8")) as object), source_prefix: 5 }));
+    const bad = await runCli(["generate", "--model", modelDir, "--checkpoint", ckptDir, "--text", text]);
+    assert.equal(bad.code, 1);
+    assert.ok(bad.stderr.includes(`${configFile}: "source_prefix" must be a string, got 5`), bad.stderr);
   });
 
   test("errors: missing model, non-T5 model, empty input, invalid UTF-8, --num-beams 0, unknown flag, tokenizer larger than the vocabulary", async () => {
@@ -183,6 +188,9 @@ describe("propetl generate", () => {
     const unknown = await runCli(["generate", "--model", modelDir, "--text", "x", "--beams", "2"]);
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /Unknown option '--beams'.*\(see: propetl generate --help\)/);
+    const noDir = await runCli(["generate", "--model", modelDir, "--text", "x", "--output", path.join(work, "no-such-folder", "out.txt")]);
+    assert.equal(noDir.code, 1);
+    assert.match(noDir.stderr, /--output .*no-such-folder.*out\.txt: its folder does not exist/);
     const neither = await runCli(["generate", "--model", modelDir]);
     assert.equal(neither.code, 2);
     assert.match(neither.stderr, /give either --text TEXT or --input FILE/);
