@@ -34,7 +34,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   "early-stopping": { type: "string" },
   "batch-size": { type: "string" },
   "max-source-length": { type: "string" },
-  "source-prefix": { type: "string" },
+  prefix: { type: "string" },
   json: { type: "boolean" },
 };
 
@@ -133,14 +133,14 @@ export async function run(argv: string[]): Promise<number> {
     if (checkpointDir !== undefined) {
       const ckpt = await loadTaskCheckpoint(checkpointDir, { encoderConfig: cfg });
       cleanups.push(() => ckpt.dispose());
-      checkpointPrefix = ckpt.config.source_prefix;
-      const task = str(v, "task");
-      const run = checkpointHooks(ckpt, model.encoder, task ?? 0);
+      const task = ckpt.taskIndex(str(v, "task") ?? 0);
+      checkpointPrefix = ckpt.tasks[task].prefix;
+      const run = checkpointHooks(ckpt, model.encoder, task);
       cleanups.push(() => run.dispose());
       params = run.params as T5Params;
       hooks = run.hooks;
     }
-    const prefix = str(v, "source-prefix") ?? checkpointPrefix ?? "";
+    const prefix = str(v, "prefix") ?? checkpointPrefix ?? "";
     const encoded = encodeInputs(tokenizer, texts, prefix, maxSourceLength);
     if (encoded.truncated.length > 0) {
       const where = input !== undefined ? ` (first: ${input}:${encoded.truncated[0] + 1})` : "";

@@ -136,18 +136,18 @@ describe("propetl generate", () => {
     assert.match(bad.stderr, /generation_config\.json: "num_beams" must be an integer >= 1 or null, got "four"/);
   });
 
-  test("--checkpoint: the checkpoint's hooks and its source_prefix", async () => {
+  test("--checkpoint: the checkpoint's hooks and its task prefix; --prefix overrides it", async () => {
     const ckptDir = path.join(work, "ckpt");
     const m = createMethod({ method: "propetl-prefix", prefixLength: 3, prefixHidden: 16 }, cfg);
     const p = m.init(cfg, params, 3);
-    await saveTaskCheckpoint(ckptDir, { method: m, params: p, encoderConfig: cfg, sourcePrefix: "summarize: " });
+    await saveTaskCheckpoint(ckptDir, { method: m, params: p, encoderConfig: cfg, taskPrefixes: ["summarize: "] });
     tree.dispose(p as JArray);
     m.dispose();
     const text = "the cat sat on the mat";
     const r = await runCli(["generate", "--model", modelDir, "--checkpoint", ckptDir, "--text", text, "--max-new-tokens", "6", "--num-beams", "2", "--json"]);
     assert.equal(r.code, 0, r.stderr);
     const loaded = await loadTaskCheckpoint(ckptDir, { encoderConfig: cfg });
-    assert.equal(loaded.config.source_prefix, "summarize: ");
+    assert.equal(loaded.tasks[0].prefix, "summarize: ");
     const run = checkpointHooks(loaded, params);
     try {
       const want = await libraryIds(["summarize: " + text], { maxNewTokens: 6, numBeams: 2 }, 16, run.hooks, run.params as T5Params);
@@ -159,11 +159,23 @@ describe("propetl generate", () => {
       run.dispose();
       loaded.dispose();
     }
+    // --prefix replaces the checkpoint's.
+    const other = await runCli(["generate", "--model", modelDir, "--checkpoint", ckptDir, "--prefix", "translate: ", "--text", text, "--max-new-tokens", "6", "--num-beams", "2", "--json"]);
+    assert.equal(other.code, 0, other.stderr);
+    const again = await loadTaskCheckpoint(ckptDir, { encoderConfig: cfg });
+    const run2 = checkpointHooks(again, params);
+    try {
+      const want = await libraryIds(["translate: " + text], { maxNewTokens: 6, numBeams: 2 }, 16, run2.hooks, run2.params as T5Params);
+      assert.deepEqual(jsonLines(other.stdout)[0].ids, want[0]);
+    } finally {
+      run2.dispose();
+      again.dispose();
+    }
     const configFile = path.join(ckptDir, "adapter_config.json");
-    writeFileSync(configFile, JSON.stringify({ ...(JSON.parse(readFileSync(configFile, "utf8")) as object), source_prefix: 5 }));
+    writeFileSync(configFile, JSON.stringify({ ...(JSON.parse(readFileSync(configFile, "utf8")) as object), task_prefixes: { default: 5 } }));
     const bad = await runCli(["generate", "--model", modelDir, "--checkpoint", ckptDir, "--text", text]);
     assert.equal(bad.code, 1);
-    assert.ok(bad.stderr.includes(`${configFile}: "source_prefix" must be a string, got 5`), bad.stderr);
+    assert.ok(bad.stderr.includes(`${configFile}: "task_prefixes.default" must be a string, got 5`), bad.stderr);
   });
 
   test("errors: missing model, non-T5 model, empty input, invalid UTF-8, --num-beams 0, unknown flag, tokenizer larger than the vocabulary", async () => {
