@@ -1,5 +1,5 @@
 /** `propetl generate`: see help.ts (GENERATE_HELP). Text generation with a T5 model, optionally with a task checkpoint's PETL modules. */
-import { createWriteStream, existsSync, statSync } from "node:fs";
+import { createWriteStream, existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { loadTokenizer } from "../data/tokenizer.js";
 import type { Tokenizer } from "../data/tokenizer.js";
@@ -19,7 +19,7 @@ import { CliError, flag, int, num, parseCommand, required, str } from "./args.js
 import type { OptionSpec } from "./args.js";
 import { engineOptions } from "./engine-options.js";
 import { GENERATE_DEFAULTS } from "./help.js";
-import { readLines } from "./score.js";
+import { readLines, splitLines } from "./score.js";
 
 const OPTIONS: Record<string, OptionSpec> = {
   model: { type: "string" },
@@ -102,8 +102,8 @@ export async function run(argv: string[]): Promise<number> {
   }
   const outFile = str(v, "output");
   if (outFile !== undefined && !existsSync(path.dirname(path.resolve(outFile)))) throw new CliError(`--output ${outFile}: its folder does not exist`);
-  const texts = text !== undefined ? [text] : readLines(input as string, "input");
-  if (texts.length === 0) throw new CliError(`${input}: empty (expected one text per line)`);
+  const texts = text !== undefined ? [text] : input === "-" ? splitLines(readFileSync(0), "<stdin>", "input") : readLines(input as string, "input");
+  if (texts.length === 0) throw new CliError(`${input === "-" ? "<stdin>" : input}: empty (expected one text per line)`);
   const tokenizer = await loadTokenizer(modelDir).catch((e: Error) => {
     throw new CliError(`--model ${modelDir}: ${e.message}`);
   });
@@ -143,7 +143,7 @@ export async function run(argv: string[]): Promise<number> {
     const prefix = str(v, "prefix") ?? checkpointPrefix ?? "";
     const encoded = encodeInputs(tokenizer, texts, prefix, maxSourceLength);
     if (encoded.truncated.length > 0) {
-      const where = input !== undefined ? ` (first: ${input}:${encoded.truncated[0] + 1})` : "";
+      const where = input !== undefined ? ` (first: ${input === "-" ? "<stdin>" : input}:${encoded.truncated[0] + 1})` : "";
       process.stderr.write(`warning: ${encoded.truncated.length} of ${texts.length} input(s) longer than --max-source-length ${maxSourceLength} tokens were truncated${where}\n`);
     }
     const out = outFile ? createWriteStream(outFile, { encoding: "utf8" }) : process.stdout;

@@ -419,7 +419,8 @@ after the decoder start token, up to and including EOS).
                           every input
   --task NAME             the checkpoint's task (multi-task checkpoints; default the first)
   --text TEXT             one input text
-  --input FILE            a UTF-8 text file, one input per line (an empty line is an input too)
+  --input FILE            a UTF-8 text file, one input per line (an empty line is an input too;
+                          "-" for standard input)
   --output FILE           write the results there (default stdout)
   --prefix TEXT           put TEXT before every input (e.g. "summarize: "); overrides the checkpoint's
   --max-new-tokens N      the most tokens to generate per input, EOS included

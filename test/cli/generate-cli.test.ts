@@ -28,7 +28,9 @@ import { initT5 } from "../../src/models/t5/init.js";
 import type { T5Params } from "../../src/models/t5/params.js";
 import { checkpointHooks, loadTaskCheckpoint, saveTaskCheckpoint } from "../../src/petl/checkpoint.js";
 import { createMethod } from "../../src/petl/registry.js";
-import { runCli } from "../helpers/cli.js";
+import { spawn } from "node:child_process";
+import { CLI_MAIN, runCli } from "../helpers/cli.js";
+import type { CliRun } from "../helpers/cli.js";
 import { FIXTURES, modelFixtureDir } from "../helpers/fixtures.js";
 
 const TOKENIZER_DIR = path.join(FIXTURES, "tokenizers", "t5-small");
@@ -86,6 +88,20 @@ async function libraryIds(texts: string[], opts: T5GenerateOptions, batchSize = 
   return out;
 }
 
+/** `propetl ARGS` with `input` on its standard input (one engine thread). */
+function runWithStdin(args: string[], input: string): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI_MAIN, ...args], { env: { ...process.env, PROPETL_THREADS: "1" }, stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input);
+  });
+}
+
 function jsonLines(stdout: string): { text: string; ids: number[] }[] {
   return stdout.trimEnd().split("\n").map((l) => JSON.parse(l) as { text: string; ids: number[] });
 }
@@ -116,6 +132,16 @@ describe("propetl generate", () => {
     assert.equal(lines.length, 4);
     const want = await libraryIds(texts, { maxNewTokens: 5, numBeams: 3, lengthPenalty: 0.6 }, 2, undefined, params, 8);
     assert.deepEqual(lines.map((l) => l.ids), want);
+  });
+
+  test("--input - reads standard input", async () => {
+    const texts = ["first input", "second input"];
+    const r = await runWithStdin(["generate", "--model", modelDir, "--input", "-", "--max-new-tokens", "4", "--json"], texts.join("\r\n") + "\r\n");
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(jsonLines(r.stdout).map((l) => l.ids), await libraryIds(texts, { maxNewTokens: 4 }));
+    const empty = await runWithStdin(["generate", "--model", modelDir, "--input", "-"], "");
+    assert.equal(empty.code, 1);
+    assert.match(empty.stderr, /<stdin>: empty \(expected one text per line\)/);
   });
 
   test("generation_config.json gives the defaults (HF semantics), flags override them, unimplemented settings are warned about", async () => {
