@@ -132,6 +132,7 @@ export const COMMANDS = {
   inspect: "describe a task checkpoint: method, tensors, masks, sizes, metrics",
   pretrain: "pretrain a small BERT backbone (masked language model) on text files; writes a HF model folder",
   score: "ROUGE (rouge-score) or BLEU (sacreBLEU) of generated text against references, from text files",
+  generate: "generate text with a T5 model (greedy or beam search), optionally with a task checkpoint",
 } as const;
 
 export type CommandName = keyof typeof COMMANDS;
@@ -401,6 +402,51 @@ Example:
   propetl score --metric bleu --predictions ro-en.hyp --references ro-en.ref
 `;
 
+/** `propetl generate` defaults: inputs per batch; the longest input in tokens (EOS included; T5's pretraining length). */
+export const GENERATE_DEFAULTS = { batchSize: 16, maxSourceLength: 512 } as const;
+
+export const GENERATE_HELP = `Usage: propetl generate --model DIR [--checkpoint DIR] (--text TEXT | --input FILE) [options]
+
+Generate text with a T5 model folder (config.json, model.safetensors, tokenizer.json), as
+Hugging Face's generate: greedy search, or beam search with --num-beams > 1. Prints one
+generated text per input line (special tokens removed; a newline in a generated text becomes a
+space), or with --json one {"text": ..., "ids": [...]} per line (ids: the generated token ids
+after the decoder start token, up to and including EOS).
+
+  --model DIR             a T5 model folder (T5 v1.0, v1.1, FLAN-T5); other model types are an error
+  --checkpoint DIR        a task checkpoint trained on that model: its PETL modules are applied,
+                          and its task's prefix (adapter_config.json task_prefixes), if any, starts
+                          every input
+  --task NAME             the checkpoint's task (multi-task checkpoints; default the first)
+  --text TEXT             one input text
+  --input FILE            a UTF-8 text file, one input per line (an empty line is an input too;
+                          "-" for standard input)
+  --output FILE           write the results there (default stdout)
+  --prefix TEXT           put TEXT before every input (e.g. "summarize: "); overrides the checkpoint's
+  --max-new-tokens N      the most tokens to generate per input, EOS included
+  --num-beams N           1: greedy search; more: beam search
+  --length-penalty X      beam search: hypotheses score sum(log p) / length ** X
+  --early-stopping V      beam search: true, false or never (HF's early_stopping)
+  --batch-size N          inputs per batch (default ${GENERATE_DEFAULTS.batchSize}); each is num-beams decoder rows
+  --max-source-length N   longest input in tokens, EOS included (default ${GENERATE_DEFAULTS.maxSourceLength}); longer inputs are
+                          truncated (their EOS kept) with a warning that counts them
+  --json                  JSON lines {"text", "ids"}
+  --threads N             engine worker threads
+
+Defaults come from the model folder's generation_config.json when it has one (else from the
+generation keys of its config.json), as Hugging Face reads them: max_new_tokens (or max_length,
+which counts the decoder start token: max_length − 1 new tokens), num_beams, length_penalty,
+early_stopping, eos_token_id (one id or a list), pad_token_id, decoder_start_token_id. Without
+them: HF's defaults (max_length 20, i.e. 19 new tokens; 1 beam; length penalty 1.0; early
+stopping false) and the ids of config.json. Settings that would change HF's output and are not
+implemented (sampling, no_repeat_ngram_size, repetition_penalty, min_length, forced tokens, ...)
+are reported on stderr and ignored.
+
+Example:
+  propetl generate --model t5-small --text "translate English to German: The house is wonderful."
+  propetl generate --model t5-small --checkpoint runs/xsum --input docs.txt --num-beams 4 --output sum.txt
+`;
+
 export const HELP: Record<CommandName, string> = {
   demo: DEMO_HELP,
   train: TRAIN_HELP,
@@ -410,4 +456,5 @@ export const HELP: Record<CommandName, string> = {
   inspect: INSPECT_HELP,
   pretrain: PRETRAIN_HELP,
   score: SCORE_HELP,
+  generate: GENERATE_HELP,
 };

@@ -28,7 +28,11 @@ const NAMES: Record<ScoreMetric, string> = { rouge1: "ROUGE-1", rouge2: "ROUGE-2
 export function readLines(file: string, what: string): string[] {
   if (!existsSync(file)) throw new CliError(`${file}: not found (${what})`);
   if (statSync(file).isDirectory()) throw new CliError(`${file}: is a folder, expected the ${what} file (one text per line)`);
-  const bytes = readFileSync(file);
+  return splitLines(readFileSync(file), file, what);
+}
+
+/** `readLines`' rules on bytes already read (e.g. standard input); `name` is used in errors. */
+export function splitLines(bytes: Uint8Array, name: string, what: string): string[] {
   const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
   const lines: string[] = [];
   let start = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
@@ -39,7 +43,7 @@ export function readLines(file: string, what: string): string[] {
     try {
       line = decoder.decode(bytes.subarray(start, end));
     } catch {
-      throw new CliError(`${file}:${lines.length + 1}: invalid UTF-8 (${what})`);
+      throw new CliError(`${name}:${lines.length + 1}: invalid UTF-8 (${what})`);
     }
     lines.push(line.endsWith("\r") ? line.slice(0, -1) : line);
     start = end + 1;
