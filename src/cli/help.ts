@@ -133,6 +133,7 @@ export const COMMANDS = {
   pretrain: "pretrain a small BERT backbone (masked language model) on text files; writes a HF model folder",
   score: "ROUGE (rouge-score) or BLEU (sacreBLEU) of generated text against references, from text files",
   generate: "generate text with a T5 model (greedy or beam search), optionally with a task checkpoint",
+  "export-task": "write one task of a multi-task checkpoint as a single-task checkpoint",
 } as const;
 
 export type CommandName = keyof typeof COMMANDS;
@@ -160,6 +161,20 @@ const COMMON_OUT = `Output:
   --json                  JSON lines on stdout (also the default when stdout is not a terminal)
   --quiet                 fewer progress messages
   --threads N             engine worker threads (default: all cores; or PROPETL_THREADS)`;
+
+const MULTI_TASK_HELP = `Multi-task (paper Sec. 3.4): one method, one checkpoint, several tasks
+  --tasks A,B,...         train on these tasks together instead of --task: built-in (spam,
+                          sotu-party, rte, cola, sst2) and GLUE tasks (with --data-dir); one
+                          head per task, a layer mask per position and a task mask per task
+  --temperature T         each batch comes from one task, task i drawn with probability
+                          ∝ n_i^(1/T) (n_i its training examples; default 10; > 0)
+  --task-k X              kept fraction of each task mask (default ${METHOD_DEFAULTS.taskK}; --k defaults to
+                          ${METHOD_DEFAULTS.multiTaskK} with several tasks)
+  --combine or|and        hybrid mask = layer mask OR / AND task mask (default ${METHOD_DEFAULTS.combine})
+  An epoch is ⌈Σ n_i / batch size⌉ batches. Every task is validated after each epoch; the best
+  checkpoint has the highest mean of the tasks' main metrics and is tested on every task.
+  --jit and the custom-task flags are single-task only. Pick a task of the checkpoint with
+  "predict --task NAME" / "eval --task NAME", or split it off with "propetl export-task".`;
 
 export const TRAIN_HELP = `Usage: propetl train --task NAME [--model DIR] [--data-dir DIR] [--output DIR] [options]
 
@@ -211,6 +226,8 @@ Checkpoints:
 
 ${TEXT_TO_TEXT_HELP}
 
+${MULTI_TASK_HELP}
+
 ${COMMON_OUT}
   --skip-bad-rows         (see Task)
 
@@ -234,6 +251,7 @@ Score a task checkpoint on a split of a task with the task's metrics.
   --max-length N          default 128
 ${JIT_FORWARD_HELP}
   --output FILE           also write the metrics JSON to FILE
+  (a multi-task checkpoint is scored on its task named by --task)
 
 ${TASK_HELP}
 
@@ -255,6 +273,7 @@ input's other fields kept.
   --output FILE           JSONL output (default stdout)
   --text-key KEY          input key of the text (default "text")
   --text-pair-key KEY     input key of the second text (default "text_pair")
+  --task NAME             the task of a multi-task checkpoint to predict (required for one)
   --batch-size N          default 64
   --max-length N          default 128
 ${JIT_FORWARD_HELP}
@@ -447,6 +466,19 @@ Example:
   propetl generate --model t5-small --checkpoint runs/xsum --input docs.txt --num-beams 4 --output sum.txt
 `;
 
+export const EXPORT_TASK_HELP = `Usage: propetl export-task --checkpoint DIR --task NAME --output DIR [--json]
+
+Write one task of a multi-task checkpoint as a single-task checkpoint: the prototype with the
+task's hybrid masks (layer mask OR / AND task mask) stored as plain ProPETL layer masks (for
+only-mask: the masked module weights), and the task's head. It loads like any single-task
+checkpoint and predicts as the multi-task file does with --task NAME.
+
+  --checkpoint DIR        a multi-task checkpoint folder (propetl train --tasks)
+  --task NAME             the task to export
+  --output DIR            the new checkpoint folder (must not hold a checkpoint)
+  --json                  the result as JSON
+`;
+
 export const HELP: Record<CommandName, string> = {
   demo: DEMO_HELP,
   train: TRAIN_HELP,
@@ -457,4 +489,5 @@ export const HELP: Record<CommandName, string> = {
   pretrain: PRETRAIN_HELP,
   score: SCORE_HELP,
   generate: GENERATE_HELP,
+  "export-task": EXPORT_TASK_HELP,
 };

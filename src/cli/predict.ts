@@ -84,7 +84,7 @@ export async function run(argv: string[]): Promise<number> {
   const items: Item[] = text !== undefined ? [{ text, ...(str(v, "text-pair") !== undefined ? { textPair: str(v, "text-pair") as string } : {}), extra: {} }] : await readJsonl(input as string, str(v, "text-key") ?? "text", str(v, "text-pair-key") ?? "text_pair");
   await initEngine(engineOptions());
   const task = str(v, "task");
-  const predictor = await loadPredictor(modelDir, checkpointDir, { jit, ...(task !== undefined ? { task } : {}) });
+  const predictor = await loadPredictor(modelDir, checkpointDir, { jit, requireTask: true, ...(task !== undefined ? { task } : {}) });
   if (predictor.modelTypeInferred !== null) process.stderr.write(`note: ${path.join(modelDir, "config.json")} names no model_type: ${predictor.modelTypeInferred}\n`);
   try {
     const maxLength = asUsageError(() => resolveMaxLength(maxLengthFlag, predictor.config));

@@ -9,7 +9,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { initEngine, isWasmHeapExhausted } from "../engine/engine.js";
-import { defaultEpochs } from "../data/tasks.js";
+import { defaultEpochs, isGlueTaskName } from "../data/tasks.js";
 import { readEncoderConfig } from "../models/registry.js";
 import { formatStorageReport } from "../petl/storage.js";
 import type { StorageReport } from "../petl/storage.js";
@@ -115,7 +115,9 @@ export async function runMultiTaskTrain(v: Values, argv: string[], modelDir: str
   const tasks: MultiTaskSource[] = [];
   const skipped: { file: string; count: number; messages: string[] }[] = [];
   for (const name of names) {
-    const data = await loadTaskData({ ...v, task: name });
+    // GLUE tasks read --data-dir when it is given; the others (spam, sotu-party) are built in.
+    const glue = isGlueTaskName(name.trim().toLowerCase().replace(/-/g, ""));
+    const data = await loadTaskData({ ...v, task: name, ...(glue ? {} : { "data-dir": undefined }) });
     if (data.task.name.startsWith("custom:")) throw new CliError(`--tasks: "${name}" is a custom task; multi-task training takes built-in and GLUE tasks`, 2);
     tasks.push({ task: data.task, splits: data.splits, source: data.source });
     skipped.push(...data.skipped);
