@@ -9,7 +9,9 @@ import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import path from "node:path";
 import { initEngine } from "../../src/engine/engine.js";
-import { tree } from "../../src/engine/jax.js";
+import { np, tree } from "../../src/engine/jax.js";
+import type { JArray } from "../../src/engine/jax.js";
+import { HostRng } from "../../src/petl/mask.js";
 import { initHead } from "../../src/models/bert/init.js";
 import { loadModelDir } from "../../src/models/load.js";
 import { loadTaskCheckpoint, saveTaskCheckpoint } from "../../src/petl/checkpoint.js";
@@ -38,7 +40,10 @@ after(() => rmSync(work, { recursive: true, force: true }));
 async function makeCheckpoint(name: MethodName, dir: string, seed: number): Promise<void> {
   const model = await loadModelDir(modelDir);
   const method = createMethod({ method: name, bottleneck: 8, rank: 4, alpha: 8, prefixLength: 4, prefixHidden: 16, tasks: TASKS });
-  const params = method.init(model.config, model.encoder, seed);
+  const init = method.init(model.config, model.encoder, seed) as { source: unknown };
+  // Nudge every module tensor away from its init (LoRA's B starts at zero: no effect to compare).
+  const rng = new HostRng(seed);
+  const params = { ...init, source: tree.map((x: JArray) => x.add(np.array(rng.normalArray(x.size, 0.05)).reshape(x.shape)), init.source as never) };
   const heads = LABELS.map((l, t) => initHead({ ...model.config, numLabels: l.length }, seed + t));
   await saveTaskCheckpoint(dir, { method, params, encoderConfig: model.config, heads, labelNames: LABELS });
   tree.dispose([params as never, heads, model.encoder, model.head]);
