@@ -62,6 +62,9 @@ describe("propetl train on text-to-text tasks", () => {
     const gen = await runCli(["generate", "--model", modelDir, "--checkpoint", out, "--input", input, "--max-new-tokens", "5"]);
     assert.equal(gen.code, 0, gen.stderr);
     assert.deepEqual(gen.stdout.split("\n").filter((l) => l !== ""), lines(path.join(out, "test_predictions.txt")));
+    const unknownTask = await runCli(["generate", "--model", modelDir, "--checkpoint", out, "--task", "fr-en", "--text", "hola"]);
+    assert.notEqual(unknownTask.code, 0);
+    assert.match(unknownTask.stderr, /unknown task "fr-en"; this checkpoint has: default/);
     const again = await runCli(["train", "--task", "bible-es-en", "--model", modelDir, ...QUICK, "--output", out, "--resume"]);
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, /seed 42: already finished/);
