@@ -39,7 +39,7 @@ import { np } from "../engine/jax.js";
 import type { JArray } from "../engine/jax.js";
 import { packBits, packedByteLength, unpackBits } from "../io/bitpack.js";
 import { writeFileAtomic } from "../io/atomic-write.js";
-import { readSafetensorsFile, toFloat32, writeSafetensorsFile } from "../io/safetensors.js";
+import { readSafetensorsFile, weightsFloat32, writeSafetensorsFile } from "../io/safetensors.js";
 import type { TensorEntry, TensorInput } from "../io/safetensors.js";
 import { layerAddresses } from "../models/architecture.js";
 import { siteName } from "../models/hooks.js";
@@ -410,7 +410,7 @@ export async function loadTaskCheckpoint(dir: string, opts: LoadCheckpointOption
   };
   const state: MethodState = { tensors: new Map(), masks: new Map() };
   for (const [name, shape] of spec.tensors) {
-    state.tensors.set(name, { shape: [...shape], data: toFloat32(get(name, file.dtype, shape), name, modelFile) });
+    state.tensors.set(name, { shape: [...shape], data: weightsFloat32(get(name, file.dtype, shape), name, modelFile) });
   }
   for (const [name, shape] of spec.masks) {
     const n = shape.reduce((a, b) => a * b, 1);
@@ -445,7 +445,7 @@ export async function loadTaskCheckpoint(dir: string, opts: LoadCheckpointOption
       const labels = file.label_names[t];
       const C = labels.length;
       const prefix = headPrefix(tasks, i);
-      const arr = (name: string, shape: number[]) => np.array(toFloat32(get(name, "F32", shape), name, modelFile)).reshape(shape);
+      const arr = (name: string, shape: number[]) => np.array(weightsFloat32(get(name, "F32", shape), name, modelFile)).reshape(shape);
       const head: HeadParams = {
         dense: { w: arr(`${prefix}.dense.weight`, [H, H]), b: arr(`${prefix}.dense.bias`, [H]) },
         out: { w: arr(`${prefix}.out_proj.weight`, [C, H]), b: arr(`${prefix}.out_proj.bias`, [C]) },

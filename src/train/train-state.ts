@@ -11,7 +11,7 @@
 import { existsSync } from "node:fs";
 import { np } from "../engine/jax.js";
 import type { JArray } from "../engine/jax.js";
-import { readSafetensorsFile, toFloat32, writeSafetensorsFile } from "../io/safetensors.js";
+import { readSafetensorsFile, weightsFloat32, writeSafetensorsFile } from "../io/safetensors.js";
 import type { TensorInput } from "../io/safetensors.js";
 import { fillSkeleton, namedLeaves, skeletonOf } from "./tree-util.js";
 
@@ -142,7 +142,7 @@ export async function loadTrainState<P>(file: string, template: P): Promise<{ tr
         throw new TrainStateError(`${file}: tensor "${name}" has shape [${entry.shape.join(",")}], expected [${shape.join(",")}] (was the checkpoint made with other settings?)`);
       }
       used.add(name);
-      const arr = deviceBuffer(np.array(toFloat32(entry, name, file)).reshape(shape));
+      const arr = deviceBuffer(np.array(weightsFloat32(entry, name, file)).reshape(shape));
       created.push(arr);
       values.set(path, arr);
     }
