@@ -6,7 +6,7 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { initEngine } from "../../src/engine/engine.js";
@@ -86,4 +86,12 @@ test("an infinity in a task checkpoint's prototype or head is refused at load", 
   assert.equal(r.code, 1, r.stdout);
   assert.match(r.stderr, /head\.out_proj\.bias.*NaN at index \[1\]/);
   assert.equal(r.stdout, "");
+  // Finite weights whose outputs overflow: no label from infinite logits, an error naming the input.
+  await poison(file, "head.out_proj.bias", 1, 0);
+  for (let i = 0; i < 64; i++) await poison(file, "head.out_proj.weight", i, i % 2 ? 3e38 : -3e38);
+  const input = path.join(work, "inputs.jsonl");
+  writeFileSync(input, ['{"text": "the cat"}', '{"text": "a dog"}'].join("\n") + "\n");
+  const inf = await runCli(["predict", "--model", path.join(work, "tiny-bert-vocab"), "--checkpoint", dir, "--input", input]);
+  assert.equal(inf.code, 1, inf.stdout);
+  assert.match(inf.stderr, /the model's outputs are not finite \(NaN or infinity\) for example 1 of the input and 1 more/);
 });
