@@ -17,6 +17,7 @@
 import { promises as fsp } from "node:fs";
 import * as fs from "node:fs";
 import { writeFileAtomic, writeFileAtomicSync } from "./atomic-write.js";
+import { checkJsonDepth } from "./json-depth.js";
 
 /** Element types supported by this implementation. */
 export type SafetensorsDType = "F32" | "F16" | "BF16" | "F64" | "I64" | "I32" | "I16" | "I8" | "U8" | "BOOL";
@@ -320,6 +321,7 @@ export function parseSafetensors(bytes: Uint8Array, fileName: string): Safetenso
   }
   let header: unknown;
   try {
+    checkJsonDepth(headerText, `${fileName} header`);
     header = JSON.parse(headerText);
   } catch (err) {
     fail(`header is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
@@ -452,7 +454,9 @@ export function readTensorNamesSync(path: string): string[] {
     fs.readSync(fd, head, 0, n, 8);
     let json: unknown;
     try {
-      json = JSON.parse(head.toString("utf8"));
+      const text = head.toString("utf8");
+      checkJsonDepth(text, `${path} header`);
+      json = JSON.parse(text);
     } catch (e) {
       return fail(`header is not valid JSON (${(e as Error).message})`);
     }

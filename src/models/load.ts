@@ -13,6 +13,7 @@ import type { Architecture, BackboneParams, ClassifierConfig, ClassifierParams, 
 import { architectureOf, isClassifierConfig, parseModelConfig } from "./registry.js";
 import { disposeTree, getLeaf, setLeaf } from "./slots.js";
 import type { ParamSlot } from "./slots.js";
+import { checkJsonDepth } from "../io/json-depth.js";
 
 export class ModelLoadError extends Error {}
 
@@ -220,6 +221,7 @@ function readJson(file: string): unknown {
     throw new ModelLoadError(`${file}: cannot read model config (${(e as Error).message})`);
   }
   try {
+    checkJsonDepth(text, file);
     return JSON.parse(text) as unknown;
   } catch (e) {
     throw new ModelLoadError(`${file}: invalid JSON (${(e as Error).message})`);

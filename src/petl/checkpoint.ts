@@ -52,6 +52,7 @@ import type { Materialized, MethodConfig, MethodName, MethodState, PetlMethod } 
 import { MODULE_OPTIONS, MODULE_OPTION_NAMES, checkMethodName } from "./methods.js";
 import { disposeMaterialized, materializedHooks } from "./propetl.js";
 import { createMethod, resolveMethodConfig } from "./registry.js";
+import { checkJsonDepth } from "../io/json-depth.js";
 
 export const CHECKPOINT_FORMAT = "propetl-task";
 export const CHECKPOINT_VERSION = 2;
@@ -351,7 +352,9 @@ export async function loadTaskCheckpoint(dir: string, opts: LoadCheckpointOption
   if (!existsSync(modelFile)) throw new CheckpointError(`${modelFile}: not found`);
   let json: unknown;
   try {
-    json = JSON.parse(await fsp.readFile(configFile, "utf8"));
+    const text = await fsp.readFile(configFile, "utf8");
+    checkJsonDepth(text, configFile);
+    json = JSON.parse(text);
   } catch (e) {
     throw new CheckpointError(`${configFile}: invalid JSON (${(e as Error).message})`);
   }
@@ -419,6 +422,7 @@ export async function loadTaskCheckpoint(dir: string, opts: LoadCheckpointOption
     if (meta === undefined) fail(modelFile, `mask "${storedName(name)}" has no shape in __metadata__`);
     let metaShape: unknown;
     try {
+      checkJsonDepth(meta, `${modelFile}: __metadata__ of mask "${name}"`);
       metaShape = JSON.parse(meta);
     } catch {
       fail(modelFile, `__metadata__ shape of mask "${name}" is not JSON: ${JSON.stringify(meta)}`);
