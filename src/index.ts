@@ -83,6 +83,11 @@ export { encodeExamples, padBatch, planBatches, evalBatches } from "./train/batc
 export type { EncodedExample, PaddedBatch } from "./train/batching.js";
 export { planMultiTaskBatches, temperatureProbabilities, DEFAULT_TEMPERATURE } from "./train/multitask.js";
 export type { TaskBatch } from "./train/multitask.js";
+export { trainMultiTask, methodForTask, multiTaskObjective, sharedAndTaskParts, checkTaskNames, MultiTaskError } from "./train/multitask-run.js";
+export type { TrainMultiTaskOptions, MultiTaskSource, MultiTrainable, SharedAndTaskParts } from "./train/multitask-run.js";
+export { loadMultiTaskPredictor, mixedTaskLogits, taskModules } from "./train/mixed-task.js";
+export type { MultiTaskPredictor, TaskModules } from "./train/mixed-task.js";
+export { exportTaskCheckpoint, singleTaskState } from "./petl/export-task.js";
 export { TRAIN_DEFAULTS, resolveMaxLength } from "./train/defaults.js";
 export { pretrainMlm, readPretrainText, bertConfig, saveMlmModelDir, PretrainError, PRETRAIN_DEFAULTS, PRETRAIN_LOG_FILE, PRETRAIN_METRICS_FILE } from "./train/pretrain.js";
 export type { PretrainOptions, PretrainHyper, PretrainResult, BertArchitecture, MlmParams } from "./train/pretrain.js";

@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { tree } from "../engine/jax.js";
+import { checkJsonDepth } from "../io/json-depth.js";
 import type { Tokenizer } from "../data/tokenizer.js";
 import type { EncoderConfig } from "../models/bert/config.js";
 import { loadModelDir } from "../models/load.js";
@@ -128,7 +129,10 @@ export async function loadPredictor(modelDir: string, checkpointDir: string, opt
  */
 export function checkpointTaskNames(checkpointDir: string): string[] | null {
   try {
-    const j = JSON.parse(readFileSync(path.join(checkpointDir, CONFIG_FILE), "utf8")) as { tasks?: unknown };
+    const file = path.join(checkpointDir, CONFIG_FILE);
+    const text = readFileSync(file, "utf8");
+    checkJsonDepth(text, file);
+    const j = JSON.parse(text) as { tasks?: unknown };
     return Array.isArray(j.tasks) && j.tasks.every((t) => typeof t === "string") ? (j.tasks as string[]) : null;
   } catch {
     return null;
