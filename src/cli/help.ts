@@ -144,7 +144,7 @@ Usage: propetl <command> [options]
 
 Commands:
 ${Object.entries(COMMANDS)
-  .map(([k, v]) => `  ${k.padEnd(9)} ${v}`)
+  .map(([k, v]) => `  ${k.padEnd(11)} ${v}`)
   .join("\n")}
 
 Run "propetl <command> --help" for a command's options.

@@ -23,6 +23,19 @@ before(() => {
 });
 after(() => rmSync(work, { recursive: true, force: true }));
 
+describe("help", () => {
+  test("train --help documents the multi-task flags; export-task has its help and a line in the command list", async () => {
+    const train = await runCli(["train", "--help"]);
+    assert.equal(train.code, 0);
+    for (const flag of ["--tasks A,B,...", "--temperature T", "--task-k X", "--combine or|and"]) assert.ok(train.stdout.includes(`  ${flag}`), flag);
+    const exp = await runCli(["export-task", "--help"]);
+    assert.equal(exp.code, 0);
+    assert.match(exp.stdout, /^Usage: propetl export-task --checkpoint DIR --task NAME --output DIR/);
+    assert.match((await runCli(["--help"])).stdout, /^  export-task +write one task of a multi-task checkpoint/m);
+    assert.match((await runCli(["predict", "--help"])).stdout, /--task NAME +the task of a multi-task checkpoint/);
+  });
+});
+
 describe("train --tasks: bad inputs are usage errors", () => {
   const cases: [string, string[], RegExp][] = [
     ["unknown task", ["--tasks", "spam,nosuch"], /unknown task "nosuch"; known tasks: .*spam, sotu-party/],
