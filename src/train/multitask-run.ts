@@ -11,15 +11,15 @@
  *   (k) and one task mask per task (taskK), combined OR / AND into each task's hybrid mask.
  * - Trainable tree `{ method, heads: [head of task 0, ...] }`; learning-rate groups as
  *   single-task (module, scores, head). A batch of task t differentiates through task t's
- *   hybrid masks and head only: the other tasks' heads and task scores get zero gradients
- *   (AdamW still applies its momentum and weight decay to them, unlike torch, which skips
- *   parameters whose gradient is None).
+ *   hybrid masks and head only: the other tasks' heads and task scores are frozen for that
+ *   step (values and AdamW moments untouched, as torch skips parameters without a gradient;
+ *   the bias correction uses the shared step count, where torch counts per parameter).
  * - Validation of every task after each epoch; the model-selection score is the mean of the
  *   tasks' main metrics; the best parameters are saved as ONE multi-task checkpoint (the
  *   prototype once, the layer masks, a task mask per task, a head per task) and scored on
  *   every task's test split.
  * - metrics.json: per-task test and validation results, the sampling probabilities, and the
- *   examples drawn from each task per epoch. The seed loop (folders, resume, mean ± std) is
+ *   batches and examples drawn from each task in each epoch up to its evaluation. The seed loop (folders, resume, mean ± std) is
  *   task-run.ts's `runSeeds`.
  */
 import { createHash } from "node:crypto";
@@ -49,9 +49,11 @@ import { DEFAULT_TEMPERATURE, planMultiTaskBatches, temperatureProbabilities } f
 import type { TaskBatch } from "./multitask.js";
 import { METRICS_FILE, METRICS_FORMAT, runSeeds, TRAIN_STATE_FILE, TrainTaskError } from "./task-run.js";
 import type { SeedResult, TaskSplits, TrainTaskResult } from "./task-run.js";
+import { linearWarmupDecay } from "./schedule.js";
 import { trainLoop } from "./trainer.js";
 import type { EvalResult, Objective, TrainEvent } from "./trainer.js";
 import { versions } from "./versions.js";
+import { namedLeaves } from "./tree-util.js";
 import { architectureOf } from "../models/registry.js";
 
 /** One task of a multi-task run: its spec and its splits per seed. */
@@ -142,11 +144,13 @@ export function checkTaskNames(names: readonly string[]): void {
 }
 
 /** The loss of one-task micro-batches over a multi-task tree (no jit: the task picks the head). */
-export function multiTaskObjective<T>(backbone: Backbone, method: Method<T>, data: readonly (readonly EncodedExample[])[], infos: readonly TaskInfo[], pad: PadSettings): Objective<MultiTrainable<T>, TaskBatch, MultiTaskInputs> {
+export function multiTaskObjective<T>(backbone: Backbone, method: Method<T>, data: readonly (readonly EncodedExample[])[], infos: readonly TaskInfo[], pad: PadSettings, leafPaths: readonly string[] = []): Objective<MultiTrainable<T>, TaskBatch, MultiTaskInputs> {
   const perTask = infos.map((_, t) => methodForTask(method, t));
   const padOpts = (t: number): PadOptions => ({ padTokenId: pad.padTokenId, regression: infos[t].kind === "regression", ...(pad.padToMultipleOf && pad.padToMultipleOf > 1 ? { padToMultipleOf: pad.padToMultipleOf, maxLength: architectureOf(backbone.config).maxInputLength(backbone.config) } : {}) });
+  const frozen = infos.map((_, t) => otherTaskLeaves(leafPaths, infos.length, t));
   return {
     size: (b) => b.indices.length,
+    frozen: (b) => frozen[b.task],
     toDevice: (b) => {
       const { labels, ...inputs } = toDeviceInputs(backbone.config, padBatch(b.indices.map((i) => data[b.task][i]), padOpts(b.task)));
       return { inputs, labels: { [String(b.task)]: labels } };
@@ -165,6 +169,16 @@ export function multiTaskObjective<T>(backbone: Backbone, method: Method<T>, dat
       return loss;
     },
   };
+}
+
+/**
+ * The leaves (dotted paths of a `{ method, heads }` tree) a batch of task `t` does not reach:
+ * the other tasks' heads (`heads.<u>.…`) and task-mask scores (`method.taskScores.<u>.…`).
+ */
+export function otherTaskLeaves(paths: readonly string[], taskCount: number, t: number): string[] {
+  const prefixes: string[] = [];
+  for (let u = 0; u < taskCount; u++) if (u !== t) prefixes.push(`heads.${u}.`, `method.taskScores.${u}.`);
+  return paths.filter((p) => prefixes.some((x) => p.startsWith(x)));
 }
 
 /** A stable hash of what decides a run's updates (resume refuses other settings). */
@@ -278,11 +292,16 @@ async function trainOneSeed(opts: TrainMultiTaskOptions, temperature: number, to
   for (let t = 0; t < tasks.length; t++) {
     log(`  ${names[t]}: ${train[t].length} train / ${validation[t].length} validation / ${test[t].length} test (${protocols[t]}); p = ${probs[t].toFixed(4)}`);
   }
-  const draws: { epoch: number; batches: Record<string, number>; examples: Record<string, number> }[] = [];
-  const recordDraws = (epoch: number): void => {
-    const d = epochDraws(plan(epoch - 1), tasks.length);
-    draws.push({ epoch, batches: Object.fromEntries(names.map((n, t) => [n, d.batches[t]])), examples: Object.fromEntries(names.map((n, t) => [n, d.examples[t]])) });
-    log(`epoch ${epoch} drew ${names.map((n, t) => `${n} ${d.examples[t]} examples (${d.batches[t]} batches)`).join(", ")}`);
+  /** What the run drew up to an evaluation at (epoch, step): the micro-batches of that epoch's plan run so far. */
+  const stepsPerEpoch = Math.ceil(batchesPerEpoch / hyper.gradAccumSteps);
+  const drawsAt = (epoch: number, step: number): { epoch: number; step: number; batches: Record<string, number>; examples: Record<string, number> } => {
+    const ran = Math.min(batchesPerEpoch, (step - (epoch - 1) * stepsPerEpoch) * hyper.gradAccumSteps);
+    const d = epochDraws(plan(epoch - 1).slice(0, ran), tasks.length);
+    return { epoch, step, batches: Object.fromEntries(names.map((n, t) => [n, d.batches[t]])), examples: Object.fromEntries(names.map((n, t) => [n, d.examples[t]])) };
+  };
+  const logDraws = (epoch: number, step: number): void => {
+    const d = drawsAt(epoch, step);
+    log(`epoch ${epoch} drew ${names.map((n) => `${n} ${d.examples[n]} examples (${d.batches[n]} batches)`).join(", ")}`);
   };
   const perTask = tasks.map((_, t) => methodForTask(method, t));
   const taskParams = (p: MultiTrainable<unknown>, t: number): Trainable<unknown> => ({ method: p.method, head: p.heads[t] });
@@ -319,10 +338,11 @@ async function trainOneSeed(opts: TrainMultiTaskOptions, temperature: number, to
         },
       },
       maxGradNorm: hyper.maxGradNorm,
+      schedule: (totalSteps: number) => linearWarmupDecay({ totalSteps, warmupRatio: hyper.warmupRatio }),
       epochs: hyper.epochs,
       gradAccumSteps: hyper.gradAccumSteps,
       epochBatches: plan,
-      objective: multiTaskObjective(backbone, method, train, infos, pad),
+      objective: multiTaskObjective(backbone, method, train, infos, pad, namedLeaves(params).map(([p]) => p)),
       jit: false,
       evaluate: validation.some((v) => v.length > 0) ? evaluateAll : undefined,
       ...(hyper.earlyStopPatience !== undefined ? { earlyStopPatience: hyper.earlyStopPatience } : {}),
@@ -332,7 +352,7 @@ async function trainOneSeed(opts: TrainMultiTaskOptions, temperature: number, to
       fingerprint: fp,
       onBest: (p: MultiTrainable<unknown>) => save(p),
       onEvent: (e: TrainEvent) => {
-        if (e.type === "eval") recordDraws(e.epoch);
+        if (e.type === "eval") logDraws(e.epoch, e.step);
         opts.onEvent?.(seed, e);
       },
       ...(opts.signal ? { signal: opts.signal } : {}),
@@ -389,7 +409,7 @@ async function trainOneSeed(opts: TrainMultiTaskOptions, temperature: number, to
       test: testRecord,
       validation: res.bestRecord,
       history: res.history,
-      sampling: { temperature, batchesPerEpoch, epoch: "⌈Σ train sizes / batch size⌉ batches", draws },
+      sampling: { temperature, batchesPerEpoch, epoch: "⌈Σ train sizes / batch size⌉ batches", draws: res.history.map((r) => drawsAt(r.epoch, r.step)) },
       stoppedEarly: res.stoppedEarly,
       steps: res.steps,
       ...(res.resumedAtStep !== undefined ? { resumedAtStep: res.resumedAtStep } : {}),

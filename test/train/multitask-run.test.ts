@@ -12,7 +12,14 @@ import { loadBuiltinSplits, resolveBuiltinTask } from "../../src/data/builtin-ta
 import { initEngine } from "../../src/engine/engine.js";
 import { parseEncoderConfig } from "../../src/models/bert/config.js";
 import { computeStorage } from "../../src/petl/storage.js";
-import { checkTaskNames, sharedAndTaskParts, trainMultiTask } from "../../src/train/multitask-run.js";
+import { checkTaskNames, otherTaskLeaves, sharedAndTaskParts, trainMultiTask } from "../../src/train/multitask-run.js";
+import { tree } from "../../src/engine/jax.js";
+import type { JArray } from "../../src/engine/jax.js";
+import { readSafetensorsFile, toFloat32 } from "../../src/io/safetensors.js";
+import { initHead } from "../../src/models/bert/init.js";
+import type { HeadParams } from "../../src/models/bert/params.js";
+import { loadModelDir } from "../../src/models/load.js";
+import { loadTaskCheckpoint } from "../../src/petl/checkpoint.js";
 import type { MultiTaskSource, TrainMultiTaskOptions } from "../../src/train/multitask-run.js";
 import { TrainingInterrupted } from "../../src/train/trainer.js";
 import type { TrainEvent } from "../../src/train/trainer.js";
@@ -71,6 +78,44 @@ describe("trainMultiTask", () => {
       assert.equal(d.batches.spam + d.batches["sotu-party"], 5);
       for (const t of ["spam", "sotu-party"]) assert.ok(d.examples[t] <= 4 * d.batches[t] && d.examples[t] >= 2 * d.batches[t], `${t}: ${d.examples[t]} examples in ${d.batches[t]} batches`);
     }
+  });
+
+  test("a step on one task leaves the other task's head and task scores as they were", async () => {
+    const dir = path.join(work, "one-step");
+    const res = await trainMultiTask(options(dir, { keepTrainState: true, hyper: { ...options(dir).hyper, epochs: 1, maxSteps: 1, warmupRatio: 0 } }));
+    const m = JSON.parse(readFileSync(res.metricsFile, "utf8")) as { sampling: { draws: { step: number; batches: Record<string, number> }[] } };
+    assert.equal(m.sampling.draws.length, 1);
+    assert.equal(m.sampling.draws[0].step, 1);
+    const drawn = Object.entries(m.sampling.draws[0].batches).filter(([, n]) => n === 1).map(([t]) => t);
+    assert.equal(drawn.length, 1, JSON.stringify(m.sampling.draws[0]));
+    const other = drawn[0] === "spam" ? 1 : 0;
+    // The initial heads, as trainMultiTask makes them (seed 3): the model file's dense layer, a fresh output layer.
+    const model = await loadModelDir(modelDir, { numLabels: 2, seed: 3 });
+    const fresh = initHead({ ...model.config, numLabels: 2 }, 3);
+    const init = other === 0 ? model.head : { dense: model.head.dense, out: fresh.out };
+    const ckpt = await loadTaskCheckpoint(dir);
+    const head = ckpt.tasks[other].head as HeadParams;
+    const moved = ckpt.tasks[1 - other].head as HeadParams;
+    const data = async (a: JArray): Promise<number[]> => Array.from((await a.ref.data()) as Float32Array);
+    for (const part of ["dense", "out"] as const) {
+      assert.deepEqual(await data(head[part].w), await data(init[part].w), `${ckpt.tasks[other].name} head ${part}.w unchanged`);
+    }
+    assert.notDeepEqual(await data(moved.out.w), await data((1 - other === 0 ? model.head : { out: fresh.out }).out.w), "the drawn task's head moved");
+    // The train state: the absent task's task scores and their moments are untouched (moments zero).
+    const st = await readSafetensorsFile(path.join(dir, "train_state.safetensors"));
+    const nu = [...st.tensors.keys()].filter((k) => k.startsWith(`nu.method.taskScores.${other}.`) || k.startsWith(`nu.heads.${other}.`));
+    assert.ok(nu.length > 0);
+    for (const k of nu) assert.ok(toFloat32(st.tensors.get(k) as never, k, "state").every((x) => x === 0), `${k} is zero`);
+    const nuDrawn = [...st.tensors.keys()].filter((k) => k.startsWith(`nu.heads.${1 - other}.`));
+    assert.ok(nuDrawn.some((k) => toFloat32(st.tensors.get(k) as never, k, "state").some((x) => x !== 0)), "the drawn head has moments");
+    ckpt.dispose();
+    tree.dispose([model.encoder, model.head, fresh] as never);
+  });
+
+  test("otherTaskLeaves: the other tasks' heads and task scores, by whole path segment", () => {
+    const paths = ["heads.0.dense.b", "heads.1.out.w", "heads.10.out.w", "method.taskScores.1.down_weight", "method.taskScores.0.up_weight", "method.scores.1.down_weight", "method.source.0.down_weight"];
+    assert.deepEqual(otherTaskLeaves(paths, 11, 0), ["heads.1.out.w", "heads.10.out.w", "method.taskScores.1.down_weight"]);
+    assert.deepEqual(otherTaskLeaves(paths, 2, 1), ["heads.0.dense.b", "method.taskScores.0.up_weight"]);
   });
 
   test("task names: two or more, each once", () => {
