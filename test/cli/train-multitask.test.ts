@@ -82,7 +82,7 @@ describe("train --tasks spam,sotu-party,rte on propetl-mini", () => {
       tasks: Record<string, { test: { main: number; examples: number }; validation: Record<string, number>; data: { train: number } }>;
       test: { main: number };
       steps: number;
-      sampling: { temperature: number; batchesPerEpoch: number; draws: { examples: Record<string, number> }[] };
+      sampling: { temperature: number; batchesPerEpoch: number; draws: { step: number; batches: Record<string, number>; examples: Record<string, number> }[] };
     };
     assert.deepEqual(Object.keys(m.tasks), TASKS);
     for (const t of TASKS) {
@@ -95,7 +95,10 @@ describe("train --tasks spam,sotu-party,rte on propetl-mini", () => {
     assert.equal(m.steps, 2);
     assert.equal(m.sampling.temperature, 10);
     assert.equal(m.sampling.batchesPerEpoch, 6);
-    assert.equal(Object.values(m.sampling.draws[0].examples).reduce((a, b) => a + b, 0), 48);
+    // --max-steps 2: two of the epoch's six batches ran, 8 examples each.
+    assert.equal(m.sampling.draws[0].step, 2);
+    assert.equal(Object.values(m.sampling.draws[0].batches).reduce((a, b) => a + b, 0), 2);
+    assert.equal(Object.values(m.sampling.draws[0].examples).reduce((a, b) => a + b, 0), 16);
     assert.equal(existsSync(path.join(out(), "train_state.safetensors")), false);
   });
 
