@@ -3,14 +3,16 @@
  * sotu-party, rte built in) for a couple of steps writes one multi-task checkpoint and per-task
  * metrics; predict --task for each task; predict / eval / export-task errors for a missing or
  * unknown task; export-task's single-task file predicts as the multi-task file with --task;
- * bad --tasks inputs are usage errors before any training.
+ * bad --tasks inputs are usage errors before any training; a killed run resumed with --resume
+ * ends as the uninterrupted one.
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { REPO_ROOT } from "../helpers/fixtures.js";
-import { runCli } from "../helpers/cli.js";
+import { spawn } from "node:child_process";
+import { CLI_MAIN, runCli } from "../helpers/cli.js";
 import { tempDir } from "../train/helpers.js";
 
 const MODEL = path.join(REPO_ROOT, "models", "propetl-mini");
@@ -154,3 +156,47 @@ describe("train --tasks spam,sotu-party,rte on propetl-mini", () => {
     assert.match(again.stderr, /already holds a task checkpoint/);
   });
 });
+
+/** `propetl ARGS`, killed (SIGKILL) once its stdout matches `killWhen`. */
+function runKilled(args: string[], killWhen: RegExp): Promise<{ code: number | null; stdout: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI_MAIN, ...args], { env: { ...process.env, PROPETL_THREADS: "1" }, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let killed = false;
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d.toString();
+      if (!killed && killWhen.test(stdout)) {
+        killed = true;
+        child.kill("SIGKILL");
+      }
+    });
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout }));
+  });
+}
+
+describe("train --tasks --resume", () => {
+  test("a run killed after step 2 and resumed ends as the uninterrupted run", async () => {
+    const args = ["--tasks", "spam,sotu-party", "--max-train-examples", "8", "--max-eval-examples", "4", "--epochs", "1", "--batch-size", "4", "--bottleneck", "4", "--max-length", "24", "--seed", "5", "--json"];
+    const full = path.join(work, "resume-full");
+    const a = await runCli(["train", ...args, "--output", full]);
+    assert.equal(a.code, 0, a.stderr);
+    const dir = path.join(work, "resume-killed");
+    const killed = await runKilled(["train", ...args, "--output", dir, "--save-steps", "1"], /"type":"checkpoint","step":2\b/);
+    assert.equal(killed.code, null, "killed by the signal");
+    assert.ok(existsSync(path.join(dir, "train_state.safetensors")));
+    const refused = await runCli(["train", ...args, "--output", dir]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /unfinished run.*--resume/);
+    const b = await runCli(["train", ...args, "--output", dir, "--resume"]);
+    assert.equal(b.code, 0, b.stderr);
+    const start = b.stdout.split("\n").filter((l) => l.includes('"type":"start"')).map((l) => JSON.parse(l) as { resumed: boolean; startStep: number })[0];
+    assert.ok(start.resumed && start.startStep >= 2, JSON.stringify(start));
+    const read = (d: string) => JSON.parse(readFileSync(path.join(d, "metrics.json"), "utf8")) as Record<string, unknown>;
+    const [ma, mb] = [read(full), read(dir)];
+    for (const key of ["test", "validation", "history", "tasks"]) assert.deepEqual(mb[key], ma[key], key);
+    assert.deepEqual((mb.sampling as { draws: unknown }).draws, (ma.sampling as { draws: unknown }).draws);
+    assert.ok(readFileSync(path.join(dir, "adapter_model.safetensors")).equals(readFileSync(path.join(full, "adapter_model.safetensors"))));
+  });
+});
+
