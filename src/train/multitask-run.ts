@@ -27,6 +27,7 @@ import { existsSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import { engineInfoOrNull } from "../engine/engine.js";
 import { tree } from "../engine/jax.js";
+import type { JArray } from "../engine/jax.js";
 import type { Example } from "../data/read-examples.js";
 import type { Tokenizer } from "../data/tokenizer.js";
 import type { TaskSpec } from "../data/tasks.js";
@@ -95,7 +96,7 @@ export interface TrainMultiTaskOptions {
 export type MultiTrainable<T> = { method: T; heads: HeadParams[] };
 
 /** The labels of a task-`t` batch on the device, keyed by the task index (the key survives tracing). */
-export type MultiTaskInputs = { inputs: Omit<DeviceInputs, "labels">; labels: Record<string, import("../engine/jax.js").JArray> };
+export type MultiTaskInputs = { inputs: Omit<DeviceInputs, "labels">; labels: Record<string, JArray> };
 
 /** Test result of one task in a multi-task run. */
 export interface TaskTestRecord {
@@ -159,11 +160,10 @@ export function multiTaskObjective<T>(backbone: Backbone, method: Method<T>, dat
       const keys = Object.keys(d.labels);
       if (keys.length !== 1) throw new Error(`multiTaskObjective: a batch must hold one task's labels, got ${keys.length}`);
       const t = Number(keys[0]);
-      const head = params.heads[t];
-      const trainable: Trainable<T> = { method: params.method, head };
-      const hooksInputs = { ...d.inputs, labels: d.labels[keys[0]] } as DeviceInputs;
-      const logits = forwardLogits(backbone, perTask[t], trainable, hooksInputs, true);
-      const loss = sequenceLoss(logits, d.labels[keys[0]].ref, infos[t].numLabels);
+      const labels = d.labels[keys[0]];
+      const trainable: Trainable<T> = { method: params.method, head: params.heads[t] };
+      const logits = forwardLogits(backbone, perTask[t], trainable, { ...d.inputs, labels }, true);
+      const loss = sequenceLoss(logits, labels.ref, infos[t].numLabels);
       tree.dispose(params);
       tree.dispose(d);
       return loss;

@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import path from "node:path";
 import { initEngine } from "../../src/engine/engine.js";
+import { trackLiveBuffers } from "../../src/engine/live-buffers.js";
 import { np, tree } from "../../src/engine/jax.js";
 import type { JArray } from "../../src/engine/jax.js";
 import { HostRng } from "../../src/petl/mask.js";
@@ -76,6 +77,12 @@ describe("mixed-task inference", () => {
       const items = TEXTS.map((text, k) => ({ text, task: TASKS[k % 3] }));
       const enc = mixed.encode(items, 32);
       const got = await mixed.logits(enc, { batchSize: 4 });
+      // Mixed batches free every array they make: a second pass leaves the live count unchanged.
+      const live = await trackLiveBuffers();
+      const before = live();
+      const again = await mixed.logits(enc, { batchSize: 4 });
+      assert.equal(live(), before, "live device buffers after a mixed pass");
+      again.forEach((r, k) => assert.deepEqual(Array.from(r), Array.from(got[k]), `repeatable, example ${k}`));
       assert.throws(() => mixed.encode([{ text: "x", task: "delta" }], 32), /unknown task "delta"; this checkpoint has: alpha, beta, gamma/);
       mixed.dispose();
 
