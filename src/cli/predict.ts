@@ -1,6 +1,8 @@
 /** `propetl predict`: see help.ts (PREDICT_HELP). */
 import path from "node:path";
-import { createReadStream, createWriteStream, existsSync, statSync } from "node:fs";
+import { createReadStream, existsSync, statSync } from "node:fs";
+import { writeFileAtomic } from "../io/atomic-write.js";
+import { checkOutputFile } from "../io/output-path.js";
 import { streamTextLines } from "../io/text-lines.js";
 import type { TextEncoding } from "../io/text-lines.js";
 import { initEngine } from "../engine/engine.js";
@@ -85,6 +87,8 @@ export async function run(argv: string[]): Promise<number> {
   const batchSize = int(v, "batch-size") ?? 64;
   const maxLengthFlag = int(v, "max-length", { min: 2 });
   if (!existsSync(checkpointDir)) throw new CliError(`--checkpoint ${checkpointDir}: folder not found`);
+  const outFile = str(v, "output");
+  if (outFile !== undefined) checkOutputFile(outFile, "--output file");
   const items: Item[] = text !== undefined ? [{ text, ...(str(v, "text-pair") !== undefined ? { textPair: str(v, "text-pair") as string } : {}), extra: {} }] : await readJsonl(input as string, str(v, "text-key") ?? "text", str(v, "text-pair-key") ?? "text_pair", encodingFromArgs(v));
   await initEngine(engineOptions());
   const task = str(v, "task");
@@ -94,14 +98,15 @@ export async function run(argv: string[]): Promise<number> {
     const maxLength = asUsageError(() => resolveMaxLength(maxLengthFlag, predictor.config));
     const encoded = predictor.encode(items, maxLength);
     const logits = items.length ? await predictor.logits(encoded, { batchSize }) : new Float32Array(0);
-    const outFile = str(v, "output");
-    const out = outFile ? createWriteStream(outFile, { encoding: "utf8" }) : process.stdout;
+    const lines: string[] = [];
     for (let i = 0; i < items.length; i++) {
       const r = resultOf(predictor, logits, i);
       const line = text !== undefined ? { text: items[i].text, ...(items[i].textPair !== undefined ? { text_pair: items[i].textPair } : {}), ...r } : { ...items[i].extra, ...r };
-      out.write(JSON.stringify(line) + "\n");
+      lines.push(JSON.stringify(line) + "\n");
     }
-    if (outFile) await new Promise<void>((resolve, reject) => (out as ReturnType<typeof createWriteStream>).end((e?: Error | null) => (e ? reject(e) : resolve())));
+    // A file is written whole and atomically (never half a file); stdout as it is.
+    if (outFile) await writeFileAtomic(outFile, lines.join(""));
+    else for (const l of lines) process.stdout.write(l);
     return 0;
   } finally {
     predictor.dispose();

@@ -11,7 +11,6 @@
  */
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { engineInfoOrNull } from "../engine/engine.js";
 import { tree } from "../engine/jax.js";
@@ -19,6 +18,7 @@ import type { Example } from "../data/read-examples.js";
 import type { Tokenizer } from "../data/tokenizer.js";
 import type { TaskSpec } from "../data/tasks.js";
 import { writeFileAtomic } from "../io/atomic-write.js";
+import { checkWritableFolder } from "../io/output-path.js";
 import { encoderConfigToJson } from "../models/bert/config.js";
 import type { EncoderConfig } from "../models/bert/config.js";
 import { loadModelDir } from "../models/load.js";
@@ -140,16 +140,12 @@ function fingerprint(parts: unknown, data: readonly EncodedExample[]): string {
   return h.digest("hex").slice(0, 32);
 }
 
-/** Fail early (before any training) when `dir` cannot be created or written. */
+/** Fail early (before any training) when `dir` cannot be created or written (bounded mkdir, probe file). */
 export async function checkWritableDir(dir: string): Promise<void> {
   try {
-    await mkdir(dir, { recursive: true });
-    const probe = path.join(dir, `.propetl-write-test-${process.pid}`);
-    await writeFileAtomic(probe, "ok");
-    rmSync(probe, { force: true });
+    checkWritableFolder(dir);
   } catch (e) {
-    const code = (e as { code?: string }).code;
-    throw new TrainTaskError(`cannot write to output folder ${dir}${code ? ` (${code})` : ""}: ${(e as Error).message.replace(/^[A-Z]+: /, "")}`);
+    throw new TrainTaskError((e as Error).message);
   }
 }
 
