@@ -15,7 +15,7 @@ import { engineInfoOrNull } from "../engine/engine.js";
 import { tree } from "../engine/jax.js";
 import type { Seq2SeqTask } from "../data/seq2seq.js";
 import type { Tokenizer } from "../data/tokenizer.js";
-import { loadTokenizer } from "../data/tokenizer.js";
+import { checkTokenizerFitsModel, loadTokenizer } from "../data/tokenizer.js";
 import { writeFileAtomic } from "../io/atomic-write.js";
 import { loadBackboneDir } from "../models/load.js";
 import { t5ConfigToJson } from "../models/t5/config.js";
@@ -127,9 +127,11 @@ async function trainOneSeed(opts: TrainSeq2seqOptions, tokenizer: Tokenizer, see
   }
   const t5 = cfg as T5Config;
   const params = model.encoder as T5Params;
-  if (tokenizer.vocabSize > t5.vocabSize) {
+  try {
+    checkTokenizerFitsModel(tokenizer, t5.vocabSize, opts.modelDir);
+  } catch (e) {
     tree.dispose(params);
-    throw new TrainTaskError(`the tokenizer has ${tokenizer.vocabSize} ids but the model's vocab_size is ${t5.vocabSize}: they do not belong together`);
+    throw e;
   }
   const method = createMethod(opts.method) as PetlMethod<unknown>;
   if (method.config.method === "full") {

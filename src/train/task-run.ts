@@ -15,6 +15,7 @@ import path from "node:path";
 import { engineInfoOrNull } from "../engine/engine.js";
 import { tree } from "../engine/jax.js";
 import type { Example } from "../data/read-examples.js";
+import { checkTokenizerFitsModel } from "../data/tokenizer.js";
 import type { Tokenizer } from "../data/tokenizer.js";
 import type { TaskSpec } from "../data/tasks.js";
 import { writeFileAtomic } from "../io/atomic-write.js";
@@ -257,10 +258,12 @@ async function trainOneSeed(opts: TrainTaskOptions, tokenizer: Tokenizer, seed: 
 
   const model = await loadModelDir(opts.modelDir, { numLabels: task.numLabels, labelNames: labelNamesOf(task), seed });
   if (model.modelTypeInferred !== null) log(`${path.join(opts.modelDir, "config.json")} names no model_type: ${model.modelTypeInferred}`);
-  if (tokenizer.vocabSize > model.config.vocabSize) {
+  try {
+    checkTokenizerFitsModel(tokenizer, model.config.vocabSize, opts.modelDir);
+  } catch (e) {
     tree.dispose(model.encoder);
     tree.dispose(model.head);
-    throw new TrainTaskError(`the tokenizer has ${tokenizer.vocabSize} ids but the model's vocab_size is ${model.config.vocabSize}`);
+    throw e;
   }
   const method = createMethod(opts.method) as PetlMethod<unknown>;
   const hyper: FinetuneHyper = { ...opts.hyper, seed };

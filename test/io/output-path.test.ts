@@ -42,7 +42,7 @@ test("checkOutputFile / checkWritableFolder: a folder as file, an unwritable pla
   assert.throws(() => checkOutputFile("/proc/self/preds.jsonl"), /cannot write to the folder of the output file \/proc\/self/);
 });
 
-test("predict --output: a folder or an unwritable path is refused before inference; the file is written whole", async () => {
+test("predict: --output a folder or an unwritable path is refused before inference, the file is written whole; a tokenizer too large for the model is refused at load", async () => {
   const model = tinyModelDir(path.join(work, "tiny-bert-vocab"));
   const ckpt = path.join(FIXTURES, "checkpoints", "v1-prefix");
   const asDir = path.join(work, "preds-dir");
@@ -58,4 +58,11 @@ test("predict --output: a folder or an unwritable path is refused before inferen
   assert.equal(r3.code, 0, r3.stderr);
   const line = JSON.parse(readFileSync(out, "utf8").trim()) as { text: string; label: string };
   assert.equal(line.text, "the cat");
+  // A tokenizer larger than the model's vocabulary is refused at load (predict used to fail only when some text hit a bad id).
+  const big = path.join(work, "big-vocab");
+  tinyModelDir(big);
+  writeFileSync(path.join(big, "vocab.txt"), Array.from({ length: 500 }, (_, i) => (i < 5 ? ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"][i] : `w${i}`)).join("\n") + "\n");
+  const r4 = await runCli(["predict", "--model", big, "--checkpoint", ckpt, "--text", "the cat"]);
+  assert.equal(r4.code, 1);
+  assert.match(r4.stderr, /big-vocab: the tokenizer has 500 ids but the model's vocab_size is \d+ \(config\.json\): they do not belong together/);
 });
