@@ -10,6 +10,7 @@ import { asUsageError, CliError, int, parseCommand, required, str } from "./args
 import type { OptionSpec } from "./args.js";
 import { jitFromArgs } from "./common.js";
 import { engineOptions } from "./engine-options.js";
+import { checkJsonDepth } from "../io/json-depth.js";
 
 const OPTIONS: Record<string, OptionSpec> = {
   model: { type: "string" },
@@ -55,6 +56,7 @@ async function readJsonl(file: string, textKey: string, pairKey: string): Promis
     if (s.trim() === "") continue;
     let obj: unknown;
     try {
+      checkJsonDepth(s, `${file}:${line}`);
       obj = JSON.parse(s);
     } catch (e) {
       throw new CliError(`${name}:${line}: invalid JSON (${(e as Error).message})`);

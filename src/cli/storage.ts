@@ -10,6 +10,7 @@ import type { ModelDims, StorageReport } from "../petl/storage.js";
 import { CliError, flag, int, parseCommand, str } from "./args.js";
 import type { OptionSpec } from "./args.js";
 import { methodConfigFromArgs, METHOD_OPTIONS } from "./common.js";
+import { checkJsonDepth } from "../io/json-depth.js";
 
 const OPTIONS: Record<string, OptionSpec> = {
   ...METHOD_OPTIONS,
@@ -37,7 +38,9 @@ export const ROBERTA_BASE_CONFIG = {
 function readJson(file: string, what: string): Record<string, unknown> {
   if (!existsSync(file)) throw new CliError(`${file}: not found (${what})`);
   try {
-    return JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+    const text = readFileSync(file, "utf8");
+    checkJsonDepth(text, file);
+    return JSON.parse(text) as Record<string, unknown>;
   } catch (e) {
     throw new CliError(`${file}: invalid JSON (${(e as Error).message})`);
   }

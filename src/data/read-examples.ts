@@ -25,6 +25,7 @@
 import { createReadStream, readFileSync } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
 import type { ColumnRef, FileLayout, TaskKind, TaskSpec } from "./tasks.js";
+import { checkJsonDepth } from "../io/json-depth.js";
 
 export interface Example {
   text: string;
@@ -315,6 +316,7 @@ class LineParser {
         if (s.trim() === "") return;
         let value: unknown;
         try {
+          checkJsonDepth(s, "this line");
           value = JSON.parse(s);
         } catch (e) {
           this.out.bad(this.lineNo, `invalid JSON: ${e instanceof Error ? e.message : String(e)}`);

@@ -34,6 +34,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import { builtinDataDir } from "./builtin-tasks.js";
 import { DataFormatError } from "./read-examples.js";
+import { checkJsonDepth } from "../io/json-depth.js";
 
 /** One (source, target) pair. */
 export interface Seq2SeqExample {
@@ -273,6 +274,7 @@ function idOf(obj: Record<string, unknown>, key: string, file: string, line: num
 function parseJsonObject(text: string, file: string, line: number): Record<string, unknown> {
   let v: unknown;
   try {
+    checkJsonDepth(text, `${file}:${line}`);
     v = JSON.parse(text);
   } catch (e) {
     throw new DataFormatError(file, line, `not valid JSON (${e instanceof Error ? e.message : String(e)})`);

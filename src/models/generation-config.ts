@@ -9,6 +9,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { checkJsonDepth } from "../io/json-depth.js";
 
 export const GENERATION_CONFIG_FILE = "generation_config.json";
 
@@ -67,7 +68,9 @@ function isRecord(x: unknown): x is Record<string, unknown> {
 function readJson(file: string): Record<string, unknown> {
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(file, "utf8"));
+    const text = readFileSync(file, "utf8");
+    checkJsonDepth(text, file);
+    json = JSON.parse(text);
   } catch (e) {
     throw new GenerationConfigError(`${file}: invalid JSON (${(e as Error).message})`);
   }

@@ -39,7 +39,7 @@ import { np } from "../engine/jax.js";
 import type { JArray } from "../engine/jax.js";
 import { packBits, packedByteLength, unpackBits } from "../io/bitpack.js";
 import { writeFileAtomic } from "../io/atomic-write.js";
-import { readSafetensorsFile, toFloat32, writeSafetensorsFile } from "../io/safetensors.js";
+import { readSafetensorsFile, weightsFloat32, writeSafetensorsFile } from "../io/safetensors.js";
 import type { TensorEntry, TensorInput } from "../io/safetensors.js";
 import { layerAddresses } from "../models/architecture.js";
 import { siteName } from "../models/hooks.js";
@@ -52,6 +52,7 @@ import type { Materialized, MethodConfig, MethodName, MethodState, PetlMethod } 
 import { MODULE_OPTIONS, MODULE_OPTION_NAMES, checkMethodName } from "./methods.js";
 import { disposeMaterialized, materializedHooks } from "./propetl.js";
 import { createMethod, resolveMethodConfig } from "./registry.js";
+import { checkJsonDepth } from "../io/json-depth.js";
 
 export const CHECKPOINT_FORMAT = "propetl-task";
 export const CHECKPOINT_VERSION = 2;
@@ -351,7 +352,9 @@ export async function loadTaskCheckpoint(dir: string, opts: LoadCheckpointOption
   if (!existsSync(modelFile)) throw new CheckpointError(`${modelFile}: not found`);
   let json: unknown;
   try {
-    json = JSON.parse(await fsp.readFile(configFile, "utf8"));
+    const text = await fsp.readFile(configFile, "utf8");
+    checkJsonDepth(text, configFile);
+    json = JSON.parse(text);
   } catch (e) {
     throw new CheckpointError(`${configFile}: invalid JSON (${(e as Error).message})`);
   }
@@ -410,7 +413,7 @@ export async function loadTaskCheckpoint(dir: string, opts: LoadCheckpointOption
   };
   const state: MethodState = { tensors: new Map(), masks: new Map() };
   for (const [name, shape] of spec.tensors) {
-    state.tensors.set(name, { shape: [...shape], data: toFloat32(get(name, file.dtype, shape), name, modelFile) });
+    state.tensors.set(name, { shape: [...shape], data: weightsFloat32(get(name, file.dtype, shape), name, modelFile) });
   }
   for (const [name, shape] of spec.masks) {
     const n = shape.reduce((a, b) => a * b, 1);
@@ -419,6 +422,7 @@ export async function loadTaskCheckpoint(dir: string, opts: LoadCheckpointOption
     if (meta === undefined) fail(modelFile, `mask "${storedName(name)}" has no shape in __metadata__`);
     let metaShape: unknown;
     try {
+      checkJsonDepth(meta, `${modelFile}: __metadata__ of mask "${name}"`);
       metaShape = JSON.parse(meta);
     } catch {
       fail(modelFile, `__metadata__ shape of mask "${name}" is not JSON: ${JSON.stringify(meta)}`);
@@ -445,7 +449,7 @@ export async function loadTaskCheckpoint(dir: string, opts: LoadCheckpointOption
       const labels = file.label_names[t];
       const C = labels.length;
       const prefix = headPrefix(tasks, i);
-      const arr = (name: string, shape: number[]) => np.array(toFloat32(get(name, "F32", shape), name, modelFile)).reshape(shape);
+      const arr = (name: string, shape: number[]) => np.array(weightsFloat32(get(name, "F32", shape), name, modelFile)).reshape(shape);
       const head: HeadParams = {
         dense: { w: arr(`${prefix}.dense.weight`, [H, H]), b: arr(`${prefix}.dense.bias`, [H]) },
         out: { w: arr(`${prefix}.out_proj.weight`, [C, H]), b: arr(`${prefix}.out_proj.bias`, [C]) },
