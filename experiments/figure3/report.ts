@@ -498,7 +498,7 @@ export function generatedMarkdown(input: ReportInput): string {
     `Test BLEU (corpus BLEU, sacreBLEU's defaults, on the ${TASK} test split): mean ± sample standard deviation (n − 1) over the finished seeds, ` +
       `then each seed's value (seeds ${seeds.join(" / ")}); \`(n=…)\` marks fewer seeds than planned, a single seed has no sd. ` +
       "Best validation BLEU @ step = the checkpoint scored on test. Storage = the method's bit-level storage (paper eq. 2: 32-bit module weights, " +
-      "1-bit masks), in bits, bytes and as % of the backbone's; checkpoint = the size of the run's saved task checkpoint (adapter_config.json + adapter_model.safetensors, 32-bit weights and the masks' scores as stored, so larger than the bit-level count). " +
+      "1-bit masks), in bits, bytes and as % of the backbone's; checkpoint = the size on disk of the run's saved task checkpoint (adapter_config.json + adapter_model.safetensors: the module weights and the masks packed 1 bit per entry, plus the file headers and the config). " +
       "Train min = wall-clock training minutes as recorded (runs share a busy machine: not a speed comparison).",
     "",
   );
