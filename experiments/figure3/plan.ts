@@ -5,7 +5,7 @@
  *
  * - Adapter family (first): the plain Pfeiffer adapter at bottlenecks 4, 16, 64 against
  *   ProPETL-adapter (one shared prototype adapter, learned binary masks, k 0.5) at bottlenecks
- *   16, 64, 256. With d_model 256 and 8 layers their bit-level storage is 0.59M / 2.14M /
+ *   16, 64, 256. With d_model 256 and 8 layers their bit-level storage is 0.59M / 2.17M /
  *   8.47M bits for the adapter and 0.34M / 1.32M / 5.26M for ProPETL (Appendix B, eq. 14): the
  *   ProPETL line starts below the smallest adapter and ends between adapter bn 16 and 64, and
  *   bn 16 and 64 appear on both lines (same module size, different storage).

@@ -32,13 +32,18 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { loadSeq2SeqTask } from "../../src/data/seq2seq.js";
+import { readModelConfig } from "../../src/models/registry.js";
+import type { T5Config } from "../../src/models/t5/config.js";
+import type { MethodConfig } from "../../src/petl/method.js";
+import { resolveMethodConfig } from "../../src/petl/registry.js";
+import { seq2seqStorage } from "../../src/train/seq2seq-run.js";
 import { corpusBleu } from "../../src/metrics/bleu.js";
 import { readLines } from "../../src/cli/score.js";
 import type { PlannedRun } from "../compare/plan.js";
 import { type Stat, commandLine, docComment, meanSd } from "../converge/report.js";
 import { BEGIN, END, problemsBlock, spliceGenerated as spliceBlock } from "../lib/generated-block.js";
 import { type LegendEntry, type MarkerShape, Figure, PALETTE, formatBytes, linearScale, logDomain, logScale, niceDomain } from "../lib/svg-plot.js";
-import { COMMON_ARGS, K, METHODS, MODEL_DIR, SEEDS, TASK, type Family, type PlannedMethod, type SizeKind, planRuns, sizeSymbol } from "./plan.js";
+import { COMMON_ARGS, K, METHODS, MODEL_DIR, SEEDS, TASK, type Family, type PlannedMethod, type SizeKind, planRuns, sizeArgs, sizeSymbol, variantOf } from "./plan.js";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 /** The repository root (this file runs from dist/experiments/figure3). */
@@ -202,6 +207,47 @@ export function plannedPart(command: readonly string[]): string[] {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Planned storage
+
+/** Bit-level storage of one grid point as the library counts it. */
+export interface PlannedStorage {
+  bits: number;
+  bytes: number;
+  percentOfBackbone: number;
+}
+
+/** The method config of a grid point (the flags `sizeArgs` and the plan give). */
+export function methodConfigOf(m: PlannedMethod, size: number): MethodConfig {
+  const flags = sizeArgs(m, size);
+  const value = (flag: string): number | undefined => {
+    const i = flags.indexOf(flag);
+    return i < 0 ? undefined : Number(flags[i + 1]);
+  };
+  const c: MethodConfig = { method: m.method };
+  const bottleneck = value("--bottleneck"), rank = value("--rank"), alpha = value("--alpha");
+  if (bottleneck !== undefined) c.bottleneck = bottleneck;
+  if (rank !== undefined) c.rank = rank;
+  if (alpha !== undefined) c.alpha = alpha;
+  if (m.method.startsWith("propetl-")) c.k = K;
+  return resolveMethodConfig(c);
+}
+
+/**
+ * The storage of every grid point on a backbone of this shape, keyed by variant
+ * (`<method>/<bn|r>-<size>`): known before any run finishes, and what each run must record.
+ */
+export function plannedStorage(config: T5Config): Map<string, PlannedStorage> {
+  const out = new Map<string, PlannedStorage>();
+  for (const m of METHODS) {
+    for (const size of m.sizes) {
+      const s = seq2seqStorage(config, methodConfigOf(m, size));
+      if (s) out.set(variantOf(m.method, m.sizeKind, size), { bits: s.totalBits, bytes: s.bytes, percentOfBackbone: s.percentOfBackbone });
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Aggregation
 
 /** One point of the figure: a method at one module size, over its finished seeds. */
@@ -217,7 +263,10 @@ export interface PointSummary {
   test: Stat | null;
   testBySeed: Map<number, number>;
   validation: Stat | null;
-  /** Storage of the point (the same in every seed; the first finished run's). */
+  /**
+   * Storage of the point (the same in every seed): the first finished run's, else the one
+   * counted for the planned backbone (`plannedStorage`) when given.
+   */
   storageBits: number | null;
   storageBytes: number | null;
   storagePercent: number | null;
@@ -230,7 +279,7 @@ export interface PointSummary {
  * differs between seeds of one point is reported in `problems` (it is a function of the
  * method, the size and the backbone only).
  */
-export function pointSummaries(plan: readonly PlannedRun[], runs: readonly RunMetrics[], problems: string[] = []): PointSummary[] {
+export function pointSummaries(plan: readonly PlannedRun[], runs: readonly RunMetrics[], problems: string[] = [], planned?: ReadonlyMap<string, PlannedStorage>): PointSummary[] {
   const keys = plan.map(keyOf);
   const out: PointSummary[] = [];
   for (const m of METHODS) {
@@ -239,6 +288,12 @@ export function pointSummaries(plan: readonly PlannedRun[], runs: readonly RunMe
       const mine = runs.filter((r) => r.method === m.method && r.size === size).sort((a, b) => a.seed - b.seed);
       const testBySeed = new Map<number, number>();
       for (const r of mine) if (r.testBleu !== null) testBySeed.set(r.seed, r.testBleu);
+      const expected = planned?.get(variantOf(m.method, m.sizeKind, size));
+      if (expected) {
+        for (const r of mine) {
+          if (r.storageBits !== null && r.storageBits !== expected.bits) problems.push(`${r.id}: storage ${r.storageBits} bits in metrics.json, ${expected.bits} counted for ${MODEL_DIR}`);
+        }
+      }
       const first = <K extends "storageBits" | "storageBytes" | "storagePercent" | "checkpointBytes">(k: K): number | null => {
         const vals = mine.map((r) => r[k]).filter((v): v is number => v !== null);
         if (new Set(vals).size > 1 && k !== "checkpointBytes") problems.push(`${m.method} ${sizeSymbol(m.sizeKind)} ${size}: ${k} differs between seeds (${vals.join(", ")})`);
@@ -254,9 +309,9 @@ export function pointSummaries(plan: readonly PlannedRun[], runs: readonly RunMe
         test: meanSd([...testBySeed.values()]),
         testBySeed,
         validation: meanSd(mine.map((r) => r.bestValidationBleu).filter((v): v is number => v !== null)),
-        storageBits: first("storageBits"),
-        storageBytes: first("storageBytes"),
-        storagePercent: first("storagePercent"),
+        storageBits: first("storageBits") ?? expected?.bits ?? null,
+        storageBytes: first("storageBytes") ?? expected?.bytes ?? null,
+        storagePercent: first("storagePercent") ?? expected?.percentOfBackbone ?? null,
         checkpointBytes: first("checkpointBytes"),
         trainMinutes: meanSd(mine.map((r) => r.trainSeconds).filter((v): v is number => v !== null).map((s) => s / 60)),
       });
@@ -403,6 +458,8 @@ export interface ReportInput {
   /** The doc comment of plan.ts (quoted as the protocol), or null. */
   planComment: string | null;
   references: References;
+  /** `plannedStorage` of the backbone, when its config.json could be read. */
+  plannedStorage?: ReadonlyMap<string, PlannedStorage>;
   problems: readonly string[];
   repoRoot: string;
 }
@@ -433,7 +490,7 @@ export function generatedMarkdown(input: ReportInput): string {
   const seeds = [...SEEDS] as number[];
   const out: string[] = [];
   const inProgress = plan.filter((r) => status.get(r.id)?.state === "in progress");
-  const points = pointSummaries(plan, runs, problems);
+  const points = pointSummaries(plan, runs, problems, input.plannedStorage);
 
   out.push("_Generated by `node dist/experiments/figure3/report.js` from the runs' metrics.json files; edit outside the markers only._", "");
   out.push(
@@ -499,6 +556,7 @@ export function generatedMarkdown(input: ReportInput): string {
       `then each seed's value (seeds ${seeds.join(" / ")}); \`(n=…)\` marks fewer seeds than planned, a single seed has no sd. ` +
       "Best validation BLEU @ step = the checkpoint scored on test. Storage = the method's bit-level storage (paper eq. 2: 32-bit module weights, " +
       "1-bit masks), in bits, bytes and as % of the backbone's; checkpoint = the size on disk of the run's saved task checkpoint (adapter_config.json + adapter_model.safetensors: the module weights and the masks packed 1 bit per entry, plus the file headers and the config). " +
+      "Storage of a point without a finished run is the library's count for the planned backbone (`storage` of metrics.json is checked against it). " +
       "Train min = wall-clock training minutes as recorded (runs share a busy machine: not a speed comparison).",
     "",
   );
@@ -759,11 +817,22 @@ function main(): void {
   if (planComment === null) problems.push(`no doc comment read from ${planSource}`);
   const runs = finishedRuns({ status });
   const references = referenceRows(resultsDir, runs, problems);
-  const input: ReportInput = { plan, status, planComment, references, problems, repoRoot: REPO_ROOT };
+  const modelConfig = path.join(REPO_ROOT, MODEL_DIR, "config.json");
+  let planned: Map<string, PlannedStorage> | undefined;
+  if (existsSync(modelConfig)) {
+    try {
+      const { config } = readModelConfig(modelConfig);
+      if (config.modelType === "t5") planned = plannedStorage(config as T5Config);
+      else problems.push(`${modelConfig}: model_type ${config.modelType}, not t5 (no planned storage)`);
+    } catch (e) {
+      problems.push(`${modelConfig}: not read (${(e as Error).message})`);
+    }
+  }
+  const input: ReportInput = { plan, status, planComment, references, ...(planned ? { plannedStorage: planned } : {}), problems, repoRoot: REPO_ROOT };
   const md = path.join(outDir, "RESULTS.md");
   const existing = existsSync(md) ? readFileSync(md, "utf8") : null;
   writeFileSync(md, spliceGenerated(existing, generatedMarkdown(input)));
-  const points = pointSummaries(plan, runs);
+  const points = pointSummaries(plan, runs, [], planned);
   writeFileSync(path.join(outDir, "bleu-vs-storage.svg"), bleuVsStorageSvg(points, references.copySource?.bleu ?? null, runs.length, plan.length));
   console.log(`${runs.length} of ${plan.length} planned runs done (${resultsDir}); wrote ${md} and bleu-vs-storage.svg`);
 }

@@ -20,13 +20,16 @@ import {
   keyOf,
   paperClaim,
   parseMetrics,
+  methodConfigOf,
   plannedPart,
+  plannedStorage,
   pointSummaries,
   predictionCheckPasses,
   progressFromLog,
   spliceGenerated,
 } from "../../experiments/figure3/report.js";
 import { corpusBleu } from "../../src/metrics/bleu.js";
+import { parseT5Config } from "../../src/models/t5/config.js";
 
 const close = (a: number | null | undefined, b: number, eps = 1e-9) => assert.ok(a !== null && a !== undefined && Math.abs(a - b) <= eps, `${a} ≉ ${b}`);
 
@@ -325,4 +328,38 @@ test("bleu-vs-storage.svg: a marker and a label per finished point, ordered by s
   assert.ok(svg.includes("% of the backbone (log scale)</text>"));
   const empty = bleuVsStorageSvg(pointSummaries(plan, []), null, 0, 30);
   assert.ok(empty.includes(">no finished runs yet</text>"));
+});
+
+test("planned storage: the library's count for every grid point on propetl-mini-t5's shape, as Appendix B counts it", () => {
+  // propetl-mini-t5's config.json (T5 v1.0, d_model 256, 4 + 4 layers).
+  const cfg = parseT5Config(
+    { model_type: "t5", vocab_size: 8000, d_model: 256, d_kv: 64, d_ff: 1024, num_layers: 4, num_decoder_layers: 4, num_heads: 4, feed_forward_proj: "relu", tie_word_embeddings: true, pad_token_id: 0, eos_token_id: 1, decoder_start_token_id: 0 },
+    "propetl-mini-t5 shape",
+  );
+  const planned = plannedStorage(cfg);
+  assert.equal(planned.size, 10);
+  for (const bn of [4, 16, 64]) assert.equal(planned.get(`adapter/bn-${bn}`)?.bits, bits("adapter", bn), `adapter bn ${bn}`);
+  for (const bn of [16, 64, 256]) assert.equal(planned.get(`propetl-adapter/bn-${bn}`)?.bits, bits("propetl-adapter", bn), `propetl-adapter bn ${bn}`);
+  // LoRA (eq. 16): 32·4·r·d per attention block, of which T5 has 12 here (4 encoder self-attention, 4 decoder
+  // self-attention and 4 cross-attention); ProPETL-LoRA: one 32-bit prototype and a 1-bit mask per block.
+  const ATTENTION_BLOCKS = 12;
+  assert.equal(planned.get("lora/r-2")?.bits, 32 * 4 * 2 * D * ATTENTION_BLOCKS);
+  assert.equal(planned.get("propetl-lora/r-32")?.bits, 32 * 4 * 32 * D + 4 * 32 * D * ATTENTION_BLOCKS);
+  const a4 = planned.get("adapter/bn-4");
+  assert.ok(a4 && a4.percentOfBackbone > 0 && a4.percentOfBackbone < 1);
+  const c = methodConfigOf({ method: "propetl-lora", family: "lora", sizeKind: "rank", sizes: [8] }, 8);
+  assert.deepEqual([c.method, c.rank, c.alpha, c.k], ["propetl-lora", 8, 12, 0.5], "the plan's flags: alpha = 1.5·r, k 0.5");
+
+  // Points without a finished run show the planned storage; a run that recorded another count is a problem.
+  const problems: string[] = [];
+  const points = pointSummaries(planRuns(), [{ ...run("adapter", 16, 1, 20), storageBits: 5 }], problems, planned);
+  assert.equal(point(points, "lora", 8).storageBits, 32 * 4 * 8 * D * ATTENTION_BLOCKS);
+  assert.equal(point(points, "lora", 8).test, null);
+  assert.equal(point(points, "adapter", 16).storageBits, 5, "a finished run's own record is shown");
+  assert.equal(problems.length, 1);
+  assert.ok(problems[0].startsWith(`adapter/bn-16/seed-1: storage 5 bits in metrics.json, ${bits("adapter", 16)} counted for models/propetl-mini-t5`), problems[0]);
+  // Planned storage alone puts nothing on the plot and makes no claim.
+  const unfinished = pointSummaries(planRuns(), [], [], planned);
+  assert.equal(paperClaim(unfinished, "adapter"), null);
+  assert.ok(bleuVsStorageSvg(unfinished, null, 0, 30).includes(">no finished runs yet</text>"));
 });
