@@ -23,7 +23,7 @@ import { checkWritableFolder } from "../io/output-path.js";
 import { encoderConfigToJson } from "../models/bert/config.js";
 import type { EncoderConfig } from "../models/bert/config.js";
 import { loadModelDir } from "../models/load.js";
-import { saveTaskCheckpoint } from "../petl/checkpoint.js";
+import { CONFIG_FILE, MODEL_FILE, saveTaskCheckpoint } from "../petl/checkpoint.js";
 import type { MethodConfig, PetlMethod } from "../petl/method.js";
 import { createMethod } from "../petl/registry.js";
 import { computeStorage, countBackboneParams } from "../petl/storage.js";
@@ -165,6 +165,29 @@ export function checkExistingRun(dir: string, resume: boolean): "fresh" | "resum
   return "fresh";
 }
 
+/** sha256 of a task checkpoint's two files ("" for a missing file). */
+export function checkpointDigest(dir: string): string {
+  return [CONFIG_FILE, MODEL_FILE]
+    .map((f) => {
+      const file = path.join(dir, f);
+      return existsSync(file) ? createHash("sha256").update(readFileSync(file)).digest("hex") : "";
+    })
+    .join(":");
+}
+
+/**
+ * Write the final checkpoint with `save`; after a resume (`resumed`), compare with what was on
+ * disk and log when the files were missing or different (they are now the state's best).
+ */
+export async function rewriteCheckpoint(dir: string, resumed: boolean, log: (m: string) => void, save: () => Promise<unknown>): Promise<void> {
+  const before = resumed ? checkpointDigest(dir) : "";
+  await save();
+  if (resumed && before !== checkpointDigest(dir)) {
+    const missing = before.split(":").some((h) => h === "");
+    log(`${dir}: the task checkpoint on disk ${missing ? "was missing" : "did not match the resume state (another run's files?)"}; rewritten from the resume state's best parameters`);
+  }
+}
+
 /** What `runSeeds` needs to know about a multi-seed run. */
 export interface SeedsRun {
   /** Task name recorded in the summary metrics.json. */
@@ -304,8 +327,13 @@ async function trainOneSeed(opts: TrainTaskOptions, tokenizer: Tokenizer, seed: 
   }
   try {
     const finalParams = res.best ?? res.params;
-    if (!res.best) {
-      await saveTaskCheckpoint(dir, { method, params: finalParams.method, encoderConfig: model.config, heads: [finalParams.head], labelNames: [labelNames], ...(opts.checkpointDtype ? { dtype: opts.checkpointDtype } : {}) });
+    // Without an evaluation nothing was saved yet. After a resume, the files on disk may not be the
+    // ones the resume state vouches for (deleted, or another run's): write them again from the
+    // state's best parameters, and say so when they differed.
+    if (!res.best || res.resumedAtStep !== undefined) {
+      await rewriteCheckpoint(dir, res.resumedAtStep !== undefined, log, () =>
+        saveTaskCheckpoint(dir, { method, params: finalParams.method, encoderConfig: model.config, heads: [finalParams.head], labelNames: [labelNames], ...(opts.checkpointDtype ? { dtype: opts.checkpointDtype } : {}) }),
+      );
     }
     const testMetrics = test.length
       ? await evaluateTask(backbone, method, finalParams, info, test, { padTokenId: tokenizer.padTokenId >= 0 ? tokenizer.padTokenId : model.config.padTokenId, batchSize: hyper.evalBatchSize, ...(hyper.padToMultipleOf ? { padToMultipleOf: hyper.padToMultipleOf } : {}) })
