@@ -1,7 +1,7 @@
 /** `propetl generate`: see help.ts (GENERATE_HELP). Text generation with a T5 model, optionally with a task checkpoint's PETL modules. */
 import { createWriteStream, existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
-import { loadTokenizer } from "../data/tokenizer.js";
+import { checkTokenizerFitsModel, loadTokenizer } from "../data/tokenizer.js";
 import type { Tokenizer } from "../data/tokenizer.js";
 import { initEngine } from "../engine/engine.js";
 import { tree } from "../engine/jax.js";
@@ -107,9 +107,7 @@ export async function run(argv: string[]): Promise<number> {
   const tokenizer = await loadTokenizer(modelDir).catch((e: Error) => {
     throw new CliError(`--model ${modelDir}: ${e.message}`);
   });
-  if (tokenizer.vocabSize > cfg.vocabSize) {
-    throw new CliError(`${modelDir}: the tokenizer has ${tokenizer.vocabSize} ids but the model's vocab_size is ${cfg.vocabSize} (config.json): they do not belong together`);
-  }
+  checkTokenizerFitsModel(tokenizer, cfg.vocabSize, modelDir);
   // Flags, then the folder's generation config (HF semantics), then HF's defaults.
   const gen = readGenerationDefaults(modelDir);
   for (const u of gen.unsupported) process.stderr.write(`warning: ${gen.file}: ${u} is not implemented by propetl generate; ignored\n`);

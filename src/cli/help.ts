@@ -97,7 +97,9 @@ Custom task (CSV, TSV or JSONL; classification, or regression with --regression)
   --labels A,B,...        label values in id order (classification)
   --regression            the label is a number (metrics: Pearson, Spearman)
   --task-name NAME        name recorded in the checkpoint (default: the folder name)
-  --no-header             the TSV/CSV files have no header line`;
+  --no-header             the TSV/CSV files have no header line
+  --encoding utf-8|latin1 how the task files are encoded (default utf-8, strict: an invalid
+                          byte is an error naming the line; latin1 = ISO-8859-1)`;
 
 /** `train` on a text-to-text task (cli/train-seq2seq.ts holds the defaults quoted here). */
 const TEXT_TO_TEXT_HELP = `Text-to-text tasks (an encoder–decoder model, T5; e.g. --task bible-es-en):
@@ -270,6 +272,7 @@ input's other fields kept.
   --text TEXT             a text to classify
   --text-pair TEXT        its second sentence (pair tasks)
   --input FILE            JSONL input ("-" for stdin)
+  --encoding utf-8|latin1 how --input is encoded (default utf-8, strict)
   --output FILE           JSONL output (default stdout)
   --text-key KEY          input key of the text (default "text")
   --text-pair-key KEY     input key of the second text (default "text_pair")

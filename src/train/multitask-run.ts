@@ -48,7 +48,7 @@ import { evaluateTask, forwardLogits, toDeviceInputs } from "./finetune.js";
 import type { Backbone, DeviceInputs, FinetuneHyper, PadSettings, TaskInfo, Trainable } from "./finetune.js";
 import { DEFAULT_TEMPERATURE, planMultiTaskBatches, temperatureProbabilities } from "./multitask.js";
 import type { TaskBatch } from "./multitask.js";
-import { METRICS_FILE, METRICS_FORMAT, runSeeds, TRAIN_STATE_FILE, TrainTaskError } from "./task-run.js";
+import { METRICS_FILE, METRICS_FORMAT, rewriteCheckpoint, runSeeds, TRAIN_STATE_FILE, TrainTaskError } from "./task-run.js";
 import type { SeedResult, TaskSplits, TrainTaskResult } from "./task-run.js";
 import { linearWarmupDecay } from "./schedule.js";
 import { trainLoop } from "./trainer.js";
@@ -364,7 +364,9 @@ async function trainOneSeed(opts: TrainMultiTaskOptions, temperature: number, to
   }
   try {
     const finalParams = res.best ?? res.params;
-    if (!res.best) await save(finalParams);
+    // As task-run.ts: without an evaluation nothing was saved yet; after a resume the files on
+    // disk may not be the ones the resume state vouches for, so they are written again.
+    if (!res.best || res.resumedAtStep !== undefined) await rewriteCheckpoint(dir, res.resumedAtStep !== undefined, log, () => save(finalParams));
     const perTaskTest: Record<string, TaskTestRecord> = {};
     const flat: Record<string, number> = {};
     let sum = 0;

@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { tree } from "../engine/jax.js";
 import { checkJsonDepth } from "../io/json-depth.js";
+import { checkTokenizerFitsModel } from "../data/tokenizer.js";
 import type { Tokenizer } from "../data/tokenizer.js";
 import type { EncoderConfig } from "../models/bert/config.js";
 import { loadModelDir } from "../models/load.js";
@@ -72,6 +73,12 @@ export async function loadPredictor(modelDir: string, checkpointDir: string, opt
   const tokenizer = opts.tokenizer ?? (await (await import("../data/tokenizer.js")).loadTokenizer(modelDir));
   const model = await loadModelDir(modelDir);
   tree.dispose(model.head);
+  try {
+    checkTokenizerFitsModel(tokenizer, model.config.vocabSize, modelDir);
+  } catch (e) {
+    tree.dispose(model.encoder);
+    throw e;
+  }
   let ckpt: LoadedCheckpoint;
   try {
     ckpt = await loadTaskCheckpoint(checkpointDir, { encoderConfig: model.config });
