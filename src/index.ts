@@ -83,8 +83,10 @@ export { encodeExamples, padBatch, planBatches, evalBatches } from "./train/batc
 export type { EncodedExample, PaddedBatch } from "./train/batching.js";
 export { planMultiTaskBatches, temperatureProbabilities, DEFAULT_TEMPERATURE } from "./train/multitask.js";
 export type { TaskBatch } from "./train/multitask.js";
-export { trainMultiTask, methodForTask, multiTaskObjective, sharedAndTaskParts, checkTaskNames, MultiTaskError } from "./train/multitask-run.js";
-export type { TrainMultiTaskOptions, MultiTaskSource, MultiTrainable, SharedAndTaskParts } from "./train/multitask-run.js";
+export { trainMultiTask, methodForTask, multiTaskObjective, checkTaskNames, MultiTaskError } from "./train/multitask-run.js";
+export type { TrainMultiTaskOptions, MultiTaskSource, MultiTrainable } from "./train/multitask-run.js";
+export { sharedAndTaskParts, formatSharedAndTaskParts } from "./petl/storage.js";
+export type { SharedAndTaskParts } from "./petl/storage.js";
 export { loadMultiTaskPredictor, mixedTaskLogits, taskModules } from "./train/mixed-task.js";
 export type { MultiTaskPredictor, TaskModules } from "./train/mixed-task.js";
 export { exportTaskCheckpoint, singleTaskState } from "./petl/export-task.js";

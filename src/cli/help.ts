@@ -178,7 +178,7 @@ const MULTI_TASK_HELP = `Multi-task (paper Sec. 3.4): one method, one checkpoint
   --jit and the custom-task flags are single-task only. Pick a task of the checkpoint with
   "predict --task NAME" / "eval --task NAME", or split it off with "propetl export-task".`;
 
-export const TRAIN_HELP = `Usage: propetl train --task NAME [--model DIR] [--data-dir DIR] [--output DIR] [options]
+export const TRAIN_HELP = `Usage: propetl train (--task NAME | --tasks A,B,...) [--model DIR] [--data-dir DIR] [--output DIR] [options]
 
 Fine-tune a method with a classification/regression head, evaluating on the validation split
 after every epoch and keeping the best checkpoint by the task's main metric. The paper's split

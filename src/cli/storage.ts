@@ -5,7 +5,7 @@ import { methodConfigOfFile, parseAdapterConfig } from "../petl/checkpoint.js";
 import type { AdapterConfigFile } from "../petl/checkpoint.js";
 import type { MethodConfig } from "../petl/method.js";
 import { moduleSizes, resolveMethodConfig } from "../petl/registry.js";
-import { compareStorage, computeStorage, formatStorageReport, modelDimsFromConfig } from "../petl/storage.js";
+import { compareStorage, computeStorage, formatSharedAndTaskParts, formatStorageReport, modelDimsFromConfig } from "../petl/storage.js";
 import type { ModelDims, StorageReport } from "../petl/storage.js";
 import { CliError, flag, int, parseCommand, str } from "./args.js";
 import type { OptionSpec } from "./args.js";
@@ -115,6 +115,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   let text = formatStorageReport(report);
+  if (report.tasks > 1) text += `\n${formatSharedAndTaskParts(report)}`;
   if (fileBytes !== undefined) text += `\ncheckpoint file: ${fileBytes.toLocaleString("en-US")} bytes (adapter_model.safetensors: BLS + head + header)`;
   if (other) text += `\n\n${formatStorageReport(other)}\n\n${compareStorage(report, other)}`;
   process.stdout.write(text + "\n");

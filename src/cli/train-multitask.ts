@@ -11,14 +11,14 @@ import path from "node:path";
 import { initEngine, isWasmHeapExhausted } from "../engine/engine.js";
 import { defaultEpochs, isGlueTaskName } from "../data/tasks.js";
 import { readEncoderConfig } from "../models/registry.js";
-import { formatStorageReport } from "../petl/storage.js";
+import { formatSharedAndTaskParts, formatStorageReport, sharedAndTaskParts } from "../petl/storage.js";
 import type { StorageReport } from "../petl/storage.js";
 import { resolveMethodConfig } from "../petl/registry.js";
 import type { MethodConfig } from "../petl/method.js";
 import { defaultOutputDir, resolveMaxLength, TRAIN_DEFAULTS } from "../train/defaults.js";
 import type { FinetuneHyper } from "../train/finetune.js";
 import { DEFAULT_TEMPERATURE } from "../train/multitask.js";
-import { checkTaskNames, multiTaskStorage, sharedAndTaskParts, trainMultiTask } from "../train/multitask-run.js";
+import { checkTaskNames, multiTaskStorage, trainMultiTask } from "../train/multitask-run.js";
 import type { MultiTaskSource } from "../train/multitask-run.js";
 import { checkWritableDir } from "../train/task-run.js";
 import type { TrainTaskResult } from "../train/task-run.js";
@@ -80,13 +80,7 @@ function resultText(res: TrainTaskResult, names: string[]): string {
 
 /** The storage report with the shared part and each task's marginal part. */
 export function multiTaskStorageText(r: StorageReport): string {
-  const parts = sharedAndTaskParts(r);
-  const bits = (x: number): string => Math.round(x).toLocaleString("en-US");
-  return [
-    formatStorageReport(r),
-    `shared by all ${r.tasks} tasks: ${bits(parts.shared.bits)} bits (${parts.shared.percentOfBackbone.toFixed(3)}% of backbone)`,
-    `each task adds: ${bits(parts.perTask.bits)} bits (${parts.perTask.percentOfBackbone.toFixed(3)}% of backbone) + its head (${r.head.params.toLocaleString("en-US")} params, outside BLS)`,
-  ].join("\n");
+  return `${formatStorageReport(r)}\n${formatSharedAndTaskParts(r)}`;
 }
 
 /**

@@ -40,7 +40,7 @@ import type { HeadParams } from "../models/bert/params.js";
 import { saveTaskCheckpoint } from "../petl/checkpoint.js";
 import type { HookContext, Method, MethodConfig, PetlMethod } from "../petl/method.js";
 import { createMethod, resolveMethodConfig } from "../petl/registry.js";
-import { computeStorage, countBackboneParams } from "../petl/storage.js";
+import { computeStorage, countBackboneParams, sharedAndTaskParts } from "../petl/storage.js";
 import type { StorageReport } from "../petl/storage.js";
 import { encodeExamples, padBatch } from "./batching.js";
 import type { EncodedExample, PadOptions } from "./batching.js";
@@ -440,33 +440,4 @@ async function trainOneSeed(opts: TrainMultiTaskOptions, temperature: number, to
     tree.dispose(model.encoder);
     method.dispose();
   }
-}
-
-/** The shared part of a multi-task state (everything but the task masks) and each task's marginal part (its task mask). */
-export interface SharedAndTaskParts {
-  shared: { bits: number; percentOfBackbone: number };
-  perTask: { bits: number; percentOfBackbone: number };
-}
-
-/**
- * Split a multi-task storage report into the part every task shares (prototype, layer masks;
- * for a method without task-specific tensors, one task's copy) and what each further task
- * adds (its task mask, or a whole copy). Heads are per task and outside BLS (the report's
- * head line).
- */
-export function sharedAndTaskParts(r: StorageReport): SharedAndTaskParts {
-  const backbone = r.model.backboneParams;
-  const pct = (bits: number): number => (bits / 32 / backbone) * 100;
-  const taskGroup = r.groups.find((g) => g.name === "task masks (1-bit)");
-  let shared: number;
-  let perTask: number;
-  if (taskGroup) {
-    perTask = taskGroup.bits / r.tasks;
-    shared = r.totalBits - taskGroup.bits;
-  } else {
-    // No task-specific tensors: each task stores its own copy (the report multiplied by T).
-    perTask = r.totalBits / r.tasks;
-    shared = 0;
-  }
-  return { shared: { bits: shared, percentOfBackbone: pct(shared) }, perTask: { bits: perTask, percentOfBackbone: pct(perTask) } };
 }

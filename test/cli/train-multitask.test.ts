@@ -104,6 +104,16 @@ describe("train --tasks spam,sotu-party,rte on propetl-mini", () => {
     assert.equal(existsSync(path.join(out(), "train_state.safetensors")), false);
   });
 
+  test("propetl storage on the multi-task checkpoint: the shared part and each task's part", async () => {
+    const r = await runCli(["storage", out()]);
+    assert.equal(r.code, 0, r.stderr);
+    // bn 4, d 256: a task mask is 2·4·256 = 2,048 bits; shared: the prototype (32 · (2,048 weights
+    // + 260 biases)) and 4 layer masks of 2,048 bits = 82,048 bits.
+    assert.match(r.stdout, /^task masks \(1-bit\) +6,144 +1 +6,144 +3 tasks × 2,048 bits$/m);
+    assert.match(r.stdout, /^shared by all 3 tasks: 82,048 bits \(0\.047% of backbone\)$/m);
+    assert.match(r.stdout, /^each task adds: 2,048 bits \(0\.001% of backbone\) \+ its head \(66,306 params, outside BLS\)$/m);
+  });
+
   test("predict --task for each task; a missing or unknown --task lists the tasks", async () => {
     const labels: Record<string, string[]> = { spam: ["ham", "spam"], "sotu-party": ["Democratic", "Republican"], rte: ["entailment", "not_entailment"] };
     for (const t of TASKS) {
