@@ -25,6 +25,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { planRuns as comparePlan } from "./plan.js";
+import { overrideArgs } from "./plan.js";
 import type { PlannedRun } from "./plan.js";
 import { planRuns as convergePlan } from "../converge/plan.js";
 import { planRuns as figure3Plan } from "../figure3/plan.js";
@@ -92,7 +93,7 @@ function runOne(r: PlannedRun): Promise<number> {
   const dir = runDir(r);
   const resume = existsSync(dir);
   mkdirSync(dir, { recursive: true });
-  const args = [r.code === "before" ? (beforeCli as string) : cli, "train", ...r.args, ...(a.model ? ["--model", path.resolve(a.model)] : []), "--output", dir, "--json", ...(resume ? ["--resume"] : [])];
+  const args = [r.code === "before" ? (beforeCli as string) : cli, "train", ...overrideArgs(r.args, a.model ? ["--model", path.resolve(a.model)] : []), "--output", dir, "--json", ...(resume ? ["--resume"] : [])];
   const log = createWriteStream(path.join(dir, "train.log"), { flags: "a" });
   const child = spawn(process.execPath, args, { cwd: repoRoot, env: { ...process.env, PROPETL_THREADS: String(threads) }, stdio: ["ignore", "pipe", "pipe"] });
   child.stdout.pipe(log);

@@ -9,8 +9,9 @@
  *
  * Without --model the backbone is a tiny random T5 (test/helpers/t5-model.ts) written to a
  * temporary folder; with `--model models/propetl-mini-t5` it checks the real one. `--model` and
- * `--max-train-examples 8 --max-steps 2 --max-eval-examples 3` are appended after the plan's
- * arguments, as the runner appends its own `--model`: the last value of a flag wins. The runs go
+ * `--max-train-examples 8 --max-steps 2 --max-eval-examples 3` replace the plan's values of
+ * those options (overrideArgs; propetl refuses an option given twice), as the runner does with
+ * its own `--model`. The runs go
  * to a temporary folder, removed at the end unless --keep. Exit status 0 when every check passes.
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -21,6 +22,7 @@ import { parseArgs } from "node:util";
 import { spawnSync } from "node:child_process";
 import { initEngine } from "../../src/engine/engine.js";
 import { writeTinyT5Dir } from "../../test/helpers/t5-model.js";
+import { overrideArgs } from "../compare/plan.js";
 import { planRuns } from "./plan.js";
 import { finishedRuns, predictionCheckPasses, readRuns, referenceRows } from "./report.js";
 
@@ -53,7 +55,7 @@ async function main(): Promise<number> {
     for (const id of ids) {
       const r = plan.find((x) => x.id === id);
       if (!r) throw new Error(`no planned run ${id}`);
-      const args = [CLI, "train", ...r.args, "--model", modelDir, ...OVERRIDES, "--output", path.join(results, r.id), "--json"];
+      const args = [CLI, "train", ...overrideArgs(r.args, ["--model", modelDir, ...OVERRIDES]), "--output", path.join(results, r.id), "--json"];
       console.log(`propetl train ${args.slice(2).join(" ")}`);
       const t0 = Date.now();
       const res = spawnSync(process.execPath, args, { cwd: REPO_ROOT, env: { ...process.env, PROPETL_THREADS: process.env.PROPETL_THREADS ?? "1" }, encoding: "utf8" });
