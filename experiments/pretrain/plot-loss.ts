@@ -1,27 +1,33 @@
 /**
- * Draws a pretraining run's curves as one SVG (no dependencies): the per-step MLM training loss
- * (raw and 10-step mean) with the held-out masked-token loss, and the held-out masked-token
- * accuracy. Reads the script's log.jsonl: {"step","loss",...} lines per step and
- * {"step","eval":{"loss","accuracy"}} lines per checkpoint. A step logged twice (a run killed
- * between a step and its checkpoint, then resumed) keeps its last record.
+ * Draws a pretraining run's curves as one SVG (no dependencies): the per-step training loss
+ * (raw and 10-step mean) with the held-out loss, and the held-out token accuracy. Reads a
+ * log.jsonl: {"step","loss",...} lines per step and {"step","eval":{"loss","accuracy"}} (the
+ * propetl-mini script) or {"step","heldOut":{"loss","accuracy"}} (`propetl pretrain`'s
+ * pretrain_log.jsonl) lines per evaluation. A step logged twice (a run killed between a step
+ * and its checkpoint, then resumed) keeps its last record. `--objective span` labels the
+ * curves for T5 span corruption (default `mlm`: BERT masked-token).
  *
  *   node dist/experiments/pretrain/plot-loss.js experiments/pretrain/runs/mini/log.jsonl models/propetl-mini/mlm-loss.svg
+ *   node dist/experiments/pretrain/plot-loss.js RUN/pretrain_log.jsonl models/propetl-mini-t5/pretrain-loss.svg --objective span
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { Figure, linearScale, niceDomain, niceStep, stepTicks } from "../lib/svg-plot.js";
 
-const [logFile, outFile] = process.argv.slice(2);
-if (!logFile || !outFile) {
-  console.error("usage: plot-loss.js <log.jsonl> <out.svg>");
+const [logFile, outFile, objFlag, objValue] = process.argv.slice(2);
+if (!logFile || !outFile || (objFlag !== undefined && (objFlag !== "--objective" || (objValue !== "mlm" && objValue !== "span")))) {
+  console.error("usage: plot-loss.js <log.jsonl> <out.svg> [--objective mlm|span]");
   process.exit(2);
 }
-type Row = { step: number; loss?: number; eval?: { loss: number; accuracy: number } };
+const span = objValue === "span";
+const TOKEN = span ? "target-token" : "masked-token";
+type Row = { step: number; loss?: number; eval?: { loss: number; accuracy: number }; heldOut?: { loss: number; accuracy: number } };
 const byStep = new Map<number, number>();
 const evals = new Map<number, { loss: number; accuracy: number }>();
 readFileSync(logFile, "utf8").split("\n").forEach((l, i) => {
   if (!l.trim()) return;
   const r = JSON.parse(l) as Row;
-  if (r.eval) evals.set(r.step, r.eval);
+  const h = r.eval ?? r.heldOut;
+  if (h) evals.set(r.step, h);
   else if (typeof r.loss === "number") byStep.set(r.step, r.loss);
   else throw new Error(`${logFile}:${i + 1}: neither a step record (loss) nor an eval record`);
 });
@@ -49,8 +55,8 @@ la.line(smooth, { stroke: "#08519c", width: 2 });
 la.line(held.map(([s, e]) => ({ x: s, y: e.loss })), { stroke: "#d55e00", width: 1.5 });
 la.markers(held.map(([s, e]) => ({ x: s, y: e.loss })), { fill: "#d55e00", size: 3 });
 la.xLabel("optimizer step (batch 32 × 128 tokens)");
-la.yLabel("masked-token loss (nats)");
-fig.text(56, 16, "MLM loss: training per step (light), 10-step mean (dark), held-out (orange)");
+la.yLabel(`${TOKEN} loss (nats)`);
+fig.text(56, 16, `${span ? "Span-corruption" : "MLM"} loss: training per step (light), 10-step mean (dark), held-out (orange)`);
 
 // Right: held-out accuracy.
 const accBox = { left: 610, top: T, right: W - 16, bottom: H - B };
@@ -62,7 +68,7 @@ aa.xAxis({ ticks: stepTicks(0, maxStep, niceStep(maxStep, 3)) });
 aa.line(held.map(([s], i) => ({ x: s, y: accs[i] })), { stroke: "#d55e00", width: 1.5 });
 aa.markers(held.map(([s], i) => ({ x: s, y: accs[i] })), { fill: "#d55e00", size: 3 });
 aa.xLabel("optimizer step");
-aa.yLabel("held-out masked-token accuracy (%)");
+aa.yLabel(`held-out ${TOKEN} accuracy (%)`);
 fig.text(610, 16, "held-out: sotu-party dev paragraphs");
 writeFileSync(outFile, fig.toString());
 const last = held[held.length - 1];

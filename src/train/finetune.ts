@@ -24,6 +24,7 @@ import { trainLoop } from "./trainer.js";
 import type { EvalResult, Objective, TrainEvent, TrainLoopResult } from "./trainer.js";
 import type { EvalRecord } from "./train-state.js";
 import type { Schedule } from "./schedule.js";
+import { linearWarmupDecay } from "./schedule.js";
 
 /** The trainable tree of a fine-tuning run. */
 export type Trainable<T> = { method: T; head: HeadParams };
@@ -304,6 +305,7 @@ export async function finetune<T>(opts: FinetuneOptions<T>): Promise<TrainLoopRe
     ...(opts.onBest ? { onBest: opts.onBest } : {}),
     ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
-    ...(opts.schedule ? { schedule: opts.schedule } : {}),
+    // The run's warmup ratio (the trainer's own default is 0.1 whatever the hyper-parameters say).
+    schedule: opts.schedule ?? ((totalSteps: number) => linearWarmupDecay({ totalSteps, warmupRatio: hyper.warmupRatio })),
   });
 }

@@ -30,6 +30,7 @@ import type { FinetuneHyper } from "./finetune.js";
 import { padPairs } from "./seq2seq-batching.js";
 import type { EncodedPair } from "./seq2seq-batching.js";
 import type { Schedule } from "./schedule.js";
+import { linearWarmupDecay } from "./schedule.js";
 import type { EvalRecord } from "./train-state.js";
 import { trainLoop } from "./trainer.js";
 import type { EvalResult, Objective, TrainEvent, TrainLoopResult } from "./trainer.js";
@@ -248,6 +249,7 @@ export async function seq2seqFinetune<T>(opts: Seq2seqFinetuneOptions<T>): Promi
     ...(opts.onBest ? { onBest: opts.onBest } : {}),
     ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
-    ...(opts.schedule ? { schedule: opts.schedule } : {}),
+    // The run's warmup ratio (the trainer's own default is 0.1 whatever the hyper-parameters say).
+    schedule: opts.schedule ?? ((totalSteps: number) => linearWarmupDecay({ totalSteps, warmupRatio: hyper.warmupRatio })),
   });
 }
