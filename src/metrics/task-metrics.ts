@@ -35,6 +35,25 @@ export function isMetricName(name: string): name is MetricName {
   return (METRIC_NAMES as readonly string[]).includes(name);
 }
 
+/** Correlation metrics asked for labels that never vary: they are undefined, not a score. */
+export class ConstantLabelsError extends RangeError {
+  constructor(
+    readonly value: number,
+    readonly count: number,
+  ) {
+    super(`all ${count} labels are ${value}: Pearson and Spearman correlations are undefined for constant labels; a regression evaluation split needs varied labels`);
+    this.name = "ConstantLabelsError";
+  }
+}
+
+/** The one value every entry has, or undefined when they differ (or there are fewer than 2). */
+function constantValue(xs: NumArray): number | undefined {
+  if (xs.length < 2) return undefined;
+  const first = Number(xs[0]);
+  for (let i = 1; i < xs.length; i++) if (Number(xs[i]) !== first) return undefined;
+  return first;
+}
+
 export interface TaskMetricsResult {
   /** One entry per requested metric, as fractions (not percentages). */
   scores: Partial<Record<MetricName, number>>;
@@ -61,6 +80,10 @@ export function computeTaskMetrics(
   mainMetric?: MainMetric,
 ): TaskMetricsResult {
   if (metricNames.length === 0) throw new RangeError("computeTaskMetrics: no metric names given");
+  if (metricNames.some((m) => m === "pearson" || m === "spearman")) {
+    const constant = constantValue(labels);
+    if (constant !== undefined) throw new ConstantLabelsError(constant, labels.length);
+  }
   const scores: Partial<Record<MetricName, number>> = {};
   for (const name of metricNames) {
     if (!isMetricName(name)) {
