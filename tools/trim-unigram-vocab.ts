@@ -241,7 +241,7 @@ function main(argv: readonly string[]): void {
     if (!existsSync(f)) throw new Error(`${f}: corpus file not found`);
     const text = readFileSync(f, "utf8");
     const ls = text.split(/\r?\n/).filter((l) => l.trim() !== "");
-    lines.push(...ls);
+    for (const l of ls) lines.push(l);
     corpusInfo.push({ file: basename(f), sha256: sha256Hex(text), lines: ls.length });
   }
   const t0 = Date.now();
