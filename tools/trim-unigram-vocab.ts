@@ -13,8 +13,12 @@
  *      normalizer), so that each character the original covers stays covered;
  *   2. "▁", the word-boundary piece;
  *   3. the most used pieces when the original tokenizes the corpus (ties: the lower id).
- * Characters the original maps to <unk> stay <unk>; characters that would become <unk> only
- * in the new vocabulary (none when step 1 fits) are listed in the report.
+ * Characters the original maps to <unk> stay <unk>, unless `--add-unk-chars MIN` is given:
+ * then every such character used at least MIN times gets a single-character piece of its
+ * own (t5-small has no í, ñ, ú, ¿, ¡: Spanish needs them), placed after the kept pieces, with
+ * the mean score of the kept single-character pieces; these count in the N-103 pieces.
+ * Characters that would become <unk> only in the new vocabulary (none when step 1 fits) are
+ * listed in the report.
  *
  * Writes DIR/tokenizer.json, DIR/tokenizer_config.json (the original's, beside it, if any)
  * and DIR/trim-report.json (sizes, corpus sha256, token counts before/after, <unk> characters).
@@ -36,6 +40,8 @@ type Json = Record<string, unknown>;
 export interface TrimOptions {
   /** Size of the new id space (specials + pieces + 100 sentinels). */
   size: number;
+  /** Give characters the original maps to <unk> a piece when used at least this often (default: never). */
+  addUnkChars?: number;
 }
 
 export interface TrimReport {
@@ -57,6 +63,10 @@ export interface TrimReport {
   unkCharactersOriginal: Record<string, number>;
   /** Characters that become <unk> only with the trimmed vocabulary, with counts. */
   unkCharactersNew: Record<string, number>;
+  /** Pieces added for characters the original maps to <unk> (`addUnkChars`), with their corpus counts. */
+  addedPieces: Record<string, number>;
+  /** Characters still <unk> with the trimmed vocabulary, with counts. */
+  unkCharactersTrimmed: Record<string, number>;
   unkTokensOriginal: number;
   unkTokensTrimmed: number;
 }
@@ -142,19 +152,37 @@ export function trimUnigramVocab(tokenizerJson: Json, tokenizerConfig: Json, lin
     if (id !== undefined) keep.add(id);
   }
   const characterPieces = keep.size - (boundary !== undefined ? 1 : 0);
-  if (keep.size > pieceSlots) throw new Error(`the corpus uses ${characterPieces} distinct characters with their own piece; --size ${N} leaves only ${pieceSlots} piece slots`);
+  // New single-character pieces for characters the original cannot encode.
+  const addedPieces = new Map<string, number>();
+  if (opts.addUnkChars !== undefined) {
+    for (const [ch, n] of [...unkOriginal].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))) {
+      if (n < opts.addUnkChars) continue;
+      const piece = original.tokenize(ch).filter((t) => t !== WORD_BOUNDARY).join("").replace(new RegExp(`^${WORD_BOUNDARY}`), "");
+      if (piece === "" || Array.from(piece).length !== 1 || pieceId.has(piece) || addedPieces.has(piece)) continue;
+      addedPieces.set(piece, n);
+    }
+  }
+  if (keep.size + addedPieces.size > pieceSlots) throw new Error(`the corpus uses ${characterPieces} distinct characters with their own piece; --size ${N} leaves only ${pieceSlots} piece slots`);
   const byUse = Array.from({ length: firstSentinel - T5_SPECIAL_PIECES.length }, (_, k) => k + T5_SPECIAL_PIECES.length)
     .filter((i) => counts[i] > 0 && !keep.has(i))
     .sort((a, b) => counts[b] - counts[a] || a - b);
+  const charScores = [...keep].filter((i) => i !== boundary).map((i) => vocab[i][1]);
+  const addedScore = charScores.length ? charScores.reduce((a, b) => a + b, 0) / charScores.length : -10;
+  const slots = pieceSlots - addedPieces.size;
   for (const i of byUse) {
-    if (keep.size >= pieceSlots) break;
+    if (keep.size >= slots) break;
     keep.add(i);
   }
   // Fill with unused pieces in original (score) order when the corpus uses fewer.
-  for (let i = T5_SPECIAL_PIECES.length; i < firstSentinel && keep.size < pieceSlots; i++) keep.add(i);
+  for (let i = T5_SPECIAL_PIECES.length; i < firstSentinel && keep.size < slots; i++) keep.add(i);
   const kept = [...keep].sort((a, b) => a - b);
 
-  const newVocab: [string, number][] = [...vocab.slice(0, T5_SPECIAL_PIECES.length), ...kept.map((i) => vocab[i]), ...vocab.slice(firstSentinel)];
+  const newVocab: [string, number][] = [
+    ...vocab.slice(0, T5_SPECIAL_PIECES.length),
+    ...kept.map((i) => vocab[i]),
+    ...[...addedPieces.keys()].map((p): [string, number] => [p, addedScore]),
+    ...vocab.slice(firstSentinel),
+  ];
   const added = Array.isArray(tokenizerJson["added_tokens"]) ? (tokenizerJson["added_tokens"] as Json[]) : [];
   const newAdded = added.map((t) => {
     const content = t["content"];
@@ -188,7 +216,7 @@ export function trimUnigramVocab(tokenizerJson: Json, tokenizerConfig: Json, lin
     version: 1,
     size: newVocab.length,
     originalSize: vocab.length,
-    keptPieces: kept.length,
+    keptPieces: kept.length + addedPieces.size,
     characterPieces,
     lines: docs.length,
     tokensOriginal,
@@ -196,6 +224,8 @@ export function trimUnigramVocab(tokenizerJson: Json, tokenizerConfig: Json, lin
     originalTokenCoverage: tokensOriginal ? coveredTokens / tokensOriginal : 1,
     unkCharactersOriginal: Object.fromEntries([...unkOriginal].sort((a, b) => b[1] - a[1])),
     unkCharactersNew: unkNew,
+    addedPieces: Object.fromEntries(addedPieces),
+    unkCharactersTrimmed: Object.fromEntries([...unkTrimmed].sort((a, b) => b[1] - a[1])),
     unkTokensOriginal,
     unkTokensTrimmed,
   };
@@ -217,6 +247,7 @@ function main(argv: readonly string[]): void {
   let tokFile: string | undefined;
   let out: string | undefined;
   let size = 8000;
+  let addUnkChars: number | undefined;
   const corpora: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -228,7 +259,11 @@ function main(argv: readonly string[]): void {
     if (a === "--tokenizer") tokFile = resolve(take());
     else if (a === "--out") out = resolve(take());
     else if (a === "--size") size = Number(take());
-    else if (a.startsWith("--")) throw new Error(`unknown option ${a}; usage: trim-unigram-vocab --tokenizer tokenizer.json --size N --out DIR corpus.txt...`);
+    else if (a === "--add-unk-chars") {
+      addUnkChars = Number(take());
+      if (!Number.isInteger(addUnkChars) || addUnkChars < 1) throw new Error(`--add-unk-chars needs a positive integer (minimum corpus count), got ${addUnkChars}`);
+    }
+    else if (a.startsWith("--")) throw new Error(`unknown option ${a}; usage: trim-unigram-vocab --tokenizer tokenizer.json --size N [--add-unk-chars MIN] --out DIR corpus.txt...`);
     else corpora.push(resolve(a));
   }
   if (!tokFile || !out || corpora.length === 0) throw new Error("usage: trim-unigram-vocab --tokenizer tokenizer.json --size N --out DIR corpus.txt...");
@@ -245,7 +280,7 @@ function main(argv: readonly string[]): void {
     corpusInfo.push({ file: basename(f), sha256: sha256Hex(text), lines: ls.length });
   }
   const t0 = Date.now();
-  const r = trimUnigramVocab(json, cfg, lines, { size }, tokFile);
+  const r = trimUnigramVocab(json, cfg, lines, { size, ...(addUnkChars !== undefined ? { addUnkChars } : {}) }, tokFile);
   mkdirSync(out, { recursive: true });
   writeFileAtomicSync(join(out, "tokenizer.json"), JSON.stringify(r.tokenizerJson));
   if (Object.keys(cfg).length) writeFileAtomicSync(join(out, "tokenizer_config.json"), JSON.stringify(cfg, null, 2) + "\n");
@@ -253,7 +288,8 @@ function main(argv: readonly string[]): void {
   writeFileAtomicSync(join(out, "trim-report.json"), JSON.stringify(report, null, 2) + "\n");
   console.log(
     `${out}: ${r.report.size} ids (${r.report.keptPieces} pieces, ${r.report.characterPieces} for single characters); corpus tokens ${r.report.tokensOriginal} -> ${r.report.tokensTrimmed}; ` +
-      `new <unk> characters: ${Object.keys(r.report.unkCharactersNew).length ? JSON.stringify(r.report.unkCharactersNew) : "none"}; <unk> already in the original: ${JSON.stringify(r.report.unkCharactersOriginal)}`,
+      `new <unk> characters: ${Object.keys(r.report.unkCharactersNew).length ? JSON.stringify(r.report.unkCharactersNew) : "none"}; <unk> already in the original: ${JSON.stringify(r.report.unkCharactersOriginal)}; ` +
+      `pieces added for them: ${JSON.stringify(r.report.addedPieces)}; still <unk>: ${JSON.stringify(r.report.unkCharactersTrimmed)}`,
   );
 }
 

@@ -59,7 +59,7 @@ have=$(sha256sum "$CORPUS" | cut -d' ' -f1)
 
 # 3. Vocabulary: t5-small's Unigram pieces trimmed to 8,000 ids on this corpus.
 if [ ! -f "$VOCAB/tokenizer.json" ]; then
-  node dist/tools/trim-unigram-vocab.js --tokenizer "$T5_TOKENIZER" --size 8000 --out "$VOCAB" "$CORPUS" 2>&1 | tee -a "$LOG"
+  node dist/tools/trim-unigram-vocab.js --tokenizer "$T5_TOKENIZER" --size 8000 --add-unk-chars 4 --out "$VOCAB" "$CORPUS" 2>&1 | tee -a "$LOG"
 fi
 
 # 4. Pretrain: start, or resume the saved state; SIGINT at the stop time.
