@@ -33,6 +33,7 @@
  */
 import { createHash } from "node:crypto";
 import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { engineInfoOrNull } from "../engine/engine.js";
 import { np, tree } from "../engine/jax.js";
@@ -448,6 +449,7 @@ export async function t5HfTensors(cfg: T5Config, params: T5Params, dtype: T5Save
  */
 export async function saveT5ModelDir(dir: string, cfg: T5Config, params: T5Params, tok: Tokenizer, opts: { dtype?: T5SaveDtype; metadata?: Record<string, string> } = {}): Promise<void> {
   const tensors = await t5HfTensors(cfg, params, opts.dtype ?? "F32");
+  await mkdir(dir, { recursive: true });
   await writeSafetensorsFile(path.join(dir, "model.safetensors"), tensors, { format: "pt", ...(opts.metadata ?? {}) });
   await writeFileAtomic(path.join(dir, "config.json"), JSON.stringify(t5ConfigToJson(cfg), null, 2) + "\n");
   await writeFileAtomic(path.join(dir, "generation_config.json"), JSON.stringify(t5GenerationConfigJson(cfg), null, 2) + "\n");
