@@ -9,7 +9,7 @@
 #
 # Environment (defaults in brackets; the measured settings are in README.md):
 #   OUT [experiments/pretrain-t5/runs/propetl-mini-t5]   model folder + train state + logs
-#   THREADS [2]  STEPS [5000]  BATCH [4]  SEQ_LEN [48]  LR [1e-3]  WARMUP [200]
+#   THREADS [2]  STEPS [3000]  BATCH [16]  SEQ_LEN [64]  LR [1e-3]  WARMUP [200]
 #   SAVE_STEPS [50]  EVAL_EVERY [200]  STDLIB [/tmp/t5p-data/node_modules]
 #   BIBLE_ES_EN [data/bible-es-en/train.jsonl, else /work/wt-seq2seq-data/data/bible-es-en/train.jsonl]
 #   T5_TOKENIZER [../shared/data/tokenizers/t5-small/tokenizer.json]
@@ -19,9 +19,9 @@ HERE=experiments/pretrain-t5
 STOP="${1:?usage: run.sh HH:MM  (UTC wall-clock time to stop at)}"
 OUT="${OUT:-$HERE/runs/propetl-mini-t5}"
 THREADS="${THREADS:-2}"
-STEPS="${STEPS:-5000}"
-BATCH="${BATCH:-4}"
-SEQ_LEN="${SEQ_LEN:-48}"
+STEPS="${STEPS:-3000}"
+BATCH="${BATCH:-16}"
+SEQ_LEN="${SEQ_LEN:-64}"
 LR="${LR:-1e-3}"
 WARMUP="${WARMUP:-200}"
 SAVE_STEPS="${SAVE_STEPS:-50}"
