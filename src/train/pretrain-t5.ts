@@ -251,6 +251,8 @@ export interface SpanBatcherOptions {
   meanNoiseSpanLength: number;
   seed: number;
   sentinels: SentinelOptions;
+  /** What the stream is, for errors (default "the text"). */
+  what?: string;
 }
 
 /** Cuts a token stream into raw chunks and builds corrupted micro-batches by global index. */
@@ -269,7 +271,7 @@ export class SpanBatcher {
     this.tokensLength = l.tokensLength;
     this.targetsLength = l.targetsLength;
     this.numChunks = Math.floor(stream.length / l.tokensLength);
-    if (this.numChunks === 0) throw new PretrainError(`the text has ${stream.length} tokens, fewer than one chunk of ${l.tokensLength} raw tokens (input length ${opts.inputLength}); give more text or a shorter --seq-len`);
+    if (this.numChunks === 0) throw new PretrainError(`${opts.what ?? "the text"} has ${stream.length} tokens, fewer than one chunk of ${l.tokensLength} raw tokens (input length ${opts.inputLength}); give more text or a shorter --seq-len`);
   }
 
   /** Raw chunk `c`. */
@@ -595,7 +597,7 @@ export async function pretrainT5(opts: T5PretrainOptions): Promise<T5PretrainRes
   const batcherOpts: SpanBatcherOptions = { batchSize: hyper.batchSize, inputLength: hyper.inputLength, noiseDensity: hyper.noiseDensity, meanNoiseSpanLength: hyper.meanNoiseSpanLength, seed: hyper.seed, sentinels };
   const batcher = new SpanBatcher(stream, batcherOpts);
   const heldStream = t5TokenStream(tok, text.heldOut);
-  const held = new SpanBatcher(heldStream, { ...batcherOpts, batchSize: hyper.evalBatchSize });
+  const held = new SpanBatcher(heldStream, { ...batcherOpts, batchSize: hyper.evalBatchSize, what: `the held-out text (${text.heldOutSource})` });
   const evalBatchCount = hyper.evalBatches ?? Math.min(T5_PRETRAIN_DEFAULTS.maxEvalBatches, Math.ceil(held.numChunks / hyper.evalBatchSize));
   // Fixed held-out batches: chunks in order (wrapping), corrupted with fixed seeds.
   const heldBatches: SpanHostBatch[] = Array.from({ length: evalBatchCount }, (_, bi) =>

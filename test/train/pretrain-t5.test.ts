@@ -168,6 +168,9 @@ describe("pretrainT5", () => {
     const shortText = path.join(work, "short.txt");
     writeFileSync(shortText, Array.from({ length: 100 }, () => "cat").join("\n") + "\n");
     await assert.rejects(pretrainT5(opts("e2", { textFiles: [shortText] })), /fewer than one chunk of 26 raw tokens \(input length 24\)/);
+    const shortHeld = path.join(work, "short-held.txt");
+    writeFileSync(shortHeld, "the cat\n");
+    await assert.rejects(pretrainT5(opts("e2b", { heldOutFile: shortHeld })), /the held-out text \(.*short-held\.txt\) has 3 tokens, fewer than one chunk of 26 raw tokens/);
     await assert.rejects(pretrainT5(opts("e3", { hyper: { noiseDensity: 1 } })), /noise density \(--mask-prob\) must be in \(0, 1\), got 1/);
     await assert.rejects(pretrainT5(opts("e4", { hyper: { meanNoiseSpanLength: 0 } })), /mean noise span length must be >= 1, got 0/);
     await assert.rejects(pretrainT5(opts("e5", { architecture: { ...arch, dKv: 0 } })), /dKv must be a positive integer, got 0/);
