@@ -2,10 +2,13 @@
  * T5 span corruption (HF run_t5_mlm_flax.py): Python rounding, the raw chunk / target lengths
  * against a brute-force derivation that corrupts chunks of every length, the noise mask's
  * counts and shape, HF's sentinel rule (<extra_id_0> = len(tokenizer) - 1 first), and that the
- * input and target together give back the original chunk.
+ * input and target together give back the original chunk; and agreement with HF's own functions
+ * (test/fixtures/span-corruption/hf.json, from scripts/make_span_corruption_fixture.py).
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { mulberry32 } from "../../src/data/splits.js";
 import {
   computeInputAndTargetLengths,
@@ -17,6 +20,7 @@ import {
   SpanCorruptionError,
 } from "../../src/train/span-corruption.js";
 import type { SentinelOptions } from "../../src/train/span-corruption.js";
+import { FIXTURES } from "../helpers/fixtures.js";
 
 const SENT: SentinelOptions = { sentinelTop: 32100, numSentinels: 100, eosTokenId: 1 };
 
@@ -168,5 +172,39 @@ describe("sentinels and the corrupted pair", () => {
     const mask = Uint8Array.from([0, 1, 0, 1, 0, 1, 0, 1, 0, 1]);
     assert.throws(() => filterWithSentinels(tokens, mask, { sentinelTop: 1000, numSentinels: 3, eosTokenId: 1 }), /more than 3 sentinels/);
     assert.throws(() => filterWithSentinels(tokens, mask.subarray(0, 5), SENT), /10 tokens but a mask of 5/);
+  });
+});
+
+interface HfCase {
+  inputs_length: number;
+  noise_density: number;
+  mean_noise_span_length: number;
+  tokens_length: number;
+  targets_length: number;
+  rows: { mask: number[]; tokens: number[]; inputs: number[]; labels: number[] }[];
+}
+
+describe("against Hugging Face's run_t5_mlm_flax.py functions (numpy, fixture)", () => {
+  const hf = JSON.parse(readFileSync(path.join(FIXTURES, "span-corruption", "hf.json"), "utf8")) as { len_tokenizer: number; eos_token_id: number; cases: HfCase[] };
+  const opts: SentinelOptions = { sentinelTop: hf.len_tokenizer, numSentinels: 100, eosTokenId: hf.eos_token_id };
+  const runs = (m: ArrayLike<number>): number => Array.from(m).filter((x, i) => x === 1 && (i === 0 || m[i - 1] === 0)).length;
+
+  test("the same lengths, mask counts, and sentinel filling on HF's masks", () => {
+    assert.ok(hf.cases.length >= 7);
+    for (const c of hf.cases) {
+      const what = `${c.inputs_length}/${c.noise_density}/${c.mean_noise_span_length}`;
+      assert.deepEqual(computeInputAndTargetLengths(c.inputs_length, c.noise_density, c.mean_noise_span_length), { tokensLength: c.tokens_length, targetsLength: c.targets_length }, what);
+      const counts = noiseCounts(c.tokens_length, c.noise_density, c.mean_noise_span_length);
+      const ours = randomSpansNoiseMask(c.tokens_length, c.noise_density, c.mean_noise_span_length, mulberry32(c.inputs_length));
+      for (const r of c.rows) {
+        const mask = Uint8Array.from(r.mask);
+        assert.equal(mask.reduce((a, b) => a + b, 0), counts.noiseTokens, what);
+        assert.equal(runs(mask), counts.spans, what);
+        assert.deepEqual([ours.reduce((a, b) => a + b, 0), runs(ours), ours[0], ours[ours.length - 1]], [counts.noiseTokens, counts.spans, mask[0], mask[mask.length - 1]], what);
+        const tokens = Int32Array.from(r.tokens);
+        assert.deepEqual([...filterWithSentinels(tokens, mask, opts)], r.inputs, `${what} inputs`);
+        assert.deepEqual([...filterWithSentinels(tokens, mask.map((m) => 1 - m), opts)], r.labels, `${what} labels`);
+      }
+    }
   });
 });
