@@ -93,3 +93,7 @@ export { evaluateMaskedLm } from "./train/mlm-eval.js";
 export type { MlmEvalOptions, MlmEvalResult } from "./train/mlm-eval.js";
 export { loadPredictor } from "./train/predictor.js";
 export type { Predictor, PredictorOptions } from "./train/predictor.js";
+
+// Text-to-text (seq2seq) tasks: translation / summarization pairs for T5
+export { loadSeq2SeqTask, readSeq2SeqFile, summarizationTask, seq2seqInput, seq2seqBuiltinNames, isSeq2SeqBuiltinName, SEQ2SEQ_BUILTINS } from "./data/seq2seq.js";
+export type { Seq2SeqExample, Seq2SeqTask, Seq2SeqTaskData, Seq2SeqFormat, Seq2SeqMetric, Seq2SeqSplit, Seq2SeqBuiltinName, LoadSeq2SeqOptions, SummarizationTaskOptions } from "./data/seq2seq.js";

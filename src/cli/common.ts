@@ -88,7 +88,7 @@ export interface TaskData {
 
 function unknownTask(name: string): CliError {
   return new CliError(
-    `unknown task "${name}"; known tasks: ${GLUE_TASK_NAMES.join(", ")} (GLUE, with --data-dir), spam, sotu-party (built in); ` +
+    `unknown task "${name}"; known tasks: ${GLUE_TASK_NAMES.join(", ")} (GLUE, with --data-dir), spam, sotu-party (built in), bible-es-en (built in, text-to-text); ` +
       "or define a custom task with --task-dir (or --train-file/--dev-file) and --text-column/--label-column",
     2,
   );

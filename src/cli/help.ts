@@ -17,6 +17,7 @@ import {
 } from "../petl/methods.js";
 import type { ModuleOptionName } from "../petl/methods.js";
 import { demoPresetsText } from "./demo-presets.js";
+import { SEQ2SEQ_DEFAULTS } from "../train/seq2seq-defaults.js";
 
 const HELP_WIDTH = 96;
 
@@ -80,7 +81,8 @@ function learningRateHelp(): string {
 export const TASK_HELP = `Task:
   --task NAME             GLUE: cola, sst2, mrpc, qqp, stsb, mnli, qnli, rte, wnli (files from
                           --data-dir); built in: spam, sotu-party (and rte, cola, sst2 when
-                          --data-dir is not given)
+                          --data-dir is not given); text-to-text, built in: bible-es-en
+                          (Spanish -> English Bible verses; see "Text-to-text tasks")
   --data-dir DIR          folder with the GLUE task folders (RTE/train.tsv, RTE/dev.tsv, ...)
   --train-file FILE       train file to use instead of <data-dir>/<TASK>/train.tsv
   --dev-file FILE         dev file to use instead of <data-dir>/<TASK>/dev.tsv
@@ -96,6 +98,28 @@ Custom task (CSV, TSV or JSONL; classification, or regression with --regression)
   --regression            the label is a number (metrics: Pearson, Spearman)
   --task-name NAME        name recorded in the checkpoint (default: the folder name)
   --no-header             the TSV/CSV files have no header line`;
+
+/** `train` on a text-to-text task (cli/train-seq2seq.ts holds the defaults quoted here). */
+const TEXT_TO_TEXT_HELP = `Text-to-text tasks (an encoder–decoder model, T5; e.g. --task bible-es-en):
+  Teacher-forced training; validation generates from the sources and keeps the checkpoint with
+  the best task metric (BLEU as sacreBLEU, or ROUGE-2 F as rouge-score); the task prefix is
+  stored in adapter_config.json. The test split's generations go to test_predictions.txt.
+  Default model: the bundled models/propetl-mini-t5 when installed. --head-lr, --max-length,
+  --jit and the custom-classification flags do not apply.
+  --max-source-length N   source tokens incl. the task prefix and EOS (default ${SEQ2SEQ_DEFAULTS.maxSourceLength});
+                          longer sources are cut, and the count is reported
+  --max-target-length N   target tokens incl. EOS (default ${SEQ2SEQ_DEFAULTS.maxTargetLength})
+  --max-new-tokens N      generation limit at evaluation (default: --max-target-length)
+  --num-beams N           beam search at evaluation (default ${SEQ2SEQ_DEFAULTS.numBeams}: greedy)
+  --length-penalty X      beam search's length penalty (default 1.0, as Hugging Face)
+  --eval-steps N          also evaluate every N optimizer steps (default: every epoch)
+  Custom text-to-text task (JSONL or TSV with a header; files train, validation or dev, and
+  optionally test, in --task-dir, or --train-file and --dev-file):
+  --source-column NAME    JSONL field / TSV column of the source text
+  --target-column NAME    JSONL field / TSV column of the target text
+  --prefix TEXT           put before every source, T5 style (e.g. "summarize: "; default none)
+  --metric bleu|rouge2    the validation and test metric (default bleu)
+  (--batch-size defaults to ${SEQ2SEQ_DEFAULTS.batchSize} and --epochs to ${SEQ2SEQ_DEFAULTS.epochs} for these tasks)`;
 
 export const METHOD_HELP = methodHelp();
 
@@ -183,6 +207,8 @@ Checkpoints:
   --save-steps N          also save the resume state every N steps (always at each epoch end)
   --keep-train-state      keep train_state.safetensors after the run
   --f16                   store the module's float tensors as float16
+
+${TEXT_TO_TEXT_HELP}
 
 ${COMMON_OUT}
   --skip-bad-rows         (see Task)

@@ -7,7 +7,7 @@ import { defaultLearningRates } from "../petl/methods.js";
 import { plainCounterpart, resolveMethodConfig } from "../petl/registry.js";
 import { compareStorage, formatStorageReport } from "../petl/storage.js";
 import { defaultEpochs } from "../data/tasks.js";
-import { BUNDLED_MODEL, bundledModelDir, defaultOutputDir, resolveMaxLength, TRAIN_DEFAULTS } from "../train/defaults.js";
+import { BUNDLED_MODEL, BUNDLED_T5_MODEL, bundledModelDir, defaultOutputDir, resolveMaxLength, TRAIN_DEFAULTS } from "../train/defaults.js";
 import type { FinetuneHyper } from "../train/finetune.js";
 import { checkWritableDir, storageFor, trainTask } from "../train/task-run.js";
 import type { TrainTaskResult } from "../train/task-run.js";
@@ -17,6 +17,7 @@ import type { OptionSpec, Values } from "./args.js";
 import { jitFromArgs, loadTaskData, METHOD_OPTIONS, methodConfigFromArgs, TASK_OPTIONS } from "./common.js";
 import { engineOptions } from "./engine-options.js";
 import { makeReporter } from "./progress.js";
+import { isSeq2seqRequest, loadSeq2seqArgs, runSeq2seqTrain, SEQ2SEQ_ONLY } from "./train-seq2seq.js";
 import type { Reporter } from "./progress.js";
 import { stopOnInterrupt } from "./interrupt.js";
 import { outOfMemoryMessage } from "./out-of-memory.js";
@@ -51,6 +52,8 @@ const OPTIONS: Record<string, OptionSpec> = {
   f16: { type: "boolean" },
   json: { type: "boolean" },
   quiet: { type: "boolean" },
+  // Text-to-text tasks (train-seq2seq.ts).
+  ...Object.fromEntries(SEQ2SEQ_ONLY.map((name) => [name, { type: "string" } satisfies OptionSpec])),
 };
 
 function fmt(x: number): string {
@@ -103,6 +106,14 @@ function hyperFromArgs(v: Values, methodName: Parameters<typeof defaultLearningR
 
 export async function run(argv: string[]): Promise<number> {
   const { values: v } = parseCommand("train", argv, OPTIONS);
+  if (isSeq2seqRequest(v)) {
+    const t5Bundled = str(v, "model") === undefined ? bundledModelDir(BUNDLED_T5_MODEL) : null;
+    const t5Dir = t5Bundled ?? required(v, "model", "train", `a Hugging Face T5 model folder; this package has no bundled encoder–decoder (${BUNDLED_T5_MODEL})`);
+    return runSeq2seqTrain(v, argv, loadSeq2seqArgs(v), t5Dir, t5Bundled !== null);
+  }
+  for (const name of SEQ2SEQ_ONLY) {
+    if (v[name] !== undefined) throw new CliError(`--${name} applies only to text-to-text tasks (e.g. --task bible-es-en with a T5 model)`, 2);
+  }
   const bundled = str(v, "model") === undefined ? bundledModelDir() : null;
   const modelDir = bundled ?? required(v, "model", "train", `a Hugging Face model folder; this package has no bundled backbone (${BUNDLED_MODEL})`);
   // Settings first (usage errors), then the output folder, before any data or model work.

@@ -94,6 +94,11 @@ export interface AdapterConfigFile {
   backbone: BackboneSummary;
   /** Layers per stack of the backbone (absent in files written before encoder–decoder checkpoints). */
   stacks?: Partial<Record<Stack, number>>;
+  /**
+   * Text-to-text tasks: the prefix prepended to every source text, per task (T5's
+   * "translate Spanish to English: "); absent for classification checkpoints.
+   */
+  task_prefixes?: Record<string, string>;
 }
 
 /** The layer stacks of a backbone, as adapter_config.json records them. */
@@ -161,6 +166,8 @@ export interface SaveCheckpointOptions<T> {
   labelNames?: string[][];
   /** Storage type of the method's float tensors (the head stays F32). Default F32. */
   dtype?: "F32" | "F16";
+  /** Text-to-text tasks: the source prefix of each task, in task order (adapter_config.json `task_prefixes`). */
+  taskPrefixes?: string[];
 }
 
 /** Write a task checkpoint folder (created if needed; both files written atomically). */
@@ -205,6 +212,11 @@ export async function saveTaskCheckpoint<T>(dir: string, opts: SaveCheckpointOpt
     backbone: backboneSummary(cfg),
     stacks: stackSummary(cfg),
   };
+  if (opts.taskPrefixes !== undefined) {
+    if (headed) throw new CheckpointError("task prefixes are for text-to-text (encoder–decoder) checkpoints, not classification heads");
+    if (opts.taskPrefixes.length !== tasks.length) throw new CheckpointError(`${tasks.length} task(s) (${tasks.join(", ")}) but ${opts.taskPrefixes.length} task prefix(es)`);
+    file.task_prefixes = Object.fromEntries(tasks.map((t, i) => [t, opts.taskPrefixes?.[i] ?? ""]));
+  }
   await fsp.mkdir(dir, { recursive: true });
   const configFile = path.join(dir, CONFIG_FILE);
   const modelFile = path.join(dir, MODEL_FILE);
@@ -219,8 +231,11 @@ export interface LoadedCheckpoint {
   method: PetlMethod<unknown>;
   encoderConfig: ModelConfig;
   state: MethodState;
-  /** Per task: label names and head (none for backbones without a classification head: `[]`, null). */
-  tasks: { name: string; labelNames: string[]; head: HeadParams | null }[];
+  /**
+   * Per task: label names and head (none for backbones without a classification head: `[]`,
+   * null), and the source prefix of a text-to-text task ("" when the file names none).
+   */
+  tasks: { name: string; labelNames: string[]; head: HeadParams | null; prefix: string }[];
   /** Index of a task by name or index (error naming the tasks otherwise). */
   taskIndex(task: string | number): number;
   /** Each layer's masked modules for one task, built once (owned by the caller). */
@@ -288,6 +303,15 @@ export function parseAdapterConfig(file: string, json: unknown): AdapterConfigFi
     const want = stackSummary(cfg);
     if (!isRecord(json.stacks) || JSON.stringify(json.stacks) !== JSON.stringify(want)) {
       fail(file, `"stacks" ${JSON.stringify(json.stacks)} does not match the backbone's ${JSON.stringify(want)}`);
+    }
+  }
+  if (json.task_prefixes !== undefined) {
+    if (headed) fail(file, `"task_prefixes" is for text-to-text checkpoints; a ${JSON.stringify(b.model_type)} backbone has classification heads`);
+    const tp = json.task_prefixes;
+    if (!isRecord(tp)) fail(file, `"task_prefixes" must be an object mapping task names to strings`);
+    for (const [t, v] of Object.entries(tp)) {
+      if (!(json.tasks as string[]).includes(t)) fail(file, `"task_prefixes" names an unknown task "${t}" (tasks: ${(json.tasks as string[]).join(", ")})`);
+      if (typeof v !== "string") fail(file, `"task_prefixes.${t}" must be a string, got ${JSON.stringify(v)}`);
     }
   }
   return json as unknown as AdapterConfigFile;
@@ -414,7 +438,7 @@ export async function loadTaskCheckpoint(dir: string, opts: LoadCheckpointOption
   try {
     tasks.forEach((t, i) => {
       if (!isClassifierConfig(cfg)) {
-        loadedTasks.push({ name: t, labelNames: [], head: null });
+        loadedTasks.push({ name: t, labelNames: [], head: null, prefix: file.task_prefixes?.[t] ?? "" });
         return;
       }
       const H = cfg.hiddenSize;
@@ -426,7 +450,7 @@ export async function loadTaskCheckpoint(dir: string, opts: LoadCheckpointOption
         dense: { w: arr(`${prefix}.dense.weight`, [H, H]), b: arr(`${prefix}.dense.bias`, [H]) },
         out: { w: arr(`${prefix}.out_proj.weight`, [C, H]), b: arr(`${prefix}.out_proj.bias`, [C]) },
       };
-      loadedTasks.push({ name: t, labelNames: [...labels], head });
+      loadedTasks.push({ name: t, labelNames: [...labels], head, prefix: "" });
     });
     const unknown = [...st.tensors.keys()].filter((n) => !seen.has(n));
     if (unknown.length) fail(modelFile, `unexpected tensor(s) for ${file.method}: ${unknown.slice(0, 8).join(", ")}${unknown.length > 8 ? ", ..." : ""}`);

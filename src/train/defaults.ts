@@ -51,10 +51,13 @@ export function resolveMaxLength(flagValue: number | undefined, cfg: ClassifierC
 /** Where the package's bundled backbone lives (issue 5's propetl-mini). */
 export const BUNDLED_MODEL = "models/propetl-mini";
 
-/** The bundled backbone's folder, or null when this package has none. */
-export function bundledModelDir(): string | null {
+/** The bundled encoder–decoder for text-to-text tasks (propetl-mini-t5). */
+export const BUNDLED_T5_MODEL = "models/propetl-mini-t5";
+
+/** A bundled model's folder (default propetl-mini), or null when this package has none. */
+export function bundledModelDir(model: string = BUNDLED_MODEL): string | null {
   try {
-    const dir = path.join(packageRoot(), BUNDLED_MODEL);
+    const dir = path.join(packageRoot(), model);
     return existsSync(path.join(dir, "config.json")) && existsSync(path.join(dir, "model.safetensors")) ? dir : null;
   } catch {
     return null;

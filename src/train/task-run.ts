@@ -154,7 +154,7 @@ export async function checkWritableDir(dir: string): Promise<void> {
 }
 
 /** Refuse to clobber a finished or unfinished run unless resuming. */
-function checkExistingRun(dir: string, resume: boolean): "fresh" | "resume" | "finished" {
+export function checkExistingRun(dir: string, resume: boolean): "fresh" | "resume" | "finished" {
   const hasMetrics = existsSync(path.join(dir, METRICS_FILE));
   const hasState = existsSync(path.join(dir, TRAIN_STATE_FILE));
   if (hasState) {
@@ -168,24 +168,40 @@ function checkExistingRun(dir: string, resume: boolean): "fresh" | "resume" | "f
   return "fresh";
 }
 
-/** Train on every seed (see the module comment). */
-export async function trainTask(opts: TrainTaskOptions): Promise<TrainTaskResult> {
-  if (opts.seeds.length === 0) throw new TrainTaskError("no seeds given");
-  const multi = opts.seeds.length > 1;
-  const log = opts.log ?? (() => undefined);
-  await checkWritableDir(opts.outputDir);
-  const seedDirs = opts.seeds.map((s) => (multi ? path.join(opts.outputDir, `seed-${s}`) : opts.outputDir));
-  const states = seedDirs.map((d) => checkExistingRun(d, opts.resume ?? false));
-  if (multi && !opts.resume && existsSync(path.join(opts.outputDir, METRICS_FILE))) {
-    throw new TrainTaskError(`${opts.outputDir} already holds a finished run (${METRICS_FILE}); choose another --output`);
+/** What `runSeeds` needs to know about a multi-seed run. */
+export interface SeedsRun {
+  /** Task name recorded in the summary metrics.json. */
+  taskName: string;
+  method: MethodConfig;
+  seeds: number[];
+  outputDir: string;
+  resume?: boolean;
+  log?: (message: string) => void;
+}
+
+/**
+ * The seed loop every kind of task shares: one folder per seed (`<output>/seed-<seed>/` when
+ * there are several), refusing to clobber runs unless resuming, skipping finished seeds, and
+ * the mean ± sample std over seeds in `<output>/metrics.json`. `runOne` trains one seed into
+ * its folder.
+ */
+export async function runSeeds(run: SeedsRun, runOne: (seed: number, dir: string) => Promise<{ result: SeedResult; storage: StorageReport | null }>): Promise<TrainTaskResult> {
+  if (run.seeds.length === 0) throw new TrainTaskError("no seeds given");
+  if (new Set(run.seeds).size !== run.seeds.length) throw new TrainTaskError(`seeds ${run.seeds.join(",")} repeat a seed: each seed must be trained once`);
+  const multi = run.seeds.length > 1;
+  const log = run.log ?? (() => undefined);
+  await checkWritableDir(run.outputDir);
+  const seedDirs = run.seeds.map((s) => (multi ? path.join(run.outputDir, `seed-${s}`) : run.outputDir));
+  const states = seedDirs.map((d) => checkExistingRun(d, run.resume ?? false));
+  if (multi && !run.resume && existsSync(path.join(run.outputDir, METRICS_FILE))) {
+    throw new TrainTaskError(`${run.outputDir} already holds a finished run (${METRICS_FILE}); choose another --output`);
   }
   for (const d of seedDirs) await checkWritableDir(d);
 
-  const tokenizer = opts.tokenizer ?? (await (await import("../data/tokenizer.js")).loadTokenizer(opts.modelDir));
   const results: SeedResult[] = [];
   let storage: StorageReport | null = null;
-  for (let si = 0; si < opts.seeds.length; si++) {
-    const seed = opts.seeds[si];
+  for (let si = 0; si < run.seeds.length; si++) {
+    const seed = run.seeds[si];
     const dir = seedDirs[si];
     const metricsFile = path.join(dir, METRICS_FILE);
     if (states[si] === "finished") {
@@ -194,20 +210,20 @@ export async function trainTask(opts: TrainTaskOptions): Promise<TrainTaskResult
       results.push({ seed, dir, validation: prev.validation, test: prev.test, metricsFile, skipped: true });
       continue;
     }
-    const r = await trainOneSeed(opts, tokenizer, seed, dir);
+    const r = await runOne(seed, dir);
     storage = r.storage;
     results.push(r.result);
   }
   const summary = summarize(results.map((r) => ({ main: r.test.main, ...r.test.scores })));
   let metricsFile = results[0].metricsFile;
   if (multi) {
-    metricsFile = path.join(opts.outputDir, METRICS_FILE);
+    metricsFile = path.join(run.outputDir, METRICS_FILE);
     const doc = {
       format: METRICS_FORMAT,
       version: 1,
-      task: opts.task.name,
-      method: opts.method,
-      seeds: results.map((r) => ({ seed: r.seed, dir: path.relative(opts.outputDir, r.dir), validation: r.validation, test: r.test })),
+      task: run.taskName,
+      method: run.method,
+      seeds: results.map((r) => ({ seed: r.seed, dir: path.relative(run.outputDir, r.dir), validation: r.validation, test: r.test })),
       test: summary,
       std: "sample standard deviation (n - 1) over seeds",
       versions: versions(),
@@ -216,6 +232,16 @@ export async function trainTask(opts: TrainTaskOptions): Promise<TrainTaskResult
     await writeFileAtomic(metricsFile, JSON.stringify(doc, null, 2) + "\n");
   }
   return { seeds: results, summary, metricsFile, storage };
+}
+
+/** Train on every seed (see the module comment). */
+export async function trainTask(opts: TrainTaskOptions): Promise<TrainTaskResult> {
+  const run: SeedsRun = { taskName: opts.task.name, method: opts.method, seeds: opts.seeds, outputDir: opts.outputDir, ...(opts.resume !== undefined ? { resume: opts.resume } : {}), ...(opts.log ? { log: opts.log } : {}) };
+  let tokenizer: Tokenizer | undefined = opts.tokenizer;
+  return runSeeds(run, async (seed, dir) => {
+    tokenizer ??= await (await import("../data/tokenizer.js")).loadTokenizer(opts.modelDir);
+    return trainOneSeed(opts, tokenizer, seed, dir);
+  });
 }
 
 async function trainOneSeed(opts: TrainTaskOptions, tokenizer: Tokenizer, seed: number, dir: string): Promise<{ result: SeedResult; storage: StorageReport | null }> {

@@ -5,7 +5,8 @@
  * What it does: epochs of seeded micro-batches, gradient accumulation (gradients weighted by
  * example count, so an accumulated step equals one big batch), global-norm clipping, AdamW
  * with parameter groups under a schedule (default linear warmup 0.1 + linear decay), an
- * evaluation after every epoch keeping the best parameters by the main metric, optional early
+ * evaluation after every epoch (and optionally every N steps) keeping the best parameters by
+ * the main metric, optional early
  * stopping, a NaN/inf loss check that stops with the step named, progress events, and atomic
  * resume checkpoints (params + AdamW moments + best params + loop position) at every epoch
  * end and every `checkpoint.everySteps` steps. A resumed run makes exactly the updates the
@@ -73,7 +74,9 @@ export interface TrainLoopOptions<P, B, D> {
   objective: Objective<P, B, D>;
   /** LR multiplier per step, built from the total step count (default linear warmup 0.1 + decay). */
   schedule?: (totalSteps: number) => Schedule;
-  /** Evaluate after every epoch (params borrowed). */
+  /** Also evaluate every N optimizer steps inside an epoch (default: only at epoch ends). */
+  evalEverySteps?: number;
+  /** Evaluate after every epoch, and every `evalEverySteps` steps (params borrowed). */
   evaluate?: (params: P, at: { epoch: number; step: number }) => Promise<EvalResult>;
   /** "max" (default): higher main score is better; "min" for losses. */
   metricMode?: "max" | "min";
@@ -274,6 +277,25 @@ export async function trainLoop<P, B, D>(opts: TrainLoopOptions<P, B, D>): Promi
     emit({ type: "checkpoint", step: pos.globalStep, epoch: pos.epoch, file: ckptFile });
   };
 
+  /** Evaluate the current params, record them, keep the best (`epoch` 0-based). */
+  const runEval = async (epoch: number, trainLoss: number | undefined): Promise<void> => {
+    if (!opts.evaluate) return;
+    const res = await opts.evaluate(state.params, { epoch: epoch + 1, step: pos.globalStep });
+    const record: EvalRecord = { epoch: epoch + 1, step: pos.globalStep, main: res.main, scores: res.scores, ...(trainLoss !== undefined ? { trainLoss } : {}) };
+    pos.history.push(record);
+    const improved = pos.best === null || better(res.main, pos.best.main, mode);
+    if (improved) {
+      pos.best = record;
+      pos.badEvals = 0;
+      if (best) tree.dispose(best);
+      best = tree.ref(state.params);
+      if (opts.onBest) await opts.onBest(state.params, record);
+    } else {
+      pos.badEvals++;
+    }
+    emit({ type: "eval", epoch: epoch + 1, step: pos.globalStep, main: res.main, scores: res.scores, improved, best: pos.best?.main ?? res.main, ...(trainLoss !== undefined ? { trainLoss } : {}), elapsedMs: elapsed() });
+  };
+
   try {
     emit({ type: "start", epochs: opts.epochs, stepsPerEpoch, totalSteps, startStep: pos.globalStep, resumed: resumedAtStep !== undefined, trainExamples });
     while (!pos.finished && pos.epoch < opts.epochs) {
@@ -330,6 +352,13 @@ export async function trainLoop<P, B, D>(opts: TrainLoopOptions<P, B, D>): Promi
           emit({ type: "interrupted", step: pos.globalStep, ...(ckptFile ? { file: ckptFile } : {}) });
           throw new TrainingInterrupted(pos.globalStep, ckptFile);
         }
+        const evalEvery = opts.evalEverySteps;
+        if (!endOfEpoch && evalEvery !== undefined && evalEvery > 0 && pos.globalStep % evalEvery === 0 && opts.evaluate) {
+          // A step-interval evaluation (HF's eval_strategy "steps"): the train loss so far this epoch; state saved after it.
+          await runEval(epoch, pos.epochLossCount > 0 ? pos.epochLossSum / pos.epochLossCount : undefined);
+          await save();
+          continue;
+        }
         const every = opts.checkpoint?.everySteps;
         if (!endOfEpoch && every !== undefined && every > 0 && pos.globalStep % every === 0) await save();
       }
@@ -337,20 +366,9 @@ export async function trainLoop<P, B, D>(opts: TrainLoopOptions<P, B, D>): Promi
       // End of epoch (or of the run): evaluate, keep the best, maybe stop early.
       const trainLoss = pos.epochLossCount > 0 ? pos.epochLossSum / pos.epochLossCount : undefined;
       if (opts.evaluate) {
-        const res = await opts.evaluate(state.params, { epoch: epoch + 1, step: pos.globalStep });
-        const record: EvalRecord = { epoch: epoch + 1, step: pos.globalStep, main: res.main, scores: res.scores, ...(trainLoss !== undefined ? { trainLoss } : {}) };
-        pos.history.push(record);
-        const improved = pos.best === null || better(res.main, pos.best.main, mode);
-        if (improved) {
-          pos.best = record;
-          pos.badEvals = 0;
-          if (best) tree.dispose(best);
-          best = tree.ref(state.params);
-          if (opts.onBest) await opts.onBest(state.params, record);
-        } else {
-          pos.badEvals++;
-        }
-        emit({ type: "eval", epoch: epoch + 1, step: pos.globalStep, main: res.main, scores: res.scores, improved, best: pos.best?.main ?? res.main, ...(trainLoss !== undefined ? { trainLoss } : {}), elapsedMs: elapsed() });
+        // Skip when a step-interval evaluation has just run at this very step.
+        const last = pos.history[pos.history.length - 1];
+        if (last === undefined || last.step !== pos.globalStep) await runEval(epoch, trainLoss);
         if (opts.earlyStopPatience !== undefined && pos.badEvals >= opts.earlyStopPatience && epoch + 1 < opts.epochs && !hitMax) {
           pos.stoppedEarly = true;
           pos.finished = true;

@@ -222,4 +222,33 @@ describe("T5 task checkpoints (no classification head)", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  test("task prefixes: stored in adapter_config.json, loaded per task, bad values named", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "t5-ckpt-"));
+    try {
+      const m = createMethod({ method: "adapter", bottleneck: 8 }, cfg);
+      const p = m.init(cfg, params, 3);
+      await assert.rejects(saveTaskCheckpoint(dir, { method: m, params: p, encoderConfig: cfg, taskPrefixes: ["a: ", "b: "] }), /1 task\(s\) \(default\) but 2 task prefix\(es\)/);
+      await saveTaskCheckpoint(dir, { method: m, params: p, encoderConfig: cfg, taskPrefixes: ["translate Spanish to English: "] });
+      tree.dispose(p as JArray);
+      m.dispose();
+      const file = path.join(dir, "adapter_config.json");
+      const json = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+      assert.deepEqual(json.task_prefixes, { default: "translate Spanish to English: " });
+      const ck = await loadTaskCheckpoint(dir);
+      assert.equal(ck.tasks[0].prefix, "translate Spanish to English: ");
+      ck.dispose();
+      writeFileSync(file, JSON.stringify({ ...json, task_prefixes: { other: "x: " } }));
+      await assert.rejects(loadTaskCheckpoint(dir), (e: Error) => e instanceof CheckpointError && /"task_prefixes" names an unknown task "other" \(tasks: default\)/.test(e.message));
+      writeFileSync(file, JSON.stringify({ ...json, task_prefixes: { default: 3 } }));
+      await assert.rejects(loadTaskCheckpoint(dir), (e: Error) => e instanceof CheckpointError && /"task_prefixes.default" must be a string, got 3/.test(e.message));
+      const { task_prefixes: _drop, ...without } = json;
+      writeFileSync(file, JSON.stringify(without));
+      const ck2 = await loadTaskCheckpoint(dir);
+      assert.equal(ck2.tasks[0].prefix, "");
+      ck2.dispose();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

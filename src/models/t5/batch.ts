@@ -42,6 +42,9 @@ export interface T5Batch {
   decoderMaskBias: JArray;
 }
 
+/** The encoder's part of a batch: all `t5Encode` reads (generation has no decoder ids up front). */
+export type T5EncoderBatch = Pick<T5Batch, "batchSize" | "encoderLength" | "inputIds" | "encoderMaskBias">;
+
 function checkIds(ids: Int32Array, cfg: T5Config, what: string): void {
   for (let k = 0; k < ids.length; k++) {
     const id = ids[k];
@@ -82,6 +85,22 @@ export function makeT5Batch(cfg: T5Config, b: T5HostBatch): T5Batch {
     encoderMaskBias: np.array(enc).reshape([B, 1, 1, S]),
     decoderMaskBias: np.array(dec).reshape([B, 1, T, T]),
   };
+}
+
+/** Validate host encoder ids against the config and move them to the device (`disposeT5EncoderBatch` frees them). */
+export function makeT5EncoderBatch(cfg: T5Config, b: Pick<T5HostBatch, "batchSize" | "encoderLength" | "inputIds" | "attentionMask">): T5EncoderBatch {
+  const { batchSize: B, encoderLength: S } = b;
+  checkLength(b.inputIds, B * S, "inputIds", `${B}x${S}`);
+  checkLength(b.attentionMask, B * S, "attentionMask", `${B}x${S}`);
+  checkIds(b.inputIds, cfg, "inputIds");
+  const enc = new Float32Array(B * S);
+  for (let k = 0; k < B * S; k++) enc[k] = b.attentionMask[k] ? 0 : F32_MIN;
+  return { batchSize: B, encoderLength: S, inputIds: np.array(b.inputIds, { dtype: np.int32 }), encoderMaskBias: np.array(enc).reshape([B, 1, 1, S]) };
+}
+
+export function disposeT5EncoderBatch(b: T5EncoderBatch): void {
+  b.inputIds.dispose();
+  b.encoderMaskBias.dispose();
 }
 
 export function disposeT5Batch(b: T5Batch): void {

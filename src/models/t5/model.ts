@@ -21,36 +21,24 @@
  * self-attention they are always attended (in the decoder too) and get the position bias of
  * positions -P..-1; in cross-attention they are attended with no position bias.
  *
+ * The attention math lives in attention.ts, shared with the incremental decoder of
+ * decode-cache.ts (generation), which also reuses `embed`, `ffnBlock` and `checkHooks` from
+ * here: the two paths run the same functions.
+ *
  * Ownership: parameters are BORROWED (every use takes `.ref`); activations are consumed.
  */
-import { np, nn } from "../../engine/jax.js";
+import { np } from "../../engine/jax.js";
 import type { JArray } from "../../engine/jax.js";
-import { prependPrefix } from "../attention-prefix.js";
 import { weightedCrossEntropy } from "../cross-entropy.js";
-import type { LayerHooks, ModelHooks, PrefixHook, ProjectionHook, SublayerHook } from "../hooks.js";
+import type { ModelHooks, SublayerHook } from "../hooks.js";
 import { activation, project, rmsNorm } from "../layers.js";
-import type { T5Batch, T5Labels } from "./batch.js";
+import { attend, attentionKeyValues, crossHooks, selfHooks } from "./attention.js";
+import type { AttentionHooks } from "./attention.js";
+import type { T5Batch, T5EncoderBatch, T5Labels } from "./batch.js";
 import type { T5Config } from "./config.js";
 import type { T5AttentionParams, T5DecoderLayerParams, T5EncoderLayerParams, T5FfnParams, T5Params } from "./params.js";
 import { positionBias } from "./relative-position.js";
 import type { BucketSpec } from "./relative-position.js";
-
-/** The hooks of one attention: self-attention's, or cross-attention's under the self names. */
-interface AttentionHooks {
-  query?: ProjectionHook;
-  key?: ProjectionHook;
-  value?: ProjectionHook;
-  prefix?: PrefixHook;
-  output?: SublayerHook;
-}
-
-function selfHooks(h: LayerHooks | undefined): AttentionHooks {
-  return { query: h?.query, key: h?.key, value: h?.value, prefix: h?.prefix, output: h?.attentionOutput };
-}
-
-function crossHooks(h: LayerHooks | undefined): AttentionHooks {
-  return { query: h?.crossQuery, key: h?.crossKey, value: h?.crossValue, prefix: h?.crossPrefix, output: h?.crossAttentionOutput };
-}
 
 /** The additive attention bias of a stack's self- or cross-attention: for the sequence's keys, and for P prefix keys. */
 interface KeyBias {
@@ -60,46 +48,26 @@ interface KeyBias {
   prefix(P: number): JArray;
 }
 
-/** [B,S,inner] -> [B,heads,S,d_kv] */
-function splitHeads(x: JArray, heads: number): JArray {
-  const [B, S, inner] = x.shape;
-  return x.reshape([B, S, heads, inner / heads]).transpose([0, 2, 1, 3]);
-}
-
 /**
- * One attention sublayer: `x + o(attention(RMSNorm(x) q, kv k/v))` with T5's unscaled scores.
- * `x` [B,Tq,d] is consumed; `kv` (the encoder output, for cross-attention) is borrowed, null
- * for self-attention (keys and values from the normed x).
+ * One attention sublayer over the whole sequence (attention.ts): keys and values from `kv`
+ * (the encoder output, for cross-attention; borrowed) or, for self-attention (null), from the
+ * normed x. `x` [B,Tq,d] is consumed.
  */
 function attentionBlock(cfg: T5Config, p: T5AttentionParams, ln: JArray, x: JArray, kv: JArray | null, bias: KeyBias, hooks: AttentionHooks): JArray {
-  const heads = cfg.numHeads;
-  const [B, Tq] = x.shape;
-  const inner = heads * cfg.dKv;
   const normed = rmsNorm(ln, x.ref, cfg.layerNormEps);
-  const source = kv ?? normed;
-  let q = project(p.q, normed.ref);
-  if (hooks.query) q = hooks.query(normed, q);
-  let k = project(p.k, source.ref);
-  if (hooks.key) k = hooks.key(source, k);
-  let v = project(p.v, source.ref);
-  if (hooks.value) v = hooks.value(source, v);
-  normed.dispose();
+  const keys = attentionKeyValues(p, kv ?? normed, hooks);
   let keyBias = bias.keys.ref;
-  if (hooks.prefix) {
-    const pre = prependPrefix(hooks.prefix(B), k, v);
-    k = pre.key;
-    v = pre.value;
+  if (keys.prefixLength > 0) {
     const [bB, bH, bQ] = keyBias.shape;
-    keyBias = np.concatenate([np.broadcastTo(bias.prefix(pre.length), [bB, bH, bQ, pre.length]), keyBias], 3);
+    const P = keys.prefixLength;
+    keyBias = np.concatenate([np.broadcastTo(bias.prefix(P), [bB, bH, bQ, P]), keyBias], 3);
   }
-  const qh = splitHeads(q, heads);
-  const kh = splitHeads(k, heads).transpose([0, 1, 3, 2]);
-  const vh = splitHeads(v, heads);
-  const probs = nn.softmax(np.matmul(qh, kh).add(keyBias), -1);
-  const ctx = np.matmul(probs, vh).transpose([0, 2, 1, 3]).reshape([B, Tq, inner]);
-  let h = project(p.o, ctx);
-  if (hooks.output) h = hooks.output(h, { residual: x, norm: null });
-  return x.add(h);
+  try {
+    return attend(cfg, p, x, normed, keys, keyBias, hooks);
+  } finally {
+    keys.key.dispose();
+    keys.value.dispose();
+  }
 }
 
 /** The FFN's output before the residual: `wo(relu(wi x))` or `wo(gelu_new(wi_0 x) * wi_1 x)`. x consumed. */
@@ -109,18 +77,18 @@ function ffn(p: T5FfnParams, x: JArray): JArray {
 }
 
 /** The FFN sublayer `x + ffn(RMSNorm(x))`; x [B,T,d] consumed. */
-function ffnBlock(cfg: T5Config, p: T5EncoderLayerParams, x: JArray, hook: SublayerHook | undefined): JArray {
+export function ffnBlock(cfg: T5Config, p: T5EncoderLayerParams, x: JArray, hook: SublayerHook | undefined): JArray {
   let h = ffn(p.ffn, rmsNorm(p.ffnLn, x.ref, cfg.layerNormEps));
   if (hook) h = hook(h, { residual: x, norm: null });
   return x.add(h);
 }
 
 /** Embedding rows [B, L, d] of int32 ids [B*L] (borrowed). T5's embedding has no padding_idx: every row gets its gradient. */
-function embed(cfg: T5Config, p: T5Params, ids: JArray, B: number, L: number): JArray {
+export function embed(cfg: T5Config, p: T5Params, ids: JArray, B: number, L: number): JArray {
   return p.shared.ref.slice(ids.ref).reshape([B, L, cfg.dModel]);
 }
 
-function bucketSpec(cfg: T5Config, bidirectional: boolean): BucketSpec {
+export function bucketSpec(cfg: T5Config, bidirectional: boolean): BucketSpec {
   return { bidirectional, numBuckets: cfg.relativeBuckets, maxDistance: cfg.relativeMaxDistance };
 }
 
@@ -148,7 +116,7 @@ function selfBias(table: JArray, mask: JArray, length: number, spec: BucketSpec)
   };
 }
 
-function checkHooks(cfg: T5Config, hooks: ModelHooks | undefined): void {
+export function checkHooks(cfg: T5Config, hooks: ModelHooks | undefined): void {
   const enc = hooks?.encoder;
   const dec = hooks?.decoder;
   if (enc && enc.length > cfg.numLayers) throw new Error(`hooks for ${enc.length} encoder layers, but the model has ${cfg.numLayers}`);
@@ -160,7 +128,7 @@ function checkHooks(cfg: T5Config, hooks: ModelHooks | undefined): void {
 }
 
 /** The encoder's last hidden states [B, S, d] (after its final RMSNorm); `hooks.encoder[i]` attaches to block i. */
-export function t5Encode(cfg: T5Config, p: T5Params, batch: T5Batch, hooks?: ModelHooks): JArray {
+export function t5Encode(cfg: T5Config, p: T5Params, batch: T5EncoderBatch, hooks?: ModelHooks): JArray {
   checkHooks(cfg, hooks);
   const S = batch.encoderLength;
   let h = embed(cfg, p, batch.inputIds, batch.batchSize, S);

@@ -1,0 +1,186 @@
+/**
+ * T5 generation (src/models/t5/generate.ts): greedy search equals a naive greedy loop that
+ * re-runs the full teacher-forced decoder for every token; greedy and beam search give the
+ * ids of the PyTorch reference (scripts/t5_generate_reference.py, fixtures by
+ * scripts/make_t5_generate_fixtures.py) on tiny-t5 and tiny-t5-v1_1 with padded batches;
+ * the live-array count is flat across generated tokens; bad options are errors.
+ */
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { initEngine } from "../../src/engine/engine.js";
+import { tree } from "../../src/engine/jax.js";
+import { loadBackboneDir } from "../../src/models/load.js";
+import { disposeT5Batch, makeT5Batch } from "../../src/models/t5/batch.js";
+import { isT5Config } from "../../src/models/t5/config.js";
+import type { T5Config } from "../../src/models/t5/config.js";
+import { t5Generate } from "../../src/models/t5/generate.js";
+import type { T5GenerateSource } from "../../src/models/t5/generate.js";
+import { t5Forward, t5LmLogits } from "../../src/models/t5/model.js";
+import type { T5Params } from "../../src/models/t5/params.js";
+import { FIXTURES, modelFixtureDir, readExpected } from "../helpers/fixtures.js";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+
+before(async () => {
+  await initEngine();
+});
+
+interface Model {
+  cfg: T5Config;
+  params: T5Params;
+}
+
+async function loadT5(name: string): Promise<Model> {
+  const model = await loadBackboneDir(modelFixtureDir(name));
+  if (!isT5Config(model.config)) throw new Error(`${name} is not a T5 model`);
+  return { cfg: model.config, params: model.encoder as T5Params };
+}
+
+/** The padded encoder batch of a model fixture's expected.safetensors. */
+function fixtureSource(name: string): T5GenerateSource {
+  const exp = readExpected(name);
+  const [B, S] = exp.shape("input_ids");
+  return { batchSize: B, encoderLength: S, inputIds: exp.i32("input_ids"), attentionMask: exp.i32("attention_mask") };
+}
+
+/**
+ * Greedy search the slow way: for each new token, the full decoder over the whole prefix
+ * (no cache), argmax of the last position; rows stop at `eos`.
+ */
+async function naiveGreedy(m: Model, src: T5GenerateSource, maxNewTokens: number, eos: number): Promise<number[][]> {
+  const { cfg, params } = m;
+  const B = src.batchSize;
+  const out: number[][] = Array.from({ length: B }, () => []);
+  const prefix: number[][] = Array.from({ length: B }, () => [cfg.decoderStartTokenId]);
+  const finished = new Array<boolean>(B).fill(false);
+  for (let step = 0; step < maxNewTokens && !finished.every((f) => f); step++) {
+    const T = step + 1;
+    const batch = makeT5Batch(cfg, { ...src, decoderLength: T, decoderInputIds: Int32Array.from(prefix.flat()) });
+    const logits = (await t5LmLogits(cfg, params, t5Forward(cfg, params, batch)).data()) as Float32Array;
+    disposeT5Batch(batch);
+    for (let r = 0; r < B; r++) {
+      const row = logits.subarray((r * T + T - 1) * cfg.vocabSize, (r * T + T) * cfg.vocabSize);
+      let best = 0;
+      for (let v = 1; v < row.length; v++) if (row[v] > row[best]) best = v;
+      const next = finished[r] ? cfg.padTokenId : best;
+      prefix[r].push(next);
+      if (!finished[r]) out[r].push(next);
+      if (next === eos) finished[r] = true;
+    }
+  }
+  return out;
+}
+
+for (const name of ["tiny-t5", "tiny-t5-v1_1"]) {
+  describe(`greedy search (${name})`, () => {
+    let m: Model;
+    before(async () => {
+      m = await loadT5(name);
+    });
+    after(() => tree.dispose(m.params));
+
+    test("= a naive greedy loop over the full decoder, with an EOS the model emits (rows stop at different steps)", async () => {
+      const src = fixtureSource(name);
+      // Without EOS: 12 tokens per row; then use a token from the middle of row 0 as EOS.
+      const free = await naiveGreedy(m, src, 12, -1);
+      const got = await t5Generate(m.cfg, m.params, undefined, src, { maxNewTokens: 12, eosTokenId: null });
+      assert.deepEqual(got.sequences, free);
+      const eos = free[0][3];
+      const want = await naiveGreedy(m, src, 12, eos);
+      const stopped = await t5Generate(m.cfg, m.params, undefined, src, { maxNewTokens: 12, eosTokenId: eos });
+      assert.deepEqual(stopped.sequences, want);
+      assert.ok(want.some((s) => s.length < 12 && s[s.length - 1] === eos), "some row ends early with EOS");
+    });
+  });
+}
+
+/** test/fixtures/t5-generate/<model>.json (scripts/make_t5_generate_fixtures.py). */
+interface GenerateFixture {
+  model: string;
+  input_ids: number[][];
+  attention_mask: number[][];
+  cases: {
+    name: string;
+    num_beams: number;
+    length_penalty: number;
+    early_stopping: boolean | "never";
+    max_new_tokens: number;
+    eos_token_id: number | null;
+    pad_token_id: number;
+    decoder_start_token_id: number;
+    sequences: number[][];
+  }[];
+}
+
+function readGenerateFixture(name: string): GenerateFixture {
+  return JSON.parse(readFileSync(path.join(FIXTURES, "t5-generate", `${name}.json`), "utf8")) as GenerateFixture;
+}
+
+for (const name of ["tiny-t5", "tiny-t5-v1_1"]) {
+  describe(`generated ids = the PyTorch reference (${name}, padded batch)`, () => {
+    const fx = readGenerateFixture(name);
+    let m: Model;
+    before(async () => {
+      m = await loadT5(name);
+    });
+    after(() => tree.dispose(m.params));
+    const B = fx.input_ids.length;
+    const S = fx.input_ids[0].length;
+    const src: T5GenerateSource = { batchSize: B, encoderLength: S, inputIds: Int32Array.from(fx.input_ids.flat()), attentionMask: Int32Array.from(fx.attention_mask.flat()) };
+
+    test("the fixture exercises padding and stopping at EOS", () => {
+      assert.ok(fx.attention_mask.some((r) => r.includes(0)), "padded inputs");
+      const early = fx.cases.filter((c) => c.eos_token_id !== null && c.sequences.some((s) => s.length < c.max_new_tokens && s[s.length - 1] === c.eos_token_id));
+      assert.ok(early.some((c) => c.num_beams === 1) && early.some((c) => c.num_beams === 3) && early.some((c) => c.num_beams === 4), "EOS before the length limit in greedy, 3- and 4-beam cases");
+    });
+
+    for (const c of fx.cases) {
+      test(c.name, async () => {
+        const got = await t5Generate(m.cfg, m.params, undefined, src, {
+          maxNewTokens: c.max_new_tokens,
+          numBeams: c.num_beams,
+          lengthPenalty: c.length_penalty,
+          earlyStopping: c.early_stopping,
+          eosTokenId: c.eos_token_id,
+          padTokenId: c.pad_token_id,
+          decoderStartTokenId: c.decoder_start_token_id,
+        });
+        assert.deepEqual(got.sequences, c.sequences);
+      });
+    }
+  });
+}
+
+describe("generation options and memory", () => {
+  let m: Model;
+  before(async () => {
+    m = await loadT5("tiny-t5");
+  });
+  after(() => tree.dispose(m.params));
+
+  test("the live-array count is the same after every step (greedy and beam search)", async () => {
+    const { trackLiveBuffers } = await import("../../src/engine/live-buffers.js");
+    const live = await trackLiveBuffers();
+    const src = fixtureSource("tiny-t5");
+    for (const numBeams of [1, 3]) {
+      const counts: number[] = [];
+      const before = live();
+      await t5Generate(m.cfg, m.params, undefined, src, { maxNewTokens: 24, numBeams, eosTokenId: null, onStep: () => counts.push(live()) });
+      assert.equal(counts.length, 24);
+      assert.ok(counts.every((n) => n === counts[0]), `numBeams ${numBeams}: live arrays per step ${counts.join(",")}`);
+      assert.equal(live(), before, `numBeams ${numBeams}: nothing left allocated`);
+    }
+  });
+
+  test("bad options: maxNewTokens 0, numBeams 0, an EOS outside the vocabulary, mismatched input sizes", async () => {
+    const src = fixtureSource("tiny-t5");
+    const V = m.cfg.vocabSize;
+    await assert.rejects(t5Generate(m.cfg, m.params, undefined, src, { maxNewTokens: 0 }), /maxNewTokens must be an integer ≥ 1, got 0/);
+    await assert.rejects(t5Generate(m.cfg, m.params, undefined, src, { maxNewTokens: 4, numBeams: 0 }), /numBeams must be an integer ≥ 1, got 0/);
+    await assert.rejects(t5Generate(m.cfg, m.params, undefined, src, { maxNewTokens: 4, eosTokenId: V }), new RegExp(`eosTokenId ${V} is not a token id of the model \\(0\\.\\.${V - 1}\\)`));
+    await assert.rejects(t5Generate(m.cfg, m.params, undefined, { ...src, batchSize: src.batchSize + 1 }, { maxNewTokens: 4 }), /inputIds has \d+ entries, expected \d+x\d+=\d+/);
+    // Nothing leaks on those paths: a small generate still works.
+    const ok = await t5Generate(m.cfg, m.params, undefined, src, { maxNewTokens: 2 });
+    assert.equal(ok.sequences.length, src.batchSize);
+  });
+});
