@@ -83,6 +83,13 @@ export { encodeExamples, padBatch, planBatches, evalBatches } from "./train/batc
 export type { EncodedExample, PaddedBatch } from "./train/batching.js";
 export { planMultiTaskBatches, temperatureProbabilities, DEFAULT_TEMPERATURE } from "./train/multitask.js";
 export type { TaskBatch } from "./train/multitask.js";
+export { trainMultiTask, methodForTask, multiTaskObjective, checkTaskNames, MultiTaskError } from "./train/multitask-run.js";
+export type { TrainMultiTaskOptions, MultiTaskSource, MultiTrainable } from "./train/multitask-run.js";
+export { sharedAndTaskParts, formatSharedAndTaskParts } from "./petl/storage.js";
+export type { SharedAndTaskParts } from "./petl/storage.js";
+export { loadMultiTaskPredictor, mixedTaskLogits, taskModules } from "./train/mixed-task.js";
+export type { MultiTaskPredictor, TaskModules } from "./train/mixed-task.js";
+export { exportTaskCheckpoint, singleTaskState } from "./petl/export-task.js";
 export { TRAIN_DEFAULTS, resolveMaxLength } from "./train/defaults.js";
 export { pretrainMlm, readPretrainText, bertConfig, saveMlmModelDir, PretrainError, PRETRAIN_DEFAULTS, PRETRAIN_LOG_FILE, PRETRAIN_METRICS_FILE } from "./train/pretrain.js";
 export type { PretrainOptions, PretrainHyper, PretrainResult, BertArchitecture, MlmParams } from "./train/pretrain.js";
@@ -97,3 +104,11 @@ export type { Predictor, PredictorOptions } from "./train/predictor.js";
 // Text-to-text (seq2seq) tasks: translation / summarization pairs for T5
 export { loadSeq2SeqTask, readSeq2SeqFile, summarizationTask, seq2seqInput, seq2seqBuiltinNames, isSeq2SeqBuiltinName, SEQ2SEQ_BUILTINS } from "./data/seq2seq.js";
 export type { Seq2SeqExample, Seq2SeqTask, Seq2SeqTaskData, Seq2SeqFormat, Seq2SeqMetric, Seq2SeqSplit, Seq2SeqBuiltinName, LoadSeq2SeqOptions, SummarizationTaskOptions } from "./data/seq2seq.js";
+export { makeT5EncoderBatch, disposeT5EncoderBatch } from "./models/t5/batch.js";
+export type { T5EncoderBatch } from "./models/t5/batch.js";
+export { startT5Decoding, t5DecodeStep, reorderT5DecoderCache, disposeT5DecoderCache } from "./models/t5/decode-cache.js";
+export type { T5DecoderCache } from "./models/t5/decode-cache.js";
+export { t5Generate } from "./models/t5/generate.js";
+export type { T5GenerateSource, T5GenerateOptions, T5GenerateResult } from "./models/t5/generate.js";
+export { readGenerationDefaults, GenerationConfigError, GENERATION_CONFIG_FILE, HF_DEFAULT_MAX_LENGTH } from "./models/generation-config.js";
+export type { GenerationDefaults } from "./models/generation-config.js";

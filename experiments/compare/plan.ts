@@ -77,3 +77,17 @@ export function planRuns(): PlannedRun[] {
   }
   return runs.sort((a, b) => a.priority - b.priority);
 }
+
+/**
+ * `args` with each `--option value` pair of `overrides` put in place of the same option's
+ * value, or appended when `args` lacks it (`propetl` refuses an option given twice).
+ */
+export function overrideArgs(args: readonly string[], overrides: readonly string[]): string[] {
+  const out = [...args];
+  for (let i = 0; i < overrides.length; i += 2) {
+    const at = out.indexOf(overrides[i]);
+    if (at >= 0) out[at + 1] = overrides[i + 1];
+    else out.push(overrides[i], overrides[i + 1]);
+  }
+  return out;
+}

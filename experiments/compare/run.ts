@@ -3,10 +3,13 @@
  * process and folder (results/<run id>/, the CLI's metrics.json and train.log). Resumable:
  * finished runs (metrics.json present) are skipped and interrupted ones continue from their
  * resume state, so the command can be rerun until the grid is full. Plans: `compare`
- * (compare/plan.ts, the default) and `converge` (converge/plan.ts).
+ * (compare/plan.ts, the default), `converge` (converge/plan.ts) and `figure3`
+ * (figure3/plan.ts). Every run starts in the repository root, so a plan's relative paths
+ * (figure3's `--model models/propetl-mini-t5`) name this checkout's files; a relative
+ * `--model` given here is resolved against the directory the runner was started in.
  *
  *   npm run build
- *   node dist/experiments/compare/run.js [--plan compare|converge] [--jobs 2] [--threads 1]
+ *   node dist/experiments/compare/run.js [--plan compare|converge|figure3] [--jobs 2] [--threads 1]
  *        [--only REGEX] [--reverse] [--minutes M] [--limit N] [--results DIR] [--model DIR]
  *        [--cli-dir DIR] [--before-dir DIR] [--list]
  *
@@ -22,8 +25,10 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { planRuns as comparePlan } from "./plan.js";
+import { overrideArgs } from "./plan.js";
 import type { PlannedRun } from "./plan.js";
 import { planRuns as convergePlan } from "../converge/plan.js";
+import { planRuns as figure3Plan } from "../figure3/plan.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, "../../..");
@@ -45,7 +50,7 @@ const { values: a } = parseArgs({
   },
 });
 
-const plans: Record<string, () => PlannedRun[]> = { compare: comparePlan, converge: convergePlan };
+const plans: Record<string, () => PlannedRun[]> = { compare: comparePlan, converge: convergePlan, figure3: figure3Plan };
 const planName = a.plan as string;
 if (!(planName in plans)) throw new Error(`--plan must be one of ${Object.keys(plans).join(", ")}, got ${planName}`);
 const resultsDir = path.resolve(a.results ?? path.join(repoRoot, "experiments", planName, "results"));
@@ -88,9 +93,9 @@ function runOne(r: PlannedRun): Promise<number> {
   const dir = runDir(r);
   const resume = existsSync(dir);
   mkdirSync(dir, { recursive: true });
-  const args = [r.code === "before" ? (beforeCli as string) : cli, "train", ...r.args, ...(a.model ? ["--model", a.model] : []), "--output", dir, "--json", ...(resume ? ["--resume"] : [])];
+  const args = [r.code === "before" ? (beforeCli as string) : cli, "train", ...overrideArgs(r.args, a.model ? ["--model", path.resolve(a.model)] : []), "--output", dir, "--json", ...(resume ? ["--resume"] : [])];
   const log = createWriteStream(path.join(dir, "train.log"), { flags: "a" });
-  const child = spawn(process.execPath, args, { env: { ...process.env, PROPETL_THREADS: String(threads) }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, args, { cwd: repoRoot, env: { ...process.env, PROPETL_THREADS: String(threads) }, stdio: ["ignore", "pipe", "pipe"] });
   child.stdout.pipe(log);
   child.stderr.pipe(log);
   return new Promise((resolve) => child.on("close", (code) => { log.end(); resolve(code ?? 1); }));

@@ -18,15 +18,47 @@ export class CliError extends Error {
 export type OptionSpec = { type: "string" | "boolean"; short?: string; multiple?: boolean };
 export type Values = Record<string, string | boolean | string[] | boolean[] | undefined>;
 
-/** Parse `argv` against `options`; unknown options and missing values are usage errors. */
+/**
+ * A negative number after a string option (`--seed -1`) is its value, not an option: joined as
+ * `--seed=-1` so that the option's own range check names the problem (parseArgs would call the
+ * argument "ambiguous").
+ */
+function joinNegativeValues(argv: readonly string[], options: Record<string, OptionSpec>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const name = a.startsWith("--") && !a.includes("=") ? a.slice(2) : undefined;
+    const next = argv[i + 1];
+    if (name !== undefined && options[name]?.type === "string" && next !== undefined && /^-(\d|\.\d|Infinity)/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else {
+      out.push(a);
+    }
+  }
+  return out;
+}
+
+/**
+ * Parse `argv` against `options`; unknown options, missing values and an option given twice
+ * (unless it is `multiple`) are usage errors.
+ */
 export function parseCommand(command: string, argv: string[], options: Record<string, OptionSpec>, allowPositionals = false): { values: Values; positionals: string[] } {
+  const all: Record<string, OptionSpec> = { ...options, help: { type: "boolean", short: "h" } };
+  let parsed;
   try {
-    const { values, positionals } = parseArgs({ args: argv, options: { ...options, help: { type: "boolean", short: "h" } }, strict: true, allowPositionals });
-    return { values: values as Values, positionals };
+    parsed = parseArgs({ args: joinNegativeValues(argv, all), options: all, strict: true, allowPositionals, tokens: true });
   } catch (e) {
     const msg = (e as Error).message.replace(/\. To specify a positional argument.*$/s, "");
     throw new CliError(`${msg} (see: propetl ${command} --help)`, 2);
   }
+  const seen = new Set<string>();
+  for (const t of parsed.tokens ?? []) {
+    if (t.kind !== "option" || all[t.name]?.multiple) continue;
+    if (seen.has(t.name)) throw new CliError(`--${t.name} is given more than once; give it once (see: propetl ${command} --help)`, 2);
+    seen.add(t.name);
+  }
+  return { values: parsed.values as Values, positionals: parsed.positionals };
 }
 
 export function str(v: Values, name: string): string | undefined {

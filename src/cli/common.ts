@@ -15,6 +15,8 @@ import type { MethodConfig } from "../petl/method.js";
 import { DEFAULT_METHOD, MODULE_OPTIONS, MODULE_OPTION_NAMES, MethodConfigError, checkMethodName } from "../petl/methods.js";
 import type { MethodName } from "../petl/methods.js";
 import type { TaskSplits } from "../train/task-run.js";
+import { parseTextEncoding } from "../io/text-lines.js";
+import type { TextEncoding } from "../io/text-lines.js";
 import { CliError, flag, int, list, num, str } from "./args.js";
 import type { OptionSpec, Values } from "./args.js";
 
@@ -33,7 +35,19 @@ export const TASK_OPTIONS: Record<string, OptionSpec> = {
   "task-name": { type: "string" },
   "no-header": { type: "boolean" },
   "skip-bad-rows": { type: "boolean" },
+  encoding: { type: "string" },
 };
+
+/** `--encoding utf-8|latin1` (default strict UTF-8): how text inputs are decoded. */
+export function encodingFromArgs(v: Values): TextEncoding {
+  const e = str(v, "encoding");
+  if (e === undefined) return "utf-8";
+  try {
+    return parseTextEncoding(e);
+  } catch (err) {
+    throw new CliError(`--encoding: ${(err as Error).message}`, 2);
+  }
+}
 
 /** The method flags: --method, the module options of the method table, --k and --base. */
 export const METHOD_OPTIONS: Record<string, OptionSpec> = {
@@ -102,10 +116,10 @@ function inferFormat(file: string): FileFormat {
   throw new CliError(`cannot tell the format of ${file} from its extension; pass --format tsv, csv or jsonl`, 2);
 }
 
-async function readLabelled(task: TaskSpec, file: string, skipBadRows: boolean, what: string): Promise<ReadResult> {
+async function readLabelled(task: TaskSpec, file: string, skipBadRows: boolean, what: string, encoding: TextEncoding): Promise<ReadResult> {
   if (!existsSync(file)) throw new CliError(`${file}: ${what} file not found${what === "train" || what === "dev" ? ` (name it with --${what}-file)` : ""}`);
   if (statSync(file).isDirectory()) throw new CliError(`${file}: is a folder, expected the ${what} file`);
-  return readTaskFile(task, file, { labelled: true, skipBadRows });
+  return readTaskFile(task, file, { labelled: true, skipBadRows, encoding });
 }
 
 /** Resolve the task flags and read its files (errors name the file and line). */
@@ -181,8 +195,9 @@ export async function loadTaskData(v: Values): Promise<TaskData> {
     trainPath = trainFile ? path.resolve(trainFile) : taskSplitPath(task, dataDir as string, task.train.name).path;
     devPath = devFile ? path.resolve(devFile) : taskSplitPath(task, dataDir as string, task.dev[0].name).path;
   }
-  const train = await readLabelled(task, trainPath, skip, "train");
-  const dev = await readLabelled(task, devPath, skip, "dev");
+  const encoding = encodingFromArgs(v);
+  const train = await readLabelled(task, trainPath, skip, "train", encoding);
+  const dev = await readLabelled(task, devPath, skip, "dev", encoding);
   const skipped = [train, dev].filter((r) => r.skipped > 0).map((r) => ({ file: r.file, count: r.skipped, messages: r.messages }));
   const data = { train: train.examples, dev: dev.examples };
   const t = task;

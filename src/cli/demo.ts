@@ -9,6 +9,16 @@ import { run as train } from "./train.js";
 
 export { DEMO_PRESETS };
 
+/** The presets the user did not give (each preset is an option and its value). */
+function presetsNotIn(argv: readonly string[]): string[] {
+  const given = new Set(argv.filter((a) => a.startsWith("--")).map((a) => a.slice(2).split("=")[0]));
+  const out: string[] = [];
+  for (let i = 0; i < DEMO_PRESETS.length; i += 2) {
+    if (!given.has(DEMO_PRESETS[i].slice(2))) out.push(DEMO_PRESETS[i], DEMO_PRESETS[i + 1]);
+  }
+  return out;
+}
+
 export async function run(argv: string[]): Promise<number> {
-  return train([...DEMO_PRESETS, ...argv]);
+  return train([...presetsNotIn(argv), ...argv]);
 }

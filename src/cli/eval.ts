@@ -5,7 +5,7 @@ import { initEngine } from "../engine/engine.js";
 import { writeFileAtomic } from "../io/atomic-write.js";
 import { scoreLogits } from "../train/finetune.js";
 import { resolveMaxLength } from "../train/defaults.js";
-import { loadPredictor } from "../train/predictor.js";
+import { checkpointTaskNames, loadPredictor } from "../train/predictor.js";
 import { versions } from "../train/versions.js";
 import type { Example } from "../data/read-examples.js";
 import { asUsageError, CliError, flag, int, parseCommand, required, str } from "./args.js";
@@ -54,7 +54,11 @@ export async function run(argv: string[]): Promise<number> {
   if (maxExamples !== undefined) examples = examples.slice(0, maxExamples);
   if (examples.length === 0) throw new CliError(`the ${split} split of ${task.name} is empty`);
   await initEngine(engineOptions());
-  const predictor = await loadPredictor(modelDir, checkpointDir, { jit });
+  // A multi-task checkpoint: the task named by --task (its name in the checkpoint).
+  const ckptTasks = checkpointTaskNames(checkpointDir);
+  const multi = ckptTasks !== null && ckptTasks.length > 1;
+  if (multi && !ckptTasks.includes(task.name)) throw new CliError(`${checkpointDir} is a multi-task checkpoint without task "${task.name}"; its tasks: ${ckptTasks.join(", ")}`, 2);
+  const predictor = await loadPredictor(modelDir, checkpointDir, { jit, ...(multi ? { task: task.name } : {}) });
   if (predictor.modelTypeInferred !== null) process.stderr.write(`note: ${path.join(modelDir, "config.json")} names no model_type: ${predictor.modelTypeInferred}\n`);
   try {
     const want = task.kind === "regression" ? ["score"] : [...task.labels];
@@ -76,6 +80,7 @@ export async function run(argv: string[]): Promise<number> {
       main: m.main,
       scores: m.scores,
       checkpoint: checkpointDir,
+      ...(multi ? { checkpointTask: task.name } : {}),
       model: modelDir,
       seconds: (Date.now() - t0) / 1000,
       versions: versions(),

@@ -97,7 +97,9 @@ Custom task (CSV, TSV or JSONL; classification, or regression with --regression)
   --labels A,B,...        label values in id order (classification)
   --regression            the label is a number (metrics: Pearson, Spearman)
   --task-name NAME        name recorded in the checkpoint (default: the folder name)
-  --no-header             the TSV/CSV files have no header line`;
+  --no-header             the TSV/CSV files have no header line
+  --encoding utf-8|latin1 how the task files are encoded (default utf-8, strict: an invalid
+                          byte is an error naming the line; latin1 = ISO-8859-1)`;
 
 /** `train` on a text-to-text task (cli/train-seq2seq.ts holds the defaults quoted here). */
 const TEXT_TO_TEXT_HELP = `Text-to-text tasks (an encoder–decoder model, T5; e.g. --task bible-es-en):
@@ -132,6 +134,8 @@ export const COMMANDS = {
   inspect: "describe a task checkpoint: method, tensors, masks, sizes, metrics",
   pretrain: "pretrain a small BERT backbone (masked language model) on text files; writes a HF model folder (--arch t5: a T5, span corruption)",
   score: "ROUGE (rouge-score) or BLEU (sacreBLEU) of generated text against references, from text files",
+  generate: "generate text with a T5 model (greedy or beam search), optionally with a task checkpoint",
+  "export-task": "write one task of a multi-task checkpoint as a single-task checkpoint",
 } as const;
 
 export type CommandName = keyof typeof COMMANDS;
@@ -142,7 +146,7 @@ Usage: propetl <command> [options]
 
 Commands:
 ${Object.entries(COMMANDS)
-  .map(([k, v]) => `  ${k.padEnd(9)} ${v}`)
+  .map(([k, v]) => `  ${k.padEnd(11)} ${v}`)
   .join("\n")}
 
 Run "propetl <command> --help" for a command's options.
@@ -160,7 +164,21 @@ const COMMON_OUT = `Output:
   --quiet                 fewer progress messages
   --threads N             engine worker threads (default: all cores; or PROPETL_THREADS)`;
 
-export const TRAIN_HELP = `Usage: propetl train --task NAME [--model DIR] [--data-dir DIR] [--output DIR] [options]
+const MULTI_TASK_HELP = `Multi-task (paper Sec. 3.4): one method, one checkpoint, several tasks
+  --tasks A,B,...         train on these tasks together instead of --task: built-in (spam,
+                          sotu-party, rte, cola, sst2) and GLUE tasks (with --data-dir); one
+                          head per task, a layer mask per position and a task mask per task
+  --temperature T         each batch comes from one task, task i drawn with probability
+                          ∝ n_i^(1/T) (n_i its training examples; default 10; > 0)
+  --task-k X              kept fraction of each task mask (default ${METHOD_DEFAULTS.taskK}; --k defaults to
+                          ${METHOD_DEFAULTS.multiTaskK} with several tasks)
+  --combine or|and        hybrid mask = layer mask OR / AND task mask (default ${METHOD_DEFAULTS.combine})
+  An epoch is ⌈Σ n_i / batch size⌉ batches. Every task is validated after each epoch; the best
+  checkpoint has the highest mean of the tasks' main metrics and is tested on every task.
+  --jit and the custom-task flags are single-task only. Pick a task of the checkpoint with
+  "predict --task NAME" / "eval --task NAME", or split it off with "propetl export-task".`;
+
+export const TRAIN_HELP = `Usage: propetl train (--task NAME | --tasks A,B,...) [--model DIR] [--data-dir DIR] [--output DIR] [options]
 
 Fine-tune a method with a classification/regression head, evaluating on the validation split
 after every epoch and keeping the best checkpoint by the task's main metric. The paper's split
@@ -210,6 +228,8 @@ Checkpoints:
 
 ${TEXT_TO_TEXT_HELP}
 
+${MULTI_TASK_HELP}
+
 ${COMMON_OUT}
   --skip-bad-rows         (see Task)
 
@@ -233,6 +253,7 @@ Score a task checkpoint on a split of a task with the task's metrics.
   --max-length N          default 128
 ${JIT_FORWARD_HELP}
   --output FILE           also write the metrics JSON to FILE
+  (a multi-task checkpoint is scored on its task named by --task)
 
 ${TASK_HELP}
 
@@ -251,9 +272,11 @@ input's other fields kept.
   --text TEXT             a text to classify
   --text-pair TEXT        its second sentence (pair tasks)
   --input FILE            JSONL input ("-" for stdin)
+  --encoding utf-8|latin1 how --input is encoded (default utf-8, strict)
   --output FILE           JSONL output (default stdout)
   --text-key KEY          input key of the text (default "text")
   --text-pair-key KEY     input key of the second text (default "text_pair")
+  --task NAME             the task of a multi-task checkpoint to predict (required for one)
   --batch-size N          default 64
   --max-length N          default 128
 ${JIT_FORWARD_HELP}
@@ -429,6 +452,64 @@ Example:
   propetl score --metric bleu --predictions ro-en.hyp --references ro-en.ref
 `;
 
+/** `propetl generate` defaults: inputs per batch; the longest input in tokens (EOS included; T5's pretraining length). */
+export const GENERATE_DEFAULTS = { batchSize: 16, maxSourceLength: 512 } as const;
+
+export const GENERATE_HELP = `Usage: propetl generate --model DIR [--checkpoint DIR] (--text TEXT | --input FILE) [options]
+
+Generate text with a T5 model folder (config.json, model.safetensors, tokenizer.json), as
+Hugging Face's generate: greedy search, or beam search with --num-beams > 1. Prints one
+generated text per input line (special tokens removed; a newline in a generated text becomes a
+space), or with --json one {"text": ..., "ids": [...]} per line (ids: the generated token ids
+after the decoder start token, up to and including EOS).
+
+  --model DIR             a T5 model folder (T5 v1.0, v1.1, FLAN-T5); other model types are an error
+  --checkpoint DIR        a task checkpoint trained on that model: its PETL modules are applied,
+                          and its task's prefix (adapter_config.json task_prefixes), if any, starts
+                          every input
+  --task NAME             the checkpoint's task (multi-task checkpoints; default the first)
+  --text TEXT             one input text
+  --input FILE            a UTF-8 text file, one input per line (an empty line is an input too;
+                          "-" for standard input)
+  --output FILE           write the results there (default stdout)
+  --prefix TEXT           put TEXT before every input (e.g. "summarize: "); overrides the checkpoint's
+  --max-new-tokens N      the most tokens to generate per input, EOS included
+  --num-beams N           1: greedy search; more: beam search
+  --length-penalty X      beam search: hypotheses score sum(log p) / length ** X
+  --early-stopping V      beam search: true, false or never (HF's early_stopping)
+  --batch-size N          inputs per batch (default ${GENERATE_DEFAULTS.batchSize}); each is num-beams decoder rows
+  --max-source-length N   longest input in tokens, EOS included (default ${GENERATE_DEFAULTS.maxSourceLength}); longer inputs are
+                          truncated (their EOS kept) with a warning that counts them
+  --json                  JSON lines {"text", "ids"}
+  --threads N             engine worker threads
+
+Defaults come from the model folder's generation_config.json when it has one (else from the
+generation keys of its config.json), as Hugging Face reads them: max_new_tokens (or max_length,
+which counts the decoder start token: max_length − 1 new tokens), num_beams, length_penalty,
+early_stopping, eos_token_id (one id or a list), pad_token_id, decoder_start_token_id. Without
+them: HF's defaults (max_length 20, i.e. 19 new tokens; 1 beam; length penalty 1.0; early
+stopping false) and the ids of config.json. Settings that would change HF's output and are not
+implemented (sampling, no_repeat_ngram_size, repetition_penalty, min_length, forced tokens, ...)
+are reported on stderr and ignored.
+
+Example:
+  propetl generate --model t5-small --text "translate English to German: The house is wonderful."
+  propetl generate --model t5-small --checkpoint runs/xsum --input docs.txt --num-beams 4 --output sum.txt
+`;
+
+export const EXPORT_TASK_HELP = `Usage: propetl export-task --checkpoint DIR --task NAME --output DIR [--json]
+
+Write one task of a multi-task checkpoint as a single-task checkpoint: the prototype with the
+task's hybrid masks (layer mask OR / AND task mask) stored as plain ProPETL layer masks (for
+only-mask: the masked module weights), and the task's head. It loads like any single-task
+checkpoint and predicts as the multi-task file does with --task NAME.
+
+  --checkpoint DIR        a multi-task checkpoint folder (propetl train --tasks)
+  --task NAME             the task to export
+  --output DIR            the new checkpoint folder (must not hold a checkpoint)
+  --json                  the result as JSON
+`;
+
 export const HELP: Record<CommandName, string> = {
   demo: DEMO_HELP,
   train: TRAIN_HELP,
@@ -438,4 +519,6 @@ export const HELP: Record<CommandName, string> = {
   inspect: INSPECT_HELP,
   pretrain: PRETRAIN_HELP,
   score: SCORE_HELP,
+  generate: GENERATE_HELP,
+  "export-task": EXPORT_TASK_HELP,
 };

@@ -1,15 +1,19 @@
 /** `propetl predict`: see help.ts (PREDICT_HELP). */
 import path from "node:path";
-import { createReadStream, createWriteStream, existsSync } from "node:fs";
-import { createInterface } from "node:readline";
+import { createReadStream, existsSync, statSync } from "node:fs";
+import { writeFileAtomic } from "../io/atomic-write.js";
+import { checkOutputFile } from "../io/output-path.js";
+import { streamTextLines } from "../io/text-lines.js";
+import type { TextEncoding } from "../io/text-lines.js";
 import { initEngine } from "../engine/engine.js";
 import { resolveMaxLength } from "../train/defaults.js";
 import { loadPredictor, predictionsFromLogits, softmaxRow } from "../train/predictor.js";
 import type { Predictor } from "../train/predictor.js";
 import { asUsageError, CliError, int, parseCommand, required, str } from "./args.js";
 import type { OptionSpec } from "./args.js";
-import { jitFromArgs } from "./common.js";
+import { encodingFromArgs, jitFromArgs } from "./common.js";
 import { engineOptions } from "./engine-options.js";
+import { checkJsonDepth } from "../io/json-depth.js";
 
 const OPTIONS: Record<string, OptionSpec> = {
   model: { type: "string" },
@@ -26,6 +30,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   jit: { type: "boolean" },
   "no-jit": { type: "boolean" },
   json: { type: "boolean" },
+  encoding: { type: "string" },
 };
 
 interface Item {
@@ -42,19 +47,20 @@ function resultOf(p: Predictor, logits: Float32Array, row: number): Record<strin
   return { label: p.labelNames[id] ?? String(id), label_id: id, probs: probs.map((x) => Number(x.toFixed(6))) };
 }
 
-async function readJsonl(file: string, textKey: string, pairKey: string): Promise<Item[]> {
+async function readJsonl(file: string, textKey: string, pairKey: string, encoding: TextEncoding): Promise<Item[]> {
   if (file !== "-" && !existsSync(file)) throw new CliError(`--input ${file}: file not found`);
-  const stream = file === "-" ? process.stdin : createReadStream(file, { encoding: "utf8" });
-  const rl = createInterface({ input: stream, crlfDelay: Infinity });
+  if (file !== "-" && statSync(file).isDirectory()) throw new CliError(`--input ${file}: is a folder, expected a JSONL file`);
+  const stream = file === "-" ? process.stdin : createReadStream(file);
   const items: Item[] = [];
   let line = 0;
   const name = file === "-" ? "<stdin>" : file;
-  for await (const raw of rl) {
+  const lines = streamTextLines(stream as AsyncIterable<Uint8Array>, name, { encoding, what: "--input", hint: "if the file is Latin-1 (ISO-8859-1), pass --encoding latin1" });
+  for await (const s of lines) {
     line++;
-    const s = line === 1 ? raw.replace(/^\uFEFF/, "") : raw;
     if (s.trim() === "") continue;
     let obj: unknown;
     try {
+      checkJsonDepth(s, `${file}:${line}`);
       obj = JSON.parse(s);
     } catch (e) {
       throw new CliError(`${name}:${line}: invalid JSON (${(e as Error).message})`);
@@ -81,23 +87,26 @@ export async function run(argv: string[]): Promise<number> {
   const batchSize = int(v, "batch-size") ?? 64;
   const maxLengthFlag = int(v, "max-length", { min: 2 });
   if (!existsSync(checkpointDir)) throw new CliError(`--checkpoint ${checkpointDir}: folder not found`);
-  const items: Item[] = text !== undefined ? [{ text, ...(str(v, "text-pair") !== undefined ? { textPair: str(v, "text-pair") as string } : {}), extra: {} }] : await readJsonl(input as string, str(v, "text-key") ?? "text", str(v, "text-pair-key") ?? "text_pair");
+  const outFile = str(v, "output");
+  if (outFile !== undefined) checkOutputFile(outFile, "--output file");
+  const items: Item[] = text !== undefined ? [{ text, ...(str(v, "text-pair") !== undefined ? { textPair: str(v, "text-pair") as string } : {}), extra: {} }] : await readJsonl(input as string, str(v, "text-key") ?? "text", str(v, "text-pair-key") ?? "text_pair", encodingFromArgs(v));
   await initEngine(engineOptions());
   const task = str(v, "task");
-  const predictor = await loadPredictor(modelDir, checkpointDir, { jit, ...(task !== undefined ? { task } : {}) });
+  const predictor = await loadPredictor(modelDir, checkpointDir, { jit, requireTask: true, ...(task !== undefined ? { task } : {}) });
   if (predictor.modelTypeInferred !== null) process.stderr.write(`note: ${path.join(modelDir, "config.json")} names no model_type: ${predictor.modelTypeInferred}\n`);
   try {
     const maxLength = asUsageError(() => resolveMaxLength(maxLengthFlag, predictor.config));
     const encoded = predictor.encode(items, maxLength);
     const logits = items.length ? await predictor.logits(encoded, { batchSize }) : new Float32Array(0);
-    const outFile = str(v, "output");
-    const out = outFile ? createWriteStream(outFile, { encoding: "utf8" }) : process.stdout;
+    const lines: string[] = [];
     for (let i = 0; i < items.length; i++) {
       const r = resultOf(predictor, logits, i);
       const line = text !== undefined ? { text: items[i].text, ...(items[i].textPair !== undefined ? { text_pair: items[i].textPair } : {}), ...r } : { ...items[i].extra, ...r };
-      out.write(JSON.stringify(line) + "\n");
+      lines.push(JSON.stringify(line) + "\n");
     }
-    if (outFile) await new Promise<void>((resolve, reject) => (out as ReturnType<typeof createWriteStream>).end((e?: Error | null) => (e ? reject(e) : resolve())));
+    // A file is written whole and atomically (never half a file); stdout as it is.
+    if (outFile) await writeFileAtomic(outFile, lines.join(""));
+    else for (const l of lines) process.stdout.write(l);
     return 0;
   } finally {
     predictor.dispose();

@@ -4,6 +4,7 @@ import { corpusBleu } from "../metrics/bleu.js";
 import type { BleuResult } from "../metrics/bleu.js";
 import { rouge } from "../metrics/rouge.js";
 import type { RougeScore, RougeType } from "../metrics/rouge.js";
+import { splitTextLines, TextDecodeError } from "../io/text-lines.js";
 import { CliError, flag, parseCommand, required } from "./args.js";
 import type { OptionSpec } from "./args.js";
 
@@ -28,23 +29,17 @@ const NAMES: Record<ScoreMetric, string> = { rouge1: "ROUGE-1", rouge2: "ROUGE-2
 export function readLines(file: string, what: string): string[] {
   if (!existsSync(file)) throw new CliError(`${file}: not found (${what})`);
   if (statSync(file).isDirectory()) throw new CliError(`${file}: is a folder, expected the ${what} file (one text per line)`);
-  const bytes = readFileSync(file);
-  const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-  const lines: string[] = [];
-  let start = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
-  while (start < bytes.length) {
-    let end = bytes.indexOf(0x0a, start);
-    if (end === -1) end = bytes.length;
-    let line: string;
-    try {
-      line = decoder.decode(bytes.subarray(start, end));
-    } catch {
-      throw new CliError(`${file}:${lines.length + 1}: invalid UTF-8 (${what})`);
-    }
-    lines.push(line.endsWith("\r") ? line.slice(0, -1) : line);
-    start = end + 1;
+  return splitLines(readFileSync(file), file, what);
+}
+
+/** `readLines`' rules on bytes already read (e.g. standard input); `name` is used in errors. */
+export function splitLines(bytes: Uint8Array, name: string, what: string): string[] {
+  try {
+    return splitTextLines(bytes, name, { what });
+  } catch (e) {
+    if (e instanceof TextDecodeError) throw new CliError(e.message);
+    throw e;
   }
-  return lines;
 }
 
 function parseMetrics(s: string): ScoreMetric[] {

@@ -5,11 +5,12 @@ import { methodConfigOfFile, parseAdapterConfig } from "../petl/checkpoint.js";
 import type { AdapterConfigFile } from "../petl/checkpoint.js";
 import type { MethodConfig } from "../petl/method.js";
 import { moduleSizes, resolveMethodConfig } from "../petl/registry.js";
-import { compareStorage, computeStorage, formatStorageReport, modelDimsFromConfig } from "../petl/storage.js";
+import { compareStorage, computeStorage, formatSharedAndTaskParts, formatStorageReport, modelDimsFromConfig } from "../petl/storage.js";
 import type { ModelDims, StorageReport } from "../petl/storage.js";
 import { CliError, flag, int, parseCommand, str } from "./args.js";
 import type { OptionSpec } from "./args.js";
 import { methodConfigFromArgs, METHOD_OPTIONS } from "./common.js";
+import { checkJsonDepth } from "../io/json-depth.js";
 
 const OPTIONS: Record<string, OptionSpec> = {
   ...METHOD_OPTIONS,
@@ -37,7 +38,9 @@ export const ROBERTA_BASE_CONFIG = {
 function readJson(file: string, what: string): Record<string, unknown> {
   if (!existsSync(file)) throw new CliError(`${file}: not found (${what})`);
   try {
-    return JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+    const text = readFileSync(file, "utf8");
+    checkJsonDepth(text, file);
+    return JSON.parse(text) as Record<string, unknown>;
   } catch (e) {
     throw new CliError(`${file}: invalid JSON (${(e as Error).message})`);
   }
@@ -112,6 +115,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   let text = formatStorageReport(report);
+  if (report.tasks > 1) text += `\n${formatSharedAndTaskParts(report)}`;
   if (fileBytes !== undefined) text += `\ncheckpoint file: ${fileBytes.toLocaleString("en-US")} bytes (adapter_model.safetensors: BLS + head + header)`;
   if (other) text += `\n\n${formatStorageReport(other)}\n\n${compareStorage(report, other)}`;
   process.stdout.write(text + "\n");

@@ -20,6 +20,7 @@ import { makeReporter } from "./progress.js";
 import { isSeq2seqRequest, loadSeq2seqArgs, runSeq2seqTrain, SEQ2SEQ_ONLY } from "./train-seq2seq.js";
 import type { Reporter } from "./progress.js";
 import { stopOnInterrupt } from "./interrupt.js";
+import { isMultiTaskRequest, MULTITASK_ONLY, runMultiTaskTrain } from "./train-multitask.js";
 import { outOfMemoryMessage } from "./out-of-memory.js";
 
 const OPTIONS: Record<string, OptionSpec> = {
@@ -52,6 +53,8 @@ const OPTIONS: Record<string, OptionSpec> = {
   f16: { type: "boolean" },
   json: { type: "boolean" },
   quiet: { type: "boolean" },
+  // Multi-task training (train-multitask.ts).
+  ...Object.fromEntries(MULTITASK_ONLY.map((name) => [name, { type: "string" } satisfies OptionSpec])),
   // Text-to-text tasks (train-seq2seq.ts).
   ...Object.fromEntries(SEQ2SEQ_ONLY.map((name) => [name, { type: "string" } satisfies OptionSpec])),
 };
@@ -106,7 +109,7 @@ function hyperFromArgs(v: Values, methodName: Parameters<typeof defaultLearningR
 
 export async function run(argv: string[]): Promise<number> {
   const { values: v } = parseCommand("train", argv, OPTIONS);
-  if (isSeq2seqRequest(v)) {
+  if (isSeq2seqRequest(v) && !isMultiTaskRequest(v)) {
     const t5Bundled = str(v, "model") === undefined ? bundledModelDir(BUNDLED_T5_MODEL) : null;
     const t5Dir = t5Bundled ?? required(v, "model", "train", `a Hugging Face T5 model folder; this package has no bundled encoder–decoder (${BUNDLED_T5_MODEL})`);
     return runSeq2seqTrain(v, argv, loadSeq2seqArgs(v), t5Dir, t5Bundled !== null);
@@ -116,6 +119,10 @@ export async function run(argv: string[]): Promise<number> {
   }
   const bundled = str(v, "model") === undefined ? bundledModelDir() : null;
   const modelDir = bundled ?? required(v, "model", "train", `a Hugging Face model folder; this package has no bundled backbone (${BUNDLED_MODEL})`);
+  if (isMultiTaskRequest(v)) return runMultiTaskTrain(v, argv, modelDir, bundled !== null, hyperFromArgs);
+  for (const name of MULTITASK_ONLY) {
+    if (v[name] !== undefined) throw new CliError(`--${name} applies only to multi-task training (--tasks A,B,...)`, 2);
+  }
   // Settings first (usage errors), then the output folder, before any data or model work.
   const method = asUsageError(() => resolveMethodConfig(methodConfigFromArgs(v)));
   const seedsList = intList(v, "seeds");

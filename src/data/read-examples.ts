@@ -23,8 +23,11 @@
  * File-level problems (missing header column, unreadable file) always throw.
  */
 import { createReadStream, readFileSync } from "node:fs";
+import { splitTextLines, streamTextLines, TextDecodeError } from "../io/text-lines.js";
+import type { TextEncoding, TextLinesOptions } from "../io/text-lines.js";
 import { basename, dirname, resolve } from "node:path";
 import type { ColumnRef, FileLayout, TaskKind, TaskSpec } from "./tasks.js";
+import { checkJsonDepth } from "../io/json-depth.js";
 
 export interface Example {
   text: string;
@@ -56,6 +59,8 @@ export interface ReadOptions {
   maxMessages?: number;
   /** File name used in messages (default: "<parent dir>/<file name>", e.g. "RTE/dev.tsv"). */
   displayName?: string;
+  /** The files' encoding: strict UTF-8 (default) or Latin-1. */
+  encoding?: TextEncoding;
 }
 
 export interface ReadResult {
@@ -315,6 +320,7 @@ class LineParser {
         if (s.trim() === "") return;
         let value: unknown;
         try {
+          checkJsonDepth(s, "this line");
           value = JSON.parse(s);
         } catch (e) {
           this.out.bad(this.lineNo, `invalid JSON: ${e instanceof Error ? e.message : String(e)}`);
@@ -431,29 +437,42 @@ export function parseExamples(content: string, name: string, schema: RowSchema, 
   return collector.result();
 }
 
-/** Read a whole file synchronously (fine up to a few hundred MB). */
+/** Read a whole file synchronously (fine up to a few hundred MB); strict UTF-8 unless `options.encoding` is "latin1". */
 export function readExamplesSync(file: string, schema: RowSchema, options: ReadOptions = {}): ReadResult {
-  const content = readFileSync(file, "utf8");
-  return parseExamples(content, options.displayName ?? displayNameOf(file), schema, options);
+  const name = options.displayName ?? displayNameOf(file);
+  const { collector, parser } = setup(schema, file, options);
+  for (const line of decodeLines(() => splitTextLines(readFileSync(file), name, textOptions(options)))) parser.line(line);
+  parser.end();
+  return collector.result();
 }
 
-/** Read a file as a stream (constant memory besides the examples; use for MNLI/QQP). */
-export async function readExamples(file: string, schema: RowSchema, options: ReadOptions = {}): Promise<ReadResult> {
-  const { collector, parser } = setup(schema, file, options);
-  const stream = createReadStream(file, { encoding: "utf8", highWaterMark: 1 << 20 });
-  let rest = "";
-  for await (const chunk of stream) {
-    const text = rest + (chunk as string);
-    let start = 0;
-    for (;;) {
-      const nl = text.indexOf("\n", start);
-      if (nl < 0) break;
-      parser.line(text.slice(start, nl));
-      start = nl + 1;
-    }
-    rest = text.slice(start);
+function textOptions(options: ReadOptions): TextLinesOptions {
+  return options.encoding ? { encoding: options.encoding } : {};
+}
+
+/** Run a decoding step, turning an encoding error into the readers' DataFormatError. */
+function decodeLines<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof TextDecodeError) throw new DataFormatError(e.file, e.line, "invalid UTF-8; if the file is Latin-1 (ISO-8859-1), pass --encoding latin1");
+    throw e;
   }
-  if (rest !== "") parser.line(rest);
+}
+
+/** Read a file as a stream (constant memory besides the examples; use for MNLI/QQP); strict UTF-8 unless `options.encoding` is "latin1". */
+export async function readExamples(file: string, schema: RowSchema, options: ReadOptions = {}): Promise<ReadResult> {
+  const name = options.displayName ?? displayNameOf(file);
+  const { collector, parser } = setup(schema, file, options);
+  const stream = createReadStream(file, { highWaterMark: 1 << 20 });
+  try {
+    for await (const line of streamTextLines(stream as AsyncIterable<Uint8Array>, name, textOptions(options))) parser.line(line);
+  } catch (e) {
+    stream.destroy();
+    return decodeLines(() => {
+      throw e;
+    });
+  }
   parser.end();
   return collector.result();
 }

@@ -34,6 +34,8 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import { builtinDataDir } from "./builtin-tasks.js";
 import { DataFormatError } from "./read-examples.js";
+import { splitTextLines, TextDecodeError } from "../io/text-lines.js";
+import { checkJsonDepth } from "../io/json-depth.js";
 
 /** One (source, target) pair. */
 export interface Seq2SeqExample {
@@ -225,25 +227,17 @@ function resolveFile(task: Seq2SeqTask, file: string): string {
 function readUtf8Lines(file: string, what: string): { line: number; text: string }[] {
   if (!existsSync(file)) throw new Error(`${file}: file not found (${what})`);
   if (statSync(file).isDirectory()) throw new Error(`${file}: is a folder, expected a file (${what})`);
-  const bytes = readFileSync(file);
-  const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-  const out: { line: number; text: string }[] = [];
-  let start = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
-  let lineNo = 0;
-  while (start < bytes.length) {
-    let end = bytes.indexOf(0x0a, start);
-    if (end === -1) end = bytes.length;
-    lineNo++;
-    let text: string;
-    try {
-      text = decoder.decode(bytes.subarray(start, end));
-    } catch {
-      throw new DataFormatError(file, lineNo, "invalid UTF-8");
-    }
-    if (text.endsWith("\r")) text = text.slice(0, -1);
-    if (text !== "") out.push({ line: lineNo, text });
-    start = end + 1;
+  let lines: string[];
+  try {
+    lines = splitTextLines(readFileSync(file), file);
+  } catch (e) {
+    if (e instanceof TextDecodeError) throw new DataFormatError(file, e.line, "invalid UTF-8");
+    throw e;
   }
+  const out: { line: number; text: string }[] = [];
+  lines.forEach((text, i) => {
+    if (text !== "") out.push({ line: i + 1, text });
+  });
   return out;
 }
 
@@ -273,6 +267,7 @@ function idOf(obj: Record<string, unknown>, key: string, file: string, line: num
 function parseJsonObject(text: string, file: string, line: number): Record<string, unknown> {
   let v: unknown;
   try {
+    checkJsonDepth(text, `${file}:${line}`);
     v = JSON.parse(text);
   } catch (e) {
     throw new DataFormatError(file, line, `not valid JSON (${e instanceof Error ? e.message : String(e)})`);

@@ -7,6 +7,7 @@
  *   - `vocab.txt`              -> WordPiece (BERT)
  *   - `vocab.json` + `merges.txt` -> byte-level BPE (RoBERTa / GPT-2)
  */
+import { checkJsonDepth } from "../io/json-depth.js";
 
 export interface JsonObject {
   [key: string]: unknown;
@@ -75,6 +76,7 @@ export class TokenizerFileError extends Error {
 
 export function parseJsonFile(file: string, text: string): unknown {
   try {
+    checkJsonDepth(text, file);
     return JSON.parse(text) as unknown;
   } catch (e) {
     throw new TokenizerFileError(file, `not valid JSON (${e instanceof Error ? e.message : String(e)})`);

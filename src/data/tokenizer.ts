@@ -96,6 +96,24 @@ export interface Tokenizer {
   toFiles(): Record<string, string>;
 }
 
+/** A tokenizer whose ids do not fit the model's embedding matrix. */
+export class TokenizerMismatchError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "TokenizerMismatchError";
+  }
+}
+
+/**
+ * Refuse a tokenizer with more ids than the model's `vocab_size`: some text would reach an id
+ * with no embedding row, deep in the engine. `where` names the model folder in the message.
+ */
+export function checkTokenizerFitsModel(tokenizer: Pick<Tokenizer, "vocabSize">, modelVocabSize: number, where: string): void {
+  if (tokenizer.vocabSize > modelVocabSize) {
+    throw new TokenizerMismatchError(`${where}: the tokenizer has ${tokenizer.vocabSize} ids but the model's vocab_size is ${modelVocabSize} (config.json): they do not belong together`);
+  }
+}
+
 /** What a model directory may hold; each value is the file's text. */
 export interface TokenizerFiles {
   "tokenizer.json"?: string;

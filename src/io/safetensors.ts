@@ -17,6 +17,7 @@
 import { promises as fsp } from "node:fs";
 import * as fs from "node:fs";
 import { writeFileAtomic, writeFileAtomicSync } from "./atomic-write.js";
+import { checkJsonDepth } from "./json-depth.js";
 
 /** Element types supported by this implementation. */
 export type SafetensorsDType = "F32" | "F16" | "BF16" | "F64" | "I64" | "I32" | "I16" | "I8" | "U8" | "BOOL";
@@ -320,6 +321,7 @@ export function parseSafetensors(bytes: Uint8Array, fileName: string): Safetenso
   }
   let header: unknown;
   try {
+    checkJsonDepth(headerText, `${fileName} header`);
     header = JSON.parse(headerText);
   } catch (err) {
     fail(`header is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
@@ -452,7 +454,9 @@ export function readTensorNamesSync(path: string): string[] {
     fs.readSync(fd, head, 0, n, 8);
     let json: unknown;
     try {
-      json = JSON.parse(head.toString("utf8"));
+      const text = head.toString("utf8");
+      checkJsonDepth(text, `${path} header`);
+      json = JSON.parse(text);
     } catch (e) {
       return fail(`header is not valid JSON (${(e as Error).message})`);
     }
@@ -499,10 +503,46 @@ function alignedHostCopy(data: Uint8Array, elemSize: number): ArrayBuffer {
   return buf;
 }
 
+/** Row-major index `flat` of `shape` as "[i,j,k]". */
+function multiIndex(flat: number, shape: readonly number[]): string {
+  const idx: number[] = new Array<number>(shape.length);
+  for (let d = shape.length - 1; d >= 0; d--) {
+    idx[d] = flat % shape[d];
+    flat = Math.floor(flat / shape[d]);
+  }
+  return `[${idx.join(",")}]`;
+}
+
 /**
- * Tensor values as float32. F32 is copied, F16/BF16 are widened exactly,
- * F64 is rounded to nearest, integer and BOOL types are converted (I64 via
- * the nearest double).
+ * Every value finite, or an error naming the file, the tensor, the first bad index and its
+ * value: a NaN or infinite weight makes every output wrong while looking like a result, so
+ * the loaders refuse it (also an F64 value beyond float32's range, which rounds to infinity).
+ */
+export function checkFinite(values: Float32Array, shape: readonly number[], name: string, fileName: string): void {
+  for (let i = 0; i < values.length; i++) {
+    const x = values[i];
+    if (x - x !== 0) {
+      let count = 0;
+      for (let j = i; j < values.length; j++) if (values[j] - values[j] !== 0) count++;
+      throw entryError(name, fileName, `${Number.isNaN(x) ? "NaN" : x > 0 ? "+Infinity" : "-Infinity"} at index ${multiIndex(i, shape)}${count > 1 ? ` (${count} non-finite values in all)` : ""}: weights must be finite`);
+    }
+  }
+}
+
+/**
+ * Weights as float32 for the model, checkpoint and train-state loaders: `toFloat32`, then
+ * `checkFinite` — the one finite check every weight goes through at load.
+ */
+export function weightsFloat32(entry: TensorEntry, name: string, fileName: string): Float32Array<ArrayBuffer> {
+  const out = toFloat32(entry, name, fileName);
+  checkFinite(out, entry.shape, name, fileName);
+  return out;
+}
+
+/**
+ * Tensor values as float32 (exact conversion, infinities and NaN kept; the loaders use
+ * `weightsFloat32`). F32 is copied, F16/BF16 are widened exactly, F64 is rounded to nearest,
+ * integer and BOOL types are converted (I64 via the nearest double).
  */
 export function toFloat32(entry: TensorEntry, name: string, fileName: string): Float32Array<ArrayBuffer> {
   const n = checkEntry(entry, name, fileName);

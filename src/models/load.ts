@@ -7,12 +7,13 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { np } from "../engine/jax.js";
 import type { JArray } from "../engine/jax.js";
-import { readSafetensorsFile, toFloat32, writeSafetensorsFile } from "../io/safetensors.js";
+import { readSafetensorsFile, weightsFloat32, writeSafetensorsFile } from "../io/safetensors.js";
 import type { TensorEntry, TensorInput } from "../io/safetensors.js";
 import type { Architecture, BackboneParams, ClassifierConfig, ClassifierParams, ModelConfig, TaskHeadParams } from "./architecture.js";
 import { architectureOf, isClassifierConfig, parseModelConfig } from "./registry.js";
 import { disposeTree, getLeaf, setLeaf } from "./slots.js";
 import type { ParamSlot } from "./slots.js";
+import { checkJsonDepth } from "../io/json-depth.js";
 
 export class ModelLoadError extends Error {}
 
@@ -39,7 +40,7 @@ function toDevice(entry: TensorEntry, name: string, file: string, slot: ParamSlo
   if (entry.shape.length !== slot.shape.length || entry.shape.some((d, i) => d !== slot.shape[i])) {
     throw new ModelLoadError(`${file}: tensor "${name}" has shape [${entry.shape.join(",")}], expected [${slot.shape.join(",")}] from config.json`);
   }
-  return np.array(toFloat32(entry, name, file)).reshape(slot.shape);
+  return np.array(weightsFloat32(entry, name, file)).reshape(slot.shape);
 }
 
 export interface LoadOptions {
@@ -220,6 +221,7 @@ function readJson(file: string): unknown {
     throw new ModelLoadError(`${file}: cannot read model config (${(e as Error).message})`);
   }
   try {
+    checkJsonDepth(text, file);
     return JSON.parse(text) as unknown;
   } catch (e) {
     throw new ModelLoadError(`${file}: invalid JSON (${(e as Error).message})`);

@@ -15,6 +15,7 @@ import { BERT_ARCHITECTURE } from "./bert/architecture.js";
 import { isEncoderConfig } from "./bert/config.js";
 import { ConfigError } from "./config-values.js";
 import { T5_ARCHITECTURE } from "./t5/architecture.js";
+import { checkJsonDepth } from "../io/json-depth.js";
 
 /** Every registered architecture. */
 export const ARCHITECTURES: readonly Architecture[] = [BERT_ARCHITECTURE, T5_ARCHITECTURE];
@@ -99,6 +100,7 @@ export function readModelConfig(file: string): ResolvedConfig {
   }
   let json: unknown;
   try {
+    checkJsonDepth(text, file);
     json = JSON.parse(text);
   } catch (e) {
     throw new ConfigError(`${file}: invalid JSON (${(e as Error).message})`);

@@ -39,7 +39,7 @@ import { np } from "../engine/jax.js";
 import type { JArray } from "../engine/jax.js";
 import { packBits, packedByteLength, unpackBits } from "../io/bitpack.js";
 import { writeFileAtomic } from "../io/atomic-write.js";
-import { readSafetensorsFile, toFloat32, writeSafetensorsFile } from "../io/safetensors.js";
+import { readSafetensorsFile, weightsFloat32, writeSafetensorsFile } from "../io/safetensors.js";
 import type { TensorEntry, TensorInput } from "../io/safetensors.js";
 import { layerAddresses } from "../models/architecture.js";
 import { siteName } from "../models/hooks.js";
@@ -52,6 +52,7 @@ import type { Materialized, MethodConfig, MethodName, MethodState, PetlMethod } 
 import { MODULE_OPTIONS, MODULE_OPTION_NAMES, checkMethodName } from "./methods.js";
 import { disposeMaterialized, materializedHooks } from "./propetl.js";
 import { createMethod, resolveMethodConfig } from "./registry.js";
+import { checkJsonDepth } from "../io/json-depth.js";
 
 export const CHECKPOINT_FORMAT = "propetl-task";
 export const CHECKPOINT_VERSION = 2;
@@ -180,15 +181,67 @@ export async function saveTaskCheckpoint<T>(dir: string, opts: SaveCheckpointOpt
   const headed = architectureOf(cfg).head !== null;
   if (!headed && heads.length > 0) throw new CheckpointError(`a ${architectureOf(cfg).name} backbone has no classification head, but ${heads.length} head(s) were given`);
   if (headed && heads.length !== tasks.length) throw new CheckpointError(`${tasks.length} task(s) (${tasks.join(", ")}) but ${heads.length} head(s)`);
+  const state = await method.exportState(opts.params);
+  const hostHeads: HostHead[] = [];
+  for (const h of heads) hostHeads.push(await hostHead(h));
+  return writeTaskCheckpoint(dir, {
+    method,
+    state,
+    encoderConfig: cfg,
+    heads: hostHeads,
+    ...(opts.labelNames ? { labelNames: opts.labelNames } : {}),
+    dtype,
+    ...(opts.taskPrefixes !== undefined ? { taskPrefixes: opts.taskPrefixes } : {}),
+  });
+}
+
+/** A classification head on the host: each tensor's shape and F32 data. */
+export type HostHead = Record<"dense.weight" | "dense.bias" | "out_proj.weight" | "out_proj.bias", { shape: number[]; data: Float32Array }>;
+
+/** A device head copied to the host (borrowed). */
+export async function hostHead(h: HeadParams): Promise<HostHead> {
+  const out: Partial<HostHead> = {};
+  for (const [name, arr] of headEntries("", h)) out[name.slice(1) as keyof HostHead] = { shape: [...arr.shape], data: (await arr.ref.data()) as Float32Array };
+  return out as HostHead;
+}
+
+/** What `writeTaskCheckpoint` writes: a method's state (host) and the heads (host), as `saveTaskCheckpoint` would. */
+export interface WriteCheckpointOptions {
+  /** The method the state is of (its resolved config is written; bound or not). */
+  method: PetlMethod<unknown>;
+  state: MethodState;
+  encoderConfig: ModelConfig;
+  /** One head per task of `method.config.tasks`; none for a backbone without a head. */
+  heads: HostHead[];
+  labelNames?: string[][];
+  dtype: "F32" | "F16";
+  taskPrefixes?: string[];
+}
+
+/** Write a task checkpoint folder from a host state (both files atomically; the state is checked against the method's `stateSpec`). */
+export async function writeTaskCheckpoint(dir: string, opts: WriteCheckpointOptions): Promise<{ configFile: string; modelFile: string; bytes: number }> {
+  const { method, encoderConfig: cfg, state, heads, dtype } = opts;
+  const tasks = method.config.tasks ?? ["default"];
+  const headed = architectureOf(cfg).head !== null;
+  if (!headed && heads.length > 0) throw new CheckpointError(`a ${architectureOf(cfg).name} backbone has no classification head, but ${heads.length} head(s) were given`);
+  if (headed && heads.length !== tasks.length) throw new CheckpointError(`${tasks.length} task(s) (${tasks.join(", ")}) but ${heads.length} head(s)`);
+  const spec = method.stateSpec(cfg);
+  for (const [kind, want, got] of [["tensor", spec.tensors, state.tensors], ["mask", spec.masks, state.masks]] as const) {
+    for (const [name, shape] of want) {
+      const g = got.get(name);
+      if (!g) throw new CheckpointError(`${method.config.method} state: missing ${kind} "${name}"`);
+      if (!sameShape(g.shape, shape)) throw new CheckpointError(`${method.config.method} state: ${kind} "${name}" has shape [${g.shape.join(",")}], expected [${shape.join(",")}]`);
+    }
+    for (const name of got.keys()) if (!want.has(name)) throw new CheckpointError(`${method.config.method} state: unexpected ${kind} "${name}"`);
+  }
   const labelNames: Record<string, string[]> = {};
   if (headed && isClassifierConfig(cfg)) tasks.forEach((t, i) => {
-    const n = heads[i].out.w.shape[0];
+    const n = heads[i]["out_proj.weight"].shape[0];
     const given = opts.labelNames?.[i] ?? (tasks.length === 1 && cfg.labelNames?.length === n ? cfg.labelNames : undefined);
     const names = given ?? Array.from({ length: n }, (_, j) => `LABEL_${j}`);
     if (names.length !== n) throw new CheckpointError(`task "${t}": ${names.length} label names for a head with ${n} outputs`);
     labelNames[t] = [...names];
   });
-  const state = await method.exportState(opts.params);
   const tensors: Record<string, TensorInput> = {};
   const metadata: Record<string, string> = { format: CHECKPOINT_FORMAT, format_version: String(CHECKPOINT_VERSION) };
   for (const [name, t] of state.tensors) tensors[name] = { dtype, shape: t.shape, data: t.data };
@@ -196,16 +249,14 @@ export async function saveTaskCheckpoint<T>(dir: string, opts: SaveCheckpointOpt
     tensors[name] = { dtype: "U8", shape: [packedByteLength(m.bits.length)], data: packBits(m.bits, { label: name }) };
     metadata[name] = JSON.stringify(m.shape);
   }
-  for (let t = 0; t < tasks.length; t++) {
-    if (heads.length) for (const [name, arr] of headEntries(headPrefix(tasks, t), heads[t])) {
-      tensors[name] = { dtype: "F32", shape: arr.shape, data: (await arr.ref.data()) as Float32Array };
-    }
-  }
+  heads.forEach((h, t) => {
+    for (const [key, v] of Object.entries(h)) tensors[`${headPrefix(tasks, t)}.${key}`] = { dtype: "F32", shape: v.shape, data: v.data };
+  });
   const file: AdapterConfigFile = {
     format: CHECKPOINT_FORMAT,
     format_version: CHECKPOINT_VERSION,
     ...adapterConfigFields(method.config),
-    hook_points: hookPointList(method as PetlMethod<unknown>, cfg),
+    hook_points: hookPointList(method, cfg),
     tasks: [...tasks],
     label_names: labelNames,
     dtype,
@@ -351,7 +402,9 @@ export async function loadTaskCheckpoint(dir: string, opts: LoadCheckpointOption
   if (!existsSync(modelFile)) throw new CheckpointError(`${modelFile}: not found`);
   let json: unknown;
   try {
-    json = JSON.parse(await fsp.readFile(configFile, "utf8"));
+    const text = await fsp.readFile(configFile, "utf8");
+    checkJsonDepth(text, configFile);
+    json = JSON.parse(text);
   } catch (e) {
     throw new CheckpointError(`${configFile}: invalid JSON (${(e as Error).message})`);
   }
@@ -410,7 +463,7 @@ export async function loadTaskCheckpoint(dir: string, opts: LoadCheckpointOption
   };
   const state: MethodState = { tensors: new Map(), masks: new Map() };
   for (const [name, shape] of spec.tensors) {
-    state.tensors.set(name, { shape: [...shape], data: toFloat32(get(name, file.dtype, shape), name, modelFile) });
+    state.tensors.set(name, { shape: [...shape], data: weightsFloat32(get(name, file.dtype, shape), name, modelFile) });
   }
   for (const [name, shape] of spec.masks) {
     const n = shape.reduce((a, b) => a * b, 1);
@@ -419,6 +472,7 @@ export async function loadTaskCheckpoint(dir: string, opts: LoadCheckpointOption
     if (meta === undefined) fail(modelFile, `mask "${storedName(name)}" has no shape in __metadata__`);
     let metaShape: unknown;
     try {
+      checkJsonDepth(meta, `${modelFile}: __metadata__ of mask "${name}"`);
       metaShape = JSON.parse(meta);
     } catch {
       fail(modelFile, `__metadata__ shape of mask "${name}" is not JSON: ${JSON.stringify(meta)}`);
@@ -445,7 +499,7 @@ export async function loadTaskCheckpoint(dir: string, opts: LoadCheckpointOption
       const labels = file.label_names[t];
       const C = labels.length;
       const prefix = headPrefix(tasks, i);
-      const arr = (name: string, shape: number[]) => np.array(toFloat32(get(name, "F32", shape), name, modelFile)).reshape(shape);
+      const arr = (name: string, shape: number[]) => np.array(weightsFloat32(get(name, "F32", shape), name, modelFile)).reshape(shape);
       const head: HeadParams = {
         dense: { w: arr(`${prefix}.dense.weight`, [H, H]), b: arr(`${prefix}.dense.bias`, [H]) },
         out: { w: arr(`${prefix}.out_proj.weight`, [C, H]), b: arr(`${prefix}.out_proj.bias`, [C]) },

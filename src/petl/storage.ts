@@ -673,3 +673,45 @@ export function compareStorage(a: StorageReport, b: StorageReport): string {
   const what = multi ? "per-task storage" : "storage";
   return `${a.label} takes ${formatRatio(wa / wb)}× the ${what} of ${b.label} (${fmtNum.format(wa)} vs ${fmtNum.format(wb)} 32-bit words)`;
 }
+
+// ---------------------------------------------------------------------------
+// Multi-task: the shared part and each task's part
+
+/** The shared part of a multi-task state (everything but the task masks) and each task's marginal part (its task mask). */
+export interface SharedAndTaskParts {
+  shared: { bits: number; percentOfBackbone: number };
+  perTask: { bits: number; percentOfBackbone: number };
+}
+
+/**
+ * Split a multi-task storage report into the part every task shares (prototype, layer masks;
+ * for a method without task-specific tensors, one task's copy) and what each further task
+ * adds (its task mask, or a whole copy). Heads are per task and outside BLS (the report's
+ * head line).
+ */
+export function sharedAndTaskParts(r: StorageReport): SharedAndTaskParts {
+  const backbone = r.model.backboneParams;
+  const pct = (bits: number): number => (bits / 32 / backbone) * 100;
+  const taskGroup = r.groups.find((g) => g.name === "task masks (1-bit)");
+  let shared: number;
+  let perTask: number;
+  if (taskGroup) {
+    perTask = taskGroup.bits / r.tasks;
+    shared = r.totalBits - taskGroup.bits;
+  } else {
+    // No task-specific tensors: each task stores its own copy (the report multiplied by T).
+    perTask = r.totalBits / r.tasks;
+    shared = 0;
+  }
+  return { shared: { bits: shared, percentOfBackbone: pct(shared) }, perTask: { bits: perTask, percentOfBackbone: pct(perTask) } };
+}
+
+/** Two lines under a multi-task report: the shared part and what each task adds (its head aside). */
+export function formatSharedAndTaskParts(r: StorageReport): string {
+  const parts = sharedAndTaskParts(r);
+  const bits = (x: number): string => fmtInt.format(Math.round(x));
+  return [
+    `shared by all ${r.tasks} tasks: ${bits(parts.shared.bits)} bits (${formatPercent(parts.shared.percentOfBackbone)} of backbone)`,
+    `each task adds: ${bits(parts.perTask.bits)} bits (${formatPercent(parts.perTask.percentOfBackbone)} of backbone) + its head (${fmtInt.format(r.head.params)} params, outside BLS)`,
+  ].join("\n");
+}

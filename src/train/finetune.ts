@@ -148,7 +148,40 @@ export async function predictLogits<T>(backbone: Backbone, method: Method<T>, pa
     const logits = (await fn(tree.ref(params), d).data()) as Float32Array;
     indices.forEach((row, b) => out.set(logits.subarray(b * numLabels, (b + 1) * numLabels), row * numLabels));
   }
+  checkFiniteLogits(out, numLabels, data);
   return out;
+}
+
+/** Outputs that are NaN or infinite: no label, probability or metric may come from them. */
+export class NonFiniteOutputError extends Error {
+  constructor(
+    message: string,
+    /** `EncodedExample.index` of the first example affected. */
+    readonly example: number,
+  ) {
+    super(message);
+    this.name = "NonFiniteOutputError";
+  }
+}
+
+/** Throw `NonFiniteOutputError` naming the first example (1-based, input order) whose logits are not all finite. */
+export function checkFiniteLogits(logits: Float32Array, numLabels: number, data: readonly EncodedExample[]): void {
+  let bad = -1;
+  let count = 0;
+  for (let row = 0; row < data.length; row++) {
+    for (let c = 0; c < numLabels; c++) {
+      const x = logits[row * numLabels + c];
+      if (x - x !== 0) {
+        if (bad < 0 || data[row].index < data[bad].index) bad = row;
+        count++;
+        break;
+      }
+    }
+  }
+  if (bad >= 0) {
+    const example = data[bad].index;
+    throw new NonFiniteOutputError(`the model's outputs are not finite (NaN or infinity) for example ${example + 1} of the input${count > 1 ? ` and ${count - 1} more` : ""}: no label or score can be given; check the weights and the input`, example);
+  }
 }
 
 /** Class index (argmax) per row, or the score itself for regression. */

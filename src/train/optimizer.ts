@@ -12,6 +12,10 @@
  * outside "scores" (biases, LayerNorm gains) are not decayed, HF Trainer's `no_decay` rule
  * (the authors train with it). `decayVectors: true` decays them as well.
  *
+ * Frozen leaves: `update` may be told leaves a step cannot change (multi-task training: the
+ * heads and task scores of tasks absent from the batch). They keep their values and moments,
+ * as torch's AdamW skips a parameter whose gradient is None (the step count stays shared).
+ *
  * Ownership: `update` consumes `params`, `grads` and `state` and returns new trees; `init`
  * borrows `params`.
  */
@@ -114,7 +118,7 @@ export class AdamW<P> {
    * `gradScale` multiplies the gradients first (clipping, accumulation). Consumes `params`,
    * `grads` and `state`.
    */
-  update(params: P, grads: P, state: AdamWState<P>, lrScale: number, gradScale = 1): { params: P; state: AdamWState<P> } {
+  update(params: P, grads: P, state: AdamWState<P>, lrScale: number, gradScale = 1, frozen?: ReadonlySet<string>): { params: P; state: AdamWState<P> } {
     const t = state.count + 1;
     const scalars: StepScalars = {
       lrScale: np.array([lrScale]),
@@ -123,15 +127,24 @@ export class AdamW<P> {
       bc1: np.array([1 / (1 - this.beta1 ** t)]),
       bc2: np.array([1 / Math.sqrt(1 - this.beta2 ** t)]),
     };
-    this.core ??= this.useJit ? (jit(this.coreStep.bind(this) as unknown as (a: JArray) => JArray) as unknown as CoreStep<P>) : this.coreStep.bind(this);
-    const out = this.core(params, grads, state.mu, state.nu, scalars);
+    for (const path of frozen ?? []) if (!this.plan.has(path)) throw new OptimizerConfigError(`AdamW.update: frozen parameter "${path}" is not in the tree`);
+    const key = frozen && frozen.size > 0 ? [...frozen].sort().join("\n") : "";
+    let core = this.cores.get(key);
+    if (!core) {
+      const skip = new Set(frozen ?? []);
+      const step = (p: P, g: P, mu: P, nu: P, sc: StepScalars) => this.coreStep(p, g, mu, nu, sc, skip);
+      core = this.useJit ? (jit(step as unknown as (a: JArray) => JArray) as unknown as CoreStep<P>) : step;
+      this.cores.set(key, core);
+    }
+    const out = core(params, grads, state.mu, state.nu, scalars);
     return { params: out.params, state: { count: t, mu: out.mu, nu: out.nu } };
   }
 
-  private core: CoreStep<P> | undefined;
+  /** The update step per set of frozen leaves ("" for none), compiled once each. */
+  private readonly cores = new Map<string, CoreStep<P>>();
 
-  /** The update as a pure function of trees (jit-able); consumes every argument. */
-  private coreStep(params: P, grads: P, mu: P, nu: P, scalars: StepScalars): { params: P; mu: P; nu: P } {
+  /** The update as a pure function of trees (jit-able); consumes every argument. Leaves in `frozen` pass through. */
+  private coreStep(params: P, grads: P, mu: P, nu: P, scalars: StepScalars, frozen: ReadonlySet<string>): { params: P; mu: P; nu: P } {
     const b1 = this.beta1;
     const b2 = this.beta2;
     const gLeaves = new Map(namedLeaves(grads));
@@ -147,6 +160,13 @@ export class AdamW<P> {
       const v0 = nuLeaves.get(path);
       if (!plan || !g0 || !m0 || !v0) throw new OptimizerConfigError(`AdamW.update: parameter "${path}" has no gradient or optimizer state`);
       gLeaves.delete(path);
+      if (frozen.has(path)) {
+        g0.dispose();
+        newParams.set(path, p);
+        newMu.set(path, m0);
+        newNu.set(path, v0);
+        continue;
+      }
       const g = g0.mul(scalars.gradScale.ref);
       const m = m0.mul(b1).add(g.ref.mul(1 - b1));
       const v = v0.mul(b2).add(np.square(g).mul(1 - b2));

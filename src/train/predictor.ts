@@ -3,12 +3,16 @@
  * modules materialised once (masks already applied, no score work per batch), the head from
  * the checkpoint, and batched logits in input order.
  */
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { tree } from "../engine/jax.js";
+import { checkJsonDepth } from "../io/json-depth.js";
+import { checkTokenizerFitsModel } from "../data/tokenizer.js";
 import type { Tokenizer } from "../data/tokenizer.js";
 import type { EncoderConfig } from "../models/bert/config.js";
 import { loadModelDir } from "../models/load.js";
 import type { EncoderParams, HeadParams } from "../models/bert/params.js";
-import { CheckpointError, loadTaskCheckpoint } from "../petl/checkpoint.js";
+import { CheckpointError, CONFIG_FILE, loadTaskCheckpoint } from "../petl/checkpoint.js";
 import type { LoadedCheckpoint } from "../petl/checkpoint.js";
 import type { Materialized, Method } from "../petl/method.js";
 import { disposeMaterialized, materializedHooks } from "../petl/propetl.js";
@@ -54,6 +58,8 @@ export interface Predictor {
 export interface PredictorOptions {
   /** Task inside a multi-task checkpoint (name or index; default the first). */
   task?: string | number;
+  /** A multi-task checkpoint without `task` is an error listing its tasks (the CLI's rule) instead of the first task. */
+  requireTask?: boolean;
   /** A tokenizer instead of the model folder's. */
   tokenizer?: Tokenizer;
   /** Compile the forward pass with jit (default false: eager measured faster, bench/RESULTS.md). */
@@ -67,6 +73,12 @@ export async function loadPredictor(modelDir: string, checkpointDir: string, opt
   const tokenizer = opts.tokenizer ?? (await (await import("../data/tokenizer.js")).loadTokenizer(modelDir));
   const model = await loadModelDir(modelDir);
   tree.dispose(model.head);
+  try {
+    checkTokenizerFitsModel(tokenizer, model.config.vocabSize, modelDir);
+  } catch (e) {
+    tree.dispose(model.encoder);
+    throw e;
+  }
   let ckpt: LoadedCheckpoint;
   try {
     ckpt = await loadTaskCheckpoint(checkpointDir, { encoderConfig: model.config });
@@ -74,7 +86,17 @@ export async function loadPredictor(modelDir: string, checkpointDir: string, opt
     tree.dispose(model.encoder);
     throw e;
   }
-  const ti = ckpt.taskIndex(opts.task ?? 0);
+  let ti: number;
+  try {
+    if (opts.task === undefined && opts.requireTask && ckpt.tasks.length > 1) {
+      throw new CheckpointError(`${checkpointDir} is a multi-task checkpoint: name one of its tasks (--task): ${ckpt.tasks.map((t) => t.name).join(", ")}`);
+    }
+    ti = ckpt.taskIndex(opts.task ?? 0);
+  } catch (e) {
+    ckpt.dispose();
+    tree.dispose(model.encoder);
+    throw e;
+  }
   const entry = ckpt.tasks[ti];
   const head: HeadParams | null = entry.head;
   if (head === null) {
@@ -106,6 +128,22 @@ export async function loadPredictor(modelDir: string, checkpointDir: string, opt
       tree.dispose(model.encoder);
     },
   };
+}
+
+/**
+ * The task names a checkpoint folder's adapter_config.json lists, or null when it cannot be
+ * read (loading the checkpoint then reports the problem).
+ */
+export function checkpointTaskNames(checkpointDir: string): string[] | null {
+  try {
+    const file = path.join(checkpointDir, CONFIG_FILE);
+    const text = readFileSync(file, "utf8");
+    checkJsonDepth(text, file);
+    const j = JSON.parse(text) as { tasks?: unknown };
+    return Array.isArray(j.tasks) && j.tasks.every((t) => typeof t === "string") ? (j.tasks as string[]) : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Softmax of one row of logits. */

@@ -15,7 +15,7 @@ import { engineInfoOrNull } from "../engine/engine.js";
 import { tree } from "../engine/jax.js";
 import type { Seq2SeqTask } from "../data/seq2seq.js";
 import type { Tokenizer } from "../data/tokenizer.js";
-import { loadTokenizer } from "../data/tokenizer.js";
+import { checkTokenizerFitsModel, loadTokenizer } from "../data/tokenizer.js";
 import { writeFileAtomic } from "../io/atomic-write.js";
 import { loadBackboneDir } from "../models/load.js";
 import { t5ConfigToJson } from "../models/t5/config.js";
@@ -30,7 +30,7 @@ import { encodePairs } from "./seq2seq-batching.js";
 import type { EncodedPair, TextPair } from "./seq2seq-batching.js";
 import { evaluateSeq2seq, seq2seqFinetune } from "./seq2seq.js";
 import type { Seq2seqHyper, Seq2seqTrainable } from "./seq2seq.js";
-import { METRICS_FILE, METRICS_FORMAT, runSeeds, TRAIN_STATE_FILE, TrainTaskError } from "./task-run.js";
+import { METRICS_FILE, METRICS_FORMAT, rewriteCheckpoint, runSeeds, TRAIN_STATE_FILE, TrainTaskError } from "./task-run.js";
 import type { SeedResult, TrainTaskResult } from "./task-run.js";
 import type { TrainEvent } from "./trainer.js";
 import { versions } from "./versions.js";
@@ -127,9 +127,11 @@ async function trainOneSeed(opts: TrainSeq2seqOptions, tokenizer: Tokenizer, see
   }
   const t5 = cfg as T5Config;
   const params = model.encoder as T5Params;
-  if (tokenizer.vocabSize > t5.vocabSize) {
+  try {
+    checkTokenizerFitsModel(tokenizer, t5.vocabSize, opts.modelDir);
+  } catch (e) {
     tree.dispose(params);
-    throw new TrainTaskError(`the tokenizer has ${tokenizer.vocabSize} ids but the model's vocab_size is ${t5.vocabSize}: they do not belong together`);
+    throw e;
   }
   const method = createMethod(opts.method) as PetlMethod<unknown>;
   if (method.config.method === "full") {
@@ -175,7 +177,7 @@ async function trainOneSeed(opts: TrainSeq2seqOptions, tokenizer: Tokenizer, see
   }
   try {
     const finalParams = res.best ?? res.params;
-    if (!res.best) await save(finalParams);
+    if (!res.best || res.resumedAtStep !== undefined) await rewriteCheckpoint(dir, res.resumedAtStep !== undefined, log, () => save(finalParams));
     let testRecord: SeedResult["test"] = { main: Number.NaN, scores: {}, examples: 0 };
     if (test.length) {
       log(`seed ${seed}: generating for ${test.length} test sources`);

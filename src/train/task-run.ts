@@ -11,18 +11,19 @@
  */
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { engineInfoOrNull } from "../engine/engine.js";
 import { tree } from "../engine/jax.js";
 import type { Example } from "../data/read-examples.js";
+import { checkTokenizerFitsModel } from "../data/tokenizer.js";
 import type { Tokenizer } from "../data/tokenizer.js";
 import type { TaskSpec } from "../data/tasks.js";
 import { writeFileAtomic } from "../io/atomic-write.js";
+import { checkWritableFolder } from "../io/output-path.js";
 import { encoderConfigToJson } from "../models/bert/config.js";
 import type { EncoderConfig } from "../models/bert/config.js";
 import { loadModelDir } from "../models/load.js";
-import { saveTaskCheckpoint } from "../petl/checkpoint.js";
+import { CONFIG_FILE, MODEL_FILE, saveTaskCheckpoint } from "../petl/checkpoint.js";
 import type { MethodConfig, PetlMethod } from "../petl/method.js";
 import { createMethod } from "../petl/registry.js";
 import { computeStorage, countBackboneParams } from "../petl/storage.js";
@@ -140,16 +141,12 @@ function fingerprint(parts: unknown, data: readonly EncodedExample[]): string {
   return h.digest("hex").slice(0, 32);
 }
 
-/** Fail early (before any training) when `dir` cannot be created or written. */
+/** Fail early (before any training) when `dir` cannot be created or written (bounded mkdir, probe file). */
 export async function checkWritableDir(dir: string): Promise<void> {
   try {
-    await mkdir(dir, { recursive: true });
-    const probe = path.join(dir, `.propetl-write-test-${process.pid}`);
-    await writeFileAtomic(probe, "ok");
-    rmSync(probe, { force: true });
+    checkWritableFolder(dir);
   } catch (e) {
-    const code = (e as { code?: string }).code;
-    throw new TrainTaskError(`cannot write to output folder ${dir}${code ? ` (${code})` : ""}: ${(e as Error).message.replace(/^[A-Z]+: /, "")}`);
+    throw new TrainTaskError((e as Error).message);
   }
 }
 
@@ -166,6 +163,29 @@ export function checkExistingRun(dir: string, resume: boolean): "fresh" | "resum
     return "finished";
   }
   return "fresh";
+}
+
+/** sha256 of a task checkpoint's two files ("" for a missing file). */
+export function checkpointDigest(dir: string): string {
+  return [CONFIG_FILE, MODEL_FILE]
+    .map((f) => {
+      const file = path.join(dir, f);
+      return existsSync(file) ? createHash("sha256").update(readFileSync(file)).digest("hex") : "";
+    })
+    .join(":");
+}
+
+/**
+ * Write the final checkpoint with `save`; after a resume (`resumed`), compare with what was on
+ * disk and log when the files were missing or different (they are now the state's best).
+ */
+export async function rewriteCheckpoint(dir: string, resumed: boolean, log: (m: string) => void, save: () => Promise<unknown>): Promise<void> {
+  const before = resumed ? checkpointDigest(dir) : "";
+  await save();
+  if (resumed && before !== checkpointDigest(dir)) {
+    const missing = before.split(":").some((h) => h === "");
+    log(`${dir}: the task checkpoint on disk ${missing ? "was missing" : "did not match the resume state (another run's files?)"}; rewritten from the resume state's best parameters`);
+  }
 }
 
 /** What `runSeeds` needs to know about a multi-seed run. */
@@ -261,10 +281,12 @@ async function trainOneSeed(opts: TrainTaskOptions, tokenizer: Tokenizer, seed: 
 
   const model = await loadModelDir(opts.modelDir, { numLabels: task.numLabels, labelNames: labelNamesOf(task), seed });
   if (model.modelTypeInferred !== null) log(`${path.join(opts.modelDir, "config.json")} names no model_type: ${model.modelTypeInferred}`);
-  if (tokenizer.vocabSize > model.config.vocabSize) {
+  try {
+    checkTokenizerFitsModel(tokenizer, model.config.vocabSize, opts.modelDir);
+  } catch (e) {
     tree.dispose(model.encoder);
     tree.dispose(model.head);
-    throw new TrainTaskError(`the tokenizer has ${tokenizer.vocabSize} ids but the model's vocab_size is ${model.config.vocabSize}`);
+    throw e;
   }
   const method = createMethod(opts.method) as PetlMethod<unknown>;
   const hyper: FinetuneHyper = { ...opts.hyper, seed };
@@ -305,8 +327,13 @@ async function trainOneSeed(opts: TrainTaskOptions, tokenizer: Tokenizer, seed: 
   }
   try {
     const finalParams = res.best ?? res.params;
-    if (!res.best) {
-      await saveTaskCheckpoint(dir, { method, params: finalParams.method, encoderConfig: model.config, heads: [finalParams.head], labelNames: [labelNames], ...(opts.checkpointDtype ? { dtype: opts.checkpointDtype } : {}) });
+    // Without an evaluation nothing was saved yet. After a resume, the files on disk may not be the
+    // ones the resume state vouches for (deleted, or another run's): write them again from the
+    // state's best parameters, and say so when they differed.
+    if (!res.best || res.resumedAtStep !== undefined) {
+      await rewriteCheckpoint(dir, res.resumedAtStep !== undefined, log, () =>
+        saveTaskCheckpoint(dir, { method, params: finalParams.method, encoderConfig: model.config, heads: [finalParams.head], labelNames: [labelNames], ...(opts.checkpointDtype ? { dtype: opts.checkpointDtype } : {}) }),
+      );
     }
     const testMetrics = test.length
       ? await evaluateTask(backbone, method, finalParams, info, test, { padTokenId: tokenizer.padTokenId >= 0 ? tokenizer.padTokenId : model.config.padTokenId, batchSize: hyper.evalBatchSize, ...(hyper.padToMultipleOf ? { padToMultipleOf: hyper.padToMultipleOf } : {}) })

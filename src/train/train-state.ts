@@ -11,9 +11,10 @@
 import { existsSync } from "node:fs";
 import { np } from "../engine/jax.js";
 import type { JArray } from "../engine/jax.js";
-import { readSafetensorsFile, toFloat32, writeSafetensorsFile } from "../io/safetensors.js";
+import { readSafetensorsFile, weightsFloat32, writeSafetensorsFile } from "../io/safetensors.js";
 import type { TensorInput } from "../io/safetensors.js";
 import { fillSkeleton, namedLeaves, skeletonOf } from "./tree-util.js";
+import { checkJsonDepth } from "../io/json-depth.js";
 
 export const TRAIN_STATE_FORMAT = "propetl-train-state";
 export const TRAIN_STATE_VERSION = 1;
@@ -107,6 +108,7 @@ function parsePosition(metadata: Record<string, string>, file: string): LoopPosi
   if (raw === undefined) throw new TrainStateError(`${file}: not a propetl resume checkpoint (no "${META_KEY}" metadata)`);
   let pos: LoopPosition;
   try {
+    checkJsonDepth(raw, `${file}: ${META_KEY}`);
     pos = JSON.parse(raw) as LoopPosition;
   } catch (e) {
     throw new TrainStateError(`${file}: invalid resume metadata (${(e as Error).message})`);
@@ -142,7 +144,7 @@ export async function loadTrainState<P>(file: string, template: P): Promise<{ tr
         throw new TrainStateError(`${file}: tensor "${name}" has shape [${entry.shape.join(",")}], expected [${shape.join(",")}] (was the checkpoint made with other settings?)`);
       }
       used.add(name);
-      const arr = deviceBuffer(np.array(toFloat32(entry, name, file)).reshape(shape));
+      const arr = deviceBuffer(np.array(weightsFloat32(entry, name, file)).reshape(shape));
       created.push(arr);
       values.set(path, arr);
     }

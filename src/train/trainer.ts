@@ -41,6 +41,12 @@ export interface Objective<P, B, D> {
   loss(params: P, inputs: D): JArray;
   /** Number of examples in a host batch (weights gradient accumulation). */
   size(batch: B): number;
+  /**
+   * Leaf paths of the trainable tree a batch cannot change (e.g. another task's head): an
+   * optimizer step whose every micro-batch names a leaf leaves it and its moments untouched,
+   * as torch skips parameters without a gradient. Default none.
+   */
+  frozen?(batch: B): readonly string[];
 }
 
 export interface EvalResult {
@@ -200,7 +206,15 @@ export async function trainStep<P, B, D>(
   const gradNorm = (await globalNorm(gradSum).data())[0];
   if (!Number.isFinite(gradNorm)) fail(ctx.where(`gradient norm is ${gradNorm}`));
   const coef = clipCoefficient(gradNorm, ctx.maxGradNorm);
-  const next = ctx.optimizer.update(state.params, gradSum, state.opt, ctx.lrScale, coef);
+  // Frozen in this step: named by every micro-batch.
+  let frozen: Set<string> | undefined;
+  if (objective.frozen) {
+    for (const mb of microBatches) {
+      const f = new Set(objective.frozen(mb));
+      frozen = frozen === undefined ? f : new Set([...frozen].filter((p) => f.has(p)));
+    }
+  }
+  const next = ctx.optimizer.update(state.params, gradSum, state.opt, ctx.lrScale, coef, frozen);
   await blockUntilReady([next.params, next.state.mu, next.state.nu]);
   return { state: { params: next.params, opt: next.state }, loss: lossSum, gradNorm, examples: total };
 }

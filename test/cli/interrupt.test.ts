@@ -7,6 +7,8 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync, rmSync } from "node:fs";
+import { initEngine } from "../../src/engine/engine.js";
+import { loadTaskCheckpoint } from "../../src/petl/checkpoint.js";
 import path from "node:path";
 import { GLUE_WITH_RTE, REPO_ROOT } from "../helpers/fixtures.js";
 import { tempDir, tinyModelDir } from "../train/helpers.js";
@@ -26,8 +28,8 @@ interface Outcome {
   stderr: string;
 }
 
-/** Run `propetl train --json`; after the first step line, do `action` to it. */
-function trainAndInterrupt(dir: string, model: string, action: Action): Promise<Outcome> {
+/** Run `propetl train --json`; after the first `after` line (a step by default), do `action` to it. */
+function trainAndInterrupt(dir: string, model: string, action: Action, after: "step" | "eval" = "step"): Promise<Outcome> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [MAIN, "train", "--model", model, "--data-dir", GLUE as string, "--output", dir, ...ARGS, "--json"], {
       env: { ...process.env, PROPETL_THREADS: "1" },
@@ -39,7 +41,7 @@ function trainAndInterrupt(dir: string, model: string, action: Action): Promise<
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     child.stdout.on("data", (d: Buffer) => {
       stdout += d.toString();
-      if (acted || !stdout.includes('"type":"step"')) return;
+      if (acted || !stdout.includes(`"type":"${after}"`)) return;
       acted = true;
       if (action !== "sigint") {
         child.stdout.destroy();
@@ -52,12 +54,13 @@ function trainAndInterrupt(dir: string, model: string, action: Action): Promise<
   });
 }
 
-function resume(dir: string, model: string): Promise<number | null> {
+function resume(dir: string, model: string, onStdout?: (s: string) => void): Promise<number | null> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, "train", "--model", model, "--data-dir", GLUE as string, "--output", dir, ...ARGS, "--resume", "--quiet"], {
+    const child = spawn(process.execPath, [MAIN, "train", "--model", model, "--data-dir", GLUE as string, "--output", dir, ...ARGS, "--resume", ...(onStdout ? ["--json"] : ["--quiet"])], {
       env: { ...process.env, PROPETL_THREADS: "1" },
-      stdio: "ignore",
+      stdio: ["ignore", onStdout ? "pipe" : "ignore", "ignore"],
     });
+    child.stdout?.on("data", (d: Buffer) => onStdout?.(d.toString()));
     child.on("error", reject);
     child.on("exit", resolve);
   });
@@ -65,7 +68,8 @@ function resume(dir: string, model: string): Promise<number | null> {
 
 let work: string;
 let model: string;
-before(() => {
+before(async () => {
+  await initEngine({ threads: 1 });
   work = tempDir("propetl-interrupt-");
   model = tinyModelDir(path.join(work, "model"));
 });
@@ -87,4 +91,22 @@ describe("interrupting propetl train", { skip: GLUE ? false : "no GLUE RTE files
       assert.ok(existsSync(path.join(dir, "metrics.json")));
     });
   }
+
+  test("--resume rewrites task checkpoint files that were deleted or replaced after the interrupt, from the state's best", async () => {
+    const dir = path.join(work, "tampered");
+    const r = await trainAndInterrupt(dir, model, "sigint", "eval");
+    assert.equal(r.code, 130, r.stderr);
+    const files = ["adapter_config.json", "adapter_model.safetensors"].map((f) => path.join(dir, f));
+    assert.ok(files.every((f) => existsSync(f)), "the first evaluation saved a checkpoint");
+    for (const f of files) rmSync(f);
+    let out = "";
+    assert.equal(await resume(dir, model, (s) => (out += s)), 0);
+    // Either a later evaluation improved (and saved), or the end of the run rewrote the files and said so.
+    const improvedLater = out.split("\n").some((l) => l.includes('"type":"eval"') && l.includes('"improved":true'));
+    if (!improvedLater) assert.match(out, /the task checkpoint on disk was missing; rewritten from the resume state's best parameters/);
+    assert.ok(files.every((f) => existsSync(f)));
+    assert.ok(existsSync(path.join(dir, "metrics.json")));
+    const ckpt = await loadTaskCheckpoint(dir);
+    ckpt.dispose();
+  });
 });

@@ -13,7 +13,7 @@ import os from "node:os";
 import path from "node:path";
 import { initEngine } from "../../src/engine/engine.js";
 import { runCli } from "../helpers/cli.js";
-import { modelFixtureDir } from "../helpers/fixtures.js";
+import { modelFixtureDir, REPO_ROOT } from "../helpers/fixtures.js";
 import { T5_SMALL_TOKENIZER_DIR, writeTinyT5Dir } from "../helpers/t5-model.js";
 
 let work: string;
@@ -55,6 +55,16 @@ describe("propetl train on text-to-text tasks", () => {
     assert.ok(!existsSync(path.join(out, "train_state.safetensors")));
     const result = r.stdout.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as { type: string }).find((e) => e.type === "result");
     assert.ok(result, r.stdout);
+    // The checkpoint generates the same test texts through `propetl generate` (task prefix from the file).
+    const sources = readFileSync(path.join(REPO_ROOT, "data", "bible-es-en", "test.jsonl"), "utf8").split("\n").slice(0, 3).map((l) => (JSON.parse(l) as { source: string }).source);
+    const input = path.join(work, "test-sources.txt");
+    writeFileSync(input, sources.join("\n") + "\n");
+    const gen = await runCli(["generate", "--model", modelDir, "--checkpoint", out, "--input", input, "--max-new-tokens", "5"]);
+    assert.equal(gen.code, 0, gen.stderr);
+    assert.deepEqual(gen.stdout.split("\n").filter((l) => l !== ""), lines(path.join(out, "test_predictions.txt")));
+    const unknownTask = await runCli(["generate", "--model", modelDir, "--checkpoint", out, "--task", "fr-en", "--text", "hola"]);
+    assert.notEqual(unknownTask.code, 0);
+    assert.match(unknownTask.stderr, /unknown task "fr-en"; this checkpoint has: default/);
     const again = await runCli(["train", "--task", "bible-es-en", "--model", modelDir, ...QUICK, "--output", out, "--resume"]);
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, /seed 42: already finished/);

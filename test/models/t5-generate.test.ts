@@ -17,6 +17,11 @@ import { t5Generate } from "../../src/models/t5/generate.js";
 import type { T5GenerateSource } from "../../src/models/t5/generate.js";
 import { t5Forward, t5LmLogits } from "../../src/models/t5/model.js";
 import type { T5Params } from "../../src/models/t5/params.js";
+import type { ModelHooks } from "../../src/models/hooks.js";
+import { HostRng } from "../../src/petl/mask.js";
+import type { MethodState } from "../../src/petl/method.js";
+import { disposeMaterialized, materializedHooks } from "../../src/petl/propetl.js";
+import { createMethod } from "../../src/petl/registry.js";
 import { FIXTURES, modelFixtureDir, readExpected } from "../helpers/fixtures.js";
 import { readFileSync } from "node:fs";
 import path from "node:path";
@@ -47,7 +52,7 @@ function fixtureSource(name: string): T5GenerateSource {
  * Greedy search the slow way: for each new token, the full decoder over the whole prefix
  * (no cache), argmax of the last position; rows stop at `eos`.
  */
-async function naiveGreedy(m: Model, src: T5GenerateSource, maxNewTokens: number, eos: number): Promise<number[][]> {
+async function naiveGreedy(m: Model, src: T5GenerateSource, maxNewTokens: number, eos: number, hooks?: ModelHooks): Promise<number[][]> {
   const { cfg, params } = m;
   const B = src.batchSize;
   const out: number[][] = Array.from({ length: B }, () => []);
@@ -56,7 +61,7 @@ async function naiveGreedy(m: Model, src: T5GenerateSource, maxNewTokens: number
   for (let step = 0; step < maxNewTokens && !finished.every((f) => f); step++) {
     const T = step + 1;
     const batch = makeT5Batch(cfg, { ...src, decoderLength: T, decoderInputIds: Int32Array.from(prefix.flat()) });
-    const logits = (await t5LmLogits(cfg, params, t5Forward(cfg, params, batch)).data()) as Float32Array;
+    const logits = (await t5LmLogits(cfg, params, t5Forward(cfg, params, batch, hooks)).data()) as Float32Array;
     disposeT5Batch(batch);
     for (let r = 0; r < B; r++) {
       const row = logits.subarray((r * T + T - 1) * cfg.vocabSize, (r * T + T) * cfg.vocabSize);
@@ -90,6 +95,31 @@ for (const name of ["tiny-t5", "tiny-t5-v1_1"]) {
       const stopped = await t5Generate(m.cfg, m.params, undefined, src, { maxNewTokens: 12, eosTokenId: eos });
       assert.deepEqual(stopped.sequences, want);
       assert.ok(want.some((s) => s.length < 12 && s[s.length - 1] === eos), "some row ends early with EOS");
+    });
+
+    test("with PETL modules (prefix + LoRA from stored states): = the naive loop with the same hooks; beam search runs them on B·beams rows", async () => {
+      const src = fixtureSource(name);
+      for (const method of ["propetl-prefix", "lora"] as const) {
+        const meth = createMethod({ method, rank: 4, prefixLength: 3, prefixHidden: 16 }, m.cfg);
+        const spec = meth.stateSpec(m.cfg);
+        const rng = new HostRng(21);
+        const state: MethodState = { tensors: new Map(), masks: new Map() };
+        for (const [n, shape] of spec.tensors) state.tensors.set(n, { shape, data: rng.normalArray(shape.reduce((a, b) => a * b, 1), 0.3) });
+        for (const [n, shape] of spec.masks) state.masks.set(n, { shape, bits: Uint8Array.from(rng.uniformArray(shape.reduce((a, b) => a * b, 1), 0, 1), (u) => (u < 0.5 ? 1 : 0)) });
+        const mat = meth.materializeState(m.cfg, state);
+        try {
+          const hooks = materializedHooks(mat);
+          const want = await naiveGreedy(m, src, 8, -1, hooks);
+          assert.notDeepEqual(want, await naiveGreedy(m, src, 8, -1), `${method} changes the output`);
+          assert.deepEqual((await t5Generate(m.cfg, m.params, hooks, src, { maxNewTokens: 8, eosTokenId: null })).sequences, want, method);
+          const beams = await t5Generate(m.cfg, m.params, hooks, src, { maxNewTokens: 8, numBeams: 3, eosTokenId: null });
+          assert.equal(beams.sequences.length, src.batchSize);
+          assert.ok(beams.sequences.every((s) => s.length === 8));
+        } finally {
+          disposeMaterialized(mat);
+          meth.dispose();
+        }
+      }
     });
   });
 }

@@ -116,3 +116,31 @@ describe("AdamW with parameter groups", () => {
     tree.dispose(g);
   });
 });
+
+describe("AdamW frozen leaves (multi-task: another task's head)", () => {
+  for (const useJit of [false, true]) {
+    test(`frozen leaves keep their values and moments; the others update as without freezing (jit ${useJit})`, async () => {
+      const make = () => ({ a: np.array([1, -2, 3, 0.5]).reshape([2, 2]), b: np.array([0.25, -0.75]) });
+      const grads = () => ({ a: np.array([0.1, 0.2, -0.3, 0.4]).reshape([2, 2]), b: np.array([0.5, -0.5]) });
+      const labels = { a: "module", b: "head" };
+      const opts = { groups: { module: { lr: 0.1, weightDecay: 0.1 }, head: { lr: 0.1, weightDecay: 0.1 } }, jit: useJit };
+      const p0 = make();
+      const opt = new AdamW(p0, labels, opts);
+      // Two steps: the first moves both leaves (nonzero moments), the second freezes b.
+      const s1 = opt.update(p0, grads(), opt.init(make()), 1);
+      const bBefore = { p: Array.from(await s1.params.b.ref.data()), mu: Array.from(await s1.state.mu.b.ref.data()), nu: Array.from(await s1.state.nu.b.ref.data()) };
+      const ref = new AdamW(make(), labels, opts);
+      const r1 = ref.update(make(), grads(), ref.init(make()), 1);
+      const s2 = opt.update(s1.params, grads(), s1.state, 1, 1, new Set(["b"]));
+      const r2 = ref.update(r1.params, grads(), r1.state, 1);
+      assert.deepEqual(Array.from(await s2.params.b.ref.data()), bBefore.p, "frozen value");
+      assert.deepEqual(Array.from(await s2.state.mu.b.ref.data()), bBefore.mu, "frozen first moment");
+      assert.deepEqual(Array.from(await s2.state.nu.b.ref.data()), bBefore.nu, "frozen second moment");
+      assert.deepEqual(Array.from(await s2.params.a.ref.data()), Array.from(await r2.params.a.ref.data()), "the other leaf updates as usual");
+      assert.notDeepEqual(Array.from(await r2.params.b.ref.data()), bBefore.p, "without freezing b would have moved");
+      const g = grads();
+      assert.throws(() => opt.update(s2.params, g, s2.state, 1, 1, new Set(["c"])), /frozen parameter "c" is not in the tree/);
+      tree.dispose([g, s2.params, s2.state.mu, s2.state.nu, r2.params, r2.state.mu, r2.state.nu] as never);
+    });
+  }
+});

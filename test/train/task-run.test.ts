@@ -6,7 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { METRICS_FILE, runSeeds, TrainTaskError } from "../../src/train/task-run.js";
+import { checkpointDigest, METRICS_FILE, rewriteCheckpoint, runSeeds, TrainTaskError } from "../../src/train/task-run.js";
 import type { SeedResult } from "../../src/train/task-run.js";
 import { tempDir } from "./helpers.js";
 
@@ -37,6 +37,29 @@ test("runSeeds: a folder per seed, mean and sample std, repeated seeds refused, 
     const again: number[] = [];
     await runSeeds({ taskName: "t", method: { method: "adapter" }, seeds: [1, 3], outputDir: dir, resume: true }, fakeRun(again));
     assert.deepEqual(again, []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("rewriteCheckpoint: after a resume, missing or replaced files are rewritten and reported; identical ones silently", async () => {
+  const dir = tempDir();
+  try {
+    const files = ["adapter_config.json", "adapter_model.safetensors"];
+    const save = async (): Promise<void> => {
+      for (const f of files) writeFileSync(path.join(dir, f), `the state's ${f}`);
+    };
+    const logs: string[] = [];
+    const log = (m: string): void => void logs.push(m);
+    await rewriteCheckpoint(dir, true, log, save);
+    assert.match(logs.pop() ?? "", /the task checkpoint on disk was missing; rewritten from the resume state's best parameters/);
+    writeFileSync(path.join(dir, files[1]), "another run's weights");
+    const before = checkpointDigest(dir);
+    await rewriteCheckpoint(dir, true, log, save);
+    assert.match(logs.pop() ?? "", /did not match the resume state \(another run's files\?\); rewritten/);
+    assert.notEqual(checkpointDigest(dir), before);
+    await rewriteCheckpoint(dir, true, log, save);
+    assert.deepEqual(logs, []);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -7,7 +7,7 @@
 import { np, random } from "../../engine/jax.js";
 import type { JArray } from "../../engine/jax.js";
 import path from "node:path";
-import { readSafetensorsFile, toFloat32 } from "../../io/safetensors.js";
+import { readSafetensorsFile, weightsFloat32 } from "../../io/safetensors.js";
 import type { TensorEntry, TensorInput } from "../../io/safetensors.js";
 import { rowCrossEntropy, weightedCrossEntropy } from "../cross-entropy.js";
 import { loadModelDir, ModelLoadError } from "../load.js";
@@ -159,7 +159,7 @@ export function mlmHeadFromTensors(cfg: EncoderConfig, tensors: ReadonlyMap<stri
       if (e.shape.length !== shape.length || e.shape.some((d, j) => d !== shape[j])) {
         throw new ModelLoadError(`${file}: tensor "${name}" has shape [${e.shape.join(",")}], expected [${shape.join(",")}] from config.json`);
       }
-      arrays.push(np.array(toFloat32(e, name, file)).reshape(shape));
+      arrays.push(np.array(weightsFloat32(e, name, file)).reshape(shape));
     }
   } catch (err) {
     for (const a of arrays) a.dispose();

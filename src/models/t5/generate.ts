@@ -114,8 +114,7 @@ function repeatRows(x: JArray, n: number): JArray {
   if (n === 1) return x;
   const B = x.shape[0];
   const idx = np.array(Int32Array.from({ length: B * n }, (_, r) => Math.floor(r / n)), { dtype: np.int32 });
-  const out = np.take(x, idx, 0);
-  return out;
+  return np.take(x, idx, 0);
 }
 
 /**
