@@ -57,6 +57,8 @@ interface Args {
   vocab: boolean;
   sources: SourceId[];
   skipMissing: boolean;
+  /** The bible-es-en training split (default data/bible-es-en/train.jsonl). */
+  bibleEsEn?: string;
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -91,6 +93,7 @@ function parseArgs(argv: readonly string[]): Args {
     else if (k === "--vocab-size") a.vocabSize = Number.parseInt(take(), 10);
     else if (k === "--no-vocab") a.vocab = false;
     else if (k === "--skip-missing") a.skipMissing = true;
+    else if (k === "--bible-es-en") a.bibleEsEn = resolve(take());
     else if (k === "--sources") {
       const list = take().split(",");
       for (const s of list) if (!(ALL_SOURCES as readonly string[]).includes(s)) throw new Error(`unknown source ${s}; known: ${ALL_SOURCES.join(",")}`);
@@ -185,7 +188,7 @@ function loadSource(id: SourceId, a: Args, root: string): CorpusPart[] {
         },
       ];
     case "bible-es-en": {
-      const file = join(root, "data", "bible-es-en", "train.jsonl");
+      const file = a.bibleEsEn ?? join(root, "data", "bible-es-en", "train.jsonl");
       if (!existsSync(file)) throw new Error(`${file} not found: build the bible-es-en task first (see data/bible-es-en/README.md)`);
       const es: string[] = [];
       const en: string[] = [];

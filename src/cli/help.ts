@@ -132,7 +132,7 @@ export const COMMANDS = {
   predict: "predict labels for texts (command line or JSONL in, JSONL out)",
   storage: "bit-level storage of a method or a checkpoint (paper App. B)",
   inspect: "describe a task checkpoint: method, tensors, masks, sizes, metrics",
-  pretrain: "pretrain a small BERT backbone (masked language model) on text files; writes a HF model folder",
+  pretrain: "pretrain a small BERT backbone (masked language model) on text files; writes a HF model folder (--arch t5: a T5, span corruption)",
   score: "ROUGE (rouge-score) or BLEU (sacreBLEU) of generated text against references, from text files",
   generate: "generate text with a T5 model (greedy or beam search), optionally with a task checkpoint",
   "export-task": "write one task of a multi-task checkpoint as a single-task checkpoint",
@@ -385,6 +385,34 @@ Checkpoints:
   --keep-train-state      keep train_state.safetensors after the run
 
 ${COMMON_OUT}
+
+T5 (--arch t5): span corruption as Hugging Face's run_t5_mlm_flax.py. The documents are
+tokenized (each ending with </s>), concatenated and cut into chunks of the raw length whose
+corrupted input is exactly --seq-len ids (128 -> 141 raw tokens, 29 targets at the defaults);
+--mask-prob of each chunk's tokens (the noise density) in spans of --mean-noise-span tokens on
+average are replaced in the input by one sentinel each (<extra_id_0> first: the highest id),
+and the decoder learns to write each sentinel followed by the span it hid. The held-out
+teacher-forced loss and token accuracy are measured every --eval-every steps; the output
+folder gets a T5ForConditionalGeneration (config.json, model.safetensors with HF names,
+generation_config.json, tokenizer.json, tokenizer_config.json, special_tokens_map.json) when
+the loss improves, and the latest parameters when the run is interrupted.
+  --arch bert|t5          the model to pretrain (default bert)
+  --tokenizer FILE|DIR    required with t5: a T5 SentencePiece tokenizer.json (or a folder
+                          holding one) with <pad> 0, </s>, <unk> and the 100 sentinels at the
+                          top ids (tools/trim-unigram-vocab.ts makes a small one from t5-small's)
+  --d-model N             hidden size (default 256)
+  --d-ff N                feed-forward size (default 1024)
+  --layers N              encoder blocks (default 4)
+  --decoder-layers N      decoder blocks (default: --layers)
+  --heads N               attention heads (default 4)
+  --d-kv N                size of each head's queries, keys and values (default 64)
+  --ffn relu|gated-gelu   relu: T5 v1.0 with tied embeddings (default); gated-gelu: v1.1 with
+                          an untied LM head
+  --mean-noise-span X     mean corrupted span length (default 3)
+  --dtype F32|F16         model.safetensors weights (default F32)
+  With t5, --seq-len is the encoder input length (default 128), --mask-prob the noise density
+  (default 0.15), --batch-size defaults to 16, --lr to 1e-3 and --weight-decay to 0; --init,
+  --config, --hidden, --intermediate, --max-positions, --vocab and --vocab-size do not apply.
 
 Exit status: 0 done, 1 error, 2 bad usage, 130 interrupted by Ctrl-C, SIGTERM or the output's
 reader closing (state saved after the current step: rerun with --resume).

@@ -16,6 +16,7 @@ import { engineOptions } from "./engine-options.js";
 import { makeReporter } from "./progress.js";
 import { stopOnInterrupt } from "./interrupt.js";
 import { outOfMemoryMessage } from "./out-of-memory.js";
+import { runPretrainT5, T5_ONLY_OPTIONS } from "./pretrain-t5.js";
 
 const ARCH_FLAGS = ["layers", "hidden", "heads", "intermediate", "max-positions"] as const;
 
@@ -54,6 +55,8 @@ const OPTIONS: Record<string, OptionSpec> = {
   "keep-train-state": { type: "boolean" },
   json: { type: "boolean" },
   quiet: { type: "boolean" },
+  arch: { type: "string" },
+  ...T5_ONLY_OPTIONS,
 };
 
 function fmt(x: number | undefined): string {
@@ -127,6 +130,11 @@ export async function run(argv: string[]): Promise<number> {
   const textFiles = [...((v.text as string[] | undefined) ?? []), ...positionals];
   if (textFiles.length === 0) throw new CliError("missing text: give one or more UTF-8 text files (--text FILE, or as arguments), one document per line; see: propetl pretrain --help", 2);
   const hyper = hyperFromArgs(v);
+  const archName = str(v, "arch") ?? "bert";
+  if (archName !== "bert" && archName !== "t5") throw new CliError(`--arch must be bert or t5, got "${archName}"`, 2);
+  if (archName === "t5") return runPretrainT5(v, textFiles, hyper, argv);
+  const t5Only = Object.keys(T5_ONLY_OPTIONS).filter((f) => v[f] !== undefined);
+  if (t5Only.length) throw new CliError(`--${t5Only.join(", --")} ${t5Only.length === 1 ? "applies" : "apply"} only to --arch t5`, 2);
   const initDir = str(v, "init");
   const vocabFile = str(v, "vocab");
   const tokenizerDir = str(v, "tokenizer");

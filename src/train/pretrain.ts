@@ -569,7 +569,7 @@ function resolveHyper(h: Partial<PretrainHyper>): PretrainHyper {
 }
 
 /** Refuse to clobber another run or model; says what to do instead. */
-function existingRun(dir: string, resume: boolean): "fresh" | "resume" | "finished" {
+export function existingRun(dir: string, resume: boolean): "fresh" | "resume" | "finished" {
   const state = existsSync(path.join(dir, TRAIN_STATE_FILE));
   const metrics = existsSync(path.join(dir, PRETRAIN_METRICS_FILE));
   if (state) {
@@ -587,7 +587,7 @@ function existingRun(dir: string, resume: boolean): "fresh" | "resume" | "finish
 }
 
 /** Keep the log lines of steps up to `step` (a resumed run redoes the later ones). */
-function truncateLog(file: string, step: number): void {
+export function truncateLog(file: string, step: number): void {
   if (!existsSync(file)) return;
   const kept = readFileSync(file, "utf8")
     .split("\n")

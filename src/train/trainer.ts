@@ -358,6 +358,9 @@ export async function trainLoop<P, B, D>(opts: TrainLoopOptions<P, B, D>): Promi
           elapsedMs: elapsed(),
         });
         const endOfEpoch = pos.stepInEpoch === groups.length || pos.globalStep >= totalSteps;
+        // Let the event loop run (signal handlers: Ctrl-C, SIGTERM): on one engine thread a
+        // step's awaits resolve as microtasks only, which never reach libuv's signal watchers.
+        if (opts.signal) await new Promise((resolve) => setImmediate(resolve));
         if (opts.signal?.aborted) {
           await save();
           emit({ type: "interrupted", step: pos.globalStep, ...(ckptFile ? { file: ckptFile } : {}) });

@@ -74,6 +74,6 @@ describe("propetl pretrain", () => {
     assert.equal(r.code, 0);
     assert.match(r.stdout, /^Usage: propetl pretrain/);
     assert.match(r.stdout, /80% are replaced by \[MASK\],\n10% by a random token and 10% left unchanged/);
-    assert.match((await cli(["--help"])).stdout, /pretrain  pretrain a small BERT/);
+    assert.match((await cli(["--help"])).stdout, /pretrain +pretrain a small BERT/);
   });
 });
