@@ -159,3 +159,12 @@ describe("computeTaskMetrics", () => {
     assert.throws(() => computeTaskMetrics(bogus, [1], [1]), /unknown metric "bleu" \(known: accuracy, f1, matthews, pearson, spearman\)/);
   });
 });
+
+test("correlation metrics on constant labels are an error, not a NaN main metric", async () => {
+  const { computeTaskMetrics, ConstantLabelsError } = await import("../../src/metrics/task-metrics.js");
+  assert.throws(() => computeTaskMetrics(["pearson", "spearman"], [0.1, 0.5, 0.9], [3, 3, 3], "mean"), (e: Error) => e instanceof ConstantLabelsError && /all 3 labels are 3: Pearson and Spearman correlations are undefined/.test(e.message));
+  // Accuracy-type metrics are defined for a single class.
+  assert.equal(computeTaskMetrics(["accuracy"], [1, 1], [1, 1]).main, 1);
+  // Constant predictions are the model's problem, not the data's: still a (NaN) score.
+  assert.ok(Number.isNaN(computeTaskMetrics(["pearson"], [2, 2, 2], [1, 2, 3]).main));
+});
