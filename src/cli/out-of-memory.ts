@@ -10,10 +10,21 @@ export interface StepSize {
   hiddenSize: number;
   /** The flag that sets the length (default "--max-length"; pretraining's is "--seq-len"). */
   lengthFlag?: string;
+  /** Trainable parameters of the PETL module and the backbone's, when known: a module as large as the backbone is the likelier cause. */
+  moduleParams?: number;
+  backboneParams?: number;
 }
 
 export function outOfMemoryMessage(s: StepSize): string {
   const tokens = s.batchSize * s.maxLength;
+  if (s.moduleParams !== undefined && s.backboneParams !== undefined && s.moduleParams > s.backboneParams / 2) {
+    const n = (x: number): string => Math.round(x).toLocaleString("en-US");
+    return (
+      `out of memory: the wasm engine's heap is capped at 4 GiB, and the method's module has ${n(s.moduleParams)} parameters, ` +
+      `${(s.moduleParams / s.backboneParams).toFixed(1)}× the backbone's ${n(s.backboneParams)}: check its size flags (--bottleneck, --rank, --prefix-length, --prefix-hidden); ` +
+      "PETL modules are normally well under 1% of the backbone"
+    );
+  }
   const step = `a micro-batch of ${s.batchSize} × ${s.maxLength} tokens on a ${s.numLayers}-layer, hidden-${s.hiddenSize} model`;
   const hints: string[] = [];
   if (s.batchSize > 1) {

@@ -201,7 +201,9 @@ export async function run(argv: string[]): Promise<number> {
     }
     if (e instanceof NonFiniteLossError) throw new CliError(e.message, 1);
     if (isWasmHeapExhausted(e)) {
-      throw new CliError(outOfMemoryMessage({ batchSize: hyper.batchSize, gradAccumSteps: hyper.gradAccumSteps, maxLength, numLayers: modelConfig.numLayers, hiddenSize: modelConfig.hiddenSize }), 1);
+      const size = storageFor(modelConfig, method, data.task.numLabels);
+      const modules = size ? { moduleParams: size.words32, backboneParams: size.model.backboneParams } : {};
+      throw new CliError(outOfMemoryMessage({ batchSize: hyper.batchSize, gradAccumSteps: hyper.gradAccumSteps, maxLength, numLayers: modelConfig.numLayers, hiddenSize: modelConfig.hiddenSize, ...modules }), 1);
     }
     throw e;
   } finally {

@@ -22,3 +22,11 @@ test("the advice keeps the effective batch and names the step's size", () => {
   assert.match(outOfMemoryMessage({ batchSize: 7, gradAccumSteps: 1, maxLength: 128, numLayers: 4, hiddenSize: 256, lengthFlag: "--seq-len" }), /--batch-size 3 --grad-accum 2 \(an effective batch of 6\).*--seq-len \(now 128\)/);
   assert.doesNotMatch(outOfMemoryMessage({ batchSize: 1, gradAccumSteps: 1, maxLength: 64, numLayers: 4, hiddenSize: 256 }), /Try/);
 });
+
+test("a module larger than half the backbone is named as the likely cause (a --bottleneck 100000 typo), not the batch", () => {
+  const m = outOfMemoryMessage({ batchSize: 32, gradAccumSteps: 1, maxLength: 64, numLayers: 4, hiddenSize: 256, moduleParams: 51_300_000, backboneParams: 5_300_000 });
+  assert.match(m, /the method's module has 51,300,000 parameters, 9\.7× the backbone's 5,300,000: check its size flags \(--bottleneck/);
+  assert.doesNotMatch(m, /--batch-size/);
+  // A normal module keeps the batch advice.
+  assert.match(outOfMemoryMessage({ batchSize: 32, gradAccumSteps: 1, maxLength: 64, numLayers: 4, hiddenSize: 256, moduleParams: 33_000, backboneParams: 5_300_000 }), /--batch-size 8 --grad-accum 4/);
+});
