@@ -344,6 +344,8 @@ export function parseAdapterConfig(file: string, json: unknown): AdapterConfigFi
   if (headed) for (const t of json.tasks as string[]) {
     const names = json.label_names[t];
     if (!Array.isArray(names) || names.length === 0 || names.some((n) => typeof n !== "string")) fail(file, `"label_names.${t}" must be a non-empty array of strings`);
+    const dup = (names as string[]).find((n, i) => (names as string[]).indexOf(n) !== i);
+    if (dup !== undefined) fail(file, `"label_names.${t}" names ${JSON.stringify(dup)} twice; label names must be unique`);
   }
   for (const t of Object.keys(json.label_names)) if (!(json.tasks as string[]).includes(t)) fail(file, `"label_names" names an unknown task "${t}"`);
   const keys = architectureFor(b.model_type as string).summaryKeys;

@@ -81,9 +81,15 @@ export function parseEncoderConfig(cfg: unknown, file = "config.json", resolvedT
   if (modelType === "roberta" && maxPositions <= padTokenId + 1) {
     throw new ConfigError(`${file}: RoBERTa max_position_embeddings ${maxPositions} leaves no positions after pad_token_id+1`);
   }
+  const vocabSize = int(c, "vocab_size", file);
+  if (padTokenId >= vocabSize) throw new ConfigError(`${file}: "pad_token_id" ${padTokenId} is outside the vocabulary (vocab_size ${vocabSize})`);
+  if (labelNames && new Set(labelNames).size !== labelNames.length) {
+    const dup = labelNames.find((n, i) => labelNames?.indexOf(n) !== i);
+    throw new ConfigError(`${file}: "id2label" names the label ${JSON.stringify(dup)} twice; label names must be unique`);
+  }
   return {
     modelType,
-    vocabSize: int(c, "vocab_size", file),
+    vocabSize,
     hiddenSize,
     numLayers: int(c, "num_hidden_layers", file),
     numHeads,

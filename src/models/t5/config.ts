@@ -65,6 +65,7 @@ export function parseT5Config(cfg: unknown, file = "config.json"): T5Config {
   }
   const padTokenId = intKey(c, "pad_token_id", file, { min: 0, fallback: 0 });
   const vocabSize = intKey(c, "vocab_size", file);
+  if (padTokenId >= vocabSize) throw new ConfigError(`${file}: "pad_token_id" ${padTokenId} is outside the vocabulary (vocab_size ${vocabSize})`);
   const out: T5Config = {
     modelType,
     vocabSize,
