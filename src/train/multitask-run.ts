@@ -23,7 +23,7 @@
  *   task-run.ts's `runSeeds`.
  */
 import { createHash } from "node:crypto";
-import { existsSync, rmSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import path from "node:path";
 import { engineInfoOrNull } from "../engine/engine.js";
 import { tree } from "../engine/jax.js";
@@ -31,7 +31,6 @@ import type { JArray } from "../engine/jax.js";
 import type { Example } from "../data/read-examples.js";
 import type { Tokenizer } from "../data/tokenizer.js";
 import type { TaskSpec } from "../data/tasks.js";
-import { writeFileAtomic } from "../io/atomic-write.js";
 import { encoderConfigToJson } from "../models/bert/config.js";
 import { sequenceLoss } from "../models/bert/encoder.js";
 import { loadModelDir } from "../models/load.js";
@@ -48,7 +47,7 @@ import { evaluateTask, forwardLogits, toDeviceInputs } from "./finetune.js";
 import type { Backbone, DeviceInputs, FinetuneHyper, PadSettings, TaskInfo, Trainable } from "./finetune.js";
 import { DEFAULT_TEMPERATURE, planMultiTaskBatches, temperatureProbabilities } from "./multitask.js";
 import type { TaskBatch } from "./multitask.js";
-import { METRICS_FILE, METRICS_FORMAT, rewriteCheckpoint, runSeeds, TRAIN_STATE_FILE, TrainTaskError } from "./task-run.js";
+import { checkpointBytes, finishSeed, METRICS_FORMAT, rewriteCheckpoint, runSeeds, TRAIN_STATE_FILE, TrainTaskError } from "./task-run.js";
 import type { SeedResult, TaskSplits, TrainTaskResult } from "./task-run.js";
 import { linearWarmupDecay } from "./schedule.js";
 import { trainLoop } from "./trainer.js";
@@ -383,7 +382,7 @@ async function trainOneSeed(opts: TrainMultiTaskOptions, temperature: number, to
       counted++;
     }
     const testRecord = { main: counted ? sum / counted : Number.NaN, scores: flat, examples: test.reduce((s, d) => s + d.length, 0) };
-    const ckptBytes = ["adapter_config.json", "adapter_model.safetensors"].reduce((s, f) => s + (existsSync(path.join(dir, f)) ? statSync(path.join(dir, f)).size : 0), 0);
+    const ckptBytes = checkpointBytes(dir);
     const bestValidation = (t: number): Record<string, number> | null => {
       const r = res.bestRecord;
       if (!r) return null;
@@ -427,13 +426,7 @@ async function trainOneSeed(opts: TrainMultiTaskOptions, temperature: number, to
       createdAt: new Date().toISOString(),
       ...(opts.extra ?? {}),
     };
-    const metricsFile = path.join(dir, METRICS_FILE);
-    await writeFileAtomic(metricsFile, JSON.stringify(doc, null, 2) + "\n");
-    if (!opts.keepTrainState) rmSync(stateFile, { force: true });
-    return {
-      result: { seed, dir, validation: res.bestRecord, test: testRecord, metricsFile, ...(res.resumedAtStep !== undefined ? { resumedAtStep: res.resumedAtStep } : {}) },
-      storage,
-    };
+    return { result: await finishSeed(dir, doc, { res, test: testRecord, seed, ...(opts.keepTrainState !== undefined ? { keepTrainState: opts.keepTrainState } : {}) }), storage };
   } finally {
     tree.dispose(res.params);
     if (res.best) tree.dispose(res.best);

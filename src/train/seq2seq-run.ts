@@ -9,7 +9,7 @@
  * Seeds, resume and the refusal to overwrite runs are task-run.ts's (`runSeeds`).
  */
 import { createHash } from "node:crypto";
-import { existsSync, rmSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import path from "node:path";
 import { engineInfoOrNull } from "../engine/engine.js";
 import { tree } from "../engine/jax.js";
@@ -21,7 +21,7 @@ import { loadBackboneDir } from "../models/load.js";
 import { t5ConfigToJson } from "../models/t5/config.js";
 import type { T5Config } from "../models/t5/config.js";
 import type { T5Params } from "../models/t5/params.js";
-import { CONFIG_FILE, MODEL_FILE, saveTaskCheckpoint } from "../petl/checkpoint.js";
+import { saveTaskCheckpoint } from "../petl/checkpoint.js";
 import type { MethodConfig, PetlMethod } from "../petl/method.js";
 import { createMethod } from "../petl/registry.js";
 import { computeStorage } from "../petl/storage.js";
@@ -30,7 +30,7 @@ import { encodePairs } from "./seq2seq-batching.js";
 import type { EncodedPair, TextPair } from "./seq2seq-batching.js";
 import { evaluateSeq2seq, seq2seqFinetune } from "./seq2seq.js";
 import type { Seq2seqHyper, Seq2seqTrainable } from "./seq2seq.js";
-import { METRICS_FILE, METRICS_FORMAT, rewriteCheckpoint, runSeeds, TRAIN_STATE_FILE, TrainTaskError } from "./task-run.js";
+import { checkpointBytes, finishSeed, METRICS_FORMAT, rewriteCheckpoint, runSeeds, TRAIN_STATE_FILE, TrainTaskError } from "./task-run.js";
 import type { SeedResult, TrainTaskResult } from "./task-run.js";
 import type { TrainEvent } from "./trainer.js";
 import { versions } from "./versions.js";
@@ -185,7 +185,7 @@ async function trainOneSeed(opts: TrainSeq2seqOptions, tokenizer: Tokenizer, see
       testRecord = { main: r.main, scores: r.scores, examples: test.length };
       await writeFileAtomic(path.join(dir, PREDICTIONS_FILE), r.predictions.map((t) => t.replace(/\r?\n/g, " ")).join("\n") + "\n");
     }
-    const ckptBytes = [CONFIG_FILE, MODEL_FILE].reduce((s, f) => s + (existsSync(path.join(dir, f)) ? statSync(path.join(dir, f)).size : 0), 0);
+    const ckptBytes = checkpointBytes(dir);
     const doc = {
       format: METRICS_FORMAT,
       version: 1,
@@ -211,13 +211,7 @@ async function trainOneSeed(opts: TrainSeq2seqOptions, tokenizer: Tokenizer, see
       createdAt: new Date().toISOString(),
       ...(opts.extra ?? {}),
     };
-    const metricsFile = path.join(dir, METRICS_FILE);
-    await writeFileAtomic(metricsFile, JSON.stringify(doc, null, 2) + "\n");
-    if (!opts.keepTrainState) rmSync(stateFile, { force: true });
-    return {
-      result: { seed, dir, validation: res.bestRecord, test: testRecord, metricsFile, ...(res.resumedAtStep !== undefined ? { resumedAtStep: res.resumedAtStep } : {}) },
-      storage,
-    };
+    return { result: await finishSeed(dir, doc, { res, test: testRecord, seed, ...(opts.keepTrainState !== undefined ? { keepTrainState: opts.keepTrainState } : {}) }), storage };
   } finally {
     tree.dispose(res.params);
     if (res.best) tree.dispose(res.best);

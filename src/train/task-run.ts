@@ -188,6 +188,22 @@ export async function rewriteCheckpoint(dir: string, resumed: boolean, log: (m: 
   }
 }
 
+/** Bytes of a task checkpoint's two files (0 for a missing one), as metrics.json records them. */
+export function checkpointBytes(dir: string): number {
+  return [CONFIG_FILE, MODEL_FILE].reduce((sum, f) => sum + (existsSync(path.join(dir, f)) ? statSync(path.join(dir, f)).size : 0), 0);
+}
+
+/**
+ * The end of one seed's run, for every kind of task: `doc` written to `<dir>/metrics.json`
+ * (atomically), the resume state removed unless kept, and the seed's result.
+ */
+export async function finishSeed(dir: string, doc: Record<string, unknown>, run: { res: { bestRecord: EvalRecord | null; resumedAtStep?: number }; test: SeedResult["test"]; seed: number; keepTrainState?: boolean }): Promise<SeedResult> {
+  const metricsFile = path.join(dir, METRICS_FILE);
+  await writeFileAtomic(metricsFile, JSON.stringify(doc, null, 2) + "\n");
+  if (!run.keepTrainState) rmSync(path.join(dir, TRAIN_STATE_FILE), { force: true });
+  return { seed: run.seed, dir, validation: run.res.bestRecord, test: run.test, metricsFile, ...(run.res.resumedAtStep !== undefined ? { resumedAtStep: run.res.resumedAtStep } : {}) };
+}
+
 /** What `runSeeds` needs to know about a multi-seed run. */
 export interface SeedsRun {
   /** Task name recorded in the summary metrics.json. */
@@ -339,7 +355,7 @@ async function trainOneSeed(opts: TrainTaskOptions, tokenizer: Tokenizer, seed: 
       ? await evaluateTask(backbone, method, finalParams, info, test, { padTokenId: tokenizer.padTokenId >= 0 ? tokenizer.padTokenId : model.config.padTokenId, batchSize: hyper.evalBatchSize, ...(hyper.padToMultipleOf ? { padToMultipleOf: hyper.padToMultipleOf } : {}) })
       : null;
     const testRecord = { main: testMetrics?.main ?? Number.NaN, scores: (testMetrics?.scores ?? {}) as Record<string, number>, examples: test.length };
-    const ckptBytes = ["adapter_config.json", "adapter_model.safetensors"].reduce((s, f) => s + (existsSync(path.join(dir, f)) ? statSync(path.join(dir, f)).size : 0), 0);
+    const ckptBytes = checkpointBytes(dir);
     const doc = {
       format: METRICS_FORMAT,
       version: 1,
@@ -363,13 +379,7 @@ async function trainOneSeed(opts: TrainTaskOptions, tokenizer: Tokenizer, seed: 
       createdAt: new Date().toISOString(),
       ...(opts.extra ?? {}),
     };
-    const metricsFile = path.join(dir, METRICS_FILE);
-    await writeFileAtomic(metricsFile, JSON.stringify(doc, null, 2) + "\n");
-    if (!opts.keepTrainState) rmSync(path.join(dir, TRAIN_STATE_FILE), { force: true });
-    return {
-      result: { seed, dir, validation: res.bestRecord, test: testRecord, metricsFile, ...(res.resumedAtStep !== undefined ? { resumedAtStep: res.resumedAtStep } : {}) },
-      storage,
-    };
+    return { result: await finishSeed(dir, doc, { res, test: testRecord, seed, ...(opts.keepTrainState !== undefined ? { keepTrainState: opts.keepTrainState } : {}) }), storage };
   } finally {
     tree.dispose(res.params);
     if (res.best) tree.dispose(res.best);
