@@ -37,6 +37,21 @@ export type TaskHeadParams = HeadParams;
 export type ClassifierConfig = EncoderConfig;
 export type ClassifierParams = EncoderParams;
 
+/**
+ * An encoder's tree (BERT/RoBERTa) out of a backbone tree, for code that runs an encoder:
+ * a T5 tree there is a programming error, reported as one.
+ */
+export function asEncoderParams(p: BackboneParams): EncoderParams {
+  if (!("embeddings" in p)) throw new TypeError("expected an encoder's (BERT/RoBERTa) parameters, got an encoder–decoder's (T5)");
+  return p;
+}
+
+/** T5's tree out of a backbone tree (see `asEncoderParams`). */
+export function asT5Params(p: BackboneParams): T5Params {
+  if (!("shared" in p)) throw new TypeError("expected an encoder–decoder's (T5) parameters, got an encoder's (BERT/RoBERTa)");
+  return p;
+}
+
 /** A sequence-classification head on the last hidden states. */
 export interface ClassificationHead<C extends ModelConfig = ModelConfig> {
   /** The head's tensors (cfg.numLabels outputs). */

@@ -1,19 +1,21 @@
 /**
- * Full fine-tuning: every backbone parameter is trainable. The trainable tree is
- * `{ encoder }`, starting as new references to the frozen encoder's arrays (no copy: jax-js
- * arrays are immutable, so updates make new arrays). There are no hooks; the trainer runs
- * `encoderOverride(params)` instead of the frozen encoder. A checkpoint stores the whole
- * backbone under Hugging Face names (`backbone.<hf name>`).
+ * Full fine-tuning: every backbone parameter is trainable, for any architecture (a BERT/RoBERTa
+ * encoder, or T5's whole encoder–decoder with its shared embeddings). The trainable tree is
+ * `{ encoder }` (the backbone), starting as new references to the frozen backbone's arrays
+ * (no copy: jax-js arrays are immutable, so updates make new arrays). There are no hooks; the
+ * trainers run `encoderOverride(params)` instead of the frozen backbone. A checkpoint stores
+ * the whole backbone under Hugging Face names (`backbone.<hf name>`).
  */
 import { np } from "../engine/jax.js";
-import type { ClassifierConfig, ClassifierParams } from "../models/architecture.js";
+import type { BackboneParams, ModelConfig } from "../models/architecture.js";
 import type { HookSite, ModelHooks } from "../models/hooks.js";
 import { architectureOf } from "../models/registry.js";
 import { getLeaf, refTree, setLeaf } from "../models/slots.js";
 import type { Materialized, MethodConfig, MethodState, PetlMethod, StateSpec } from "./method.js";
 
 export interface FullParams {
-  encoder: ClassifierParams;
+  /** The trainable backbone (named `encoder` in version-1 trees; T5's holds both stacks). */
+  encoder: BackboneParams;
 }
 
 /** Prefix of the backbone tensors in a full fine-tuning checkpoint (version 1: "encoder."). */
@@ -22,11 +24,11 @@ export const FULL_PREFIX = "backbone.";
 const OPTIONS = { bottleneck: 0, rank: 0, alpha: 0, prefixLength: 0, prefixHidden: 0 };
 
 export class FullFineTuning implements PetlMethod<FullParams> {
-  private cfg: ClassifierConfig | undefined;
+  private cfg: ModelConfig | undefined;
 
   constructor(readonly config: MethodConfig) {}
 
-  init(cfg: ClassifierConfig, encoder: ClassifierParams): FullParams {
+  init(cfg: ModelConfig, encoder: BackboneParams): FullParams {
     this.bind(cfg);
     return { encoder: refTree(encoder) };
   }
@@ -35,7 +37,7 @@ export class FullFineTuning implements PetlMethod<FullParams> {
     return {};
   }
 
-  encoderOverride(params: FullParams): ClassifierParams {
+  encoderOverride(params: FullParams): BackboneParams {
     return params.encoder;
   }
 
@@ -53,11 +55,11 @@ export class FullFineTuning implements PetlMethod<FullParams> {
     return [];
   }
 
-  bind(cfg: ClassifierConfig): void {
+  bind(cfg: ModelConfig): void {
     this.cfg = cfg;
   }
 
-  private bound(): ClassifierConfig {
+  private bound(): ModelConfig {
     if (!this.cfg) throw new Error(`${this.config.method}: call init(cfg, encoder, seed) or bind(cfg) first (the method needs the backbone config)`);
     return this.cfg;
   }
@@ -66,7 +68,7 @@ export class FullFineTuning implements PetlMethod<FullParams> {
     return { kind: "full", layers: [], units: [], options: { ...OPTIONS }, encoder: refTree(params.encoder) };
   }
 
-  stateSpec(cfg: ClassifierConfig): StateSpec {
+  stateSpec(cfg: ModelConfig): StateSpec {
     return { tensors: new Map(architectureOf(cfg).backboneSlots(cfg).map((s) => [`${FULL_PREFIX}${s.hfName}`, s.shape])), masks: new Map() };
   }
 
@@ -80,7 +82,7 @@ export class FullFineTuning implements PetlMethod<FullParams> {
     return { tensors, masks: new Map() };
   }
 
-  materializeState(cfg: ClassifierConfig, state: MethodState): Materialized {
+  materializeState(cfg: ModelConfig, state: MethodState): Materialized {
     const encoder: Record<string, unknown> = {};
     for (const slot of architectureOf(cfg).backboneSlots(cfg)) {
       const t = state.tensors.get(`${FULL_PREFIX}${slot.hfName}`);
@@ -90,7 +92,7 @@ export class FullFineTuning implements PetlMethod<FullParams> {
       }
       setLeaf(encoder, slot.path, np.array(t.data).reshape(slot.shape));
     }
-    return { kind: "full", layers: [], units: [], options: { ...OPTIONS }, encoder: encoder as unknown as ClassifierParams };
+    return { kind: "full", layers: [], units: [], options: { ...OPTIONS }, encoder: encoder as unknown as BackboneParams };
   }
 
   dispose(): void {}

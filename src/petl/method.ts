@@ -9,7 +9,6 @@
 import type { JArray } from "../engine/jax.js";
 import type { BackboneParams, ModelConfig } from "../models/architecture.js";
 import type { HookSite, LayerAddress, LayerHooks, ModelHooks } from "../models/hooks.js";
-import type { EncoderParams } from "../models/bert/params.js";
 import type { MethodName, ModuleFamily } from "./methods.js";
 import type { ModulePosition } from "./positions.js";
 
@@ -62,11 +61,14 @@ export interface Method<T> {
   init(cfg: ModelConfig, backbone: BackboneParams, seed: number): T;
   /**
    * Hooks for every layer of every stack, built from the (possibly traced) trainable tree,
-   * which the hooks borrow. For "full", `encoderOverride` returns the trainable encoder to use.
+   * which the hooks borrow. For "full", `encoderOverride` returns the trainable backbone to use.
    */
   hooks(params: T, ctx: HookContext): ModelHooks;
-  /** For full fine-tuning: the encoder to run instead of the frozen one. */
-  encoderOverride?(params: T): EncoderParams;
+  /**
+   * For full fine-tuning: the backbone to run instead of the frozen one (an encoder's, or T5's
+   * whole encoder–decoder; the same architecture as the frozen backbone).
+   */
+  encoderOverride?(params: T): BackboneParams;
   /** Same tree shape as T with each leaf's optimiser group. */
   groups(params: T): unknown;
 }
@@ -99,8 +101,8 @@ export interface Materialized {
   units: Unit[][];
   /** The module hyper-parameters (LoRA's scaling is alpha / rank). */
   options: ModuleOptions;
-  /** Full fine-tuning: the tuned encoder, to run instead of the frozen one. */
-  encoder?: EncoderParams;
+  /** Full fine-tuning: the tuned backbone, to run instead of the frozen one. */
+  encoder?: BackboneParams;
 }
 
 /** What a task checkpoint stores for a method, on the host. */

@@ -7,6 +7,7 @@
  * over (for "full", the method's `encoderOverride` supplies the encoder). Optimizer groups:
  * the method labels its leaves "module" or "scores"; the head is "head".
  */
+import { asEncoderParams } from "../models/architecture.js";
 import { jit, np, tree } from "../engine/jax.js";
 import type { JArray } from "../engine/jax.js";
 import { computeTaskMetrics } from "../metrics/index.js";
@@ -72,7 +73,7 @@ export function forwardLogits<T>(backbone: Backbone, method: Method<T>, params: 
   if (d.taskIds) ctx.taskIds = d.taskIds;
   if (taskIdsHost) ctx.taskIdsHost = taskIdsHost;
   const hooks: ModelHooks = method.hooks(params.method, ctx);
-  const encoder = method.encoderOverride ? method.encoderOverride(params.method) : backbone.encoder;
+  const encoder = method.encoderOverride ? asEncoderParams(method.encoderOverride(params.method)) : backbone.encoder;
   const hidden = encode(backbone.config, encoder, batch, hooks);
   return classify(params.head, hidden);
 }

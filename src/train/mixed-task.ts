@@ -11,6 +11,7 @@
  * task-specific tensors (plain modules, only-share, full) run one set of modules for all.
  * The result equals running each task alone (test/train/mixed-task.test.ts).
  */
+import { asEncoderParams } from "../models/architecture.js";
 import { np, tree } from "../engine/jax.js";
 import type { JArray } from "../engine/jax.js";
 import type { Tokenizer } from "../data/tokenizer.js";
@@ -45,7 +46,7 @@ export function taskModules(ckpt: LoadedCheckpoint): TaskModules {
   const first = ckpt.materialize(0);
   if (layout.kind === null || layout.masks === "none" || T === 1 || first.kind === "full") {
     // The same modules serve every task.
-    return { hooks: () => materializedHooks(first), encoder: first.encoder ?? null, dispose: () => disposeMaterialized(first) };
+    return { hooks: () => materializedHooks(first), encoder: first.encoder ? asEncoderParams(first.encoder) : null, dispose: () => disposeMaterialized(first) };
   }
   const rest: Materialized[] = [];
   try {

@@ -3,6 +3,7 @@
  * modules materialised once (masks already applied, no score work per batch), the head from
  * the checkpoint, and batched logits in input order.
  */
+import { asEncoderParams } from "../models/architecture.js";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { tree } from "../engine/jax.js";
@@ -33,7 +34,7 @@ export function materializedMethod(m: Materialized): Method<Empty> {
   };
   if (m.encoder) {
     const enc = m.encoder;
-    method.encoderOverride = (): EncoderParams => enc;
+    method.encoderOverride = (): EncoderParams => asEncoderParams(enc);
   }
   return method;
 }

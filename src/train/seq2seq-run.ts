@@ -134,10 +134,6 @@ async function trainOneSeed(opts: TrainSeq2seqOptions, tokenizer: Tokenizer, see
     throw e;
   }
   const method = createMethod(opts.method) as PetlMethod<unknown>;
-  if (method.config.method === "full") {
-    tree.dispose(params);
-    throw new TrainTaskError("full fine-tuning of an encoder–decoder is not supported yet; choose a PETL method");
-  }
   const hyper: Seq2seqHyper = { ...opts.hyper, seed };
   const backbone = { config: t5, params };
   const storage = seq2seqStorage(t5, method.config);

@@ -9,7 +9,8 @@
  *     checkpoint is the one with the highest main metric.
  *
  * The trainable tree is `{ method: T }`: a T5 has no classification head. The backbone is
- * frozen and closed over. Optimizer groups are the method's ("module", "scores").
+ * frozen and closed over, except under full fine-tuning, whose tree is the whole backbone
+ * (`encoderOverride`). Optimizer groups are the method's ("module", "scores").
  */
 import { tree } from "../engine/jax.js";
 import type { JArray } from "../engine/jax.js";
@@ -17,6 +18,7 @@ import type { Seq2SeqMetric } from "../data/seq2seq.js";
 import type { Tokenizer } from "../data/tokenizer.js";
 import { corpusBleu } from "../metrics/bleu.js";
 import { rouge } from "../metrics/rouge.js";
+import { asT5Params } from "../models/architecture.js";
 import { disposeT5Batch, makeT5Batch, makeT5Labels } from "../models/t5/batch.js";
 import type { T5Batch } from "../models/t5/batch.js";
 import type { T5Config } from "../models/t5/config.js";
@@ -84,7 +86,8 @@ export function seq2seqDeviceInputs(cfg: T5Config, items: readonly EncodedPair[]
 export function seq2seqLoss<T>(backbone: Seq2seqBackbone, method: Method<T>, params: Seq2seqTrainable<T>, d: Seq2seqDeviceInputs, training: boolean): JArray {
   const batch = batchOf(d);
   const hooks = method.hooks(params.method, { batchSize: batch.batchSize, training });
-  const logits = t5LmLogits(backbone.config, backbone.params, t5Forward(backbone.config, backbone.params, batch, hooks));
+  const weights = method.encoderOverride ? asT5Params(method.encoderOverride(params.method)) : backbone.params;
+  const logits = t5LmLogits(backbone.config, weights, t5Forward(backbone.config, weights, batch, hooks));
   return t5Loss(backbone.config, logits, { targets: d.targets, weights: d.weights });
 }
 
@@ -122,12 +125,9 @@ export async function generateIds<T>(backbone: Seq2seqBackbone, method: PetlMeth
   const cfg = backbone.config;
   const out: number[][] = new Array<number[]>(data.length);
   const m = method.materialize(params.method);
-  const run = m.encoder ? null : backbone.params;
-  if (run === null) {
-    disposeMaterialized(m);
-    throw new Error(`${method.config.method}: full fine-tuning of an encoder–decoder is not supported`);
-  }
   try {
+    // Full fine-tuning runs its tuned weights; every other method the frozen backbone.
+    const run = m.encoder ? asT5Params(m.encoder) : backbone.params;
     const hooks = materializedHooks(m);
     let done = 0;
     for (const indices of evalBatches(data.map((p) => p.inputIds.length), opts.batchSize)) {

@@ -1,7 +1,7 @@
 /**
  * `propetl train` on text-to-text tasks, end to end on a tiny random T5 with the t5-small
  * tokenizer: the built-in bible-es-en task (checkpoint with its task prefix, metrics.json,
- * test generations), a custom JSONL task with --source-column/--target-column, resume of a
+ * test generations), full fine-tuning of the whole T5, a custom JSONL task with --source-column/--target-column, resume of a
  * finished run, and the bad inputs: a source longer than the limit (cut and counted), an
  * empty target (named by file and line), an unknown task, a tokenizer that does not match the
  * model's vocabulary, a BERT model, and flags of the other task kind.
@@ -68,6 +68,24 @@ describe("propetl train on text-to-text tasks", () => {
     const again = await runCli(["train", "--task", "bible-es-en", "--model", modelDir, ...QUICK, "--output", out, "--resume"]);
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, /seed 42: already finished/);
+  });
+
+  test("--method full: the whole T5 is tuned and stored; `propetl generate` on the checkpoint gives the run's test texts", async () => {
+    const out = path.join(work, "full");
+    const r = await runCli(["train", "--task", "bible-es-en", "--method", "full", "--lr", "1e-3", "--model", modelDir, ...QUICK, "--output", out, "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    const cfg = JSON.parse(readFileSync(path.join(out, "adapter_config.json"), "utf8")) as { method: string };
+    assert.equal(cfg.method, "full");
+    const m = JSON.parse(readFileSync(path.join(out, "metrics.json"), "utf8")) as { steps: number; storage: { bits: number; percentOfBackbone: number } | null };
+    assert.equal(m.steps, 2);
+    const preds = lines(path.join(out, "test_predictions.txt"));
+    assert.equal(preds.length, 3);
+    const sources = readFileSync(path.join(REPO_ROOT, "data", "bible-es-en", "test.jsonl"), "utf8").split("\n").slice(0, 3).map((l) => (JSON.parse(l) as { source: string }).source);
+    const input = path.join(work, "full-sources.txt");
+    writeFileSync(input, sources.join("\n") + "\n");
+    const gen = await runCli(["generate", "--model", modelDir, "--checkpoint", out, "--input", input, "--max-new-tokens", "5"]);
+    assert.equal(gen.code, 0, gen.stderr);
+    assert.deepEqual(gen.stdout.split("\n").filter((l) => l !== ""), preds);
   });
 
   test("a custom JSONL task: columns, prefix and ROUGE-2; long sources are cut and counted", async () => {

@@ -4,6 +4,7 @@
  * stored, F16 storage, multi-task checkpoints, LoRA merging, and loading rejects damaged
  * files with errors that name the problem.
  */
+import { asEncoderParams } from "../../src/models/architecture.js";
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -104,7 +105,7 @@ describe("round trip and size for every method", () => {
       const fromParams = await host(materializedLogits(s, m0, s.batch));
       assert.deepEqual(Array.from(fromFile), Array.from(fromParams), "loaded checkpoint predicts exactly as the trained tree");
       // ... and as the training-time forward (straight-through masks, reparametrised prefix).
-      const enc = method.encoderOverride ? method.encoderOverride(params) : s.model.encoder;
+      const enc = method.encoderOverride ? asEncoderParams(method.encoderOverride(params)) : s.model.encoder;
       const training = await host(classify(s.model.head, encode(s.model.config, enc, s.batch, method.hooks(params, { batchSize: s.B, training: false }))));
       training.forEach((v, i) => assert.ok(Math.abs(v - fromFile[i]) <= 1e-6, `training forward differs at ${i}: ${v} vs ${fromFile[i]}`));
       disposeMaterialized(m0);

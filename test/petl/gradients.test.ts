@@ -6,6 +6,7 @@
  *  - against central finite differences in float32 along random and gradient directions;
  *  - the prefix hook against the model fixture's prefix.* tensors.
  */
+import { asEncoderParams } from "../../src/models/architecture.js";
 import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { initEngine } from "../../src/engine/engine.js";
@@ -50,7 +51,7 @@ describe("gradients against the PyTorch fixture", () => {
       const lv = await scalar(loss);
       const want = fx.f32(`${name}.loss`)[0];
       assert.ok(Math.abs(lv - want) < 1e-4 * Math.max(1, Math.abs(want)), `loss ${lv} vs PyTorch ${want}`);
-      const enc = method.encoderOverride ? method.encoderOverride(params) : s.model.encoder;
+      const enc = method.encoderOverride ? asEncoderParams(method.encoderOverride(params)) : s.model.encoder;
       const logits = classify(s.model.head, encode(s.model.config, enc, s.batch, method.hooks(params, ctx)));
       assert.ok(relErr((await logits.data()) as Float32Array, fx.f32(`${name}.logits`)) < 1e-4, "logits");
       for (const [p, g] of leaves(grads)) {

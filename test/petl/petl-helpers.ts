@@ -1,4 +1,5 @@
 /** Shared setup for the PETL tests: tiny-bert, its fixture batch, losses, tree paths, Adam. */
+import { asEncoderParams } from "../../src/models/architecture.js";
 import path from "node:path";
 import { jit, np, tree, valueAndGrad } from "../../src/engine/jax.js";
 import type { JArray } from "../../src/engine/jax.js";
@@ -51,7 +52,7 @@ export async function tinyBert(): Promise<Setup> {
 
 /** Mean loss of a method's forward (params borrowed). */
 export function lossOf<T>(s: Pick<Setup, "model">, method: PetlMethod<T>, params: T, batch: DeviceBatch, labels: JArray, ctx: HookContext, head: HeadParams = s.model.head): JArray {
-  const enc = method.encoderOverride ? method.encoderOverride(params) : s.model.encoder;
+  const enc = method.encoderOverride ? asEncoderParams(method.encoderOverride(params)) : s.model.encoder;
   const hidden = encode(s.model.config, enc, batch, method.hooks(params, ctx));
   return sequenceLoss(classify(head, hidden), labels.ref, s.model.config.numLabels);
 }
@@ -69,7 +70,7 @@ export function lossAndGrad<T>(s: Pick<Setup, "model">, method: PetlMethod<T>, p
 /** Logits of materialised modules (borrowed). */
 export function materializedLogits(s: Pick<Setup, "model">, m: Materialized, batch: DeviceBatch, head: HeadParams | null = s.model.head): JArray {
   if (head === null) throw new Error("the checkpoint has no classification head");
-  const enc = m.encoder ?? s.model.encoder;
+  const enc = m.encoder ? asEncoderParams(m.encoder) : s.model.encoder;
   return classify(head, encode(s.model.config, enc, batch, materializedHooks(m)));
 }
 

@@ -194,6 +194,43 @@ describe("seq2seq fine-tuning on tiny-t5", () => {
     for (const [name, a] of full) assert.deepEqual(resumed.get(name), a, name);
   });
 
+  test("full fine-tuning tunes the whole encoder–decoder; the frozen backbone is left as it was", async () => {
+    const method = createMethod({ method: "full" }) as PetlMethod<unknown>;
+    const frozenBefore = await leafData(params);
+    const init: Seq2seqTrainable<unknown> = { method: method.init(cfg, params, 3) };
+    const before0 = await meanLoss(method, init, validation);
+    tree.dispose(init);
+    const res = await seq2seqFinetune<unknown>({
+      backbone: { config: cfg, params },
+      method,
+      tokenizer: { decode: (ids: readonly number[]) => words(ids) },
+      metric: "bleu",
+      train,
+      validation,
+      validationReferences: references,
+      hyper: hyper({ epochs: 2, lr: 3e-3 }),
+    });
+    try {
+      const best = res.best ?? res.params;
+      const after1 = await meanLoss(method, best, validation);
+      assert.ok(after1 < before0 - 0.5, `validation loss ${before0} -> ${after1}`);
+      // Every backbone tensor is trained (the decoder's too, and the shared embeddings) ...
+      const tuned = await leafData((best.method as { encoder: unknown }).encoder);
+      const moved = [...tuned].filter(([name, a]) => a.some((v, i) => v !== frozenBefore.get(name)?.[i])).map(([name]) => name);
+      for (const name of ["shared", "decoder.layers.0.selfAttention.q.w", "encoder.layers.0.ffn.wo.w"]) {
+        assert.ok(tuned.has(name), `no trainable leaf ${name}: ${[...tuned.keys()].slice(0, 8).join(", ")}`);
+        assert.ok(moved.includes(name), `${name} did not change`);
+      }
+      // ... and the frozen tree the run started from is untouched.
+      const frozenAfter = await leafData(params);
+      for (const [name, a] of frozenBefore) assert.deepEqual(frozenAfter.get(name), a, name);
+    } finally {
+      tree.dispose(res.params);
+      if (res.best) tree.dispose(res.best);
+      method.dispose();
+    }
+  });
+
   test("scores: BLEU as sacreBLEU, ROUGE F-measures x100 with ROUGE-2 as the main metric", () => {
     const b = scoreGenerations("bleu", ["the cat sat on the mat"], ["the cat sat on the mat"]);
     assert.ok(Math.abs(b.main - 100) < 1e-9, String(b.main));
