@@ -1,5 +1,6 @@
 /**
- * Live device-buffer counter: how many jax-js buffers are allocated and not yet freed.
+ * Live device-buffer counter: how many jax-js buffers are allocated and not yet freed; and the
+ * wasm heap's size and use (`wasmHeapStats`).
  *
  * jax-js has no public counter, so this wraps the backend's malloc/decRef once. The backend
  * object comes from jax-js's own backend module (the one its index.js imports), found by
@@ -14,6 +15,22 @@ interface CountableBackend {
   decRef(slot: number): void;
   incRef(slot: number): void;
   propetlLive?: () => number;
+  /** Added by the engine patch (patches/): the wasm allocator's figures. */
+  propetlHeapStats?: (resetPeak?: boolean) => WasmHeapStats;
+}
+
+/** The wasm heap (one WebAssembly.Memory, at most 4 GiB) as the engine's allocator sees it. */
+export interface WasmHeapStats {
+  /** Size of the wasm memory: it grows, never shrinks. */
+  heapBytes: number;
+  /** Bytes in allocated blocks now. */
+  liveBytes: number;
+  /** Most live bytes since the engine started, or since the last `resetPeak`. */
+  peakLiveBytes: number;
+  /** Free extents below the top of the heap (large blocks), their total and the largest. */
+  freeExtents: number;
+  freeExtentBytes: number;
+  largestFreeExtent: number;
 }
 
 let counter: (() => number) | null = null;
@@ -62,4 +79,15 @@ export async function trackLiveBuffers(device = "wasm"): Promise<() => number> {
   backend.propetlLive = () => slots.size;
   counter = backend.propetlLive;
   return counter;
+}
+
+/**
+ * The wasm heap's figures (call after initEngine()). `resetPeak` restarts the peak from the live
+ * bytes, so the next call gives the peak of what ran between the two.
+ */
+export async function wasmHeapStats(opts: { resetPeak?: boolean } = {}): Promise<WasmHeapStats> {
+  const backend = await loadBackend("wasm");
+  if (!backend.propetlHeapStats) throw new Error("wasm heap statistics need the patched engine (patches/@jax-js+jax+*.patch); run npm ci");
+  const s = backend.propetlHeapStats(opts.resetPeak ?? false);
+  return { heapBytes: s.heapBytes, liveBytes: s.liveBytes, peakLiveBytes: s.peakLiveBytes, freeExtents: s.freeExtents, freeExtentBytes: s.freeExtentBytes, largestFreeExtent: s.largestFreeExtent };
 }
