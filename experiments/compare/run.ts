@@ -28,7 +28,7 @@ import { planRuns as comparePlan } from "./plan.js";
 import { overrideArgs } from "./plan.js";
 import type { PlannedRun } from "./plan.js";
 import { planRuns as convergePlan } from "../converge/plan.js";
-import { planRuns as figure3Plan } from "../figure3/plan.js";
+import { runnerPlan as figure3Plan } from "../figure3/plan.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, "../../..");

@@ -117,11 +117,6 @@ export const FULL_SEED = 1;
 /** Full fine-tuning's learning rate (see the file comment). */
 export const FULL_LR = "3e-4";
 
-/** Whether a planned run is the full fine-tuning reference rather than a grid point. */
-export function isReferenceRun(r: Pick<PlannedRun, "variant">): boolean {
-  return r.variant === FULL_VARIANT;
-}
-
 /** The full fine-tuning reference run: the grid's budget, the whole model trained (no mask rate). */
 export function fullReferenceRun(): PlannedRun {
   const common = overrideArgs(COMMON_ARGS, ["--lr", FULL_LR]);
@@ -138,8 +133,14 @@ export function fullReferenceRun(): PlannedRun {
   };
 }
 
+/** What the runner runs for `--plan figure3`: the grid and the full fine-tuning reference, by priority. */
+export function runnerPlan(): PlannedRun[] {
+  return [fullReferenceRun(), ...planRuns()].sort((a, b) => a.priority - b.priority);
+}
+
+/** The grid's points (the figure's lines), by priority. */
 export function planRuns(): PlannedRun[] {
-  const runs: PlannedRun[] = [fullReferenceRun()];
+  const runs: PlannedRun[] = [];
   for (const seed of SEEDS) {
     for (const m of METHODS) {
       for (const size of m.sizes) {

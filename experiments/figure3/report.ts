@@ -17,6 +17,9 @@
  *                        labelled with its bottleneck or rank; the copy-source BLEU as a
  *                        dashed reference line.
  *
+ * The full fine-tuning reference run (plan.ts `fullReferenceRun`, results/full/seed-1) is read
+ * like a grid run and shown as a table row and a dotted line in the figure.
+ *
  * Two reference rows need no training and are computed here: the copy-source BLEU (the Spanish
  * test sources scored as English translations with the library's `corpusBleu`, the floor a
  * model that copies its input reaches, since names and numbers are shared), and a check of
@@ -43,7 +46,7 @@ import type { PlannedRun } from "../compare/plan.js";
 import { type Stat, commandLine, docComment, meanSd } from "../converge/report.js";
 import { BEGIN, END, problemsBlock, spliceGenerated as spliceBlock } from "../lib/generated-block.js";
 import { type LegendEntry, type MarkerShape, Figure, PALETTE, formatBytes, linearScale, logDomain, logScale, niceDomain } from "../lib/svg-plot.js";
-import { COMMON_ARGS, K, METHODS, MODEL_DIR, SEEDS, TASK, type Family, type PlannedMethod, type SizeKind, planRuns, sizeArgs, sizeSymbol, variantOf } from "./plan.js";
+import { COMMON_ARGS, FULL_LR, FULL_VARIANT, K, METHODS, MODEL_DIR, SEEDS, TASK, type Family, type PlannedMethod, type SizeKind, fullReferenceRun, planRuns, sizeArgs, sizeSymbol, variantOf } from "./plan.js";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 /** The repository root (this file runs from dist/experiments/figure3). */
@@ -62,19 +65,23 @@ const DISPLAY: Readonly<Record<string, string>> = {
   "propetl-adapter": "ProPETL-Adapter",
   lora: "LoRA",
   "propetl-lora": "ProPETL-LoRA",
+  full: "Full fine-tuning",
 };
 export const display = (method: string): string => DISPLAY[method] ?? method;
 
 // ---------------------------------------------------------------------------------------------
 // Parsed runs
 
-/** Where a run belongs in the grid (from the plan, not from the file). */
+/**
+ * Where a run belongs in the grid (from the plan, not from the file). The full fine-tuning
+ * reference has no family or module size: family and sizeKind null, size 0.
+ */
 export interface RunKey {
-  /** The plan's id: <method>/<bn|r>-<size>/seed-<seed>. */
+  /** The plan's id: <method>/<bn|r>-<size>/seed-<seed>, or full/seed-<seed>. */
   id: string;
   method: string;
-  family: Family;
-  sizeKind: SizeKind;
+  family: Family | null;
+  sizeKind: SizeKind | null;
   size: number;
   seed: number;
 }
@@ -116,6 +123,7 @@ const METHOD_BY_NAME = new Map(METHODS.map((m) => [m.method as string, m]));
 
 /** The grid coordinates of a planned run (its variant is `<method>/<bn|r>-<size>`). */
 export function keyOf(r: PlannedRun): RunKey {
+  if (r.variant === FULL_VARIANT) return { id: r.id, method: "full", family: null, sizeKind: null, size: 0, seed: r.seed };
   const [method, sizePart] = r.variant.split("/");
   const m = METHOD_BY_NAME.get(method);
   const size = Number(sizePart?.replace(/^(bn|r)-/, ""));
@@ -137,7 +145,7 @@ export function parseMetrics(doc: unknown, key: RunKey, problems: string[] = [])
   if (typeof doc.mainMetric === "string" && doc.mainMetric !== "bleu") problems.push(`${key.id}: main metric "${doc.mainMetric}" in metrics.json, expected "bleu"`);
   const method = isRecord(doc.method) ? doc.method : null;
   if (method && typeof method.method === "string" && method.method !== key.method) problems.push(`${key.id}: method "${method.method}" in metrics.json, "${key.method}" in the plan`);
-  const recordedSize = method ? finite(method[key.sizeKind]) : null;
+  const recordedSize = method && key.sizeKind !== null ? finite(method[key.sizeKind]) : null;
   if (recordedSize !== null && recordedSize !== key.size) problems.push(`${key.id}: ${key.sizeKind} ${recordedSize} in metrics.json, ${key.size} in the plan`);
   const testBleu = scoreOf(doc.test, "bleu");
   if (testBleu === null) problems.push(`${key.id}: no finite test.scores.bleu`);
@@ -397,6 +405,8 @@ export interface References {
   /** Copy-source BLEU on the test split; null when the split could not be read. */
   copySource: CopySource | null;
   predictions: PredictionCheck[];
+  /** The full fine-tuning reference run (plan.ts `fullReferenceRun`) and its status; absent: not read. */
+  full?: { plan: PlannedRun; status: RunStatus };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -535,8 +545,10 @@ export function generatedMarkdown(input: ReportInput): string {
   );
   out.push("<details><summary>Each planned run: status and exact command</summary>", "");
   out.push("Done runs show the command recorded in their metrics.json; the others the plan's arguments.", "");
-  for (const r of plan) {
-    const s = status.get(r.id);
+  const listed = input.references.full ? [...plan, input.references.full.plan] : plan;
+  const statusOf = (id: string): RunStatus | undefined => (input.references.full && id === input.references.full.plan.id ? input.references.full.status : status.get(id));
+  for (const r of listed) {
+    const s = statusOf(r.id);
     let cmd: string;
     if (s?.state === "done" && s.run.command) {
       cmd = commandLine(s.run.command, input.repoRoot);
@@ -589,6 +601,23 @@ export function generatedMarkdown(input: ReportInput): string {
     ];
   });
   const refs = input.references;
+  if (refs.full) {
+    const st = refs.full.status;
+    const r = st.state === "done" ? st.run : null;
+    rows.push([
+      `Full fine-tuning (reference, lr ${FULL_LR})`,
+      "all weights",
+      `${r ? 1 : 0}/1`,
+      r && r.testBleu !== null ? `${bleuText(r.testBleu)} (seed ${refs.full.plan.seed})` : DASH,
+      r && r.testBleu !== null ? bleuText(r.testBleu) : DASH,
+      r && r.bestValidationBleu !== null ? `${bleuText(r.bestValidationBleu)} @ ${r.bestStep ?? "?"}` : DASH,
+      r && r.storageBits !== null ? formatInt(r.storageBits) : DASH,
+      r && r.storageBytes !== null ? `${formatInt(r.storageBytes)} (${formatBytes(r.storageBytes)})` : DASH,
+      r ? formatPercent(r.storagePercent) : DASH,
+      r && r.checkpointBytes !== null ? formatBytes(r.checkpointBytes) : DASH,
+      r && r.trainSeconds !== null ? (r.trainSeconds / 60).toFixed(1) : DASH,
+    ]);
+  }
   rows.push([
     "Copy source (reference, no training)",
     DASH,
@@ -612,7 +641,15 @@ export function generatedMarkdown(input: ReportInput): string {
   );
 
   // --- Reference rows -------------------------------------------------------------------------
-  out.push("### Reference rows (computed by this report, no training)", "");
+  out.push("### Reference rows", "");
+  if (refs.full) {
+    const st = refs.full.status;
+    out.push(
+      st.state === "done" && st.run.testBleu !== null
+        ? `- **Full fine-tuning** (\`${refs.full.plan.id}\`, trained): every weight of ${MODEL_DIR} trained on the grid's budget at lr ${FULL_LR} and stored (${formatPercent(st.run.storagePercent)} of the backbone): test BLEU ${bleuText(st.run.testBleu)}, one seed. The score PETL methods are measured against in the paper.`
+        : `- **Full fine-tuning** (\`${refs.full.plan.id}\`): ${statusText(st)}.`,
+    );
+  }
   out.push(
     refs.copySource
       ? `- **Copy source:** the ${refs.copySource.examples} Spanish test sources scored as the English output with the library's \`corpusBleu\`: ` +
@@ -638,7 +675,7 @@ export function generatedMarkdown(input: ReportInput): string {
 
   out.push("### Figure", "");
   out.push("![Test BLEU against storage as % of the backbone, one line per method](bleu-vs-storage.svg)", "");
-  out.push("x: bit-level storage as % of the backbone (log scale); y: test BLEU, mean over the finished seeds with ± sd bars; each point is labelled with its bottleneck (bn) or rank (r); dashed grey: the copy-source BLEU.", "");
+  out.push("x: bit-level storage as % of the backbone (log scale); y: test BLEU, mean over the finished seeds with ± sd bars; each point is labelled with its bottleneck (bn) or rank (r); dashed grey: the copy-source BLEU; dotted black: full fine-tuning's BLEU (its storage, 100%, is off the axis).", "");
 
   out.push(...problemsBlock(problems));
   return out.join("\n");
@@ -686,7 +723,7 @@ export function plottable(points: readonly PointSummary[]): (PointSummary & { te
   return points.filter((p): p is PointSummary & { test: Stat; storagePercent: number } => p.test !== null && p.storagePercent !== null && p.storagePercent > 0);
 }
 
-export function bleuVsStorageSvg(points: readonly PointSummary[], copySource: number | null, runsDone: number, planned: number): string {
+export function bleuVsStorageSvg(points: readonly PointSummary[], copySource: number | null, runsDone: number, planned: number, fullFineTuning: number | null = null): string {
   const W = 900, H = 540;
   const box = { left: 66, top: 64, right: 660, bottom: 476 };
   const title = `Test BLEU against storage on ${TASK} (the paper's Figure 3 at small scale)`;
@@ -698,6 +735,7 @@ export function bleuVsStorageSvg(points: readonly PointSummary[], copySource: nu
   const xs = pts.map((p) => p.storagePercent);
   const ys = pts.flatMap((p) => [p.test.mean - (p.test.sd ?? 0), p.test.mean + (p.test.sd ?? 0)]);
   if (copySource !== null) ys.push(copySource);
+  if (fullFineTuning !== null) ys.push(fullFineTuning);
   const xDom = xs.length ? logDomain(Math.min(...xs), Math.max(...xs)) : ([0.01, 1] as [number, number]);
   const yDom = ys.length ? niceDomain(Math.max(0, Math.min(...ys)), Math.max(...ys), 8) : ([0, 10] as [number, number]);
   const ax = fig.axes(box, logScale(xDom, [box.left, box.right]), linearScale(yDom, [box.bottom, box.top]));
@@ -711,6 +749,10 @@ export function bleuVsStorageSvg(points: readonly PointSummary[], copySource: nu
     const c = copySource;
     ax.hline(c, { stroke: "#888", width: 1.2, dash: "6 4" });
     fig.text(box.right - 4, ax.y(c) - 5, `copy source ${bleuText(c)}`, { anchor: "end", size: 11, fill: "#666" });
+  }
+  if (fullFineTuning !== null) {
+    ax.hline(fullFineTuning, { stroke: "#222", width: 1.2, dash: "2 3" });
+    fig.text(box.right - 4, ax.y(fullFineTuning) - 5, `full fine-tuning ${bleuText(fullFineTuning)} (100% storage)`, { anchor: "end", size: 11, fill: "#222" });
   }
   for (const m of METHODS) {
     const mine = pts.filter((p) => p.method === m.method).sort((a, b) => a.storagePercent - b.storagePercent);
@@ -735,7 +777,10 @@ export function bleuVsStorageSvg(points: readonly PointSummary[], copySource: nu
   });
   let y = box.top;
   y += fig.legend(entries, box.right + 22, y, { title: "method", sample: 30 }) + 10;
-  if (copySource !== null) fig.legend([{ label: "copy source", stroke: { stroke: "#888", width: 1.2, dash: "6 4" } }], box.right + 22, y, { title: "reference", sample: 30 });
+  const refEntries: LegendEntry[] = [];
+  if (copySource !== null) refEntries.push({ label: "copy source", stroke: { stroke: "#888", width: 1.2, dash: "6 4" } });
+  if (fullFineTuning !== null) refEntries.push({ label: "full fine-tuning", stroke: { stroke: "#222", width: 1.2, dash: "2 3" } });
+  if (refEntries.length) fig.legend(refEntries, box.right + 22, y, { title: "reference", sample: 30 });
   return fig.toString();
 }
 
@@ -815,8 +860,13 @@ function main(): void {
   const planSource = path.join(FIGURE3_DIR, "plan.ts");
   const planComment = existsSync(planSource) ? docComment(readFileSync(planSource, "utf8")) : null;
   if (planComment === null) problems.push(`no doc comment read from ${planSource}`);
+  const fullPlan = fullReferenceRun();
+  const fullStatus = readRuns(resultsDir, [fullPlan]);
+  problems.push(...fullStatus.problems.filter((p) => !p.includes("not in the plan")));
+  const full = { plan: fullPlan, status: fullStatus.status.get(fullPlan.id) ?? ({ state: "pending" } as RunStatus) };
   const runs = finishedRuns({ status });
-  const references = referenceRows(resultsDir, runs, problems);
+  const fullRun = full.status.state === "done" ? full.status.run : null;
+  const references = { ...referenceRows(resultsDir, fullRun ? [...runs, fullRun] : runs, problems), full };
   const modelConfig = path.join(REPO_ROOT, MODEL_DIR, "config.json");
   let planned: Map<string, PlannedStorage> | undefined;
   if (existsSync(modelConfig)) {
@@ -833,7 +883,7 @@ function main(): void {
   const existing = existsSync(md) ? readFileSync(md, "utf8") : null;
   writeFileSync(md, spliceGenerated(existing, generatedMarkdown(input)));
   const points = pointSummaries(plan, runs, [], planned);
-  writeFileSync(path.join(outDir, "bleu-vs-storage.svg"), bleuVsStorageSvg(points, references.copySource?.bleu ?? null, runs.length, plan.length));
+  writeFileSync(path.join(outDir, "bleu-vs-storage.svg"), bleuVsStorageSvg(points, references.copySource?.bleu ?? null, runs.length, plan.length, fullRun?.testBleu ?? null));
   console.log(`${runs.length} of ${plan.length} planned runs done (${resultsDir}); wrote ${md} and bleu-vs-storage.svg`);
 }
 

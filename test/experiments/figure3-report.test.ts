@@ -1,7 +1,7 @@
 /** The Figure 3 report: aggregation of hand-made metrics objects, the claim line, the reference rows, rendering and splicing. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { COMMON_ARGS, MODEL_DIR, planRuns } from "../../experiments/figure3/plan.js";
+import { COMMON_ARGS, FULL_LR, MODEL_DIR, fullReferenceRun, planRuns, runnerPlan } from "../../experiments/figure3/plan.js";
 import {
   type PointSummary,
   type RunKey,
@@ -276,6 +276,36 @@ test("the report renders any subset of the grid: the table, the claim, the refer
   const empty = generatedMarkdown({ plan, status: new Map(), planComment: null, references: { copySource: null, predictions: [] }, problems: [], repoRoot: "/repo" });
   assert.ok(empty.includes("**Runs done:** 0 of 30 planned"));
   assert.ok(empty.includes("no finished run to check yet"));
+});
+
+test("the full fine-tuning reference: read like a run, a table row, a reference line, its command; pending until done", () => {
+  const plan = planRuns();
+  const fullPlan = fullReferenceRun();
+  assert.equal(fullPlan.id, "full/seed-1");
+  assert.ok(!fullPlan.args.includes("--mask-lr"), "no mask rate for full fine-tuning");
+  assert.equal(fullPlan.args[fullPlan.args.indexOf("--lr") + 1], FULL_LR);
+  assert.deepEqual(runnerPlan().map((r) => r.id).slice(0, 7).at(-1), "full/seed-1", "after seed 1 of the adapter family");
+  const total = 9393920 * 32;
+  const problems: string[] = [];
+  const fullRun = parseMetrics(
+    { task: "bible-es-en", seed: 1, mainMetric: "bleu", method: { method: "full" }, test: { scores: { bleu: 3.25 }, examples: 577 }, validation: { step: 100, scores: { bleu: 2.5 } }, steps: 100, storage: { bits: total, bytes: total / 8, percentOfBackbone: 100, checkpointBytes: total / 8 + 900 }, trainSeconds: 900 },
+    keyOf(fullPlan),
+    problems,
+  );
+  assert.deepEqual(problems, []);
+  assert.ok(fullRun);
+  const base = { copySource: null, predictions: [] };
+  const done = generatedMarkdown({ plan, status: new Map(), planComment: null, references: { ...base, full: { plan: fullPlan, status: { state: "done", run: fullRun } } }, problems: [], repoRoot: "/repo" });
+  assert.ok(done.includes(`| Full fine-tuning (reference, lr ${FULL_LR}) | all weights | 1/1 | 3.25 (seed 1) | 3.25 | 2.50 @ 100 | 300,605,440 |`), done);
+  assert.ok(done.includes("- **Full fine-tuning** (`full/seed-1`, trained): every weight of models/propetl-mini-t5"));
+  assert.ok(done.includes("test BLEU 3.25, one seed"));
+  assert.ok(done.includes("`propetl train --method full --seed 1 --task bible-es-en"), "its command is listed");
+  assert.ok(done.includes("**Runs done:** 0 of 30 planned"), "the reference is not a grid run");
+  const pending = generatedMarkdown({ plan, status: new Map(), planComment: null, references: { ...base, full: { plan: fullPlan, status: { state: "pending" } } }, problems: [], repoRoot: "/repo" });
+  assert.ok(pending.includes("- **Full fine-tuning** (`full/seed-1`): pending."));
+  assert.ok(pending.includes("| Full fine-tuning (reference, lr 3e-4) | all weights | 0/1 | – |"));
+  const svg = bleuVsStorageSvg(pointSummaries(plan, []), 0.06, 0, 30, 3.25);
+  assert.ok(svg.includes("full fine-tuning 3.25 (100% storage)"));
 });
 
 test("RESULTS.md: a new file gets the hand-written section as a placeholder; regenerating keeps what was written by hand", () => {
