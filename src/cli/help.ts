@@ -176,7 +176,13 @@ const MULTI_TASK_HELP = `Multi-task (paper Sec. 3.4): one method, one checkpoint
   An epoch is ⌈Σ n_i / batch size⌉ batches. Every task is validated after each epoch; the best
   checkpoint has the highest mean of the tasks' main metrics and is tested on every task.
   --jit and the custom-task flags are single-task only. Pick a task of the checkpoint with
-  "predict --task NAME" / "eval --task NAME", or split it off with "propetl export-task".`;
+  "predict --task NAME" / "eval --task NAME", or split it off with "propetl export-task".
+  With a T5 model (the bundled propetl-mini-t5 when a listed task is text-to-text, e.g.
+  --tasks bible-es-en,rte,spam) every task is text-to-text: classification tasks are cast to
+  text ("rte sentence1: ... sentence2: ..." -> the label's name; a generation naming no label
+  counts as wrong) and keep their metrics; there are no heads, each task's prefix is stored,
+  and the text-to-text flags apply (lengths, --max-new-tokens, --num-beams, --eval-steps).
+  Run one task of the checkpoint with "propetl generate --task NAME".`;
 
 export const TRAIN_HELP = `Usage: propetl train (--task NAME | --tasks A,B,...) [--model DIR] [--data-dir DIR] [--output DIR] [options]
 

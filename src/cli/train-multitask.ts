@@ -60,7 +60,8 @@ function fmt(x: number): string {
   return Number.isFinite(x) ? x.toFixed(4) : String(x);
 }
 
-function resultText(res: TrainTaskResult, names: string[]): string {
+/** The per-seed, per-task result lines of a multi-task run. */
+export function resultText(res: TrainTaskResult, names: string[]): string {
   const lines: string[] = [];
   for (const r of res.seeds) {
     lines.push(`seed ${r.seed}: mean of the tasks' main metrics on test ${fmt(r.test.main)}${r.validation ? `; best validation mean ${fmt(r.validation.main)} at epoch ${r.validation.epoch}` : ""}${r.skipped ? " [finished earlier]" : ""}`);

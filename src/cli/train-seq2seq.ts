@@ -13,6 +13,7 @@ import type { T5Config } from "../models/t5/config.js";
 import { defaultLearningRates } from "../petl/methods.js";
 import { plainCounterpart, resolveMethodConfig } from "../petl/registry.js";
 import { compareStorage, formatStorageReport } from "../petl/storage.js";
+import type { MethodConfig } from "../petl/method.js";
 import { defaultOutputDir, TRAIN_DEFAULTS } from "../train/defaults.js";
 import { SEQ2SEQ_DEFAULTS } from "../train/seq2seq-defaults.js";
 import type { TextPair } from "../train/seq2seq-batching.js";
@@ -106,16 +107,8 @@ function fmt(x: number): string {
   return Number.isFinite(x) ? x.toFixed(2) : String(x);
 }
 
-/** Run `propetl train` for a text-to-text task; `modelDir` is resolved by the caller. */
-export async function runSeq2seqTrain(v: Values, argv: string[], data: Seq2seqCliData, modelDir: string, bundled: boolean): Promise<number> {
-  for (const name of CLASSIFICATION_ONLY) {
-    if (v[name] !== undefined) throw new CliError(`--${name} does not apply to the text-to-text task ${data.task.name} (see "Text-to-text tasks" in propetl train --help)`, 2);
-  }
-  const method = asUsageError(() => resolveMethodConfig(methodConfigFromArgs(v)));
-  const seedsList = intList(v, "seeds");
-  const seed = int(v, "seed", { min: 0 });
-  if (seedsList && seed !== undefined) throw new CliError("give --seed or --seeds, not both", 2);
-  const seeds = seedsList ?? [seed ?? TRAIN_DEFAULTS.seed];
+/** The trainer and generation settings of a text-to-text run from the flags (defaults: seq2seq-defaults.ts). */
+export function seq2seqHyperFromArgs(v: Values, method: MethodConfig): { hyper: Omit<Seq2seqHyper, "seed">; maxSourceLength: number; maxTargetLength: number } {
   const maxSourceLength = int(v, "max-source-length", { min: 2 }) ?? SEQ2SEQ_DEFAULTS.maxSourceLength;
   const maxTargetLength = int(v, "max-target-length", { min: 2 }) ?? SEQ2SEQ_DEFAULTS.maxTargetLength;
   const lrs = defaultLearningRates(method);
@@ -142,6 +135,20 @@ export async function runSeq2seqTrain(v: Values, argv: string[], data: Seq2seqCl
     ...(earlyStop !== undefined ? { earlyStopPatience: earlyStop } : {}),
     ...(maxSteps !== undefined ? { maxSteps } : {}),
   };
+  return { hyper, maxSourceLength, maxTargetLength };
+}
+
+/** Run `propetl train` for a text-to-text task; `modelDir` is resolved by the caller. */
+export async function runSeq2seqTrain(v: Values, argv: string[], data: Seq2seqCliData, modelDir: string, bundled: boolean): Promise<number> {
+  for (const name of CLASSIFICATION_ONLY) {
+    if (v[name] !== undefined) throw new CliError(`--${name} does not apply to the text-to-text task ${data.task.name} (see "Text-to-text tasks" in propetl train --help)`, 2);
+  }
+  const method = asUsageError(() => resolveMethodConfig(methodConfigFromArgs(v)));
+  const seedsList = intList(v, "seeds");
+  const seed = int(v, "seed", { min: 0 });
+  if (seedsList && seed !== undefined) throw new CliError("give --seed or --seeds, not both", 2);
+  const seeds = seedsList ?? [seed ?? TRAIN_DEFAULTS.seed];
+  const { hyper, maxSourceLength, maxTargetLength } = seq2seqHyperFromArgs(v, method);
   const saveSteps = int(v, "save-steps", { min: 1 });
   const maxTrain = int(v, "max-train-examples", { min: 1 });
   const maxEval = int(v, "max-eval-examples", { min: 1 });

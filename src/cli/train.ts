@@ -21,6 +21,7 @@ import { isSeq2seqRequest, loadSeq2seqArgs, runSeq2seqTrain, SEQ2SEQ_ONLY } from
 import type { Reporter } from "./progress.js";
 import { stopOnInterrupt } from "./interrupt.js";
 import { isMultiTaskRequest, MULTITASK_ONLY, runMultiTaskTrain } from "./train-multitask.js";
+import { isSeq2seqMultiTaskRequest, runSeq2seqMultiTaskTrain } from "./train-seq2seq-multitask.js";
 import { outOfMemoryMessage } from "./out-of-memory.js";
 
 const OPTIONS: Record<string, OptionSpec> = {
@@ -109,9 +110,11 @@ function hyperFromArgs(v: Values, methodName: Parameters<typeof defaultLearningR
 
 export async function run(argv: string[]): Promise<number> {
   const { values: v } = parseCommand("train", argv, OPTIONS);
-  if (isSeq2seqRequest(v) && !isMultiTaskRequest(v)) {
+  const seq2seqMulti = isMultiTaskRequest(v) && isSeq2seqMultiTaskRequest(v);
+  if ((isSeq2seqRequest(v) && !isMultiTaskRequest(v)) || seq2seqMulti) {
     const t5Bundled = str(v, "model") === undefined ? bundledModelDir(BUNDLED_T5_MODEL) : null;
     const t5Dir = t5Bundled ?? required(v, "model", "train", `a Hugging Face T5 model folder; this package has no bundled encoder–decoder (${BUNDLED_T5_MODEL})`);
+    if (seq2seqMulti) return runSeq2seqMultiTaskTrain(v, argv, t5Dir, t5Bundled !== null);
     return runSeq2seqTrain(v, argv, loadSeq2seqArgs(v), t5Dir, t5Bundled !== null);
   }
   for (const name of SEQ2SEQ_ONLY) {

@@ -118,13 +118,13 @@ export interface GenerationSettings {
 /**
  * Generate for every pair's source with the trainable method on the backbone: ids per pair, in
  * `data` order. Batches are sorted by source length (least padding). The method is
- * materialised once for the whole run (masks applied), so no score work happens per token.
- * `params` is borrowed.
+ * materialised once for the whole run (masks applied; `task`: which task of a multi-task tree,
+ * default 0), so no score work happens per token. `params` is borrowed.
  */
-export async function generateIds<T>(backbone: Seq2seqBackbone, method: PetlMethod<T>, params: Seq2seqTrainable<T>, data: readonly EncodedPair[], opts: { batchSize: number; generation: GenerationSettings; onBatch?: (done: number, total: number) => void }): Promise<number[][]> {
+export async function generateIds<T>(backbone: Seq2seqBackbone, method: PetlMethod<T>, params: Seq2seqTrainable<T>, data: readonly EncodedPair[], opts: { batchSize: number; generation: GenerationSettings; task?: number; onBatch?: (done: number, total: number) => void }): Promise<number[][]> {
   const cfg = backbone.config;
   const out: number[][] = new Array<number[]>(data.length);
-  const m = method.materialize(params.method);
+  const m = method.materialize(params.method, opts.task ?? 0);
   try {
     // Full fine-tuning runs its tuned weights; every other method the frozen backbone.
     const run = m.encoder ? asT5Params(m.encoder) : backbone.params;
