@@ -167,7 +167,12 @@ const COMMON_OUT = `Output:
 const MULTI_TASK_HELP = `Multi-task (paper Sec. 3.4): one method, one checkpoint, several tasks
   --tasks A,B,...         train on these tasks together instead of --task: built-in (spam,
                           sotu-party, rte, cola, sst2) and GLUE tasks (with --data-dir); one
-                          head per task, a layer mask per position and a task mask per task
+                          head per task, a layer mask per position and a task mask per task.
+                          A custom task is listed by its folder, which holds its files and a
+                          propetl-task.json: {"name", "text_column", "label_column", "labels"
+                          [...] | "regression": true, "text_pair_column", "format",
+                          "no_header", "encoding"}, or for T5 {"name", "source_column",
+                          "target_column", "prefix", "metric", "format"}
   --temperature T         each batch comes from one task, task i drawn with probability
                           ∝ n_i^(1/T) (n_i its training examples; default 10; > 0)
   --task-k X              kept fraction of each task mask (default ${METHOD_DEFAULTS.taskK}; --k defaults to

@@ -26,6 +26,7 @@ import { NonFiniteLossError, TrainingInterrupted } from "../train/trainer.js";
 import { asUsageError, CliError, flag, int, intList, list, num, str } from "./args.js";
 import type { Values } from "./args.js";
 import { loadTaskData, methodConfigFromArgs } from "./common.js";
+import { isTaskDescriptorRef, readTaskDescriptor, TASK_DESCRIPTOR_FILE } from "./task-descriptor.js";
 import { engineOptions } from "./engine-options.js";
 import { stopOnInterrupt } from "./interrupt.js";
 import { outOfMemoryMessage } from "./out-of-memory.js";
@@ -110,10 +111,19 @@ export async function runMultiTaskTrain(v: Values, argv: string[], modelDir: str
   const tasks: MultiTaskSource[] = [];
   const skipped: { file: string; count: number; messages: string[] }[] = [];
   for (const name of names) {
+    if (isTaskDescriptorRef(name)) {
+      // A custom task: a folder with its files and propetl-task.json (task-descriptor.ts).
+      const d = readTaskDescriptor(name);
+      if (d.kind === "text-to-text") throw new CliError(`${d.file}: ${d.name} is a text-to-text task; multi-task training with it needs a T5 model (--model)`, 2);
+      const data = await loadTaskData({ ...d.values, ...(flag(v, "skip-bad-rows") ? { "skip-bad-rows": true } : {}) });
+      tasks.push({ task: { ...data.task, name: d.name }, splits: data.splits, source: data.source });
+      skipped.push(...data.skipped);
+      continue;
+    }
     // GLUE tasks read --data-dir when it is given; the others (spam, sotu-party) are built in.
     const glue = isGlueTaskName(name.trim().toLowerCase().replace(/-/g, ""));
     const data = await loadTaskData({ ...v, task: name, ...(glue ? {} : { "data-dir": undefined }) });
-    if (data.task.name.startsWith("custom:")) throw new CliError(`--tasks: "${name}" is a custom task; multi-task training takes built-in and GLUE tasks`, 2);
+    if (data.task.name.startsWith("custom:")) throw new CliError(`--tasks: "${name}" is a custom task; list its folder, with a ${TASK_DESCRIPTOR_FILE} (see --help)`, 2);
     tasks.push({ task: data.task, splits: data.splits, source: data.source });
     skipped.push(...data.skipped);
   }

@@ -11,6 +11,7 @@ import path from "node:path";
 import { initEngine, isWasmHeapExhausted } from "../engine/engine.js";
 import { isSeq2SeqBuiltinName, loadSeq2SeqTask } from "../data/seq2seq.js";
 import { isGlueTaskName } from "../data/tasks.js";
+import type { TaskSpec } from "../data/tasks.js";
 import { checkTextToTextTask, labelTaskPrefix, labelTextPairs, scoreLabelTexts } from "../data/text-to-text.js";
 import { readModelConfig } from "../models/registry.js";
 import type { T5Config } from "../models/t5/config.js";
@@ -26,19 +27,22 @@ import { NonFiniteLossError, TrainingInterrupted } from "../train/trainer.js";
 import { asUsageError, CliError, flag, int, intList, list, num, str } from "./args.js";
 import type { Values } from "./args.js";
 import { loadTaskData } from "./common.js";
+import type { TaskData } from "./common.js";
+import { isTaskDescriptorRef, readTaskDescriptor, TASK_DESCRIPTOR_FILE } from "./task-descriptor.js";
 import { engineOptions } from "./engine-options.js";
 import { stopOnInterrupt } from "./interrupt.js";
 import { makeReporter } from "./progress.js";
 import { multiTaskMethodFromArgs, multiTaskStorageText, resultText } from "./train-multitask.js";
-import { seq2seqHyperFromArgs } from "./train-seq2seq.js";
+import { loadSeq2seqArgs, seq2seqHyperFromArgs } from "./train-seq2seq.js";
 
 /** Flags of classification training that a text-to-text multi-task run refuses. */
 const NOT_HERE = ["head-lr", "max-length", "jit", "task", "train-file", "dev-file", "task-dir", "format", "text-column", "text-pair-column", "label-column", "labels", "regression", "task-name", "no-header", "source-column", "target-column", "prefix", "metric"] as const;
 
 /** Whether `--tasks` names a text-to-text task, or `--model` is an encoder–decoder: the run is text-to-text. */
 export function isSeq2seqMultiTaskRequest(v: Values): boolean {
-  const names = (list(v, "tasks") ?? []).map((n) => n.trim().toLowerCase());
-  if (names.some((n) => isSeq2SeqBuiltinName(n))) return true;
+  const entries = list(v, "tasks") ?? [];
+  if (entries.some((n) => isSeq2SeqBuiltinName(n.trim().toLowerCase()))) return true;
+  if (entries.some((n) => isTaskDescriptorRef(n) && readTaskDescriptor(n).kind === "text-to-text")) return true;
   const model = str(v, "model");
   if (model === undefined || !existsSync(path.join(model, "config.json"))) return false;
   try {
@@ -50,6 +54,21 @@ export function isSeq2seqMultiTaskRequest(v: Values): boolean {
 
 /** One listed task as a text-to-text task source. */
 async function textTask(v: Values, name: string): Promise<{ source: TextTaskSource; skipped: { file: string; count: number; messages: string[] }[] }> {
+  if (isTaskDescriptorRef(name)) {
+    // A custom task: a folder with its files and propetl-task.json (task-descriptor.ts).
+    const d = readTaskDescriptor(name);
+    if (d.kind === "text-to-text") {
+      const data = loadSeq2seqArgs(d.values);
+      const metric = data.task.metric;
+      const splits = { train: data.train, validation: data.validation, test: data.test, protocol: "the task's own train / validation / test files" };
+      return {
+        source: { name: d.name, prefix: data.task.prefix, mainMetric: metric, score: (p, r) => scoreGenerations(metric, p, r), splits: () => Promise.resolve(splits), source: data.source },
+        skipped: [],
+      };
+    }
+    const data = await loadTaskData({ ...d.values, ...(flag(v, "skip-bad-rows") ? { "skip-bad-rows": true } : {}) });
+    return { source: labelTaskSource({ ...data.task, name: d.name }, data.splits, data.source), skipped: data.skipped };
+  }
   const key = name.trim().toLowerCase();
   if (isSeq2SeqBuiltinName(key)) {
     const data = asUsageError(() => loadSeq2SeqTask(key));
@@ -70,22 +89,23 @@ async function textTask(v: Values, name: string): Promise<{ source: TextTaskSour
   // GLUE tasks read --data-dir when it is given; the others (spam, sotu-party) are built in.
   const glue = isGlueTaskName(key.replace(/-/g, ""));
   const data = await loadTaskData({ ...v, task: name, ...(glue ? {} : { "data-dir": undefined }) });
-  if (data.task.name.startsWith("custom:")) throw new CliError(`--tasks: "${name}" is a custom task; multi-task training takes built-in and GLUE tasks`, 2);
-  const task = data.task;
+  if (data.task.name.startsWith("custom:")) throw new CliError(`--tasks: "${name}" is a custom task; list its folder, with a ${TASK_DESCRIPTOR_FILE} (see --help)`, 2);
+  return { source: labelTaskSource(data.task, data.splits, data.source), skipped: data.skipped };
+}
+
+/** A classification task cast to text (data/text-to-text.ts) as a task source. */
+function labelTaskSource(task: TaskSpec, splits: TaskData["splits"], source: string): TextTaskSource {
   asUsageError(() => checkTextToTextTask(task));
   return {
-    source: {
-      name: task.name,
-      prefix: labelTaskPrefix(task),
-      mainMetric: String(task.mainMetric),
-      score: (p, r) => scoreLabelTexts(task, p, r),
-      splits: async (seed) => {
-        const s = await data.splits(seed);
-        return { train: labelTextPairs(task, s.train), validation: labelTextPairs(task, s.validation), test: labelTextPairs(task, s.test), protocol: s.protocol };
-      },
-      source: data.source,
+    name: task.name,
+    prefix: labelTaskPrefix(task),
+    mainMetric: String(task.mainMetric),
+    score: (p, r) => scoreLabelTexts(task, p, r),
+    splits: async (seed) => {
+      const s = await splits(seed);
+      return { train: labelTextPairs(task, s.train), validation: labelTextPairs(task, s.validation), test: labelTextPairs(task, s.test), protocol: s.protocol };
     },
-    skipped: data.skipped,
+    source,
   };
 }
 
@@ -121,7 +141,7 @@ export async function runSeq2seqMultiTaskTrain(v: Values, argv: string[], modelD
   if (!existsSync(modelDir)) throw new CliError(`--model ${modelDir}: folder not found`);
   const { config } = readModelConfig(path.join(modelDir, "config.json"));
   if (config.modelType !== "t5") {
-    throw new CliError(`${path.join(modelDir, "config.json")}: ${taskNames.filter((n) => isSeq2SeqBuiltinName(n)).join(", ")} ${taskNames.filter((n) => isSeq2SeqBuiltinName(n)).length > 1 ? "are text-to-text tasks" : "is a text-to-text task"}; multi-task training with it needs an encoder–decoder (T5) model, but model_type is "${config.modelType}"`, 2);
+    throw new CliError(`${path.join(modelDir, "config.json")}: multi-task training with text-to-text tasks (${taskNames.join(", ")}: every task is trained as text) needs an encoder–decoder (T5) model, but model_type is "${config.modelType}"`, 2);
   }
   const t5 = config as T5Config;
   if (!existsSync(path.join(modelDir, "model.safetensors"))) throw new CliError(`${path.join(modelDir, "model.safetensors")}: not found (the model folder needs config.json and model.safetensors)`);

@@ -85,7 +85,7 @@ describe("propetl train --tasks with a T5 model", () => {
     assert.match(full.stderr, /multi-task training needs a PETL method/);
     const bert = await runCli(["train", "--tasks", "bible-es-en,rte", "--model", modelFixtureDir("tiny-bert"), "--output", path.join(work, "x4")]);
     assert.equal(bert.code, 2);
-    assert.match(bert.stderr, /bible-es-en is a text-to-text task; multi-task training with it needs an encoder–decoder \(T5\) model, but model_type is "bert"/);
+    assert.match(bert.stderr, /multi-task training with text-to-text tasks \(bible-es-en, rte: every task is trained as text\) needs an encoder–decoder \(T5\) model, but model_type is "bert"/);
     const headLr = await runCli(["train", "--tasks", "bible-es-en,rte", "--head-lr", "1e-3", "--model", modelDir, "--output", path.join(work, "x5")]);
     assert.equal(headLr.code, 2);
     assert.match(headLr.stderr, /--head-lr does not apply to text-to-text multi-task training/);
