@@ -136,6 +136,8 @@ export const COMMANDS = {
   score: "ROUGE (rouge-score) or BLEU (sacreBLEU) of generated text against references, from text files",
   generate: "generate text with a T5 model (greedy or beam search), optionally with a task checkpoint",
   "export-task": "write one task of a multi-task checkpoint as a single-task checkpoint",
+  export: "write a LoRA task checkpoint as a Hugging Face PEFT adapter (--format peft)",
+  import: "read a Hugging Face PEFT LoRA adapter (sequence classification) as a task checkpoint",
 } as const;
 
 export type CommandName = keyof typeof COMMANDS;
@@ -521,6 +523,41 @@ checkpoint and predicts as the multi-task file does with --task NAME.
   --json                  the result as JSON
 `;
 
+export const EXPORT_HELP = `Usage: propetl export --format peft --checkpoint DIR --output DIR [--task NAME] [--base-model NAME] [--json]
+
+Write a task checkpoint of a LoRA method (lora, propetl-lora, the LoRA ablations) on BERT or
+RoBERTa as a Hugging Face PEFT LoRA adapter for sequence classification: adapter_config.json
+(peft_type LORA, task_type SEQ_CLS, r, lora_alpha, target_modules query/value, modules_to_save:
+the classifier, and BERT's pooler, which propetl trains) and adapter_model.safetensors with
+PEFT's tensor names. ProPETL-LoRA is written as a plain LoRA: each layer's prototype under its
+mask (the 1-bit storage does not survive the format). Load it in Python with
+PeftModel.from_pretrained(AutoModelForSequenceClassification.from_pretrained(BASE,
+num_labels=N), DIR); PEFT does not store label names, so they are printed.
+
+  --format peft           the output format
+  --checkpoint DIR        a task checkpoint folder
+  --task NAME             the task of a multi-task checkpoint (default: its first)
+  --output DIR            the adapter folder to write (must not hold an adapter)
+  --base-model NAME       base_model_name_or_path to record (default: none)
+  --json                  the result as JSON
+`;
+
+export const IMPORT_HELP = `Usage: propetl import --format peft --adapter DIR --model DIR --output DIR [--labels A,B,...] [--json]
+
+Read a Hugging Face PEFT LoRA adapter for sequence classification (task_type SEQ_CLS, LoRA on
+query and/or value, the classifier in modules_to_save) trained on the BERT/RoBERTa in --model,
+and write it as a propetl "lora" task checkpoint (predict, eval, serve). PEFT options propetl's
+LoRA does not have (DoRA, rsLoRA, rank or alpha patterns, bias training, other target modules,
+a subset of layers) are refused, naming the option.
+
+  --format peft           the input format
+  --adapter DIR           the PEFT folder (adapter_config.json, adapter_model.safetensors)
+  --model DIR             the base model folder (its config.json gives the shapes)
+  --output DIR            the task checkpoint folder to write
+  --labels A,B,...        label names in id order (default LABEL_0, LABEL_1, ...)
+  --json                  the result as JSON
+`;
+
 export const HELP: Record<CommandName, string> = {
   demo: DEMO_HELP,
   train: TRAIN_HELP,
@@ -532,4 +569,6 @@ export const HELP: Record<CommandName, string> = {
   score: SCORE_HELP,
   generate: GENERATE_HELP,
   "export-task": EXPORT_TASK_HELP,
+  export: EXPORT_HELP,
+  import: IMPORT_HELP,
 };
