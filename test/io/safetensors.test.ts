@@ -530,7 +530,7 @@ describe("validation errors name the file and the tensor", () => {
   test("data_offsets beyond the data section", () => {
     throwsSt(
       () => parseSafetensors(rawFile(`{${ok("w", "[0,8]", "[2]")}}`, [0, 0, 0, 0]), FILE),
-      /^model\.safetensors: tensor "w": data_offsets \[0,8\] extend past the end of the data section \(4 bytes\)$/,
+      /^model\.safetensors: tensor "w": data_offsets \[0,8\] extend past the end of the data section \(4 bytes\): truncated file \(66 bytes; its header describes 70\)$/,
     );
   });
 
