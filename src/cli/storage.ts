@@ -1,5 +1,5 @@
 /** `propetl storage`: see help.ts (STORAGE_HELP). */
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { methodConfigOfFile, parseAdapterConfig } from "../petl/checkpoint.js";
 import type { AdapterConfigFile } from "../petl/checkpoint.js";
@@ -11,6 +11,7 @@ import { CliError, flag, int, parseCommand, str } from "./args.js";
 import type { OptionSpec } from "./args.js";
 import { methodConfigFromArgs, METHOD_OPTIONS } from "./common.js";
 import { checkJsonDepth } from "../io/json-depth.js";
+import { readSafetensorsIndex } from "../io/safetensors.js";
 
 const OPTIONS: Record<string, OptionSpec> = {
   ...METHOD_OPTIONS,
@@ -81,7 +82,14 @@ export async function run(argv: string[]): Promise<number> {
     tasks = file.tasks.length;
     dims = modelDimsFromConfig(file.backbone, file.label_names[file.tasks[0]].length, path.basename(path.resolve(dir)));
     const model = path.join(dir, "adapter_model.safetensors");
-    if (existsSync(model)) fileBytes = statSync(model).size;
+    if (existsSync(model)) {
+      // The figures describe the file only if it is whole: its header must describe exactly its bytes.
+      try {
+        fileBytes = (await readSafetensorsIndex(model)).fileSize;
+      } catch (e) {
+        throw new CliError(`${(e as Error).message} (no storage figures for a damaged checkpoint)`);
+      }
+    }
   } else {
     if (str(v, "method") === undefined) throw new CliError("give a checkpoint folder, or --method NAME (see: propetl storage --help)", 2);
     try {
