@@ -17,6 +17,7 @@
 import { promises as fsp } from "node:fs";
 import * as fs from "node:fs";
 import { writeFileAtomic, writeFileAtomicSync } from "./atomic-write.js";
+import type { AtomicWriteOptions } from "./atomic-write.js";
 import { checkJsonDepth } from "./json-depth.js";
 
 /** Element types supported by this implementation. */
@@ -946,8 +947,9 @@ export async function writeSafetensorsFile(
   path: string,
   tensors: Readonly<Record<string, TensorInput>>,
   metadata?: Readonly<Record<string, string>>,
+  opts: AtomicWriteOptions = {},
 ): Promise<void> {
-  await writeFileAtomic(path, serializeSafetensors(tensors, metadata, path));
+  await writeFileAtomic(path, serializeSafetensors(tensors, metadata, path), opts);
 }
 
 /** Synchronous variant of {@link writeSafetensorsFile}. */
