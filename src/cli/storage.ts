@@ -1,5 +1,5 @@
 /** `propetl storage`: see help.ts (STORAGE_HELP). */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { methodConfigOfFile, parseAdapterConfig } from "../petl/checkpoint.js";
 import type { AdapterConfigFile } from "../petl/checkpoint.js";
@@ -10,8 +10,8 @@ import type { ModelDims, StorageReport } from "../petl/storage.js";
 import { CliError, flag, int, parseCommand, str } from "./args.js";
 import type { OptionSpec } from "./args.js";
 import { methodConfigFromArgs, METHOD_OPTIONS } from "./common.js";
-import { checkJsonDepth } from "../io/json-depth.js";
 import { readSafetensorsIndex } from "../io/safetensors.js";
+import { readJsonFileSync } from "../io/json-file.js";
 
 const OPTIONS: Record<string, OptionSpec> = {
   ...METHOD_OPTIONS,
@@ -38,13 +38,7 @@ export const ROBERTA_BASE_CONFIG = {
 
 function readJson(file: string, what: string): Record<string, unknown> {
   if (!existsSync(file)) throw new CliError(`${file}: not found (${what})`);
-  try {
-    const text = readFileSync(file, "utf8");
-    checkJsonDepth(text, file);
-    return JSON.parse(text) as Record<string, unknown>;
-  } catch (e) {
-    throw new CliError(`${file}: invalid JSON (${(e as Error).message})`);
-  }
+  return readJsonFileSync(file, (m) => new CliError(m)) as Record<string, unknown>;
 }
 
 /**

@@ -42,6 +42,9 @@ export const SAFETENSORS_DTYPES: readonly SafetensorsDType[] = Object.freeze(
   Object.keys(DTYPE_SIZES) as SafetensorsDType[],
 );
 
+/** The dtypes weights may be stored in (`weightsFloat32`). */
+export const WEIGHT_DTYPES: readonly SafetensorsDType[] = Object.freeze(["F32", "F16", "BF16", "F64"] as SafetensorsDType[]);
+
 /** Largest header accepted by the reader (same limit as the reference implementation). */
 export const MAX_HEADER_BYTES = 100 * 1024 * 1024;
 
@@ -663,6 +666,11 @@ export function checkFinite(values: Float32Array, shape: readonly number[], name
  * `checkFinite` — the one finite check every weight goes through at load.
  */
 export function weightsFloat32(entry: TensorEntry, name: string, fileName: string): Float32Array<ArrayBuffer> {
+  // Weights are floats: an integer or boolean tensor here is a damaged or foreign file, and
+  // converting its values would give numbers that merely look like weights.
+  if (!(WEIGHT_DTYPES as readonly string[]).includes(entry.dtype)) {
+    throw entryError(name, fileName, `dtype ${entry.dtype} is not a floating-point type; weights must be ${WEIGHT_DTYPES.join(", ")}`);
+  }
   const out = toFloat32(entry, name, fileName);
   checkFinite(out, entry.shape, name, fileName);
   return out;

@@ -54,6 +54,7 @@ import { disposeMaterialized, materializedHooks } from "./propetl.js";
 import { createMethod, resolveMethodConfig } from "./registry.js";
 import { checkJsonDepth } from "../io/json-depth.js";
 import { keptCount } from "./mask.js";
+import { readJsonFile } from "../io/json-file.js";
 
 export const CHECKPOINT_FORMAT = "propetl-task";
 export const CHECKPOINT_VERSION = 2;
@@ -109,6 +110,9 @@ export interface AdapterConfigFile {
    */
   hybrid_masks?: { task_k: number; combine: "or" | "and" };
 }
+
+/** Every key adapter_config.json may hold; any other is an error (a typo must not pass for a setting). */
+const ADAPTER_CONFIG_KEYS = ["format", "format_version", "method", "module", "k", "task_k", "combine", "hook_points", "tasks", "label_names", "dtype", "backbone", "stacks", "task_prefixes", "hybrid_masks"] as const satisfies readonly (keyof AdapterConfigFile)[];
 
 /** The layer stacks of a backbone, as adapter_config.json records them. */
 function stackSummary(cfg: ModelConfig): Partial<Record<Stack, number>> {
@@ -329,6 +333,8 @@ function configFromSummary(file: string, b: Record<string, unknown>): ModelConfi
 /** Validate a parsed adapter_config.json (`file` names it in errors); the method config is checked by `loadTaskCheckpoint`. */
 export function parseAdapterConfig(file: string, json: unknown): AdapterConfigFile {
   if (!isRecord(json)) fail(file, "expected a JSON object");
+  const unknownKey = Object.keys(json).find((key) => !(ADAPTER_CONFIG_KEYS as readonly string[]).includes(key));
+  if (unknownKey !== undefined) fail(file, `unknown key "${unknownKey}" (accepted: ${ADAPTER_CONFIG_KEYS.join(", ")})`);
   if (json.format !== CHECKPOINT_FORMAT) fail(file, `"format" must be "${CHECKPOINT_FORMAT}", got ${JSON.stringify(json.format)}`);
   if (!READABLE_CHECKPOINT_VERSIONS.includes(json.format_version as number)) {
     fail(file, `unsupported "format_version" ${JSON.stringify(json.format_version)} (this library reads versions ${READABLE_CHECKPOINT_VERSIONS.join(" and ")})`);
@@ -454,14 +460,7 @@ export async function loadTaskCheckpoint(dir: string, opts: LoadCheckpointOption
   const modelFile = path.join(dir, MODEL_FILE);
   if (!existsSync(configFile)) throw new CheckpointError(`${configFile}: not found (a task checkpoint needs ${CONFIG_FILE} and ${MODEL_FILE})`);
   if (!existsSync(modelFile)) throw new CheckpointError(`${modelFile}: not found`);
-  let json: unknown;
-  try {
-    const text = await fsp.readFile(configFile, "utf8");
-    checkJsonDepth(text, configFile);
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new CheckpointError(`${configFile}: invalid JSON (${(e as Error).message})`);
-  }
+  const json = await readJsonFile(configFile, (m) => new CheckpointError(m));
   const file = parseAdapterConfig(configFile, json);
 
   // Method config: must be exactly what the method resolves to.
