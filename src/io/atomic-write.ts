@@ -30,7 +30,10 @@ const TEMP_NAME = /^(.+)\.(?:propetl-)?tmp-(\d+)-[0-9a-f]{12}$/;
 /** The writer's pid and the target's name, if `name` is one of our temporary files' names. */
 export function parseTempName(name: string): { target: string; pid: number } | null {
   const m = TEMP_NAME.exec(name);
-  return m ? { target: m[1], pid: Number(m[2]) } : null;
+  if (m) return { target: m[1], pid: Number(m[2]) };
+  // The writability probe of output-path.ts (`.propetl-write-test-<pid>`), written and removed at once.
+  const probe = /^\.propetl-write-test-(\d+)$/.exec(name);
+  return probe ? { target: "", pid: Number(probe[1]) } : null;
 }
 
 /** Whether process `pid` is running (EPERM: it is, under another user). */

@@ -44,6 +44,7 @@ test("temporary files are named <target>.propetl-tmp-<pid>-<hex>, so ours are to
   assert.deepEqual(readdirSync(dir), ["state.json"]);
   assert.deepEqual(parseTempName(`state.json${TEMP_MARK}123-0123456789ab`), { target: "state.json", pid: 123 });
   assert.deepEqual(parseTempName("state.json.tmp-123-0123456789ab"), { target: "state.json", pid: 123 }, "the name before this version");
+  assert.deepEqual(parseTempName(".propetl-write-test-77"), { target: "", pid: 77 }, "the output folder's write probe");
   for (const user of ["notes.tmp", "data.tmp-1", "x.propetl-tmp-12-xyz", "model.safetensors.bak"]) assert.equal(parseTempName(user), null, user);
 });
 
