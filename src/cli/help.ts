@@ -515,7 +515,9 @@ export const EXPORT_TASK_HELP = `Usage: propetl export-task --checkpoint DIR --t
 Write one task of a multi-task checkpoint as a single-task checkpoint: the prototype with the
 task's hybrid masks (layer mask OR / AND task mask) stored as plain ProPETL layer masks (for
 only-mask: the masked module weights), and the task's head. It loads like any single-task
-checkpoint and predicts as the multi-task file does with --task NAME.
+checkpoint and predicts as the multi-task file does with --task NAME. Its adapter_config.json
+records hybrid_masks {task_k, combine}: the loader checks each hybrid mask's count against
+the range the layer and task masks allow (other files: exactly what top-k keeps for k).
 
   --checkpoint DIR        a multi-task checkpoint folder (propetl train --tasks)
   --task NAME             the task to export

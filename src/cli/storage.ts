@@ -1,5 +1,5 @@
 /** `propetl storage`: see help.ts (STORAGE_HELP). */
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { methodConfigOfFile, parseAdapterConfig } from "../petl/checkpoint.js";
 import type { AdapterConfigFile } from "../petl/checkpoint.js";
@@ -10,7 +10,8 @@ import type { ModelDims, StorageReport } from "../petl/storage.js";
 import { CliError, flag, int, parseCommand, str } from "./args.js";
 import type { OptionSpec } from "./args.js";
 import { methodConfigFromArgs, METHOD_OPTIONS } from "./common.js";
-import { checkJsonDepth } from "../io/json-depth.js";
+import { readSafetensorsIndex } from "../io/safetensors.js";
+import { readJsonFileSync } from "../io/json-file.js";
 
 const OPTIONS: Record<string, OptionSpec> = {
   ...METHOD_OPTIONS,
@@ -37,13 +38,7 @@ export const ROBERTA_BASE_CONFIG = {
 
 function readJson(file: string, what: string): Record<string, unknown> {
   if (!existsSync(file)) throw new CliError(`${file}: not found (${what})`);
-  try {
-    const text = readFileSync(file, "utf8");
-    checkJsonDepth(text, file);
-    return JSON.parse(text) as Record<string, unknown>;
-  } catch (e) {
-    throw new CliError(`${file}: invalid JSON (${(e as Error).message})`);
-  }
+  return readJsonFileSync(file, (m) => new CliError(m)) as Record<string, unknown>;
 }
 
 /**
@@ -81,7 +76,14 @@ export async function run(argv: string[]): Promise<number> {
     tasks = file.tasks.length;
     dims = modelDimsFromConfig(file.backbone, file.label_names[file.tasks[0]].length, path.basename(path.resolve(dir)));
     const model = path.join(dir, "adapter_model.safetensors");
-    if (existsSync(model)) fileBytes = statSync(model).size;
+    if (existsSync(model)) {
+      // The figures describe the file only if it is whole: its header must describe exactly its bytes.
+      try {
+        fileBytes = (await readSafetensorsIndex(model)).fileSize;
+      } catch (e) {
+        throw new CliError(`${(e as Error).message} (no storage figures for a damaged checkpoint)`);
+      }
+    }
   } else {
     if (str(v, "method") === undefined) throw new CliError("give a checkpoint folder, or --method NAME (see: propetl storage --help)", 2);
     try {

@@ -17,6 +17,7 @@
 import { promises as fsp } from "node:fs";
 import * as fs from "node:fs";
 import { writeFileAtomic, writeFileAtomicSync } from "./atomic-write.js";
+import type { AtomicWriteOptions } from "./atomic-write.js";
 import { checkJsonDepth } from "./json-depth.js";
 
 /** Element types supported by this implementation. */
@@ -40,6 +41,9 @@ export const DTYPE_SIZES: Readonly<Record<SafetensorsDType, number>> = Object.fr
 export const SAFETENSORS_DTYPES: readonly SafetensorsDType[] = Object.freeze(
   Object.keys(DTYPE_SIZES) as SafetensorsDType[],
 );
+
+/** The dtypes weights may be stored in (`weightsFloat32`). */
+export const WEIGHT_DTYPES: readonly SafetensorsDType[] = Object.freeze(["F32", "F16", "BF16", "F64"] as SafetensorsDType[]);
 
 /** Largest header accepted by the reader (same limit as the reference implementation). */
 export const MAX_HEADER_BYTES = 100 * 1024 * 1024;
@@ -289,33 +293,52 @@ interface ParsedInfo {
 }
 
 /**
- * Parse a safetensors file held in memory. Tensor data are views into `bytes`.
- * `fileName` is only used in error messages.
+ * A validated safetensors header: where every tensor's bytes lie in the file, without the
+ * bytes. `dataStart` is the file offset of the data section (8 + header length); tensor
+ * offsets are relative to it.
  */
-export function parseSafetensors(bytes: Uint8Array, fileName: string): SafetensorsFile {
+export interface SafetensorsIndex {
+  fileName: string;
+  /** Size of the whole file in bytes. */
+  fileSize: number;
+  dataStart: number;
+  /** Tensors in data-section order. */
+  entries: Map<string, { dtype: SafetensorsDType; shape: number[]; begin: number; end: number }>;
+  metadata: Record<string, string>;
+}
+
+/**
+ * Validate a header against the size of the file it came from: `prefix` holds at least the
+ * first 8 bytes, and the whole header when it is long enough (see `headerLength`).
+ */
+function headerLength(prefix: Uint8Array, fileSize: number, fileName: string): number {
+  const fail = (msg: string): never => {
+    throw new SafetensorsError(`${fileName}: ${msg}`);
+  };
+  if (fileSize < 8) fail(`file is ${fileSize} bytes, too short for the 8-byte header length (truncated file)`);
+  const view = new DataView(prefix.buffer, prefix.byteOffset, 8);
+  const headerLen = view.getUint32(4, true) * 2 ** 32 + view.getUint32(0, true); // exact below 2^53, and anything larger is rejected anyway
+  if (headerLen > MAX_HEADER_BYTES) {
+    fail(`header length ${headerLen} exceeds the ${MAX_HEADER_BYTES / (1024 * 1024)} MB limit (corrupt file?)`);
+  }
+  if (8 + headerLen > fileSize) {
+    fail(`header length ${headerLen} extends past the end of the file (${fileSize} bytes; truncated file?)`);
+  }
+  return headerLen;
+}
+
+/** Parse and validate the header bytes (`headerBytes`: the N bytes after the length) of a file of `fileSize` bytes. */
+function parseHeader(headerBytes: Uint8Array, fileSize: number, fileName: string): SafetensorsIndex {
   const fail: (msg: string) => never = (msg) => {
     throw new SafetensorsError(`${fileName}: ${msg}`);
   };
   const failTensor: (name: string, msg: string) => never = (name, msg) =>
     fail(`tensor ${JSON.stringify(name)}: ${msg}`);
-
-  if (bytes.length < 8) {
-    fail(`file is ${bytes.length} bytes, too short for the 8-byte header length (truncated file)`);
-  }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const lenLo = view.getUint32(0, true);
-  const lenHi = view.getUint32(4, true);
-  const headerLen = lenHi * 2 ** 32 + lenLo; // exact below 2^53, and anything larger is rejected anyway
-  if (headerLen > MAX_HEADER_BYTES) {
-    fail(`header length ${headerLen} exceeds the ${MAX_HEADER_BYTES / (1024 * 1024)} MB limit (corrupt file?)`);
-  }
-  if (8 + headerLen > bytes.length) {
-    fail(`header length ${headerLen} extends past the end of the file (${bytes.length} bytes; truncated file?)`);
-  }
+  const headerLen = headerBytes.length;
 
   let headerText = "";
   try {
-    headerText = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes.subarray(8, 8 + headerLen));
+    headerText = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(headerBytes);
   } catch {
     fail("header is not valid UTF-8");
   }
@@ -331,7 +354,7 @@ export function parseSafetensors(bytes: Uint8Array, fileName: string): Safetenso
   }
 
   const dataStart = 8 + headerLen;
-  const dataLen = bytes.length - dataStart;
+  const dataLen = fileSize - dataStart;
   let metadata: Record<string, string> = {};
   const infos: ParsedInfo[] = [];
 
@@ -371,14 +394,22 @@ export function parseSafetensors(bytes: Uint8Array, fileName: string): Safetenso
       );
     }
     const [begin, end] = offsets as [number, number];
-    if (end > dataLen) {
-      failTensor(name, `data_offsets [${begin},${end}] extend past the end of the data section (${dataLen} bytes)`);
-    }
     const needed = (numElements(shape) as number) * DTYPE_SIZES[dtype];
     if (needed !== end - begin) {
       failTensor(name, `shape ${fmtShape(shape)} of ${dtype} needs ${needed} bytes but data_offsets give ${end - begin}`);
     }
     infos.push({ name, dtype, shape, begin, end });
+  }
+
+  // A file cut short: the header describes more data than the file holds.
+  const described = infos.reduce((m, t) => Math.max(m, t.end), 0);
+  if (described > dataLen) {
+    const last = infos.find((t) => t.end === described) as ParsedInfo;
+    failTensor(
+      last.name,
+      `data_offsets [${last.begin},${last.end}] extend past the end of the data section (${dataLen} bytes): ` +
+        `truncated file (${fileSize} bytes; its header describes ${dataStart + described})`,
+    );
   }
 
   // Coverage: sorted by offsets, tensors must tile [0, dataLen) exactly.
@@ -410,28 +441,154 @@ export function parseSafetensors(bytes: Uint8Array, fileName: string): Safetenso
         : `data section bytes [${pos},${dataLen}) after tensor ${JSON.stringify(prev.name)} are not covered by any tensor`,
     );
   }
-
-  const tensors = new Map<string, TensorEntry>();
-  for (const t of infos) {
-    tensors.set(t.name, {
-      dtype: t.dtype,
-      shape: t.shape,
-      data: bytes.subarray(dataStart + t.begin, dataStart + t.end),
-    });
-  }
-  return { tensors, metadata };
+  const entries: SafetensorsIndex["entries"] = new Map();
+  for (const t of infos) entries.set(t.name, { dtype: t.dtype, shape: t.shape, begin: t.begin, end: t.end });
+  return { fileName, fileSize, dataStart, entries, metadata };
 }
 
-/** Read and parse a safetensors file. */
-export async function readSafetensorsFile(path: string): Promise<SafetensorsFile> {
-  const buf = await fsp.readFile(path);
-  return parseSafetensors(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), path);
+/**
+ * Parse a safetensors file held in memory. Tensor data are views into `bytes`.
+ * `fileName` is only used in error messages.
+ */
+export function parseSafetensors(bytes: Uint8Array, fileName: string): SafetensorsFile {
+  const headerLen = headerLength(bytes, bytes.length, fileName);
+  const index = parseHeader(bytes.subarray(8, 8 + headerLen), bytes.length, fileName);
+  const tensors = new Map<string, TensorEntry>();
+  for (const [name, t] of index.entries) {
+    tensors.set(name, { dtype: t.dtype, shape: t.shape, data: bytes.subarray(index.dataStart + t.begin, index.dataStart + t.end) });
+  }
+  return { tensors, metadata: index.metadata };
+}
+
+/**
+ * Largest single read: `read(2)` moves at most about 2 GiB per call on Linux, and Node refuses
+ * a length above 2^31 − 1, so bigger spans are read in pieces.
+ */
+const READ_CHUNK = 1 << 30;
+
+/** Fill `out` from `fd` at file offset `position` (positioned reads; a short read is an error naming the file). */
+function readFullySync(fd: number, out: Uint8Array, position: number, fileName: string): void {
+  let done = 0;
+  while (done < out.length) {
+    const n = fs.readSync(fd, out, done, Math.min(READ_CHUNK, out.length - done), position + done);
+    if (n === 0) throw new SafetensorsError(`${fileName}: truncated file: the file ended at byte ${position + done} while reading ${out.length} bytes from byte ${position}`);
+    done += n;
+  }
+}
+
+async function readFully(handle: fsp.FileHandle, out: Uint8Array, position: number, fileName: string): Promise<void> {
+  let done = 0;
+  while (done < out.length) {
+    const { bytesRead } = await handle.read(out, done, Math.min(READ_CHUNK, out.length - done), position + done);
+    if (bytesRead === 0) throw new SafetensorsError(`${fileName}: truncated file: the file ended at byte ${position + done} while reading ${out.length} bytes from byte ${position}`);
+    done += bytesRead;
+  }
+}
+
+/** An I/O error of reading `path` as a named error (a folder where a file is expected, a missing file). */
+function ioError(e: unknown, path: string): unknown {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (code === "EISDIR") return new SafetensorsError(`${path}: is a folder, expected a safetensors file`);
+  if (code === "ENOENT") return new SafetensorsError(`${path}: not found`);
+  if (code === "EACCES" || code === "EPERM") return new SafetensorsError(`${path}: not readable (permission denied)`);
+  return e;
+}
+
+/** Options of the file readers. */
+export interface ReadSafetensorsOptions {
+  /** Read only the tensors this accepts (the rest are validated from the header but not read). */
+  only?: (name: string) => boolean;
+}
+
+/**
+ * The validated header of a safetensors file, read with positioned reads: a file of any size
+ * (model weights of several GiB) costs its header only. A file shorter than its header
+ * describes is a `SafetensorsError` saying it is truncated.
+ */
+export async function readSafetensorsIndex(path: string): Promise<SafetensorsIndex> {
+  let handle: fsp.FileHandle | undefined;
+  try {
+    handle = await fsp.open(path, "r");
+    return await indexOf(handle, path);
+  } catch (e) {
+    throw ioError(e, path);
+  } finally {
+    await handle?.close();
+  }
+}
+
+async function indexOf(handle: fsp.FileHandle, path: string): Promise<SafetensorsIndex> {
+  const stat = await handle.stat();
+  if (stat.isDirectory()) throw new SafetensorsError(`${path}: is a folder, expected a safetensors file`);
+  const size = stat.size;
+  const prefix = new Uint8Array(8);
+  if (size >= 8) await readFully(handle, prefix, 0, path);
+  const headerLen = headerLength(prefix, size, path);
+  const headerBytes = new Uint8Array(headerLen);
+  await readFully(handle, headerBytes, 8, path);
+  return parseHeader(headerBytes, size, path);
+}
+
+/**
+ * Read and parse a safetensors file: the header, then each tensor by a positioned read into
+ * its own buffer, so no buffer holds the whole file (`readFile` fails at 2 GiB, and BERT-large
+ * or T5-large weights are bigger).
+ */
+export async function readSafetensorsFile(path: string, opts: ReadSafetensorsOptions = {}): Promise<SafetensorsFile> {
+  let handle: fsp.FileHandle | undefined;
+  try {
+    handle = await fsp.open(path, "r");
+    const index = await indexOf(handle, path);
+    const tensors = new Map<string, TensorEntry>();
+    for (const [name, t] of index.entries) {
+      if (opts.only && !opts.only(name)) continue;
+      const data = new Uint8Array(t.end - t.begin);
+      await readFully(handle, data, index.dataStart + t.begin, path);
+      tensors.set(name, { dtype: t.dtype, shape: t.shape, data });
+    }
+    return { tensors, metadata: index.metadata };
+  } catch (e) {
+    throw ioError(e, path);
+  } finally {
+    await handle?.close();
+  }
+}
+
+/** Synchronous variant of {@link readSafetensorsIndex}. */
+export function readSafetensorsIndexSync(path: string): SafetensorsIndex {
+  return readSync(path, () => false).index;
+}
+
+function readSync(path: string, only: (name: string) => boolean): { index: SafetensorsIndex; file: SafetensorsFile } {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(path, "r");
+    const stat = fs.fstatSync(fd);
+    if (stat.isDirectory()) throw new SafetensorsError(`${path}: is a folder, expected a safetensors file`);
+    const prefix = new Uint8Array(8);
+    if (stat.size >= 8) readFullySync(fd, prefix, 0, path);
+    const headerLen = headerLength(prefix, stat.size, path);
+    const headerBytes = new Uint8Array(headerLen);
+    readFullySync(fd, headerBytes, 8, path);
+    const index = parseHeader(headerBytes, stat.size, path);
+    const tensors = new Map<string, TensorEntry>();
+    for (const [name, t] of index.entries) {
+      if (!only(name)) continue;
+      const data = new Uint8Array(t.end - t.begin);
+      readFullySync(fd, data, index.dataStart + t.begin, path);
+      tensors.set(name, { dtype: t.dtype, shape: t.shape, data });
+    }
+    return { index, file: { tensors, metadata: index.metadata } };
+  } catch (e) {
+    throw ioError(e, path);
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
 }
 
 /** Synchronous variant of {@link readSafetensorsFile}. */
-export function readSafetensorsFileSync(path: string): SafetensorsFile {
-  const buf = fs.readFileSync(path);
-  return parseSafetensors(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), path);
+export function readSafetensorsFileSync(path: string, opts: ReadSafetensorsOptions = {}): SafetensorsFile {
+  return readSync(path, opts.only ?? (() => true)).file;
 }
 
 /**
@@ -439,32 +596,7 @@ export function readSafetensorsFileSync(path: string): SafetensorsFile {
  * gigabytes this is what is needed to tell a `bert.`- from a `roberta.`-prefixed model).
  */
 export function readTensorNamesSync(path: string): string[] {
-  const fail = (msg: string): never => {
-    throw new SafetensorsError(`${path}: ${msg}`);
-  };
-  const fd = fs.openSync(path, "r");
-  try {
-    const size = fs.fstatSync(fd).size;
-    if (size < 8) fail(`file of ${size} bytes is too short for a safetensors header`);
-    const lenBuf = Buffer.alloc(8);
-    fs.readSync(fd, lenBuf, 0, 8, 0);
-    const n = Number(lenBuf.readBigUInt64LE(0));
-    if (n > MAX_HEADER_BYTES || n > size - 8) fail(`header length ${n} exceeds the file or the ${MAX_HEADER_BYTES}-byte limit`);
-    const head = Buffer.alloc(n);
-    fs.readSync(fd, head, 0, n, 8);
-    let json: unknown;
-    try {
-      const text = head.toString("utf8");
-      checkJsonDepth(text, `${path} header`);
-      json = JSON.parse(text);
-    } catch (e) {
-      return fail(`header is not valid JSON (${(e as Error).message})`);
-    }
-    if (typeof json !== "object" || json === null || Array.isArray(json)) return fail("header is not a JSON object");
-    return Object.keys(json).filter((k) => k !== "__metadata__");
-  } finally {
-    fs.closeSync(fd);
-  }
+  return [...readSafetensorsIndexSync(path).entries.keys()];
 }
 
 // ---------------------------------------------------------------------------
@@ -534,6 +666,11 @@ export function checkFinite(values: Float32Array, shape: readonly number[], name
  * `checkFinite` — the one finite check every weight goes through at load.
  */
 export function weightsFloat32(entry: TensorEntry, name: string, fileName: string): Float32Array<ArrayBuffer> {
+  // Weights are floats: an integer or boolean tensor here is a damaged or foreign file, and
+  // converting its values would give numbers that merely look like weights.
+  if (!(WEIGHT_DTYPES as readonly string[]).includes(entry.dtype)) {
+    throw entryError(name, fileName, `dtype ${entry.dtype} is not a floating-point type; weights must be ${WEIGHT_DTYPES.join(", ")}`);
+  }
   const out = toFloat32(entry, name, fileName);
   checkFinite(out, entry.shape, name, fileName);
   return out;
@@ -818,8 +955,9 @@ export async function writeSafetensorsFile(
   path: string,
   tensors: Readonly<Record<string, TensorInput>>,
   metadata?: Readonly<Record<string, string>>,
+  opts: AtomicWriteOptions = {},
 ): Promise<void> {
-  await writeFileAtomic(path, serializeSafetensors(tensors, metadata, path));
+  await writeFileAtomic(path, serializeSafetensors(tensors, metadata, path), opts);
 }
 
 /** Synchronous variant of {@link writeSafetensorsFile}. */

@@ -3,7 +3,9 @@
  * a wrong or missing value is a `ConfigError` naming the file and the key.
  */
 
-export class ConfigError extends Error {}
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
 
 type Json = Record<string, unknown>;
 

@@ -7,9 +7,9 @@
  * here (sampling, n-gram blocking, repetition penalty, minimum lengths, forced tokens, ...) are
  * reported when set to a non-neutral value, so a caller can say they are ignored.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import path from "node:path";
-import { checkJsonDepth } from "../io/json-depth.js";
+import { readJsonFileSync } from "../io/json-file.js";
 
 export const GENERATION_CONFIG_FILE = "generation_config.json";
 
@@ -66,14 +66,7 @@ function isRecord(x: unknown): x is Record<string, unknown> {
 }
 
 function readJson(file: string): Record<string, unknown> {
-  let json: unknown;
-  try {
-    const text = readFileSync(file, "utf8");
-    checkJsonDepth(text, file);
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new GenerationConfigError(`${file}: invalid JSON (${(e as Error).message})`);
-  }
+  const json = readJsonFileSync(file, (m) => new GenerationConfigError(m));
   if (!isRecord(json)) throw new GenerationConfigError(`${file}: expected a JSON object`);
   return json;
 }

@@ -3,7 +3,7 @@
  * parameter trees, with strict key checking, for any registered architecture (the
  * architecture's tensor slots are the key list).
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { np } from "../engine/jax.js";
 import type { JArray } from "../engine/jax.js";
@@ -13,9 +13,11 @@ import type { Architecture, BackboneParams, ClassifierConfig, ClassifierParams, 
 import { architectureOf, isClassifierConfig, parseModelConfig } from "./registry.js";
 import { disposeTree, getLeaf, setLeaf } from "./slots.js";
 import type { ParamSlot } from "./slots.js";
-import { checkJsonDepth } from "../io/json-depth.js";
+import { readJsonFileSync } from "../io/json-file.js";
 
-export class ModelLoadError extends Error {}
+export class ModelLoadError extends Error {
+  override name = "ModelLoadError";
+}
 
 /** A backbone of any registered architecture, without a task head. */
 export interface LoadedBackbone {
@@ -214,16 +216,5 @@ export async function saveModelWeights(file: string, config: ModelConfig, encode
 
 
 function readJson(file: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (e) {
-    throw new ModelLoadError(`${file}: cannot read model config (${(e as Error).message})`);
-  }
-  try {
-    checkJsonDepth(text, file);
-    return JSON.parse(text) as unknown;
-  } catch (e) {
-    throw new ModelLoadError(`${file}: invalid JSON (${(e as Error).message})`);
-  }
+  return readJsonFileSync(file, (m) => new ModelLoadError(m));
 }

@@ -7,7 +7,6 @@
  *   3. else BERT (what such old checkpoints are).
  * The caller is told which rule decided (`ResolvedConfig.inferred`).
  */
-import { readFileSync } from "node:fs";
 import path from "node:path";
 import { readTensorNamesSync } from "../io/safetensors.js";
 import type { Architecture, ClassifierConfig, ModelConfig, ModelType } from "./architecture.js";
@@ -15,7 +14,7 @@ import { BERT_ARCHITECTURE } from "./bert/architecture.js";
 import { isEncoderConfig } from "./bert/config.js";
 import { ConfigError } from "./config-values.js";
 import { T5_ARCHITECTURE } from "./t5/architecture.js";
-import { checkJsonDepth } from "../io/json-depth.js";
+import { readJsonFileSync } from "../io/json-file.js";
 
 /** Every registered architecture. */
 export const ARCHITECTURES: readonly Architecture[] = [BERT_ARCHITECTURE, T5_ARCHITECTURE];
@@ -92,19 +91,7 @@ export function parseModelConfig(json: unknown, file = "config.json", tensorName
  * next to it (header only) may decide.
  */
 export function readModelConfig(file: string): ResolvedConfig {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (e) {
-    throw new ConfigError(`${file}: cannot read model config (${(e as Error).message})`);
-  }
-  let json: unknown;
-  try {
-    checkJsonDepth(text, file);
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new ConfigError(`${file}: invalid JSON (${(e as Error).message})`);
-  }
+  const json = readJsonFileSync(file, (m) => new ConfigError(m));
   const weights = path.join(path.dirname(file), "model.safetensors");
   const tensorNames = (): string[] => {
     try {

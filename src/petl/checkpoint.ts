@@ -53,6 +53,8 @@ import { MODULE_OPTIONS, MODULE_OPTION_NAMES, checkMethodName } from "./methods.
 import { disposeMaterialized, materializedHooks } from "./propetl.js";
 import { createMethod, resolveMethodConfig } from "./registry.js";
 import { checkJsonDepth } from "../io/json-depth.js";
+import { keptCount } from "./mask.js";
+import { readJsonFile } from "../io/json-file.js";
 
 export const CHECKPOINT_FORMAT = "propetl-task";
 export const CHECKPOINT_VERSION = 2;
@@ -100,7 +102,17 @@ export interface AdapterConfigFile {
    * "translate Spanish to English: "); absent for classification checkpoints.
    */
   task_prefixes?: Record<string, string>;
+  /**
+   * Set by `export-task` on one task exported from a multi-task file of a shared method with
+   * masks: each stored layer mask is the hybrid (layer mask `combine` that task's mask, kept
+   * fraction `task_k`), so its popcount lies in the range the two top-k counts allow instead
+   * of being exactly keptCount(n, k).
+   */
+  hybrid_masks?: { task_k: number; combine: "or" | "and" };
 }
+
+/** Every key adapter_config.json may hold; any other is an error (a typo must not pass for a setting). */
+const ADAPTER_CONFIG_KEYS = ["format", "format_version", "method", "module", "k", "task_k", "combine", "hook_points", "tasks", "label_names", "dtype", "backbone", "stacks", "task_prefixes", "hybrid_masks"] as const satisfies readonly (keyof AdapterConfigFile)[];
 
 /** The layer stacks of a backbone, as adapter_config.json records them. */
 function stackSummary(cfg: ModelConfig): Partial<Record<Stack, number>> {
@@ -216,6 +228,8 @@ export interface WriteCheckpointOptions {
   labelNames?: string[][];
   dtype: "F32" | "F16";
   taskPrefixes?: string[];
+  /** The state's layer masks are hybrids of a multi-task file's masks (export-task). */
+  hybridMasks?: { taskK: number; combine: "or" | "and" };
 }
 
 /** Write a task checkpoint folder from a host state (both files atomically; the state is checked against the method's `stateSpec`). */
@@ -268,6 +282,8 @@ export async function writeTaskCheckpoint(dir: string, opts: WriteCheckpointOpti
     if (opts.taskPrefixes.length !== tasks.length) throw new CheckpointError(`${tasks.length} task(s) (${tasks.join(", ")}) but ${opts.taskPrefixes.length} task prefix(es)`);
     file.task_prefixes = Object.fromEntries(tasks.map((t, i) => [t, opts.taskPrefixes?.[i] ?? ""]));
   }
+  if (opts.hybridMasks !== undefined) file.hybrid_masks = { task_k: opts.hybridMasks.taskK, combine: opts.hybridMasks.combine };
+  checkMaskCounts(file, state.masks, (name) => new CheckpointError(`${method.config.method} state: ${name}`));
   await fsp.mkdir(dir, { recursive: true });
   const configFile = path.join(dir, CONFIG_FILE);
   const modelFile = path.join(dir, MODEL_FILE);
@@ -317,6 +333,8 @@ function configFromSummary(file: string, b: Record<string, unknown>): ModelConfi
 /** Validate a parsed adapter_config.json (`file` names it in errors); the method config is checked by `loadTaskCheckpoint`. */
 export function parseAdapterConfig(file: string, json: unknown): AdapterConfigFile {
   if (!isRecord(json)) fail(file, "expected a JSON object");
+  const unknownKey = Object.keys(json).find((key) => !(ADAPTER_CONFIG_KEYS as readonly string[]).includes(key));
+  if (unknownKey !== undefined) fail(file, `unknown key "${unknownKey}" (accepted: ${ADAPTER_CONFIG_KEYS.join(", ")})`);
   if (json.format !== CHECKPOINT_FORMAT) fail(file, `"format" must be "${CHECKPOINT_FORMAT}", got ${JSON.stringify(json.format)}`);
   if (!READABLE_CHECKPOINT_VERSIONS.includes(json.format_version as number)) {
     fail(file, `unsupported "format_version" ${JSON.stringify(json.format_version)} (this library reads versions ${READABLE_CHECKPOINT_VERSIONS.join(" and ")})`);
@@ -367,7 +385,47 @@ export function parseAdapterConfig(file: string, json: unknown): AdapterConfigFi
       if (typeof v !== "string") fail(file, `"task_prefixes.${t}" must be a string, got ${JSON.stringify(v)}`);
     }
   }
+  if (json.hybrid_masks !== undefined) {
+    const h = json.hybrid_masks;
+    if (!isRecord(h) || Object.keys(h).some((key) => key !== "task_k" && key !== "combine")) fail(file, `"hybrid_masks" must be {"task_k": number, "combine": "or" | "and"}, got ${JSON.stringify(h)}`);
+    if (typeof h.task_k !== "number" || !(h.task_k > 0 && h.task_k <= 1)) fail(file, `"hybrid_masks.task_k" must be a number in (0, 1], got ${JSON.stringify(h.task_k)}`);
+    if (h.combine !== "or" && h.combine !== "and") fail(file, `"hybrid_masks.combine" must be "or" or "and", got ${JSON.stringify(h.combine)}`);
+    if ((json.tasks as string[]).length !== 1 || json.k === null) fail(file, `"hybrid_masks" is only for a single-task checkpoint with masks (one task exported by export-task)`);
+  }
   return json as unknown as AdapterConfigFile;
+}
+
+/**
+ * How many ones a stored mask of `n` entries may hold: top-k keeps exactly keptCount(n, k)
+ * (layer masks, `k`) or keptCount(n, task_k) (task masks of a multi-task file); an exported
+ * hybrid layer mask (`hybrid_masks`) lies between the bounds OR / AND of two such masks allow.
+ */
+export function maskCountRange(file: Pick<AdapterConfigFile, "k" | "task_k" | "hybrid_masks">, maskName: string, n: number): { min: number; max: number; why: string } {
+  const task = maskName.startsWith("mask.task.");
+  const k = task ? file.task_k : file.k;
+  if (k === null) throw new CheckpointError(`mask "${maskName}" but "${task ? "task_k" : "k"}" is null`);
+  const K = keptCount(n, k);
+  const h = file.hybrid_masks;
+  if (task || h === undefined) return { min: K, max: K, why: `top-k with ${task ? "task_k" : "k"} = ${k} keeps ${n} − ⌊(1 − ${k})·${n}⌋ = ${K}` };
+  const Kt = keptCount(n, h.task_k);
+  const [min, max] = h.combine === "or" ? [Math.max(K, Kt), Math.min(n, K + Kt)] : [Math.max(0, K + Kt - n), Math.min(K, Kt)];
+  return { min, max, why: `a hybrid (${h.combine.toUpperCase()}) of a layer mask of ${K} ones (k = ${k}) and a task mask of ${Kt} ones (task_k = ${h.task_k}) has ${min}..${max}` };
+}
+
+/**
+ * Every mask's popcount is what top-k gives for its kept fraction (`maskCountRange`), and no
+ * mask is all zeros (a module switched off entirely: never what training writes). `error`
+ * makes the error from a message naming the mask.
+ */
+export function checkMaskCounts(file: Pick<AdapterConfigFile, "k" | "task_k" | "hybrid_masks">, masks: ReadonlyMap<string, { bits: Uint8Array }>, error: (msg: string) => Error): void {
+  for (const [name, m] of masks) {
+    let ones = 0;
+    for (let i = 0; i < m.bits.length; i++) ones += m.bits[i];
+    const n = m.bits.length;
+    const r = maskCountRange(file, name, n);
+    if (ones === 0 && r.min > 0) throw error(`mask "${name}" is all zeros (its module would be switched off); expected ${r.min === r.max ? r.min : `${r.min}..${r.max}`} ones of ${n}: ${r.why}`);
+    if (ones < r.min || ones > r.max) throw error(`mask "${name}" keeps ${ones} of ${n} entries, expected ${r.min === r.max ? r.min : `${r.min}..${r.max}`}: ${r.why}`);
+  }
 }
 
 /** The method config an adapter_config.json describes (not yet resolved). */
@@ -402,14 +460,7 @@ export async function loadTaskCheckpoint(dir: string, opts: LoadCheckpointOption
   const modelFile = path.join(dir, MODEL_FILE);
   if (!existsSync(configFile)) throw new CheckpointError(`${configFile}: not found (a task checkpoint needs ${CONFIG_FILE} and ${MODEL_FILE})`);
   if (!existsSync(modelFile)) throw new CheckpointError(`${modelFile}: not found`);
-  let json: unknown;
-  try {
-    const text = await fsp.readFile(configFile, "utf8");
-    checkJsonDepth(text, configFile);
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new CheckpointError(`${configFile}: invalid JSON (${(e as Error).message})`);
-  }
+  const json = await readJsonFile(configFile, (m) => new CheckpointError(m));
   const file = parseAdapterConfig(configFile, json);
 
   // Method config: must be exactly what the method resolves to.
@@ -490,6 +541,8 @@ export async function loadTaskCheckpoint(dir: string, opts: LoadCheckpointOption
     }
     state.masks.set(name, { shape: [...shape], bits });
   }
+  if (file.hybrid_masks !== undefined && spec.masks.size === 0) fail(configFile, `"hybrid_masks" is set but ${file.method} stores no masks`);
+  checkMaskCounts(file, new Map([...state.masks].map(([n, m]) => [storedName(n), m])), (msg) => new CheckpointError(`${modelFile}: ${msg}`));
   const loadedTasks: LoadedCheckpoint["tasks"] = [];
   try {
     tasks.forEach((t, i) => {

@@ -23,7 +23,7 @@ import type { MethodName } from "./methods.js";
 import { createMethod, resolveMethodConfig } from "./registry.js";
 
 /** The single-task method config and state of task `task` of a loaded checkpoint (host only). */
-export function singleTaskState(ckpt: LoadedCheckpoint, task: string | number): { config: MethodConfig; state: MethodState; taskName: string } {
+export function singleTaskState(ckpt: LoadedCheckpoint, task: string | number): { config: MethodConfig; state: MethodState; taskName: string; hybridMasks?: { taskK: number; combine: "or" | "and" } } {
   const ti = ckpt.taskIndex(task);
   const taskName = ckpt.tasks[ti].name;
   const c = ckpt.method.config;
@@ -70,14 +70,15 @@ export function singleTaskState(ckpt: LoadedCheckpoint, task: string | number): 
       state.tensors.set(n, { shape: t.shape, data });
     }
   }
-  return { config: resolveMethodConfig(config), state, taskName };
+  const hybridMasks = layout.share ? { taskK: c.taskK ?? METHOD_DEFAULTS.taskK, combine: rule } : undefined;
+  return { config: resolveMethodConfig(config), state, taskName, ...(hybridMasks ? { hybridMasks } : {}) };
 }
 
 /** Write task `task` of the multi-task checkpoint in `srcDir` as a single-task checkpoint in `outDir`. */
 export async function exportTaskCheckpoint(srcDir: string, task: string, outDir: string): Promise<{ taskName: string; method: MethodConfig; configFile: string; modelFile: string; bytes: number }> {
   const ckpt = await loadTaskCheckpoint(srcDir);
   try {
-    const { config, state, taskName } = singleTaskState(ckpt, task);
+    const { config, state, taskName, hybridMasks } = singleTaskState(ckpt, task);
     const entry = ckpt.tasks[ckpt.taskIndex(taskName)];
     const heads: HostHead[] = entry.head ? [await hostHead(entry.head)] : [];
     const method = createMethod(config);
@@ -89,6 +90,7 @@ export async function exportTaskCheckpoint(srcDir: string, task: string, outDir:
         heads,
         ...(entry.head ? { labelNames: [entry.labelNames] } : {}),
         dtype: ckpt.config.dtype,
+        ...(hybridMasks ? { hybridMasks } : {}),
         ...(ckpt.config.task_prefixes !== undefined ? { taskPrefixes: [entry.prefix] } : {}),
       });
       return { taskName, method: method.config, ...written };

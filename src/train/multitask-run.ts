@@ -47,7 +47,7 @@ import { evaluateTask, forwardLogits, toDeviceInputs } from "./finetune.js";
 import type { Backbone, DeviceInputs, FinetuneHyper, PadSettings, TaskInfo, Trainable } from "./finetune.js";
 import { DEFAULT_TEMPERATURE, planMultiTaskBatches, temperatureProbabilities } from "./multitask.js";
 import type { TaskBatch } from "./multitask.js";
-import { checkpointBytes, finishSeed, METRICS_FORMAT, rewriteCheckpoint, runSeeds, TRAIN_STATE_FILE, TrainTaskError } from "./task-run.js";
+import { checkpointBytes, finishSeed, METRICS_FORMAT, mustRewriteCheckpoint, rewriteCheckpoint, runSeeds, TRAIN_STATE_FILE, TrainTaskError } from "./task-run.js";
 import type { SeedResult, TaskSplits, TrainTaskResult } from "./task-run.js";
 import { linearWarmupDecay } from "./schedule.js";
 import { trainLoop } from "./trainer.js";
@@ -365,7 +365,7 @@ async function trainOneSeed(opts: TrainMultiTaskOptions, temperature: number, to
     const finalParams = res.best ?? res.params;
     // As task-run.ts: without an evaluation nothing was saved yet; after a resume the files on
     // disk may not be the ones the resume state vouches for, so they are written again.
-    if (!res.best || res.resumedAtStep !== undefined) await rewriteCheckpoint(dir, res.resumedAtStep !== undefined, log, () => save(finalParams));
+    if (mustRewriteCheckpoint(dir, res)) await rewriteCheckpoint(dir, res.resumedAtStep !== undefined, log, () => save(finalParams), res.best !== null);
     const perTaskTest: Record<string, TaskTestRecord> = {};
     const flat: Record<string, number> = {};
     let sum = 0;

@@ -575,7 +575,7 @@ export async function pretrainT5(opts: T5PretrainOptions): Promise<T5PretrainRes
   const dtype = opts.dtype ?? "F32";
   const out = opts.outputDir;
   if (opts.saveSteps !== undefined && (!Number.isInteger(opts.saveSteps) || opts.saveSteps < 1)) throw new PretrainError(`saveSteps must be a positive integer, got ${opts.saveSteps}`);
-  await checkWritableDir(out);
+  await checkWritableDir(out, log);
   const status = existingRun(out, opts.resume ?? false);
   const metricsFile = path.join(out, PRETRAIN_METRICS_FILE);
   if (status === "finished") {

@@ -616,7 +616,7 @@ export async function pretrainMlm(opts: PretrainOptions): Promise<PretrainResult
   const out = opts.outputDir;
   if (opts.initDir !== undefined && path.resolve(opts.initDir) === path.resolve(out)) throw new PretrainError(`the output folder ${out} is the --init model's folder; write the new model to another folder`);
   if (opts.saveSteps !== undefined && (!Number.isInteger(opts.saveSteps) || opts.saveSteps < 1)) throw new PretrainError(`saveSteps must be a positive integer, got ${opts.saveSteps}`);
-  await checkWritableDir(out);
+  await checkWritableDir(out, log);
   const status = existingRun(out, opts.resume ?? false);
   const metricsFile = path.join(out, PRETRAIN_METRICS_FILE);
   if (status === "finished") {

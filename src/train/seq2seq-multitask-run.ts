@@ -41,7 +41,7 @@ import type { EncodedPair, TextPair } from "./seq2seq-batching.js";
 import { generateIds, seq2seqDeviceInputs, seq2seqLoss } from "./seq2seq.js";
 import type { Seq2seqBackbone, Seq2seqDeviceInputs, Seq2seqHyper, Seq2seqTrainable } from "./seq2seq.js";
 import { linearWarmupDecay } from "./schedule.js";
-import { checkpointBytes, finishSeed, METRICS_FORMAT, rewriteCheckpoint, runSeeds, TRAIN_STATE_FILE } from "./task-run.js";
+import { checkpointBytes, finishSeed, METRICS_FORMAT, mustRewriteCheckpoint, rewriteCheckpoint, runSeeds, TRAIN_STATE_FILE } from "./task-run.js";
 import type { SeedResult, TrainTaskResult } from "./task-run.js";
 import { trainLoop } from "./trainer.js";
 import type { EvalResult, Objective, TrainEvent } from "./trainer.js";
@@ -285,7 +285,7 @@ async function trainOneSeed(opts: TrainSeq2seqMultiTaskOptions, temperature: num
   }
   try {
     const finalParams = res.best ?? res.params;
-    if (!res.best || res.resumedAtStep !== undefined) await rewriteCheckpoint(dir, res.resumedAtStep !== undefined, log, () => save(finalParams).then(() => undefined));
+    if (mustRewriteCheckpoint(dir, res)) await rewriteCheckpoint(dir, res.resumedAtStep !== undefined, log, () => save(finalParams).then(() => undefined), res.best !== null);
     const perTask: Record<string, { mainMetric: string; main: number; scores: Record<string, number>; examples: number }> = {};
     const flat: Record<string, number> = {};
     let sum = 0;

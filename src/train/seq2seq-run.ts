@@ -30,7 +30,7 @@ import { encodePairs } from "./seq2seq-batching.js";
 import type { EncodedPair, TextPair } from "./seq2seq-batching.js";
 import { evaluateSeq2seq, seq2seqFinetune } from "./seq2seq.js";
 import type { Seq2seqHyper, Seq2seqTrainable } from "./seq2seq.js";
-import { checkpointBytes, finishSeed, METRICS_FORMAT, rewriteCheckpoint, runSeeds, TRAIN_STATE_FILE, TrainTaskError } from "./task-run.js";
+import { checkpointBytes, finishSeed, METRICS_FORMAT, mustRewriteCheckpoint, rewriteCheckpoint, runSeeds, TRAIN_STATE_FILE, TrainTaskError } from "./task-run.js";
 import type { SeedResult, TrainTaskResult } from "./task-run.js";
 import type { TrainEvent } from "./trainer.js";
 import { versions } from "./versions.js";
@@ -173,7 +173,7 @@ async function trainOneSeed(opts: TrainSeq2seqOptions, tokenizer: Tokenizer, see
   }
   try {
     const finalParams = res.best ?? res.params;
-    if (!res.best || res.resumedAtStep !== undefined) await rewriteCheckpoint(dir, res.resumedAtStep !== undefined, log, () => save(finalParams));
+    if (mustRewriteCheckpoint(dir, res)) await rewriteCheckpoint(dir, res.resumedAtStep !== undefined, log, () => save(finalParams), res.best !== null);
     let testRecord: SeedResult["test"] = { main: Number.NaN, scores: {}, examples: 0 };
     if (test.length) {
       log(`seed ${seed}: generating for ${test.length} test sources`);

@@ -18,7 +18,7 @@ import type { Example } from "../data/read-examples.js";
 import { checkTokenizerFitsModel } from "../data/tokenizer.js";
 import type { Tokenizer } from "../data/tokenizer.js";
 import type { TaskSpec } from "../data/tasks.js";
-import { writeFileAtomic } from "../io/atomic-write.js";
+import { cleanStaleTempFiles, writeFileAtomic } from "../io/atomic-write.js";
 import { checkWritableFolder } from "../io/output-path.js";
 import { encoderConfigToJson } from "../models/bert/config.js";
 import type { EncoderConfig } from "../models/bert/config.js";
@@ -141,13 +141,20 @@ function fingerprint(parts: unknown, data: readonly EncodedExample[]): string {
   return h.digest("hex").slice(0, 32);
 }
 
-/** Fail early (before any training) when `dir` cannot be created or written (bounded mkdir, probe file). */
-export async function checkWritableDir(dir: string): Promise<void> {
+/**
+ * Fail early (before any training) when `dir` cannot be created or written (bounded mkdir,
+ * probe file). Given `log` (a run about to write there), also remove the temporary files an
+ * earlier run killed mid-write left there (`cleanStaleTempFiles`), telling `log` which.
+ */
+export async function checkWritableDir(dir: string, log?: (message: string) => void): Promise<void> {
   try {
     checkWritableFolder(dir);
   } catch (e) {
     throw new TrainTaskError((e as Error).message);
   }
+  if (log === undefined) return;
+  const removed = cleanStaleTempFiles(dir);
+  if (removed.length > 0) log(`removed ${removed.length} temporary file(s) left by an interrupted write: ${removed.map((f) => path.relative(dir, f)).join(", ")}`);
 }
 
 /** Refuse to clobber a finished or unfinished run unless resuming. */
@@ -179,13 +186,24 @@ export function checkpointDigest(dir: string): string {
  * Write the final checkpoint with `save`; after a resume (`resumed`), compare with what was on
  * disk and log when the files were missing or different (they are now the state's best).
  */
-export async function rewriteCheckpoint(dir: string, resumed: boolean, log: (m: string) => void, save: () => Promise<unknown>): Promise<void> {
-  const before = resumed ? checkpointDigest(dir) : "";
+export async function rewriteCheckpoint(dir: string, resumed: boolean, log: (m: string) => void, save: () => Promise<unknown>, savedDuringRun = false): Promise<void> {
+  const before = checkpointDigest(dir);
+  const missing = before.split(":").some((h) => h === "");
   await save();
   if (resumed && before !== checkpointDigest(dir)) {
-    const missing = before.split(":").some((h) => h === "");
     log(`${dir}: the task checkpoint on disk ${missing ? "was missing" : "did not match the resume state (another run's files?)"}; rewritten from the resume state's best parameters`);
+  } else if (!resumed && missing && savedDuringRun) {
+    log(`${dir}: the task checkpoint written during the run was missing (folder removed during the run?); rewritten from the best parameters`);
   }
+}
+
+/**
+ * Whether the end of a run must write the task checkpoint again: nothing was saved during the
+ * run (no evaluation), the run resumed (the files may not be the state's), or the files are
+ * gone (the output folder was removed during the run; the trainer recreated it for its state).
+ */
+export function mustRewriteCheckpoint(dir: string, res: { best: unknown; resumedAtStep?: number }): boolean {
+  return !res.best || res.resumedAtStep !== undefined || checkpointDigest(dir).split(":").some((h) => h === "");
 }
 
 /** Bytes of a task checkpoint's two files (0 for a missing one), as metrics.json records them. */
@@ -199,7 +217,7 @@ export function checkpointBytes(dir: string): number {
  */
 export async function finishSeed(dir: string, doc: Record<string, unknown>, run: { res: { bestRecord: EvalRecord | null; resumedAtStep?: number }; test: SeedResult["test"]; seed: number; keepTrainState?: boolean }): Promise<SeedResult> {
   const metricsFile = path.join(dir, METRICS_FILE);
-  await writeFileAtomic(metricsFile, JSON.stringify(doc, null, 2) + "\n");
+  await writeFileAtomic(metricsFile, JSON.stringify(doc, null, 2) + "\n", { createFolder: true });
   if (!run.keepTrainState) rmSync(path.join(dir, TRAIN_STATE_FILE), { force: true });
   return { seed: run.seed, dir, validation: run.res.bestRecord, test: run.test, metricsFile, ...(run.res.resumedAtStep !== undefined ? { resumedAtStep: run.res.resumedAtStep } : {}) };
 }
@@ -226,13 +244,13 @@ export async function runSeeds(run: SeedsRun, runOne: (seed: number, dir: string
   if (new Set(run.seeds).size !== run.seeds.length) throw new TrainTaskError(`seeds ${run.seeds.join(",")} repeat a seed: each seed must be trained once`);
   const multi = run.seeds.length > 1;
   const log = run.log ?? (() => undefined);
-  await checkWritableDir(run.outputDir);
+  await checkWritableDir(run.outputDir, log);
   const seedDirs = run.seeds.map((s) => (multi ? path.join(run.outputDir, `seed-${s}`) : run.outputDir));
   const states = seedDirs.map((d) => checkExistingRun(d, run.resume ?? false));
   if (multi && !run.resume && existsSync(path.join(run.outputDir, METRICS_FILE))) {
     throw new TrainTaskError(`${run.outputDir} already holds a finished run (${METRICS_FILE}); choose another --output`);
   }
-  for (const d of seedDirs) await checkWritableDir(d);
+  for (const d of seedDirs) await checkWritableDir(d, log);
 
   const results: SeedResult[] = [];
   let storage: StorageReport | null = null;
@@ -346,10 +364,10 @@ async function trainOneSeed(opts: TrainTaskOptions, tokenizer: Tokenizer, seed: 
     // Without an evaluation nothing was saved yet. After a resume, the files on disk may not be the
     // ones the resume state vouches for (deleted, or another run's): write them again from the
     // state's best parameters, and say so when they differed.
-    if (!res.best || res.resumedAtStep !== undefined) {
+    if (mustRewriteCheckpoint(dir, res)) {
       await rewriteCheckpoint(dir, res.resumedAtStep !== undefined, log, () =>
         saveTaskCheckpoint(dir, { method, params: finalParams.method, encoderConfig: model.config, heads: [finalParams.head], labelNames: [labelNames], ...(opts.checkpointDtype ? { dtype: opts.checkpointDtype } : {}) }),
-      );
+      res.best !== null);
     }
     const testMetrics = test.length
       ? await evaluateTask(backbone, method, finalParams, info, test, { padTokenId: tokenizer.padTokenId >= 0 ? tokenizer.padTokenId : model.config.padTokenId, batchSize: hyper.evalBatchSize, ...(hyper.padToMultipleOf ? { padToMultipleOf: hyper.padToMultipleOf } : {}) })

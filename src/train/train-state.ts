@@ -93,7 +93,8 @@ export async function saveTrainState<P>(file: string, trees: TrainStateTrees<P>,
   await hostTensors("mu", trees.mu, tensors);
   await hostTensors("nu", trees.nu, tensors);
   if (trees.best) await hostTensors("best", trees.best, tensors);
-  await writeSafetensorsFile(file, tensors, { [META_KEY]: JSON.stringify(position), format: "pt" });
+  // The run's own folder: if it was removed during the run, create it again rather than lose the state.
+  await writeSafetensorsFile(file, tensors, { [META_KEY]: JSON.stringify(position), format: "pt" }, { createFolder: true });
 }
 
 /** Read just the position (cheap check before loading tensors); null when there is no file. */
