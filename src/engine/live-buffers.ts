@@ -82,12 +82,21 @@ export async function trackLiveBuffers(device = "wasm"): Promise<() => number> {
 }
 
 /**
- * The wasm heap's figures (call after initEngine()). `resetPeak` restarts the peak from the live
- * bytes, so the next call gives the peak of what ran between the two.
+ * A synchronous reader of the wasm heap's figures (call after initEngine()), for code that must
+ * read them at a precise moment (a training step's callback). `resetPeak` restarts the peak
+ * from the live bytes, so the next read gives the peak of what ran between the two.
  */
-export async function wasmHeapStats(opts: { resetPeak?: boolean } = {}): Promise<WasmHeapStats> {
+export async function wasmHeapStatsReader(): Promise<(opts?: { resetPeak?: boolean }) => WasmHeapStats> {
   const backend = await loadBackend("wasm");
-  if (!backend.propetlHeapStats) throw new Error("wasm heap statistics need the patched engine (patches/@jax-js+jax+*.patch); run npm ci");
-  const s = backend.propetlHeapStats(opts.resetPeak ?? false);
-  return { heapBytes: s.heapBytes, liveBytes: s.liveBytes, peakLiveBytes: s.peakLiveBytes, freeExtents: s.freeExtents, freeExtentBytes: s.freeExtentBytes, largestFreeExtent: s.largestFreeExtent };
+  const read = backend.propetlHeapStats?.bind(backend);
+  if (!read) throw new Error("wasm heap statistics need the patched engine (patches/@jax-js+jax+*.patch); run npm ci");
+  return (opts = {}) => {
+    const s = read(opts.resetPeak ?? false);
+    return { heapBytes: s.heapBytes, liveBytes: s.liveBytes, peakLiveBytes: s.peakLiveBytes, freeExtents: s.freeExtents, freeExtentBytes: s.freeExtentBytes, largestFreeExtent: s.largestFreeExtent };
+  };
+}
+
+/** The wasm heap's figures now (see `wasmHeapStatsReader`). */
+export async function wasmHeapStats(opts: { resetPeak?: boolean } = {}): Promise<WasmHeapStats> {
+  return (await wasmHeapStatsReader())(opts);
 }
