@@ -16,6 +16,7 @@ import {
   methodDefaults,
 } from "../petl/methods.js";
 import type { ModuleOptionName } from "../petl/methods.js";
+import { COMBINE_RULES, COMBINE_RULE_HELP } from "../petl/combine-rule.js";
 import { demoPresetsText } from "./demo-presets.js";
 import { SEQ2SEQ_DEFAULTS } from "../train/seq2seq-defaults.js";
 
@@ -168,11 +169,14 @@ const MULTI_TASK_HELP = `Multi-task (paper Sec. 3.4): one method, one checkpoint
   --tasks A,B,...         train on these tasks together instead of --task: built-in (spam,
                           sotu-party, rte, cola, sst2) and GLUE tasks (with --data-dir); one
                           head per task, a layer mask per position and a task mask per task
+                          (or either alone: --combine)
   --temperature T         each batch comes from one task, task i drawn with probability
                           ∝ n_i^(1/T) (n_i its training examples; default 10; > 0)
   --task-k X              kept fraction of each task mask (default ${METHOD_DEFAULTS.taskK}; --k defaults to
                           ${METHOD_DEFAULTS.multiTaskK} with several tasks)
-  --combine or|and        hybrid mask = layer mask OR / AND task mask (default ${METHOD_DEFAULTS.combine})
+  --combine RULE          each task's mask (default ${METHOD_DEFAULTS.combine}):
+${COMBINE_RULES.map((r) => `                            ${r.padEnd(6)} ${COMBINE_RULE_HELP[r]}`).join("\n")}
+                          the checkpoint holds only the masks the rule uses
   An epoch is ⌈Σ n_i / batch size⌉ batches. Every task is validated after each epoch; the best
   checkpoint has the highest mean of the tasks' main metrics and is tested on every task.
   --jit and the custom-task flags are single-task only. Pick a task of the checkpoint with

@@ -29,7 +29,7 @@ describe("help", () => {
   test("train --help documents the multi-task flags; export-task has its help and a line in the command list", async () => {
     const train = await runCli(["train", "--help"]);
     assert.equal(train.code, 0);
-    for (const flag of ["--tasks A,B,...", "--temperature T", "--task-k X", "--combine or|and"]) assert.ok(train.stdout.includes(`  ${flag}`), flag);
+    for (const flag of ["--tasks A,B,...", "--temperature T", "--task-k X", "--combine RULE"]) assert.ok(train.stdout.includes(`  ${flag}`), flag);
     const exp = await runCli(["export-task", "--help"]);
     assert.equal(exp.code, 0);
     assert.match(exp.stdout, /^Usage: propetl export-task --checkpoint DIR --task NAME --output DIR/);
@@ -45,7 +45,7 @@ describe("train --tasks: bad inputs are usage errors", () => {
     ["one task", ["--tasks", "spam"], /at least two tasks, got 1 \(spam\)/],
     ["temperature 0", ["--tasks", "spam,rte", "--temperature", "0"], /--temperature must be a number > 0, got "0"/],
     ["negative temperature", ["--tasks", "spam,rte", "--temperature=-1"], /--temperature must be a number > 0, got "-1"/],
-    ["bad combine", ["--tasks", "spam,rte", "--combine", "xor"], /--combine must be "or" or "and", got "xor"/],
+    ["bad combine", ["--tasks", "spam,rte", "--combine", "xor"], /--combine must be "or", "and", "layer" or "task", got "xor"/],
     ["task-k out of range", ["--tasks", "spam,rte", "--task-k", "1.5"], /taskK/],
     ["--task with --tasks", ["--tasks", "spam,rte", "--task", "cola"], /--task applies to single-task training/],
     ["--jit", ["--tasks", "spam,rte", "--jit"], /--jit is not supported with --tasks/],
