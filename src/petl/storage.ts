@@ -446,7 +446,7 @@ export function computeStorage(model: ModelDims, options: StorageOptions): Stora
       notes.push("The paper prints eq. 19 as 2·k%·l·d·L without the factor 32; kept prefix entries are 32-bit values (cf. eqs. 15 and 17), so we count 32 bits each and treat the missing 32 as a typo.");
     }
   } else if (row.appendixB === "pruned") {
-    notes.push(`${config.method} with ${T} tasks: each task's mask (${ruleText(config.combine ?? METHOD_DEFAULTS.combine)}) keeps other entries, so every module is stored whole with its masks (the paper's ${eq ?? "count"} is single-task).`);
+    notes.push(`${config.method} with ${T} tasks: each task's ${rules.layer ? "hybrid mask" : "task mask"} (${ruleText(config.combine ?? METHOD_DEFAULTS.combine)}) keeps other entries, so every module is stored whole with its masks (the paper's ${eq ?? "count"} is single-task).`);
   }
   if (layout.masks !== "none" && !kept && options.k !== undefined) {
     notes.push(`k=${config.k} does not change the storage: every mask bit is stored (paper Appendix B.2).`);
