@@ -24,6 +24,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { resolveBuiltinTask } from "../../src/data/builtin-tasks.js";
 import type { ModelConfig } from "../../src/models/architecture.js";
 import { readEncoderConfig } from "../../src/models/registry.js";
 import type { MethodConfig } from "../../src/petl/method.js";
@@ -255,13 +256,10 @@ export function tableRows(plan: readonly PlannedRun[], runs: readonly RunRecord[
   });
 }
 
-/** Each task's main-metric label ("F1", "Acc", "MCC"), from the runs that record it. */
+/** Each task's main-metric label ("F1", "Acc", "MCC"): as the runs record it, else the built-in task's. */
 export function taskMetricLabels(runs: readonly RunRecord[]): Map<string, string> {
   const out = new Map<string, string>();
-  for (const t of TASKS) {
-    const m = runs.find((r) => r.mainMetric.has(t))?.mainMetric.get(t) ?? null;
-    out.set(t, m === null ? "?" : metricLabel(m));
-  }
+  for (const t of TASKS) out.set(t, metricLabel(runs.find((r) => r.mainMetric.has(t))?.mainMetric.get(t) ?? resolveBuiltinTask(t).task.mainMetric));
   return out;
 }
 
