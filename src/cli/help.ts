@@ -299,6 +299,8 @@ With a checkpoint folder, its method and backbone are used (and its file size is
   --num-labels N          head outputs (default 2)
   --tasks N               number of tasks (multi-task; default 1): methods with masks keep one
                           state with a task mask per task, the others one copy per task
+  --combine RULE          with --tasks: the masks of that state (default ${METHOD_DEFAULTS.combine}): ${COMBINE_RULES.join(", ")}
+                          (see propetl train --help; "layer": no task masks, "task": no layer masks)
   --compare NAME          also report this method (same module sizes) and the ratio
   --json                  the report as JSON
 
