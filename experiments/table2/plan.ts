@@ -13,7 +13,9 @@
  *   task, k 0.5); multi-task ProPETL-adapter over the three tasks at once (one run: one
  *   prototype, one head per task) with each combine rule: OR (the paper's), AND, layer masks
  *   only and task masks only (Table 11), k = task k = 0.3 (paper Sec. 3.4), temperature 10.
- * - Seeds 1, 2, 3: 4 × 3 = 12 multi-task runs and 2 × 3 × 3 = 18 single-task runs.
+ * - Seeds 1, 2, 3: 4 × 3 = 12 multi-task runs and 2 × 3 × 3 = 18 single-task runs. The seed
+ *   also draws SST-2's held-out validation examples (the paper's protocol for large tasks; spam
+ *   and CoLA have fixed splits), the same for every setting of a seed.
  * - Budget: the first TRAIN_EXAMPLES = 1,000 training examples of each task, EPOCHS = 3 epochs
  *   in batches of 32, inputs cut at 64 tokens; validation (500 examples per task) after every
  *   epoch, and the best epoch's checkpoint scored on 500 test examples per task. A single-task
