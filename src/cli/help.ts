@@ -506,9 +506,11 @@ Example:
 export const EXPORT_TASK_HELP = `Usage: propetl export-task --checkpoint DIR --task NAME --output DIR [--json]
 
 Write one task of a multi-task checkpoint as a single-task checkpoint: the prototype with the
-task's hybrid masks (layer mask OR / AND task mask) stored as plain ProPETL layer masks (for
-only-mask: the masked module weights), and the task's head. It loads like any single-task
-checkpoint and predicts as the multi-task file does with --task NAME.
+task's masks under the file's combine rule (layer mask OR / AND task mask, or the task mask
+alone for "task") stored as plain ProPETL layer masks (for only-mask: the masked module
+weights), and the task's head; under "layer" (no task masks) the state as it is, for that one
+task. It loads like any single-task checkpoint and predicts as the multi-task file does with
+--task NAME.
 
   --checkpoint DIR        a multi-task checkpoint folder (propetl train --tasks)
   --task NAME             the task to export
