@@ -3,13 +3,13 @@
  * process and folder (results/<run id>/, the CLI's metrics.json and train.log). Resumable:
  * finished runs (metrics.json present) are skipped and interrupted ones continue from their
  * resume state, so the command can be rerun until the grid is full. Plans: `compare`
- * (compare/plan.ts, the default), `converge` (converge/plan.ts) and `figure3`
- * (figure3/plan.ts). Every run starts in the repository root, so a plan's relative paths
+ * (compare/plan.ts, the default), `converge` (converge/plan.ts), `figure3`
+ * (figure3/plan.ts) and `table2` (table2/plan.ts: single-task and multi-task runs). Every run starts in the repository root, so a plan's relative paths
  * (figure3's `--model models/propetl-mini-t5`) name this checkout's files; a relative
  * `--model` given here is resolved against the directory the runner was started in.
  *
  *   npm run build
- *   node dist/experiments/compare/run.js [--plan compare|converge|figure3] [--jobs 2] [--threads 1]
+ *   node dist/experiments/compare/run.js [--plan compare|converge|figure3|table2] [--jobs 2] [--threads 1]
  *        [--only REGEX] [--reverse] [--minutes M] [--limit N] [--results DIR] [--model DIR]
  *        [--cli-dir DIR] [--before-dir DIR] [--list]
  *
@@ -29,6 +29,7 @@ import { overrideArgs } from "./plan.js";
 import type { PlannedRun } from "./plan.js";
 import { planRuns as convergePlan } from "../converge/plan.js";
 import { runnerPlan as figure3Plan } from "../figure3/plan.js";
+import { planRuns as table2Plan } from "../table2/plan.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, "../../..");
@@ -50,7 +51,7 @@ const { values: a } = parseArgs({
   },
 });
 
-const plans: Record<string, () => PlannedRun[]> = { compare: comparePlan, converge: convergePlan, figure3: figure3Plan };
+const plans: Record<string, () => PlannedRun[]> = { compare: comparePlan, converge: convergePlan, figure3: figure3Plan, table2: table2Plan };
 const planName = a.plan as string;
 if (!(planName in plans)) throw new Error(`--plan must be one of ${Object.keys(plans).join(", ")}, got ${planName}`);
 const resultsDir = path.resolve(a.results ?? path.join(repoRoot, "experiments", planName, "results"));

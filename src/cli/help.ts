@@ -16,6 +16,7 @@ import {
   methodDefaults,
 } from "../petl/methods.js";
 import type { ModuleOptionName } from "../petl/methods.js";
+import { COMBINE_RULES, COMBINE_RULE_HELP } from "../petl/combine-rule.js";
 import { demoPresetsText } from "./demo-presets.js";
 import { SEQ2SEQ_DEFAULTS } from "../train/seq2seq-defaults.js";
 
@@ -169,17 +170,19 @@ const COMMON_OUT = `Output:
 const MULTI_TASK_HELP = `Multi-task (paper Sec. 3.4): one method, one checkpoint, several tasks
   --tasks A,B,...         train on these tasks together instead of --task: built-in (spam,
                           sotu-party, rte, cola, sst2) and GLUE tasks (with --data-dir); one
-                          head per task, a layer mask per position and a task mask per task.
-                          A custom task is listed by its folder, which holds its files and a
-                          propetl-task.json: {"name", "text_column", "label_column", "labels"
-                          [...] | "regression": true, "text_pair_column", "format",
-                          "no_header", "encoding"}, or for T5 {"name", "source_column",
-                          "target_column", "prefix", "metric", "format"}
+                          head per task, a layer mask per position and a task mask per task
+                          (or either alone: --combine). A custom task is listed by its folder,
+                          which holds its files and a propetl-task.json: {"name", "text_column",
+                          "label_column", "labels" [...] | "regression": true,
+                          "text_pair_column", "format", "no_header", "encoding"}, or for T5
+                          {"name", "source_column", "target_column", "prefix", "metric", "format"}
   --temperature T         each batch comes from one task, task i drawn with probability
                           ∝ n_i^(1/T) (n_i its training examples; default 10; > 0)
   --task-k X              kept fraction of each task mask (default ${METHOD_DEFAULTS.taskK}; --k defaults to
                           ${METHOD_DEFAULTS.multiTaskK} with several tasks)
-  --combine or|and        hybrid mask = layer mask OR / AND task mask (default ${METHOD_DEFAULTS.combine})
+  --combine RULE          each task's mask (default ${METHOD_DEFAULTS.combine}):
+${COMBINE_RULES.map((r) => `                            ${r.padEnd(6)} ${COMBINE_RULE_HELP[r]}`).join("\n")}
+                          the checkpoint holds only the masks the rule uses
   An epoch is ⌈Σ n_i / batch size⌉ batches. Every task is validated after each epoch; the best
   checkpoint has the highest mean of the tasks' main metrics and is tested on every task.
   --jit and the custom-task flags are single-task only. Pick a task of the checkpoint with
@@ -308,6 +311,8 @@ With a checkpoint folder, its method and backbone are used (and its file size is
   --num-labels N          head outputs (default 2)
   --tasks N               number of tasks (multi-task; default 1): methods with masks keep one
                           state with a task mask per task, the others one copy per task
+  --combine RULE          with --tasks: the masks of that state (default ${METHOD_DEFAULTS.combine}): ${COMBINE_RULES.join(", ")}
+                          (see propetl train --help; "layer": no task masks, "task": no layer masks)
   --compare NAME          also report this method (same module sizes) and the ratio
   --json                  the report as JSON
 
@@ -513,11 +518,13 @@ Example:
 export const EXPORT_TASK_HELP = `Usage: propetl export-task --checkpoint DIR --task NAME --output DIR [--json]
 
 Write one task of a multi-task checkpoint as a single-task checkpoint: the prototype with the
-task's hybrid masks (layer mask OR / AND task mask) stored as plain ProPETL layer masks (for
-only-mask: the masked module weights), and the task's head. It loads like any single-task
-checkpoint and predicts as the multi-task file does with --task NAME. Its adapter_config.json
-records hybrid_masks {task_k, combine}: the loader checks each hybrid mask's count against
-the range the layer and task masks allow (other files: exactly what top-k keeps for k).
+task's masks under the file's combine rule (layer mask OR / AND task mask, or the task mask
+alone for "task") stored as plain ProPETL layer masks (for only-mask: the masked module
+weights), and the task's head; under "layer" (no task masks) the state as it is, for that one
+task. It loads like any single-task checkpoint and predicts as the multi-task file does with
+--task NAME. Where its masks are OR / AND hybrids, adapter_config.json records hybrid_masks
+{task_k, combine}: the loader checks each mask's count against the range the layer and task
+masks allow (other files: exactly what top-k keeps for k).
 
   --checkpoint DIR        a multi-task checkpoint folder (propetl train --tasks)
   --task NAME             the task to export

@@ -2,6 +2,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { methodConfigOfFile, parseAdapterConfig } from "../petl/checkpoint.js";
+import { combineRuleList, isCombineRule } from "../petl/combine-rule.js";
 import type { AdapterConfigFile } from "../petl/checkpoint.js";
 import type { MethodConfig } from "../petl/method.js";
 import { moduleSizes, resolveMethodConfig } from "../petl/registry.js";
@@ -20,6 +21,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   "model-config": { type: "string" },
   "num-labels": { type: "string" },
   tasks: { type: "string" },
+  combine: { type: "string" },
   compare: { type: "string" },
   json: { type: "boolean" },
 };
@@ -98,6 +100,13 @@ export async function run(argv: string[]): Promise<number> {
     const config = configFile ? readJson(configFile, "a Hugging Face config.json") : ROBERTA_BASE_CONFIG;
     const name = configFile ? path.basename(path.dirname(path.resolve(configFile))) : "roberta-base";
     dims = modelDimsFromConfig(config, int(v, "num-labels") ?? 2, name);
+  }
+  const combine = str(v, "combine");
+  if (combine !== undefined) {
+    if (positionals.length === 1) throw new CliError("--combine applies to --method; a checkpoint's adapter_config.json records its rule", 2);
+    if (!isCombineRule(combine)) throw new CliError(`--combine must be ${combineRuleList()}, got "${combine}"`, 2);
+    if (tasks < 2) throw new CliError("--combine needs --tasks N with N ≥ 2 (the rule combines layer and task masks)", 2);
+    method = { ...method, combine };
   }
   const report = reportFor(dims, method, tasks);
   const compareName = str(v, "compare");

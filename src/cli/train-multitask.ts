@@ -13,6 +13,7 @@ import { defaultEpochs, isGlueTaskName } from "../data/tasks.js";
 import { readEncoderConfig } from "../models/registry.js";
 import { formatSharedAndTaskParts, formatStorageReport, sharedAndTaskParts } from "../petl/storage.js";
 import type { StorageReport } from "../petl/storage.js";
+import { combineRuleList, isCombineRule } from "../petl/combine-rule.js";
 import { resolveMethodConfig } from "../petl/registry.js";
 import type { MethodConfig } from "../petl/method.js";
 import { defaultOutputDir, resolveMaxLength, TRAIN_DEFAULTS } from "../train/defaults.js";
@@ -51,10 +52,20 @@ export function multiTaskMethodFromArgs(v: Values, names: string[]): MethodConfi
   if (taskK !== undefined) c.taskK = taskK;
   const combine = str(v, "combine");
   if (combine !== undefined) {
-    if (combine !== "or" && combine !== "and") throw new CliError(`--combine must be "or" or "and", got "${combine}"`, 2);
+    if (!isCombineRule(combine)) throw new CliError(`--combine must be ${combineRuleList()}, got "${combine}"`, 2);
     c.combine = combine;
   }
   return asUsageError(() => resolveMethodConfig(c));
+}
+
+/** " (k 0.3, task k 0.3, OR)", " (k 0.3, layer masks only)", " (task k 0.3, task masks only)"; "" without masks. */
+export function methodMasksText(m: MethodConfig): string {
+  const parts: string[] = [];
+  if (m.k !== undefined) parts.push(`k ${m.k}`);
+  if (m.taskK !== undefined) parts.push(`task k ${m.taskK}`);
+  if (m.combine === "or" || m.combine === "and") parts.push(m.combine.toUpperCase());
+  else if (m.combine !== undefined) parts.push(`${m.combine} masks only`);
+  return parts.length ? ` (${parts.join(", ")})` : "";
 }
 
 function fmt(x: number): string {
@@ -148,7 +159,7 @@ export async function runMultiTaskTrain(v: Values, argv: string[], modelDir: str
   }
   const hyper = hyperFromArgs(v, method, epochs);
   const engine = await initEngine(engineOptions());
-  reporter.log(`tasks ${taskNames.join(", ")}; model ${modelDir}${bundled ? " (bundled)" : ""}; method ${method.method}${method.k !== undefined ? ` (k ${method.k}${method.taskK !== undefined ? `, task k ${method.taskK}, ${method.combine?.toUpperCase()}` : ""})` : ""}; temperature ${temperature}; output ${output}; engine ${engine.backend} with ${engine.threads} thread(s)`);
+  reporter.log(`tasks ${taskNames.join(", ")}; model ${modelDir}${bundled ? " (bundled)" : ""}; method ${method.method}${methodMasksText(method)}; temperature ${temperature}; output ${output}; engine ${engine.backend} with ${engine.threads} thread(s)`);
 
   const stop = stopOnInterrupt((m) => reporter.warn(m));
   try {

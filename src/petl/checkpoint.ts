@@ -4,7 +4,8 @@
  *
  * `adapter_config.json`
  *   { format: "propetl-task", format_version: 2, method, module: {bottleneck | rank, alpha |
- *     prefix_length, prefix_hidden | base, seed}, k, task_k, combine (null where unused),
+ *     prefix_length, prefix_hidden | base, seed}, k, task_k, combine ("or" | "and" | "layer" |
+ *     "task", combine-rule.ts; null where unused: k without layer masks, task_k without task masks),
  *     hook_points ["encoder.layer.0.ffn_output", ...] (sites by stack, layer and site:
  *     models/hooks.ts), tasks [...], label_names {task: [...]},
  *     dtype "F32" | "F16", backbone {model_type, hidden_size, num_hidden_layers, ...},
@@ -47,6 +48,8 @@ import type { ModelHooks, Stack } from "../models/hooks.js";
 import type { BackboneParams, ModelConfig } from "../models/architecture.js";
 import { CLASSIFIER_MODEL_TYPES, MODEL_TYPES, architectureFor, architectureOf, isClassifierConfig, parseModelConfig } from "../models/registry.js";
 import type { HeadParams } from "../models/bert/params.js";
+import { COMBINE_RULES, isCombineRule } from "./combine-rule.js";
+import type { CombineRule } from "./combine-rule.js";
 import { countHeadParams, stateBits } from "./storage.js";
 import type { Materialized, MethodConfig, MethodName, MethodState, PetlMethod } from "./method.js";
 import { MODULE_OPTIONS, MODULE_OPTION_NAMES, checkMethodName } from "./methods.js";
@@ -89,7 +92,8 @@ export interface AdapterConfigFile {
   module: { bottleneck?: number; rank?: number; alpha?: number; prefix_length?: number; prefix_hidden?: number; base?: string; seed?: number };
   k: number | null;
   task_k: number | null;
-  combine: "or" | "and" | null;
+  /** Multi-task with masks: which masks there are and how they combine (combine-rule.ts). */
+  combine: CombineRule | null;
   hook_points: string[];
   tasks: string[];
   label_names: Record<string, string[]>;
@@ -347,7 +351,7 @@ export function parseAdapterConfig(file: string, json: unknown): AdapterConfigFi
   if (!isRecord(json.module)) fail(file, `"module" must be an object`);
   for (const key of Object.keys(json.module)) if (!MODULE_KEYS.includes(key)) fail(file, `unknown key "module.${key}" (accepted: ${MODULE_KEYS.join(", ")})`);
   for (const key of ["k", "task_k"] as const) if (json[key] !== null && typeof json[key] !== "number") fail(file, `"${key}" must be a number or null`);
-  if (json.combine !== null && json.combine !== "or" && json.combine !== "and") fail(file, `"combine" must be "or", "and" or null`);
+  if (json.combine !== null && !isCombineRule(json.combine)) fail(file, `"combine" must be one of ${COMBINE_RULES.map((r) => JSON.stringify(r)).join(", ")} or null, got ${JSON.stringify(json.combine)}`);
   if (!Array.isArray(json.hook_points) || json.hook_points.some((h) => typeof h !== "string")) fail(file, `"hook_points" must be an array of strings`);
   if (!Array.isArray(json.tasks) || json.tasks.length === 0 || json.tasks.some((t) => typeof t !== "string")) fail(file, `"tasks" must be a non-empty array of strings`);
   if (json.dtype !== "F32" && json.dtype !== "F16") fail(file, `"dtype" must be "F32" or "F16", got ${JSON.stringify(json.dtype)}`);

@@ -3,12 +3,15 @@
  * what that task needs at prediction and nothing of the other tasks.
  *
  * - ProPETL and the other shared methods with masks (random-mask): the prototype, and each
- *   position's hybrid mask for the task (layer mask OR / AND the task mask, computed on the
- *   host) stored as that position's layer mask: a plain single-task ProPETL state
- *   (`propetl-<module>`, with the file's module sizes and k).
- * - only-mask (one module per position, pruned): each module's weights with the task's hybrid
- *   mask applied, stored as the plain method of its module (masks are then zeros in the weights).
- * - Methods without task-specific tensors (plain modules, only-share, full): the same state.
+ *   position's mask for the task under the file's combine rule (layer mask OR / AND the task
+ *   mask, or the task mask alone for "task", computed on the host) stored as that position's
+ *   layer mask: a plain single-task ProPETL state (`propetl-<module>`, with the file's module
+ *   sizes and k; taskK for "task", whose masks keep that fraction).
+ * - only-mask (one module per position, pruned): each module's weights with the task's mask
+ *   applied, stored as the plain method of its module (masks are then zeros in the weights).
+ * - Methods without task-specific tensors (plain modules, only-share, full, and any method
+ *   under the "layer" rule, whose tasks all run the layer masks): the same state, as a
+ *   single-task file of the same method.
  *
  * The task's head, label names (or text-to-text prefix) and the file's dtype are kept; the
  * exported file names its one task, so `--task NAME` works on it too. It predicts as the
@@ -16,11 +19,13 @@
  */
 import type { LoadedCheckpoint, HostHead } from "./checkpoint.js";
 import { CheckpointError, hostHead, loadTaskCheckpoint, writeTaskCheckpoint } from "./checkpoint.js";
+import { ruleMask, ruleMasks } from "./combine-rule.js";
 import { combineMasksHost } from "./mask.js";
 import type { MethodConfig, MethodState } from "./method.js";
 import { METHOD_DEFAULTS, MODULE_FAMILIES, methodLayout } from "./methods.js";
 import type { MethodName } from "./methods.js";
-import { createMethod, resolveMethodConfig } from "./registry.js";
+import { moduleKind } from "./propetl.js";
+import { createMethod, moduleOptions, resolveMethodConfig } from "./registry.js";
 
 /** The single-task method config and state of task `task` of a loaded checkpoint (host only). */
 export function singleTaskState(ckpt: LoadedCheckpoint, task: string | number): { config: MethodConfig; state: MethodState; taskName: string; hybridMasks?: { taskK: number; combine: "or" | "and" } } {
@@ -30,8 +35,11 @@ export function singleTaskState(ckpt: LoadedCheckpoint, task: string | number): 
   const tasks = c.tasks ?? ["default"];
   const layout = methodLayout(c);
   const state: MethodState = { tensors: new Map(), masks: new Map() };
-  const hybrid = layout.masks !== "none" && tasks.length > 1 && layout.kind !== null;
-  if (!hybrid || layout.kind === null) {
+  const rule = c.combine ?? METHOD_DEFAULTS.combine;
+  const multiMasked = layout.masks !== "none" && tasks.length > 1 && layout.kind !== null;
+  if (!multiMasked || layout.kind === null || !ruleMasks(rule).task) {
+    // No task-specific tensors (no masks, or every task runs the layer masks: "layer"): the
+    // state is already a single-task state of the same method.
     const config: MethodConfig = { ...c, tasks: [taskName] };
     delete config.taskK;
     delete config.combine;
@@ -40,38 +48,48 @@ export function singleTaskState(ckpt: LoadedCheckpoint, task: string | number): 
     return { config: resolveMethodConfig(config), state, taskName };
   }
   const kind = layout.kind;
-  const rule = c.combine ?? METHOD_DEFAULTS.combine;
-  const taskMask = (tensor: string): Uint8Array => {
-    const m = ckpt.state.masks.get(`mask.task.${taskName}.${tensor}`);
-    if (!m) throw new CheckpointError(`the checkpoint has no task mask "mask.task.${taskName}.${tensor}"`);
+  const have = ruleMasks(rule);
+  const stored = (name: string): Uint8Array => {
+    const m = ckpt.state.masks.get(name);
+    if (!m) throw new CheckpointError(`the checkpoint has no mask "${name}" (combine rule "${rule}")`);
     return m.bits;
   };
-  const hybridOf = (maskName: string): { shape: number[]; bits: Uint8Array } => {
-    const layer = ckpt.state.masks.get(maskName) as { shape: number[]; bits: Uint8Array };
-    const tensor = maskName.slice(maskName.lastIndexOf(".") + 1);
-    return { shape: layer.shape, bits: combineMasksHost(layer.bits, taskMask(tensor), rule) };
-  };
+  /** Task `taskName`'s mask at a position (`<stack>.layer.<i>.<position>`) for one module tensor. */
+  const maskAt = (pos: string, tensor: string): Uint8Array =>
+    ruleMask(rule, have.layer ? stored(`mask.${pos}.${tensor}`) : undefined, stored(`mask.task.${taskName}.${tensor}`), combineMasksHost);
   const config: MethodConfig = { method: (layout.share ? `propetl-${kind}` : kind) as MethodName, tasks: [taskName] };
   for (const key of MODULE_FAMILIES[kind].options) if (c[key] !== undefined) config[key] = c[key];
+  const split = (name: string): [string, string] => [name.slice(0, name.lastIndexOf(".")), name.slice(name.lastIndexOf(".") + 1)];
   if (layout.share) {
-    config.k = c.k;
+    // Each position's mask becomes its layer mask; without layer masks ("task") they keep taskK.
+    config.k = have.layer ? c.k : c.taskK;
+    const resolved = resolveMethodConfig(config);
+    const single = createMethod(resolved);
+    const spec = single.stateSpec(ckpt.encoderConfig);
+    single.dispose();
     for (const [n, t] of ckpt.state.tensors) state.tensors.set(n, t);
-    for (const n of ckpt.state.masks.keys()) if (!n.startsWith("mask.task.")) state.masks.set(n, hybridOf(n));
-  } else {
-    for (const [n, t] of ckpt.state.tensors) {
-      const maskName = `mask.${n}`;
-      if (!ckpt.state.masks.has(maskName)) {
-        state.tensors.set(n, t);
-        continue;
-      }
-      const bits = hybridOf(maskName).bits;
-      const data = new Float32Array(t.data.length);
-      for (let i = 0; i < data.length; i++) data[i] = bits[i] ? t.data[i] : 0;
-      state.tensors.set(n, { shape: t.shape, data });
+    for (const [n, shape] of spec.masks) {
+      const [pos, tensor] = split(n.slice("mask.".length));
+      state.masks.set(n, { shape, bits: maskAt(pos, tensor) });
     }
+    // OR / AND hybrids keep a count between the two masks' (checkpoint.ts `maskCountRange`);
+    // "task" masks are exactly what top-k keeps for their k.
+    const hybrid = rule === "or" || rule === "and" ? { hybridMasks: { taskK: c.taskK ?? METHOD_DEFAULTS.taskK, combine: rule } } : {};
+    return { config: resolved, state, taskName, ...hybrid };
   }
-  const hybridMasks = layout.share ? { taskK: c.taskK ?? METHOD_DEFAULTS.taskK, combine: rule } : undefined;
-  return { config: resolveMethodConfig(config), state, taskName, ...(hybridMasks ? { hybridMasks } : {}) };
+  const masked = new Set(moduleKind(kind).unitSpec(ckpt.encoderConfig, moduleOptions(c)).filter((t) => t.masked).map((t) => t.name));
+  for (const [n, t] of ckpt.state.tensors) {
+    const [pos, tensor] = split(n);
+    if (!masked.has(tensor)) {
+      state.tensors.set(n, t);
+      continue;
+    }
+    const bits = maskAt(pos, tensor);
+    const data = new Float32Array(t.data.length);
+    for (let i = 0; i < data.length; i++) data[i] = bits[i] ? t.data[i] : 0;
+    state.tensors.set(n, { shape: t.shape, data });
+  }
+  return { config: resolveMethodConfig(config), state, taskName };
 }
 
 /** Write task `task` of the multi-task checkpoint in `srcDir` as a single-task checkpoint in `outDir`. */

@@ -63,7 +63,8 @@ export {
   topKMask,
   topKMaskHost,
 } from "./mask.js";
-export type { CombineRule } from "./mask.js";
+export { COMBINE_RULES, isCombineRule, ruleMask, ruleMasks } from "./combine-rule.js";
+export type { CombineRule, HybridRule } from "./combine-rule.js";
 export {
   CHECKPOINT_FORMAT,
   CHECKPOINT_VERSION,

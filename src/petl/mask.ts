@@ -10,6 +10,7 @@
  */
 import { lax, np } from "../engine/jax.js";
 import type { JArray } from "../engine/jax.js";
+import type { HybridRule } from "./combine-rule.js";
 
 /** Number of ones in a mask of `n` entries with kept fraction `k`: n − ⌊(1−k)·n⌋. */
 export function keptCount(n: number, k: number): number {
@@ -60,15 +61,13 @@ export function straightThroughMask(scores: JArray, k: number): JArray {
   return m.add(a.ref.sub(lax.stopGradient(a)));
 }
 
-/** How a layer mask and a task mask form the hybrid mask (Sec. 3.4). */
-export type CombineRule = "or" | "and";
-
 /**
- * Hybrid mask of a layer mask and a task mask (both consumed, broadcastable): OR is
+ * Hybrid mask of a layer mask and a task mask (both consumed, broadcastable) under the rules
+ * that combine two masks (combine-rule.ts has the others, "layer" and "task"): OR is
  * 1 − (1 − a)(1 − b), so ∂/∂a = 1 − b and ∂/∂b = 1 − a reach both; AND is a·b. For 0/1 inputs
  * both are exact.
  */
-export function combineMasks(layer: JArray, task: JArray, rule: CombineRule): JArray {
+export function combineMasks(layer: JArray, task: JArray, rule: HybridRule): JArray {
   if (rule === "and") return layer.mul(task);
   const keepNeither = np.subtract(1, layer).mul(np.subtract(1, task));
   return np.subtract(1, keepNeither);
@@ -90,7 +89,7 @@ export function topKMaskHost(scores: ArrayLike<number>, k: number): Uint8Array {
 }
 
 /** Host OR / AND of two 0/1 masks of equal length. */
-export function combineMasksHost(layer: Uint8Array, task: Uint8Array, rule: CombineRule): Uint8Array {
+export function combineMasksHost(layer: Uint8Array, task: Uint8Array, rule: HybridRule): Uint8Array {
   if (layer.length !== task.length) throw new RangeError(`mask lengths differ: ${layer.length} vs ${task.length}`);
   const out = new Uint8Array(layer.length);
   for (let i = 0; i < out.length; i++) out[i] = rule === "or" ? layer[i] | task[i] : layer[i] & task[i];

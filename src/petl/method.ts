@@ -9,6 +9,7 @@
 import type { JArray } from "../engine/jax.js";
 import type { BackboneParams, ModelConfig } from "../models/architecture.js";
 import type { HookSite, LayerAddress, LayerHooks, ModelHooks } from "../models/hooks.js";
+import type { CombineRule } from "./combine-rule.js";
 import type { MethodName, ModuleFamily } from "./methods.js";
 import type { ModulePosition } from "./positions.js";
 
@@ -28,9 +29,12 @@ export interface MethodConfig {
   prefixHidden?: number;
   /** Kept fraction of each layer mask (ProPETL, only-mask, random-mask). */
   k?: number;
-  /** Multi-task: kept fraction of task masks, combination rule, task names. */
+  /**
+   * Multi-task: kept fraction of task masks, which masks there are and how they combine
+   * (combine-rule.ts: "or", "and", "layer" only, "task" only), task names.
+   */
   taskK?: number;
-  combine?: "or" | "and";
+  combine?: CombineRule;
   tasks?: string[];
   /** For the ablations: which module they apply to (default adapter). */
   base?: ModuleFamily;

@@ -40,6 +40,7 @@
  *   drawn from a seeded host RNG (`MethodConfig.seed`, default 0, so the masks follow from the
  *   config alone), each with exactly n − ⌊(1−k)·n⌋ ones; only the prototype trains.
  */
+import type { CombineRule } from "./combine-rule.js";
 import type { MethodConfig, ModuleOptions, ParamGroup } from "./method.js";
 
 /** Default learning rate of the "module" group (paper App. C.2: "the PETL module ... 1e-4"). */
@@ -177,7 +178,7 @@ export const METHOD_DEFAULTS = {
   k: 0.5,
   multiTaskK: 0.3,
   taskK: 0.3,
-  combine: "or",
+  combine: "or" as CombineRule,
   base: "adapter",
   seed: 0,
 } as const;

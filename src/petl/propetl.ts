@@ -13,15 +13,18 @@
  *          "random": fixed seeded masks, not trained; "none".
  *
  * Forward at position p for an example of task t: each masked tensor is θ ⊙ m, with
- * m = m_layer[p] (one task) or the hybrid m_layer[p] ∨ m_task[t] (OR as 1−(1−a)(1−b), or
- * AND as a·b) when several tasks are configured; biases are never masked. A batch may mix
- * tasks (`HookContext.taskIds`): every example then uses its own task's hybrid masks
- * (per-example weights [B, ...]). Task masks are shared by all positions (Sec. 3.4: one
- * prototype, N layer masks and T task masks).
+ * m = m_layer[p] (one task) or, when several tasks are configured, the mask the combine rule
+ * gives (combine-rule.ts): the hybrid m_layer[p] ∨ m_task[t] (OR as 1−(1−a)(1−b)) or
+ * m_layer[p] ∧ m_task[t] (AND as a·b), m_layer[p] alone ("layer": no task masks) or m_task[t]
+ * alone ("task": no layer masks); biases are never masked. A batch may mix tasks
+ * (`HookContext.taskIds`): every example then uses its own task's masks (per-example weights
+ * [B, ...]). Task masks are shared by all positions (Sec. 3.4: one prototype, N layer masks
+ * and T task masks).
  *
  * Trainable tree: `{ source, scores?, taskScores? }`. `source` holds the module instances
- * (group "module"); `scores[p][name]` and `taskScores[t][name]` the mask scores (group
- * "scores"), initialised kaiming-uniform(a=√5) as edge-popup. Scores' gradient: see
+ * (group "module"); `scores[p][name]` (the layer masks, where the rule has them) and
+ * `taskScores[t][name]` (the task masks, where it has them) the mask scores (group "scores"),
+ * initialised kaiming-uniform(a=√5) as edge-popup. Scores' gradient: see
  * `straightThroughMask`.
  */
 import { np } from "../engine/jax.js";
@@ -43,7 +46,8 @@ import {
   straightThroughMask,
   topKMask,
 } from "./mask.js";
-import type { CombineRule } from "./mask.js";
+import { ruleMask, ruleMasks } from "./combine-rule.js";
+import type { CombineRule } from "./combine-rule.js";
 import type {
   HookContext,
   Materialized,
@@ -168,9 +172,22 @@ export class ModularMethod<S> implements PetlMethod<ModularParams<S>> {
     return this.options.masks !== "none" && this.options.tasks.length > 1;
   }
 
-  /** Keep the kept entries only (per-position modules pruned by one layer mask, i.e. only-mask). */
+  /** Layer masks exist: one task with masks, or several under a rule with layer masks. */
+  private get layerMasked(): boolean {
+    return this.options.masks !== "none" && (!this.multiTask || ruleMasks(this.options.combine).layer);
+  }
+
+  /** Task masks exist: several tasks under a rule with task masks. */
+  private get taskMasked(): boolean {
+    return this.multiTask && ruleMasks(this.options.combine).task;
+  }
+
+  /**
+   * Keep the kept entries only: per-position modules pruned by their layer mask alone
+   * (only-mask with one task, or several tasks sharing the layer masks).
+   */
   private get compact(): boolean {
-    return this.options.masks !== "none" && !this.options.share && !this.multiTask;
+    return this.layerMasked && !this.taskMasked && !this.options.share;
   }
 
   hookSites(offered?: readonly HookSite[]): HookSite[] {
@@ -227,8 +244,8 @@ export class ModularMethod<S> implements PetlMethod<ModularParams<S>> {
       const masked = this.spec(cfg).filter((t) => t.masked);
       const rng = new HostRng((seed ^ 0x5c0e5) >>> 0);
       const fresh = (): Unit => Object.fromEntries(masked.map((t) => [t.name, kaimingUniform(rng, t.shape)]));
-      params.scores = Array.from({ length: npos }, fresh);
-      if (this.multiTask) params.taskScores = o.tasks.map(fresh);
+      if (this.layerMasked) params.scores = Array.from({ length: npos }, fresh);
+      if (this.taskMasked) params.taskScores = o.tasks.map(fresh);
     }
     return params;
   }
@@ -246,8 +263,8 @@ export class ModularMethod<S> implements PetlMethod<ModularParams<S>> {
       store.set(key, bits);
       device.set(`${which}/${key}`, np.array(Float32Array.from(bits)).reshape(t.shape));
     };
-    for (let p = 0; p < this.positionCount(cfg); p++) for (const t of masked) add(layer, "layer", `${p}/${t.name}`, t, o.k);
-    if (this.multiTask) o.tasks.forEach((_, ti) => masked.forEach((t) => add(task, "task", `${ti}/${t.name}`, t, o.taskK)));
+    if (this.layerMasked) for (let p = 0; p < this.positionCount(cfg); p++) for (const t of masked) add(layer, "layer", `${p}/${t.name}`, t, o.k);
+    if (this.taskMasked) o.tasks.forEach((_, ti) => masked.forEach((t) => add(task, "task", `${ti}/${t.name}`, t, o.taskK)));
     this.random = { layer, task, device };
   }
 
@@ -291,9 +308,9 @@ export class ModularMethod<S> implements PetlMethod<ModularParams<S>> {
     return train ? straightThroughMask(s.ref, this.options.taskK) : topKMask(np.abs(s.ref), this.options.taskK);
   }
 
-  /** Which task(s) a forward pass serves. */
+  /** Which task(s) a forward pass serves (without task masks every task runs the same modules). */
   private taskMode(ctx: HookContext): { single: number } | { ids: () => JArray } {
-    if (!this.multiTask) return { single: 0 };
+    if (!this.taskMasked) return { single: 0 };
     const T = this.options.tasks.length;
     const host = ctx.taskIdsHost;
     if (host) {
@@ -316,7 +333,7 @@ export class ModularMethod<S> implements PetlMethod<ModularParams<S>> {
     const spec = new Map(this.spec(cfg).map((t) => [t.name, t]));
     const mode = this.taskMode(ctx);
     const taskMasks = new Map<string, SharedValue>();
-    if (this.multiTask) {
+    if (this.taskMasked) {
       for (const t of spec.values()) {
         if (!t.masked) continue;
         const make =
@@ -329,12 +346,10 @@ export class ModularMethod<S> implements PetlMethod<ModularParams<S>> {
     const effective = (p: number, name: string): JArray => {
       const unit = read(o.share ? 0 : p, name);
       if (o.masks === "none" || !spec.get(name)?.masked) return unit;
-      let m = this.layerMask(params, p, name, true);
-      const tm = taskMasks.get(name);
-      if (tm) {
-        m = combineMasks(m, tm.take(), o.combine);
-        if ("ids" in mode) m = m.slice(mode.ids());
-      }
+      const layer = this.layerMasked ? this.layerMask(params, p, name, true) : undefined;
+      const task = taskMasks.get(name)?.take();
+      let m = this.multiTask ? ruleMask(o.combine, layer, task, combineMasks) : (layer as JArray);
+      if (task !== undefined && "ids" in mode) m = m.slice(mode.ids());
       return unit.mul(m);
     };
     const { layers, index } = this.placement;
@@ -350,7 +365,7 @@ export class ModularMethod<S> implements PetlMethod<ModularParams<S>> {
     const spec = this.spec(cfg);
     const read = this.kind.openSource(params.source, cfg, o.module, o.share ? 1 : npos, npos);
     const taskMasks = new Map<string, JArray>();
-    if (this.multiTask) for (const t of spec) if (t.masked) taskMasks.set(t.name, this.taskMask(params, task, t.name, false));
+    if (this.taskMasked) for (const t of spec) if (t.masked) taskMasks.set(t.name, this.taskMask(params, task, t.name, false));
     const units: Unit[][] = [];
     const { layers, index } = this.placement;
     for (let i = 0; i < layers.length; i++) {
@@ -361,10 +376,9 @@ export class ModularMethod<S> implements PetlMethod<ModularParams<S>> {
         if (p >= 0) for (const t of spec) {
           let x = read(o.share ? 0 : p, t.name);
           if (o.masks !== "none" && t.masked) {
-            let m = this.layerMask(params, p, t.name, false);
-            const tm = taskMasks.get(t.name);
-            if (tm) m = combineMasks(m, tm.ref, o.combine);
-            x = x.mul(m);
+            const layer = this.layerMasked ? this.layerMask(params, p, t.name, false) : undefined;
+            const tm = taskMasks.get(t.name)?.ref;
+            x = x.mul(this.multiTask ? ruleMask(o.combine, layer, tm, combineMasks) : (layer as JArray));
           }
           unit[t.name] = x;
         }
@@ -382,7 +396,10 @@ export class ModularMethod<S> implements PetlMethod<ModularParams<S>> {
     }
   }
 
-  /** Checkpoint tensor names: prototype.<t>, layer.<i>.<position>.<t>, mask.layer.<i>.<position>.<t>, mask.task.<task>.<t>. */
+  /**
+   * Checkpoint tensor names: prototype.<t>, layer.<i>.<position>.<t>, mask.layer.<i>.<position>.<t>
+   * (where there are layer masks), mask.task.<task>.<t> (where there are task masks).
+   */
   stateSpec(cfg: ModelConfig): StateSpec {
     const o = this.options;
     const spec = this.spec(cfg);
@@ -394,10 +411,10 @@ export class ModularMethod<S> implements PetlMethod<ModularParams<S>> {
       const pos = this.positionName(p, cfg);
       for (const t of spec) {
         if (!o.share) tensors.set(`${pos}.${t.name}`, this.compact && t.masked ? [keptCount(size(t.shape), o.k)] : t.shape);
-        if (o.masks !== "none" && t.masked) masks.set(`mask.${pos}.${t.name}`, t.shape);
+        if (this.layerMasked && t.masked) masks.set(`mask.${pos}.${t.name}`, t.shape);
       }
     }
-    if (this.multiTask) for (const task of o.tasks) for (const t of spec) if (t.masked) masks.set(`mask.task.${task}.${t.name}`, t.shape);
+    if (this.taskMasked) for (const task of o.tasks) for (const t of spec) if (t.masked) masks.set(`mask.task.${task}.${t.name}`, t.shape);
     return { tensors, masks };
   }
 
@@ -410,7 +427,7 @@ export class ModularMethod<S> implements PetlMethod<ModularParams<S>> {
     const reads = o.share ? 1 : npos;
     const read = this.kind.openSource(params.source, cfg, o.module, o.share ? 1 : npos, reads);
     const layerMasks = new Map<string, Uint8Array>();
-    if (o.masks !== "none") {
+    if (this.layerMasked) {
       for (let p = 0; p < npos; p++) {
         for (const t of spec) {
           if (!t.masked) continue;
@@ -419,13 +436,13 @@ export class ModularMethod<S> implements PetlMethod<ModularParams<S>> {
           state.masks.set(`mask.${this.positionName(p, cfg)}.${t.name}`, { shape: t.shape, bits });
         }
       }
-      if (this.multiTask) {
-        for (let ti = 0; ti < o.tasks.length; ti++) {
-          for (const t of spec) {
-            if (!t.masked) continue;
-            const bits = o.masks === "random" ? (this.random?.task.get(`${ti}/${t.name}`) as Uint8Array) : await maskBytes(this.taskMask(params, ti, t.name, false));
-            state.masks.set(`mask.task.${o.tasks[ti]}.${t.name}`, { shape: t.shape, bits });
-          }
+    }
+    if (this.taskMasked) {
+      for (let ti = 0; ti < o.tasks.length; ti++) {
+        for (const t of spec) {
+          if (!t.masked) continue;
+          const bits = o.masks === "random" ? (this.random?.task.get(`${ti}/${t.name}`) as Uint8Array) : await maskBytes(this.taskMask(params, ti, t.name, false));
+          state.masks.set(`mask.task.${o.tasks[ti]}.${t.name}`, { shape: t.shape, bits });
         }
       }
     }
@@ -478,13 +495,13 @@ export class ModularMethod<S> implements PetlMethod<ModularParams<S>> {
           const stored = state.tensors.get(o.share ? `prototype.${t.name}` : `${pos}.${t.name}`) as { data: Float32Array };
           let values = stored.data;
           if (o.masks !== "none" && t.masked) {
-            const layerBits = (state.masks.get(`mask.${pos}.${t.name}`) as { bits: Uint8Array }).bits;
-            let bits = layerBits;
-            if (this.multiTask) bits = combineMasksHost(layerBits, (state.masks.get(`mask.task.${o.tasks[task]}.${t.name}`) as { bits: Uint8Array }).bits, o.combine);
-            const dense = new Float32Array(layerBits.length);
+            const layerBits = this.layerMasked ? state.masks.get(`mask.${pos}.${t.name}`)?.bits : undefined;
+            const taskBits = this.taskMasked ? state.masks.get(`mask.task.${o.tasks[task]}.${t.name}`)?.bits : undefined;
+            const bits = this.multiTask ? ruleMask(o.combine, layerBits, taskBits, combineMasksHost) : (layerBits as Uint8Array);
+            const dense = new Float32Array(bits.length);
             if (this.compact) {
               let j = 0;
-              for (let e = 0; e < dense.length; e++) if (layerBits[e]) dense[e] = values[j++];
+              for (let e = 0; e < dense.length; e++) if (bits[e]) dense[e] = values[j++];
               if (j !== values.length) throw new Error(`${this.config.method} state: "${pos}.${t.name}" has ${values.length} kept values but its mask keeps ${j}`);
             } else {
               for (let e = 0; e < dense.length; e++) dense[e] = bits[e] ? values[e] : 0;

@@ -5,6 +5,7 @@
  * are validated and then dropped from the resolved config (which is what
  * adapter_config.json stores).
  */
+import { combineRuleList, isCombineRule, ruleMasks } from "./combine-rule.js";
 import { FullFineTuning } from "./full.js";
 import { checkK } from "./mask.js";
 import type { MethodConfig, ModuleKind, ModuleOptions, PetlMethod, Unit } from "./method.js";
@@ -58,8 +59,8 @@ export function resolveMethodConfig(c: MethodConfig): MethodConfig {
       seen.add(t);
     }
   }
-  if (c.combine !== undefined && c.combine !== "or" && c.combine !== "and") {
-    throw new MethodConfigError(`${method}: combine must be "or" or "and", got ${JSON.stringify(c.combine)}`);
+  if (c.combine !== undefined && !isCombineRule(c.combine)) {
+    throw new MethodConfigError(`${method}: combine must be ${combineRuleList()}, got ${JSON.stringify(c.combine)}`);
   }
   if (c.seed !== undefined && !Number.isSafeInteger(c.seed)) throw new MethodConfigError(`${method}: seed must be an integer, got ${JSON.stringify(c.seed)}`);
   for (const key of MODULE_OPTION_NAMES) checkModuleOption(c, key);
@@ -72,11 +73,12 @@ export function resolveMethodConfig(c: MethodConfig): MethodConfig {
   if (layout.kind !== null) for (const key of MODULE_FAMILIES[layout.kind].options) out[key] = c[key] ?? moduleOptionDefault(key, layout.masks);
   const multi = (c.tasks?.length ?? 1) > 1;
   if (layout.masks !== "none") {
-    out.k = c.k ?? (multi ? METHOD_DEFAULTS.multiTaskK : METHOD_DEFAULTS.k);
-    if (multi) {
-      out.taskK = c.taskK ?? METHOD_DEFAULTS.taskK;
-      out.combine = c.combine ?? METHOD_DEFAULTS.combine;
-    }
+    // Several tasks: the rule decides which masks exist, and so which kept fractions apply.
+    const rule = c.combine ?? METHOD_DEFAULTS.combine;
+    const masks = multi ? ruleMasks(rule) : { layer: true, task: false };
+    if (masks.layer) out.k = c.k ?? (multi ? METHOD_DEFAULTS.multiTaskK : METHOD_DEFAULTS.k);
+    if (masks.task) out.taskK = c.taskK ?? METHOD_DEFAULTS.taskK;
+    if (multi) out.combine = rule;
   }
   if (c.tasks !== undefined) out.tasks = [...c.tasks];
   if (layout.masks === "random") out.seed = c.seed ?? METHOD_DEFAULTS.seed;

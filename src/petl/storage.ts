@@ -51,7 +51,10 @@
  *
  * Multi-task (Sec. 3.4, `tasks` = T > 1): a method with masks keeps ONE state
  * for all tasks, its multi-task checkpoint's: layer masks plus a task mask per
- * task (hybrid mask = layer mask OR task mask). A method without masks has no
+ * task (hybrid mask = layer mask OR / AND task mask), or only the masks its
+ * combine rule uses (combine-rule.ts: "layer", the layer masks alone, every task
+ * adding nothing but its head; "task", a task mask per task and no layer
+ * masks). A method without masks has no
  * task-specific tensors, so T tasks take T copies of its single-task state
  * (the paper's comparison: one module per task). `totalBits` covers all T
  * tasks; `perTask` is totalBits / T. The head is per task and is reported per
@@ -64,8 +67,10 @@ import type { ClassifierConfig, ModelConfig } from "../models/architecture.js";
 import { STACKS } from "../models/hooks.js";
 import { CLASSIFIER_MODEL_TYPES, MODEL_TYPES, architectureOf, isClassifierConfig } from "../models/registry.js";
 import type { MethodConfig, StateSpec, TensorSpec } from "./method.js";
-import { METHODS, MODULE_FAMILIES, MODULE_OPTIONS, MethodConfigError, methodLabel, methodLayout } from "./methods.js";
+import { METHODS, METHOD_DEFAULTS, MODULE_FAMILIES, MODULE_OPTIONS, MethodConfigError, methodLabel, methodLayout } from "./methods.js";
 import type { MaskMode, MethodName, ModuleFamily } from "./methods.js";
+import { COMBINE_RULE_HELP, ruleMasks } from "./combine-rule.js";
+import type { CombineRule } from "./combine-rule.js";
 import { placePositions } from "./positions.js";
 import { moduleKind } from "./propetl.js";
 import { createMethod, moduleOptions, resolveMethodConfig } from "./registry.js";
@@ -161,6 +166,11 @@ export interface StorageReport {
   percentOfBackbone: number;
   /** Storage per task (= the totals when tasks is 1). */
   perTask: StorageAmount;
+  /**
+   * Several tasks, each storing its own copy of the state (a method without masks); false when
+   * one state serves every task (a method with masks) or there is one task.
+   */
+  copiesPerTask: boolean;
   head: HeadStorage;
   /** How the total is summed (bits per entry · entries, per group), with the paper's equation where Appendix B has one. */
   formula: string;
@@ -289,6 +299,11 @@ interface Bucket {
 
 const KEPT = "kept weights (32-bit)";
 
+/** A combine rule in a note: `"or": layer mask OR task mask (paper Sec. 3.4)`. */
+function ruleText(rule: CombineRule): string {
+  return `"${rule}", ${COMBINE_RULE_HELP[rule]}`;
+}
+
 /**
  * The groups of a state. A tensor's role follows from its name (`prototype.<t>`,
  * `<stack>.layer.<i>.<position>.<t>`, `backbone.<hf name>`, `mask.<stack>.layer.…`, `mask.task.…`) and from its
@@ -416,7 +431,8 @@ export function computeStorage(model: ModelDims, options: StorageOptions): Stora
   let formula = groups.map((g) => `${g.bitsPerParam}·${fmtInt.format(g.count)}`).join(" + ");
   const hybrid = T > 1 && layout.masks !== "none";
   const eq = row.appendixB !== null && layout.kind !== null ? MODULE_FAMILIES[layout.kind].appendixB[row.appendixB] : null;
-  if (eq !== null && row.appendixB === "shared") formula += `  (paper App. B ${eq}${hybrid ? ", plus Sec. 3.4 task masks" : ""})`;
+  const rules = hybrid ? ruleMasks(config.combine ?? METHOD_DEFAULTS.combine) : { layer: true, task: false };
+  if (eq !== null && row.appendixB === "shared") formula += `  (paper App. B ${eq}${!rules.layer ? ", with task masks in place of the layer masks" : rules.task ? ", plus Sec. 3.4 task masks" : ""})`;
   if (eq !== null && row.appendixB === "pruned" && kept) formula += `  (paper App. B ${eq}, plus the masks)`;
 
   if (layout.share && layout.masks === "none") notes.push(`${label}: one module shared by every layer, no masks (paper Sec. 6).`);
@@ -430,7 +446,7 @@ export function computeStorage(model: ModelDims, options: StorageOptions): Stora
       notes.push("The paper prints eq. 19 as 2·k%·l·d·L without the factor 32; kept prefix entries are 32-bit values (cf. eqs. 15 and 17), so we count 32 bits each and treat the missing 32 as a typo.");
     }
   } else if (row.appendixB === "pruned") {
-    notes.push(`${config.method} with ${T} tasks: each task's hybrid mask (layer mask ${(config.combine ?? "or").toUpperCase()} task mask) keeps other entries, so every module is stored whole with its masks (the paper's ${eq ?? "count"} is single-task).`);
+    notes.push(`${config.method} with ${T} tasks: each task's ${rules.layer ? "hybrid mask" : "task mask"} (${ruleText(config.combine ?? METHOD_DEFAULTS.combine)}) keeps other entries, so every module is stored whole with its masks (the paper's ${eq ?? "count"} is single-task).`);
   }
   if (layout.masks !== "none" && !kept && options.k !== undefined) {
     notes.push(`k=${config.k} does not change the storage: every mask bit is stored (paper Appendix B.2).`);
@@ -470,9 +486,10 @@ export function computeStorage(model: ModelDims, options: StorageOptions): Stora
     formula = `${T}·(${formula})`;
     notes.push(`multi-task: ${label} has no task-specific tensors, so each of the T=${T} tasks stores its own copy.`);
   } else if (hybrid) {
-    notes.push(
-      `multi-task (Sec. 3.4): one state for all ${T} tasks, with ${layout.share ? "one prototype, " : ""}the layer masks and a task mask per task; hybrid mask = layer mask ${(config.combine ?? "or").toUpperCase()} task mask. Per task = total / T.`,
-    );
+    const rule = config.combine ?? METHOD_DEFAULTS.combine;
+    const has = ruleMasks(rule);
+    const parts = [layout.share ? "one prototype" : "", has.layer ? "the layer masks" : "no layer masks", has.task ? "a task mask per task" : "no task masks"].filter((x) => x !== "");
+    notes.push(`multi-task (Sec. 3.4): one state for all ${T} tasks, with ${parts.join(", ")}; each task's mask: ${ruleText(rule)}. Per task = total / T.`);
   }
   if (!Number.isSafeInteger(totalBits)) {
     throw new StorageOptionError(`storage of ${fmtNum.format(totalBits)} bits overflows exact integer arithmetic; accepted values: smaller dims or fewer tasks`);
@@ -497,6 +514,7 @@ export function computeStorage(model: ModelDims, options: StorageOptions): Stora
     words32: total.words32,
     percentOfBackbone: total.percentOfBackbone,
     perTask: amount(totalBits / T, backboneParams),
+    copiesPerTask: T > 1 && !hybrid,
     head: { style: headStyle, numLabels, params: headParams, bits: 32 * headParams, includedInBLS: false },
     formula,
     notes,
@@ -684,24 +702,24 @@ export interface SharedAndTaskParts {
 }
 
 /**
- * Split a multi-task storage report into the part every task shares (prototype, layer masks;
- * for a method without task-specific tensors, one task's copy) and what each further task
- * adds (its task mask, or a whole copy). Heads are per task and outside BLS (the report's
- * head line).
+ * Split a multi-task storage report into the part every task shares (prototype, layer masks)
+ * and what each further task adds (its task mask; nothing under the "layer" rule, whose tasks
+ * share every mask; a whole copy for a method without masks, whose shared part is then 0).
+ * Heads are per task and outside BLS (the report's head line).
  */
 export function sharedAndTaskParts(r: StorageReport): SharedAndTaskParts {
   const backbone = r.model.backboneParams;
   const pct = (bits: number): number => (bits / 32 / backbone) * 100;
-  const taskGroup = r.groups.find((g) => g.name === "task masks (1-bit)");
   let shared: number;
   let perTask: number;
-  if (taskGroup) {
-    perTask = taskGroup.bits / r.tasks;
-    shared = r.totalBits - taskGroup.bits;
-  } else {
+  if (r.copiesPerTask) {
     // No task-specific tensors: each task stores its own copy (the report multiplied by T).
     perTask = r.totalBits / r.tasks;
     shared = 0;
+  } else {
+    const taskBits = r.groups.find((g) => g.name === "task masks (1-bit)")?.bits ?? 0;
+    perTask = taskBits / r.tasks;
+    shared = r.totalBits - taskBits;
   }
   return { shared: { bits: shared, percentOfBackbone: pct(shared) }, perTask: { bits: perTask, percentOfBackbone: pct(perTask) } };
 }

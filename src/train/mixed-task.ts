@@ -8,7 +8,8 @@
  * [T, ...] and gathered per batch by the examples' task ids into per-example weights
  * [B, ...] (the module kinds take per-example weights, as in multi-task training); the
  * unmasked ones (biases) are the same for every task and stay shared. Methods without
- * task-specific tensors (plain modules, only-share, full) run one set of modules for all.
+ * task-specific tensors (plain modules, only-share, full, and masks under the "layer" combine
+ * rule, which every task shares) run one set of modules for all.
  * The result equals running each task alone (test/train/mixed-task.test.ts).
  */
 import { asEncoderParams } from "../models/architecture.js";
@@ -23,7 +24,8 @@ import type { EncoderParams, HeadParams } from "../models/bert/params.js";
 import { CheckpointError, loadTaskCheckpoint } from "../petl/checkpoint.js";
 import type { LoadedCheckpoint } from "../petl/checkpoint.js";
 import type { Materialized, ModuleKind } from "../petl/method.js";
-import { methodLayout } from "../petl/methods.js";
+import { ruleMasks } from "../petl/combine-rule.js";
+import { METHOD_DEFAULTS, methodLayout } from "../petl/methods.js";
 import { disposeMaterialized, hooksByStack, materializedHooks, moduleKind } from "../petl/propetl.js";
 import { moduleOptions } from "../petl/registry.js";
 import { encodeExamples, evalBatches, padBatch } from "./batching.js";
@@ -44,8 +46,8 @@ export function taskModules(ckpt: LoadedCheckpoint): TaskModules {
   const layout = methodLayout(c);
   const T = ckpt.tasks.length;
   const first = ckpt.materialize(0);
-  if (layout.kind === null || layout.masks === "none" || T === 1 || first.kind === "full") {
-    // The same modules serve every task.
+  if (layout.kind === null || layout.masks === "none" || T === 1 || first.kind === "full" || !ruleMasks(c.combine ?? METHOD_DEFAULTS.combine).task) {
+    // The same modules serve every task (no task masks: e.g. the "layer" combine rule).
     return { hooks: () => materializedHooks(first), encoder: first.encoder ? asEncoderParams(first.encoder) : null, dispose: () => disposeMaterialized(first) };
   }
   const rest: Materialized[] = [];

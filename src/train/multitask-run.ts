@@ -8,7 +8,9 @@
  *   would take): evaluation, checkpoints and the schedule count epochs of that size. The
  *   plan is a pure function of (seed, epoch), so a resumed run sees the same batches.
  * - Masks: a method with masks is configured with the task names, so it learns layer masks
- *   (k) and one task mask per task (taskK), combined OR / AND into each task's hybrid mask.
+ *   (k) and one task mask per task (taskK), combined OR / AND into each task's hybrid mask, or
+ *   (the combine rules "layer" / "task", paper Table 11) only the layer masks, shared by every
+ *   task, or only the task masks (petl/combine-rule.ts).
  * - Trainable tree `{ method, heads: [head of task 0, ...] }`; learning-rate groups as
  *   single-task (module, scores, head). A batch of task t differentiates through task t's
  *   hybrid masks and head only: the other tasks' heads and task scores are frozen for that
@@ -16,7 +18,7 @@
  *   the bias correction uses the shared step count, where torch counts per parameter).
  * - Validation of every task after each epoch; the model-selection score is the mean of the
  *   tasks' main metrics; the best parameters are saved as ONE multi-task checkpoint (the
- *   prototype once, the layer masks, a task mask per task, a head per task) and scored on
+ *   prototype once, the layer masks, a task mask per task — those the rule has —, a head per task) and scored on
  *   every task's test split.
  * - metrics.json: per-task test and validation results, the sampling probabilities, and the
  *   batches and examples drawn from each task in each epoch up to its evaluation. The seed loop (folders, resume, mean ± std) is

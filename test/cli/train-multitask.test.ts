@@ -29,7 +29,7 @@ describe("help", () => {
   test("train --help documents the multi-task flags; export-task has its help and a line in the command list", async () => {
     const train = await runCli(["train", "--help"]);
     assert.equal(train.code, 0);
-    for (const flag of ["--tasks A,B,...", "--temperature T", "--task-k X", "--combine or|and"]) assert.ok(train.stdout.includes(`  ${flag}`), flag);
+    for (const flag of ["--tasks A,B,...", "--temperature T", "--task-k X", "--combine RULE"]) assert.ok(train.stdout.includes(`  ${flag}`), flag);
     const exp = await runCli(["export-task", "--help"]);
     assert.equal(exp.code, 0);
     assert.match(exp.stdout, /^Usage: propetl export-task --checkpoint DIR --task NAME --output DIR/);
@@ -45,7 +45,7 @@ describe("train --tasks: bad inputs are usage errors", () => {
     ["one task", ["--tasks", "spam"], /at least two tasks, got 1 \(spam\)/],
     ["temperature 0", ["--tasks", "spam,rte", "--temperature", "0"], /--temperature must be a number > 0, got "0"/],
     ["negative temperature", ["--tasks", "spam,rte", "--temperature=-1"], /--temperature must be a number > 0, got "-1"/],
-    ["bad combine", ["--tasks", "spam,rte", "--combine", "xor"], /--combine must be "or" or "and", got "xor"/],
+    ["bad combine", ["--tasks", "spam,rte", "--combine", "xor"], /--combine must be "or", "and", "layer" or "task", got "xor"/],
     ["task-k out of range", ["--tasks", "spam,rte", "--task-k", "1.5"], /taskK/],
     ["--task with --tasks", ["--tasks", "spam,rte", "--task", "cola"], /--task applies to single-task training/],
     ["--jit", ["--tasks", "spam,rte", "--jit"], /--jit is not supported with --tasks/],
@@ -165,6 +165,55 @@ describe("train --tasks spam,sotu-party,rte on propetl-mini", () => {
     assert.equal(again.code, 2);
     assert.match(again.stderr, /already holds a task checkpoint/);
   });
+});
+
+describe("train --tasks --combine layer | task (paper Table 11)", () => {
+  test("propetl storage --method --tasks --combine: the rule's masks only; bad values are usage errors", async () => {
+    const base = ["storage", "--method", "propetl-adapter", "--model", MODEL, "--bottleneck", "4", "--tasks", "3"];
+    const task = await runCli([...base, "--combine", "task"]);
+    assert.equal(task.code, 0, task.stderr);
+    assert.doesNotMatch(task.stdout, /^layer masks/m);
+    assert.match(task.stdout, /^task masks \(1-bit\) +6,144 +1 +6,144 +3 tasks × 2,048 bits$/m);
+    const layer = await runCli([...base, "--combine", "layer"]);
+    assert.equal(layer.code, 0, layer.stderr);
+    assert.match(layer.stdout, /^each task adds: 0 bits/m);
+    const bad = await runCli([...base, "--combine", "xor"]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--combine must be "or", "and", "layer" or "task", got "xor"/);
+    const one = await runCli([...base.slice(0, -2), "--combine", "task"]);
+    assert.equal(one.code, 2);
+    assert.match(one.stderr, /--combine needs --tasks N with N ≥ 2/);
+  });
+
+  const args = ["--tasks", "spam,sotu-party", "--max-train-examples", "8", "--max-eval-examples", "4", "--epochs", "1", "--batch-size", "4", "--bottleneck", "4", "--max-length", "24", "--json"];
+  for (const rule of ["layer", "task"] as const) {
+    test(`${rule}: the log and storage name the rule's masks only; export-task predicts as --task`, async () => {
+      const dir = path.join(work, `rule-${rule}`);
+      const r = await runCli(["train", ...args, "--combine", rule, "--output", dir]);
+      assert.equal(r.code, 0, r.stderr);
+      const events = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+      const logs = events.filter((e) => e.type === "log").map((e) => e.message as string);
+      const masks = rule === "layer" ? "(k 0.3, layer masks only)" : "(task k 0.3, task masks only)";
+      assert.ok(logs.some((m) => m.includes(`method propetl-adapter ${masks}`)), logs.join("\n"));
+      const result = events.find((e) => e.type === "result") as { storage: { perTask: { bits: number } } };
+      // bn 4, d 256: a task mask is 2·4·256 = 2,048 bits; under "layer" a task adds nothing.
+      assert.equal(result.storage.perTask.bits, rule === "layer" ? 0 : 2048);
+      const st = await runCli(["storage", dir]);
+      assert.equal(st.code, 0, st.stderr);
+      assert.equal(/^layer masks \(1-bit\)/m.test(st.stdout), rule === "layer", st.stdout);
+      assert.equal(/^task masks \(1-bit\)/m.test(st.stdout), rule === "task", st.stdout);
+      assert.match(st.stdout, rule === "layer" ? /^each task adds: 0 bits/m : /^each task adds: 2,048 bits/m);
+      const dest = path.join(work, `rule-${rule}-spam`);
+      const e = await runCli(["export-task", "--checkpoint", dir, "--task", "spam", "--output", dest]);
+      assert.equal(e.code, 0, e.stderr);
+      const text = ["--text", "free money, click now"];
+      const a = await runCli(["predict", "--model", MODEL, "--checkpoint", dir, "--task", "spam", ...text, "--max-length", "24"]);
+      const b = await runCli(["predict", "--model", MODEL, "--checkpoint", dest, ...text, "--max-length", "24"]);
+      assert.equal(a.code, 0, a.stderr);
+      assert.equal(b.code, 0, b.stderr);
+      assert.equal(b.stdout, a.stdout, `${rule}: same prediction`);
+    });
+  }
 });
 
 /** `propetl ARGS`, killed (SIGKILL) once its stdout matches `killWhen`. */

@@ -44,7 +44,7 @@ describe("method registry", () => {
       [{ method: "propetl-lora", taskK: 2 }, /^propetl-lora: taskK must be a number in \(0, 1\]/],
       [{ method: "propetl-adapter", tasks: ["a.b"] }, /task name "a.b" must match/],
       [{ method: "propetl-adapter", tasks: ["a", "a"] }, /task name "a" appears twice/],
-      [{ method: "propetl-adapter", combine: "xor" }, /combine must be "or" or "and"/],
+      [{ method: "propetl-adapter", combine: "xor" }, /combine must be "or", "and", "layer" or "task", got "xor"/],
       [{ method: "only-share", base: "bitfit" }, /^only-share: base must be one of adapter, houlsby, lora, prefix; got "bitfit"$/],
       [{ method: "lora", alpha: -1 }, /alpha must be a positive number/],
     ];

@@ -1,8 +1,10 @@
 /**
  * Mixed-task inference from one multi-task checkpoint: a batch mixing three tasks (2, 3 and 1
  * outputs) gives each example the logits its task gives alone (`loadPredictor` with that
- * task), for ProPETL-adapter, ProPETL-LoRA, ProPETL-prefix and only-mask; and `export-task`'s
- * single-task file predicts exactly as the multi-task file does with that task.
+ * task), for ProPETL-adapter, ProPETL-LoRA, ProPETL-prefix and only-mask, and under the
+ * Table 11 combine rules ("layer": layer masks only, "task": task masks only) for
+ * ProPETL-adapter, only-mask and random-mask; and `export-task`'s single-task file predicts
+ * exactly as the multi-task file does with that task.
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -17,6 +19,7 @@ import { initHead } from "../../src/models/bert/init.js";
 import { loadModelDir } from "../../src/models/load.js";
 import { loadTaskCheckpoint, saveTaskCheckpoint } from "../../src/petl/checkpoint.js";
 import { exportTaskCheckpoint } from "../../src/petl/export-task.js";
+import type { CombineRule } from "../../src/petl/combine-rule.js";
 import type { MethodName } from "../../src/petl/method.js";
 import { disposeMaterialized } from "../../src/petl/propetl.js";
 import { createMethod } from "../../src/petl/registry.js";
@@ -38,9 +41,9 @@ before(async () => {
 after(() => rmSync(work, { recursive: true, force: true }));
 
 /** A multi-task checkpoint of `name` with freshly initialised (random-score) masks and three heads. */
-async function makeCheckpoint(name: MethodName, dir: string, seed: number): Promise<void> {
+async function makeCheckpoint(name: MethodName, dir: string, seed: number, combine?: CombineRule): Promise<void> {
   const model = await loadModelDir(modelDir);
-  const method = createMethod({ method: name, bottleneck: 8, rank: 4, alpha: 8, prefixLength: 4, prefixHidden: 16, tasks: TASKS });
+  const method = createMethod({ method: name, bottleneck: 8, rank: 4, alpha: 8, prefixLength: 4, prefixHidden: 16, tasks: TASKS, ...(combine ? { combine } : {}) });
   const init = method.init(model.config, model.encoder, seed) as { source: unknown };
   // Nudge every module tensor away from its init (LoRA's B starts at zero: no effect to compare).
   const rng = new HostRng(seed);
@@ -56,17 +59,31 @@ function close(a: Float32Array, b: Float32Array, what: string): void {
   a.forEach((x, i) => assert.ok(Math.abs(x - b[i]) <= 1e-5, `${what}[${i}]: ${x} vs ${b[i]}`));
 }
 
+const CASES: [MethodName, CombineRule | undefined][] = [
+  ["propetl-adapter", undefined],
+  ["propetl-lora", undefined],
+  ["propetl-prefix", undefined],
+  ["only-mask", undefined],
+  ["propetl-adapter", "layer"],
+  ["propetl-adapter", "task"],
+  ["only-mask", "layer"],
+  ["only-mask", "task"],
+  ["random-mask", "task"],
+];
+
 describe("mixed-task inference", () => {
-  for (const [i, name] of (["propetl-adapter", "propetl-lora", "propetl-prefix", "only-mask"] as const).entries()) {
+  for (const [i, [method, combine]] of CASES.entries()) {
+    const name = combine ? `${method}-${combine}` : method;
     test(`${name}: a batch mixing three tasks equals each task alone; export-task predicts identically`, async () => {
       const dir = path.join(work, name);
-      await makeCheckpoint(name, dir, 11 + i);
-      // The tasks' modules really differ (else the comparison below could not fail).
+      await makeCheckpoint(method, dir, 11 + i, combine);
+      // The tasks' modules really differ (else the comparison below could not fail); under
+      // "layer" every task runs the same modules.
       const ck = await loadTaskCheckpoint(dir);
       const [m0, m1] = [ck.materialize(0), ck.materialize(1)];
       const first = Object.keys(m0.units[0][0])[0];
       const [d0, d1] = [(await m0.units[0][0][first].ref.data()) as Float32Array, (await m1.units[0][0][first].ref.data()) as Float32Array];
-      assert.ok(d0.some((x, j) => x !== d1[j]), "task 0 and task 1 materialise different modules");
+      assert.equal(d0.some((x, j) => x !== d1[j]), combine !== "layer", `task 0 and task 1 materialise ${combine === "layer" ? "the same" : "different"} modules`);
       disposeMaterialized(m0);
       disposeMaterialized(m1);
       ck.dispose();
@@ -97,6 +114,10 @@ describe("mixed-task inference", () => {
         const out = path.join(work, `${name}-${task}`);
         const exported = await exportTaskCheckpoint(dir, task, out);
         assert.equal(exported.taskName, task);
+        // "layer": the state is already single-task (the same method); otherwise the task's masks become layer masks (shared methods) or zeros in the weights (only-mask).
+        const expected = combine === "layer" ? method : method === "only-mask" ? "adapter" : "propetl-adapter";
+        if (combine !== undefined) assert.equal(exported.method.method, expected, `${name}: exported method`);
+        if (combine === "task" && method !== "only-mask") assert.equal(exported.method.k, 0.3, "the task masks' kept fraction");
         const single = await loadPredictor(modelDir, out);
         assert.equal(single.checkpoint.tasks.length, 1);
         assert.deepEqual(single.labelNames, LABELS[t]);
