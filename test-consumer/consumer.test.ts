@@ -138,8 +138,9 @@ test("propetl train --task spam --max-steps 2 with the bundled backbone: the sam
     const m = readJson(path.join(dir, "metrics.json")) as Record<string, unknown>;
     return { test: m.test, validation: m.validation, steps: m.steps, method: m.method, storage: m.storage };
   };
-  const mine = readJson(path.join(app, "spam/metrics.json")) as { steps?: unknown; model?: { dir?: unknown } };
+  const mine = readJson(path.join(app, "spam/metrics.json")) as { steps?: unknown; model?: { dir?: unknown }; versions?: Record<string, unknown> };
   assert.equal(mine.steps, 2);
+  assert.equal(mine.versions?.["@jax-js/jax"], "0.1.25", "the vendored engine's version is recorded");
   assert.equal(mine.model?.dir, path.join(installed, "models/propetl-mini"), "the bundled backbone of the installed package");
   assert.deepEqual(pick(path.join(app, "spam")), pick(path.join(work, "repo-spam")));
   assert.equal(sha256(path.join(app, "spam/adapter_model.safetensors")), sha256(path.join(work, "repo-spam/adapter_model.safetensors")));
