@@ -166,11 +166,11 @@ process.exit(0);
 test("a TypeScript consumer compiles with strict and without skipLibCheck, and the README example runs on bundledModelDir()", () => {
   writeFileSync(path.join(app, "consumer.ts"), CONSUMER_TS);
   const base = { target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", strict: true, skipLibCheck: false, types: ["node"] };
-  // Default libs (ES2022 + DOM), then a Node-only program (lib ES2022, no DOM).
+  // Default libs (ES2022 + DOM), a Node-only program (lib ES2022, no DOM), and a bundler's resolution.
   writeFileSync(path.join(app, "tsconfig.json"), JSON.stringify({ compilerOptions: { ...base, outDir: "out" }, files: ["consumer.ts"] }, null, 2));
   writeFileSync(path.join(app, "tsconfig.nodom.json"), JSON.stringify({ compilerOptions: { ...base, lib: ["ES2022"], noEmit: true }, files: ["consumer.ts"] }, null, 2));
-  run(process.execPath, [TSC, "-p", "tsconfig.json"], app);
-  run(process.execPath, [TSC, "-p", "tsconfig.nodom.json"], app);
+  writeFileSync(path.join(app, "tsconfig.bundler.json"), JSON.stringify({ compilerOptions: { ...base, module: "ESNext", moduleResolution: "Bundler", noEmit: true }, files: ["consumer.ts"] }, null, 2));
+  for (const config of ["tsconfig.json", "tsconfig.nodom.json", "tsconfig.bundler.json"]) run(process.execPath, [TSC, "-p", config], app);
   const out = JSON.parse(run(process.execPath, ["out/consumer.js"], app).trim().split("\n").pop() ?? "{}") as { labels: number; head: string };
   // propetl-mini has no trained classifier: the README says the example's head is random.
   assert.deepEqual(out, { labels: 2, head: "initialized" });
