@@ -14,7 +14,7 @@
  */
 import { before, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -144,6 +144,12 @@ test("propetl train --task spam --max-steps 2 with the bundled backbone: the sam
   assert.equal(mine.model?.dir, path.join(installed, "models/propetl-mini"), "the bundled backbone of the installed package");
   assert.deepEqual(pick(path.join(app, "spam")), pick(path.join(work, "repo-spam")));
   assert.equal(sha256(path.join(app, "spam/adapter_model.safetensors")), sha256(path.join(work, "repo-spam/adapter_model.safetensors")));
+});
+
+test("installed, a GLUE built-in without its text asks for --data-dir", () => {
+  const r = spawnSync(path.join(app, "node_modules/.bin/propetl"), ["train", "--task", "rte", "--max-steps", "1", "--output", path.join(app, "rte")], { cwd: app, encoding: "utf8", timeout: 120_000 });
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /the npm package does not carry GLUE's text .*Give --data-dir, a folder holding GLUE's RTE\/ \(train.tsv, dev.tsv\)/);
 });
 
 const CONSUMER_TS = `import { bundledModelDir, initEngine, loadModelDir, loadTokenizer, makeBatch, encode, classify } from "propetl";
