@@ -5,7 +5,7 @@
  */
 import { existsSync, statSync } from "node:fs";
 import path from "node:path";
-import { isBuiltinTaskName, loadBuiltinSplits, resolveBuiltinTask } from "../data/builtin-tasks.js";
+import { isBuiltinTaskName, loadBuiltinSplits, missingBuiltinData, resolveBuiltinTask } from "../data/builtin-tasks.js";
 import { readTaskFile, taskSplitPath } from "../data/read-examples.js";
 import type { Example, ReadResult } from "../data/read-examples.js";
 import { makeSplits } from "../data/splits.js";
@@ -176,6 +176,7 @@ export async function loadTaskData(v: Values): Promise<TaskData> {
     if (dataDir === undefined && trainFile === undefined && builtin) {
       // INTEGRATION: built-in tasks (issue 5) ship their data in the package's data/ folder.
       const b = resolveBuiltinTask(taskName);
+      if (!existsSync(b.taskDir)) throw new CliError(missingBuiltinData(b), 2);
       return {
         task: b.task,
         splits: async (seed) => {

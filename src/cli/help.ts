@@ -82,7 +82,8 @@ function learningRateHelp(): string {
 export const TASK_HELP = `Task:
   --task NAME             GLUE: cola, sst2, mrpc, qqp, stsb, mnli, qnli, rte, wnli (files from
                           --data-dir); built in: spam, sotu-party (and rte, cola, sst2 when
-                          --data-dir is not given); text-to-text, built in: bible-es-en
+                          --data-dir is not given, in a repository checkout: the npm package
+                          has no GLUE text); text-to-text, built in: bible-es-en
                           (Spanish -> English Bible verses; see "Text-to-text tasks")
   --data-dir DIR          folder with the GLUE task folders (RTE/train.tsv, RTE/dev.tsv, ...)
   --train-file FILE       train file to use instead of <data-dir>/<TASK>/train.tsv

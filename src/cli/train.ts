@@ -7,7 +7,7 @@ import { defaultLearningRates } from "../petl/methods.js";
 import { plainCounterpart, resolveMethodConfig } from "../petl/registry.js";
 import { compareStorage, formatStorageReport } from "../petl/storage.js";
 import { defaultEpochs } from "../data/tasks.js";
-import { BUNDLED_MODEL, BUNDLED_T5_MODEL, bundledModelDir, defaultOutputDir, resolveMaxLength, TRAIN_DEFAULTS } from "../train/defaults.js";
+import { BUNDLED_MODEL, BUNDLED_T5_MODEL, findBundledModel, defaultOutputDir, resolveMaxLength, TRAIN_DEFAULTS } from "../train/defaults.js";
 import type { FinetuneHyper } from "../train/finetune.js";
 import { checkWritableDir, storageFor, trainTask } from "../train/task-run.js";
 import type { TrainTaskResult } from "../train/task-run.js";
@@ -112,7 +112,7 @@ export async function run(argv: string[]): Promise<number> {
   const { values: v } = parseCommand("train", argv, OPTIONS);
   const seq2seqMulti = isMultiTaskRequest(v) && isSeq2seqMultiTaskRequest(v);
   if ((isSeq2seqRequest(v) && !isMultiTaskRequest(v)) || seq2seqMulti) {
-    const t5Bundled = str(v, "model") === undefined ? bundledModelDir(BUNDLED_T5_MODEL) : null;
+    const t5Bundled = str(v, "model") === undefined ? findBundledModel(BUNDLED_T5_MODEL) : null;
     const t5Dir = t5Bundled ?? required(v, "model", "train", `a Hugging Face T5 model folder; this package has no bundled encoder–decoder (${BUNDLED_T5_MODEL})`);
     if (seq2seqMulti) return runSeq2seqMultiTaskTrain(v, argv, t5Dir, t5Bundled !== null);
     return runSeq2seqTrain(v, argv, loadSeq2seqArgs(v), t5Dir, t5Bundled !== null);
@@ -120,7 +120,7 @@ export async function run(argv: string[]): Promise<number> {
   for (const name of SEQ2SEQ_ONLY) {
     if (v[name] !== undefined) throw new CliError(`--${name} applies only to text-to-text tasks (e.g. --task bible-es-en with a T5 model)`, 2);
   }
-  const bundled = str(v, "model") === undefined ? bundledModelDir() : null;
+  const bundled = str(v, "model") === undefined ? findBundledModel() : null;
   const modelDir = bundled ?? required(v, "model", "train", `a Hugging Face model folder; this package has no bundled backbone (${BUNDLED_MODEL})`);
   if (isMultiTaskRequest(v)) return runMultiTaskTrain(v, argv, modelDir, bundled !== null, hyperFromArgs);
   for (const name of MULTITASK_ONLY) {

@@ -194,6 +194,19 @@ export function resolveBuiltinTask(name: string): BuiltinTask {
   };
 }
 
+/**
+ * Why a built-in task's folder is absent, and what to give instead. The npm package does not
+ * carry data/glue/ (GLUE's tasks keep their sources' terms, which propetl cannot relicense;
+ * the repository has the copies), so there the GLUE built-ins need the caller's GLUE folder.
+ */
+export function missingBuiltinData(b: BuiltinTask): string {
+  if (b.protocol === "paper") {
+    return `built-in task ${b.name} reads ${b.taskDir}, which this installation lacks: the npm package does not carry GLUE's text (data/glue/ is in the repository only). ` +
+      `Give --data-dir, a folder holding GLUE's ${b.task.dir}/ (train.tsv, dev.tsv)`;
+  }
+  return `built-in task ${b.name}: its data folder ${b.taskDir} is missing from this installation`;
+}
+
 export interface BuiltinSplits {
   train: Example[];
   validation: Example[];
@@ -208,6 +221,7 @@ export interface BuiltinSplits {
  */
 export async function loadBuiltinSplits(name: string, seed = 42): Promise<BuiltinSplits> {
   const b = resolveBuiltinTask(name);
+  if (!existsSync(b.taskDir)) throw new Error(missingBuiltinData(b));
   if (b.protocol === "fixed") {
     const read = (file: string): Promise<Example[]> => readTaskFile(b.task, join(b.taskDir, file), { labelled: true }).then((r) => r.examples);
     const [train, validation, test] = await Promise.all([read(b.task.train.file), read((b.task.dev[0] as { file: string }).file), read((b.task.test[0] as { file: string }).file)]);

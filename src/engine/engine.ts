@@ -8,7 +8,7 @@
  * after this has installed the Worker shim sized to it. With 1 thread there is no pool: kernels
  * run on the calling thread.
  */
-import { defaultThreads, isNode, threadsFixedAtLoad } from "./node-setup.js";
+import { defaultThreads, isNode } from "./node-setup.js";
 import { installNodeWorkers } from "./node-workers.js";
 import { defaultDevice, init } from "./jax.js";
 
@@ -122,16 +122,6 @@ function resolveThreads(asked: number | undefined): { threads: number; apply: bo
     const g = globalThis as { navigator?: { hardwareConcurrency?: number }; Worker?: unknown };
     const workers = typeof SharedArrayBuffer !== "undefined" && g.Worker !== undefined;
     return { threads: workers ? Math.max(1, g.navigator?.hardwareConcurrency || 4) : 1, apply: false };
-  }
-  if (threadsFixedAtLoad !== null) {
-    if (asked !== undefined && asked !== threadsFixedAtLoad) {
-      throw new Error(
-        `initEngine: threads: ${asked} cannot take effect: the installed @jax-js/jax lacks propetl's patch ` +
-          `(npm ci applies it with patch-package; see DESIGN.md), so jax-js sized its worker pool when it loaded ` +
-          `(${threadsFixedAtLoad} threads, from PROPETL_THREADS or the core count). Set PROPETL_THREADS=${asked} before starting instead.`,
-      );
-    }
-    return { threads: threadsFixedAtLoad, apply: false };
   }
   return { threads: asked ?? defaultThreads(), apply: true };
 }

@@ -7,7 +7,7 @@
  * that jax-js uses (a Blob-URL module script, `postMessage`, `onmessage`, `onerror`) onto
  * `node:worker_threads`. With propetl's jax-js patch (DESIGN.md, patch 6) jax-js looks for
  * `Worker` and reads `navigator.hardwareConcurrency` when it runs its first parallel kernel, so
- * `initEngine` installs this then; unpatched jax-js needs it before it is imported.
+ * `initEngine` installs this then.
  */
 import { Worker as ThreadWorker } from "node:worker_threads";
 

@@ -54,14 +54,36 @@ export const BUNDLED_MODEL = "models/propetl-mini";
 /** The bundled encoder–decoder for text-to-text tasks (propetl-mini-t5). */
 export const BUNDLED_T5_MODEL = "models/propetl-mini-t5";
 
-/** A bundled model's folder (default propetl-mini), or null when this package has none. */
-export function bundledModelDir(model: string = BUNDLED_MODEL): string | null {
+/** A bundled model's folder (`model` relative to the package root), or null when this package has none. */
+export function findBundledModel(model: string = BUNDLED_MODEL): string | null {
   try {
     const dir = path.join(packageRoot(), model);
     return existsSync(path.join(dir, "config.json")) && existsSync(path.join(dir, "model.safetensors")) ? dir : null;
   } catch {
     return null;
   }
+}
+
+/** The models this package bundles (`models/<name>/`, each with its model card, README.md). */
+export const BUNDLED_MODELS = {
+  "propetl-mini": "a 4-layer BERT (hidden 256) pretrained here; the default backbone for classification; no trained classification head",
+  "propetl-mini-t5": "a 4+4-block T5 v1.0 with an 8,000-id Spanish+English vocabulary; the default backbone for text-to-text tasks",
+} as const;
+
+export type BundledModelName = keyof typeof BUNDLED_MODELS;
+
+/**
+ * The absolute path of a bundled model's folder (default propetl-mini): a Hugging Face model
+ * folder for `loadModelDir`, `loadBackboneDir`, `loadTokenizer` or `propetl train --model`.
+ * Throws when the name is not a bundled model or this installation lacks its files.
+ */
+export function bundledModelDir(name: BundledModelName = "propetl-mini"): string {
+  if (!Object.hasOwn(BUNDLED_MODELS, name)) {
+    throw new Error(`unknown bundled model ${JSON.stringify(name)}; bundled models: ${Object.keys(BUNDLED_MODELS).join(", ")}`);
+  }
+  const dir = findBundledModel(`models/${name}`);
+  if (dir === null) throw new Error(`bundled model ${name}: models/${name}/config.json or model.safetensors is missing from this installation of propetl`);
+  return dir;
 }
 
 /** A fresh output folder name: runs/<task>-<method>-<YYYYMMDD-HHMMSS>. */

@@ -32,11 +32,14 @@ function ownVersion(): string | undefined {
   }
 }
 
-/** A dependency's version, found from its resolved entry point. */
-function depVersion(name: string): string | undefined {
+/**
+ * A dependency's version, found from its resolved entry point: `specifier` resolves to the
+ * package `name` ("#jax-js" is the vendored @jax-js/jax).
+ */
+function depVersion(name: string, specifier: string = name): string | undefined {
   try {
     const require = createRequire(import.meta.url);
-    let dir = path.dirname(require.resolve(name));
+    let dir = path.dirname(require.resolve(specifier));
     for (let i = 0; i < 5; i++) {
       const v = readVersion(path.join(dir, "package.json"));
       const n = (() => {
@@ -61,7 +64,7 @@ export function versions(): Record<string, string> {
   cached ??= {
     propetl: ownVersion() ?? "unknown",
     node: process.versions.node,
-    "@jax-js/jax": depVersion("@jax-js/jax") ?? "unknown",
+    "@jax-js/jax": depVersion("@jax-js/jax", "#jax-js") ?? "unknown",
     "@huggingface/tokenizers": depVersion("@huggingface/tokenizers") ?? "unknown",
   };
   return cached;

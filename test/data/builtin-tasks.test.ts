@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { builtinDataDir, builtinTaskNames, isBuiltinTaskName, loadBuiltinSplits, packageRoot, resolveBuiltinTask } from "../../src/data/builtin-tasks.js";
+import { builtinDataDir, builtinTaskNames, isBuiltinTaskName, loadBuiltinSplits, missingBuiltinData, packageRoot, resolveBuiltinTask } from "../../src/data/builtin-tasks.js";
 import { readTaskSplit, taskSplitPath } from "../../src/data/read-examples.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
@@ -72,6 +72,11 @@ describe("registry", () => {
     assert.equal(rte.taskDir, join(ROOT, "data", "glue", "RTE"));
     assert.equal(resolveBuiltinTask("cola").task.dir, "CoLA");
     assert.equal(resolveBuiltinTask("sst2").task.dir, "SST-2");
+  });
+
+  test("where GLUE's text is absent (the npm package), the message asks for --data-dir", () => {
+    const rte = { ...resolveBuiltinTask("rte"), taskDir: "/nonexistent/data/glue/RTE" };
+    assert.match(missingBuiltinData(rte), /built-in task rte reads \/nonexistent\/data\/glue\/RTE, which this installation lacks: the npm package does not carry GLUE's text .*Give --data-dir, a folder holding GLUE's RTE\/ \(train.tsv, dev.tsv\)/);
   });
 });
 

@@ -12,7 +12,7 @@ import { tree } from "../../src/engine/jax.js";
 import { loadTokenizer } from "../../src/data/tokenizer.js";
 import { loadBackboneDir } from "../../src/models/load.js";
 import { isT5Config } from "../../src/models/t5/config.js";
-import { BUNDLED_T5_MODEL, bundledModelDir } from "../../src/train/defaults.js";
+import { BUNDLED_T5_MODEL, bundledModelDir, findBundledModel } from "../../src/train/defaults.js";
 import { runCli } from "../helpers/cli.js";
 import { REPO_ROOT } from "../helpers/fixtures.js";
 
@@ -24,7 +24,8 @@ before(async () => {
 
 test("propetl-mini-t5 loads as T5 v1.0 with a tokenizer that fits it, and is the text-to-text default", async () => {
   assert.ok(existsSync(path.join(DIR, "README.md")), "the model card");
-  assert.equal(bundledModelDir(BUNDLED_T5_MODEL), DIR);
+  assert.equal(findBundledModel(BUNDLED_T5_MODEL), DIR);
+  assert.equal(bundledModelDir("propetl-mini-t5"), DIR);
   const m = await loadBackboneDir(DIR);
   try {
     assert.ok(isT5Config(m.config));
