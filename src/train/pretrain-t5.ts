@@ -32,7 +32,7 @@
  * made here is freed here.
  */
 import { createHash } from "node:crypto";
-import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { engineInfoOrNull } from "../engine/engine.js";
@@ -645,7 +645,12 @@ export async function pretrainT5(opts: T5PretrainOptions): Promise<T5PretrainRes
   } else {
     writeFileSync(logFile, "");
   }
-  const appendLog = (obj: Record<string, unknown>): void => appendFileSync(logFile, JSON.stringify(obj) + "\n");
+  // The log survives its folder being removed during the run (the folder is made again, as the
+  // trainer's state does; the lines before are lost with the folder).
+  const appendLog = (obj: Record<string, unknown>): void => {
+    if (!existsSync(out)) mkdirSync(out, { recursive: true });
+    appendFileSync(logFile, JSON.stringify(obj) + "\n");
+  };
 
   const params = initT5(cfg, mixSeed(hyper.seed, 3) & 0x7fffffff);
   log(
@@ -693,6 +698,12 @@ export async function pretrainT5(opts: T5PretrainOptions): Promise<T5PretrainRes
     throw e;
   }
   try {
+    // The output folder removed during the run: the trainer's state recreated it, but the model
+    // folder the best evaluation wrote is gone; write it again from the best parameters.
+    if (res.bestRecord && !(existsSync(path.join(out, "model.safetensors")) && existsSync(path.join(out, "config.json")))) {
+      await saveT5ModelDir(out, cfg, res.best ?? res.params, tok, { dtype, metadata: { propetl_pretrain_step: String(res.bestRecord.step), propetl_pretrain_params: "best held-out loss" } });
+      log(`${out}: the model files were missing (the folder was removed during the run?); wrote them again from the best evaluation (step ${res.bestRecord.step})`);
+    }
     const final = res.history.length ? res.history[res.history.length - 1] : null;
     const doc = {
       format: PRETRAIN_METRICS_FORMAT,

@@ -28,7 +28,7 @@
  * made here is freed here.
  */
 import { createHash } from "node:crypto";
-import { appendFileSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { engineInfoOrNull } from "../engine/engine.js";
 import { np, tree } from "../engine/jax.js";
@@ -710,7 +710,12 @@ export async function pretrainMlm(opts: PretrainOptions): Promise<PretrainResult
     writeFileSync(logFile, "");
     if (!opts.tokenizer && opts.initDir === undefined) await writeTokenizerFilesAtomic(out, tok);
   }
-  const appendLog = (obj: Record<string, unknown>): void => appendFileSync(logFile, JSON.stringify(obj) + "\n");
+  // The log survives its folder being removed during the run (the folder is made again, as the
+  // trainer's state does; the lines before are lost with the folder).
+  const appendLog = (obj: Record<string, unknown>): void => {
+    if (!existsSync(out)) mkdirSync(out, { recursive: true });
+    appendFileSync(logFile, JSON.stringify(obj) + "\n");
+  };
 
   // Parameters: the init model's, or fresh (HF BERT initialisation).
   let params: MlmParams;
@@ -757,6 +762,12 @@ export async function pretrainMlm(opts: PretrainOptions): Promise<PretrainResult
     ...(opts.signal ? { signal: opts.signal } : {}),
   });
   try {
+    // The output folder removed during the run: the trainer's state recreated it, but the model
+    // folder the best evaluation wrote is gone; write it again from the best parameters.
+    if (res.bestRecord && !(existsSync(path.join(out, "model.safetensors")) && existsSync(path.join(out, "config.json")))) {
+      await saveMlmModelDir(out, cfg, res.best ?? res.params, tok, { propetl_pretrain_step: String(res.bestRecord.step) });
+      log(`${out}: the model files were missing (the folder was removed during the run?); wrote them again from the best evaluation (step ${res.bestRecord.step})`);
+    }
     const final = res.history.length ? res.history[res.history.length - 1] : null;
     const doc = {
       format: PRETRAIN_METRICS_FORMAT,

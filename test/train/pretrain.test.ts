@@ -262,4 +262,24 @@ describe("pretrainMlm", () => {
     writeFileSync(path.join(work, "hasmodel", "config.json"), "{}");
     await assert.rejects(pretrainMlm(opts("hasmodel")), /already holds a model/);
   });
+
+  test("the output folder removed mid-run: the run finishes and writes the model folder again from the best evaluation", async () => {
+    const out = path.join(work, "removed");
+    const logs: string[] = [];
+    const res = await pretrainMlm(
+      opts("removed", {
+        hyper: { steps: 8, evalEvery: 4 },
+        log: (m) => void logs.push(m),
+        onEvent: (e) => {
+          // After the last evaluation wrote (or kept) the model folder.
+          if (e.type === "eval" && e.step === 8) rmSync(out, { recursive: true, force: true });
+        },
+      }),
+    );
+    assert.equal(res.steps, 8);
+    for (const f of ["model.safetensors", "config.json", PRETRAIN_METRICS_FILE]) assert.ok(existsSync(path.join(out, f)), f);
+    assert.ok(logs.some((l) => /the model files were missing .*wrote them again from the best evaluation \(step [48]\)/.test(l)), logs.join("\n"));
+    const m = await loadMlmModelDir(out);
+    tree.dispose([m.encoder, m.head]);
+  });
 });
