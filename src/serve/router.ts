@@ -1,0 +1,362 @@
+/**
+ * The task router: one backbone, many task checkpoints, usable without HTTP.
+ *
+ * `createTaskRouter({ modelDir, tasksDir })` loads the backbone once and catalogs the task
+ * checkpoints under `tasksDir` (catalog.ts). `classify({ task, inputs })` tokenizes the inputs
+ * as `propetl predict` does and queues them with the micro-batcher (batcher.ts); a batch is
+ * split by task and each task's inputs run through the same function `predict` uses
+ * (`taskPredictor(...).logits`, train/predictor.ts) on the task's materialised modules, loaded
+ * lazily into the LRU cache (task-cache.ts). So a result is the one `propetl predict` prints for
+ * that input. All device work runs one batch at a time, so an eviction never frees arrays in use.
+ */
+import { initEngine } from "../engine/engine.js";
+import type { EngineOptions } from "../engine/engine.js";
+import type { Tokenizer } from "../data/tokenizer.js";
+import { loadTaskCheckpoint } from "../petl/checkpoint.js";
+import { resolveMaxLength } from "../train/defaults.js";
+import type { EncodedExample } from "../train/batching.js";
+import { encodeForPrediction, loadPredictionBackbone, predictionOf, taskPredictor } from "../train/predictor.js";
+import type { Prediction, PredictionBackbone, TaskPredictor } from "../train/predictor.js";
+import { MicroBatcher } from "./batcher.js";
+import type { BatchOutcome } from "./batcher.js";
+import { scanTasks, taskStorage } from "./catalog.js";
+import type { Catalog, CatalogProblem, CatalogTask } from "./catalog.js";
+import { TaskCache } from "./task-cache.js";
+import type { TaskCacheStats } from "./task-cache.js";
+
+/** A bad request: `field` names the part of the request at fault ("inputs[2]", "task"). */
+export class RouterInputError extends Error {
+  override name = "RouterInputError";
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${field}: ${message}`);
+  }
+}
+
+/** No task of that name in the tasks folder. */
+export class UnknownTaskError extends Error {
+  override name = "UnknownTaskError";
+  constructor(readonly task: string) {
+    super(`unknown task "${task}" (GET /v1/tasks or listTasks() lists them)`);
+  }
+}
+
+/** One input: a text, or a text and its pair. */
+export type ClassifyInput = string | readonly [string, string];
+
+export interface ClassifyRequest {
+  task: string;
+  inputs: readonly ClassifyInput[];
+}
+
+export interface ClassifyResponse {
+  task: string;
+  /** One per input, in order: what `propetl predict` gives for it. */
+  results: Prediction[];
+}
+
+/** A task as `listTasks` describes it. */
+export interface TaskInfo {
+  name: string;
+  kind: CatalogTask["kind"];
+  method: string;
+  labels: string[];
+  /** Bytes of the checkpoint's adapter_model.safetensors (a multi-task file counts once per task it holds). */
+  fileBytes: number;
+  /** Bit-level storage of the task's method state (per task; the head apart), null where it cannot be counted. */
+  storageBits: number | null;
+  /** That storage as a percentage of the backbone's parameters (32-bit words). */
+  storagePercentOfBackbone: number | null;
+  checkpoint: string;
+  /** Loaded in the cache now. */
+  cached: boolean;
+}
+
+export interface RouterStats {
+  tasks: number;
+  cache: TaskCacheStats;
+  queued: number;
+  batches: number;
+}
+
+/** Observation hooks (metrics). */
+export interface RouterObserver {
+  /** A batch ran: its requests, inputs, tokens, distinct tasks and duration. */
+  batch?(info: { requests: number; examples: number; tokens: number; tasks: number; ms: number }): void;
+  cache?(hit: boolean): void;
+}
+
+export interface TaskRouterOptions {
+  /** The backbone's model folder (config.json, model.safetensors, tokenizer). */
+  modelDir: string;
+  /** The folder of task checkpoints. */
+  tasksDir: string;
+  /** Budget of the cache of loaded tasks in MiB (default 256). */
+  cacheMb?: number;
+  /** Micro-batch window (ms, default 2). */
+  batchWindowMs?: number;
+  /** Token budget of a micro-batch (default 4096). */
+  maxBatchTokens?: number;
+  /** Requests waiting at most (default 1024). */
+  maxQueue?: number;
+  /** Time limit per request (ms, default 30000; 0 = none). */
+  timeoutMs?: number;
+  /** Longest tokenized input (default as `predict`: 128, capped by the model). */
+  maxLength?: number;
+  /** Forward-pass batch size inside a task group (default 64, as `predict`). */
+  batchSize?: number;
+  /** Inputs per request at most (default 256). */
+  maxInputs?: number;
+  /** Characters per text at most (default 10000). */
+  maxInputChars?: number;
+  /** When a request names an unknown task, rescan the folder first if the last scan is older than this (ms, default 5000; 0 = never). */
+  rescanOnMissMs?: number;
+  /**
+   * Run the inputs of several requests for one task in one forward pass (default true). The
+   * engine's kernels round differently with the batch's row count, so a fused result may differ
+   * from the request's result alone in the last float32 bits (labels do not change in the
+   * tests); with false each request gets its own forward pass and exactly what `propetl predict`
+   * gives for its inputs, at the cost of throughput.
+   */
+  fuseRequests?: boolean;
+  /** A tokenizer instead of the model folder's. */
+  tokenizer?: Tokenizer;
+  /** Engine options, if the engine is not started yet. */
+  engine?: EngineOptions;
+  observer?: RouterObserver;
+}
+
+export interface TaskRouter {
+  classify(req: ClassifyRequest): Promise<ClassifyResponse>;
+  listTasks(): TaskInfo[];
+  /** Rescan the tasks folder: new tasks appear, removed ones go, changed files reload on next use. */
+  reload(): Promise<{ tasks: number; added: string[]; removed: string[]; changed: string[]; problems: CatalogProblem[] }>;
+  /** Whether a task of that name exists (after a rescan on a miss, as `classify` does). */
+  hasTask(name: string): boolean;
+  stats(): RouterStats;
+  /** Tasks' checkpoint problems found by the last scan (unreadable folders, duplicate names). */
+  problems(): CatalogProblem[];
+  /** The backbone's config and tokenizer (borrowed). */
+  backbone: PredictionBackbone;
+  /** Answer every queued request, then free the cache and the backbone. */
+  close(): Promise<void>;
+}
+
+interface Job {
+  task: CatalogTask;
+  examples: EncodedExample[];
+}
+
+function checkPositive(name: string, x: number | undefined, fallback: number, min = 1): number {
+  const v = x ?? fallback;
+  if (!Number.isFinite(v) || v < min) throw new RangeError(`${name} must be a number >= ${min}, got ${v}`);
+  return v;
+}
+
+/** Create a router (see the module comment). Starts the engine with `engine` options if it is not running. */
+export async function createTaskRouter(opts: TaskRouterOptions): Promise<TaskRouter> {
+  const cacheBytes = checkPositive("cacheMb", opts.cacheMb, 256, 0) * 1024 * 1024;
+  const batchSize = checkPositive("batchSize", opts.batchSize, 64);
+  const maxInputs = checkPositive("maxInputs", opts.maxInputs, 256);
+  const maxInputChars = checkPositive("maxInputChars", opts.maxInputChars, 10000);
+  const fuseRequests = opts.fuseRequests ?? true;
+  const rescanOnMissMs = checkPositive("rescanOnMissMs", opts.rescanOnMissMs, 5000, 0);
+  let catalog: Catalog = scanTasks(opts.tasksDir);
+  let lastScan = Date.now();
+  await initEngine(opts.engine);
+  const bb = await loadPredictionBackbone(opts.modelDir, opts.tokenizer ? { tokenizer: opts.tokenizer } : {});
+  let maxLength: number;
+  try {
+    maxLength = resolveMaxLength(opts.maxLength, bb.config);
+  } catch (e) {
+    bb.dispose();
+    throw e;
+  }
+  const cache = new TaskCache<TaskPredictor>(cacheBytes);
+  let batches = 0;
+
+  // Device work, one piece at a time (batches and cache invalidation).
+  let chain: Promise<unknown> = Promise.resolve();
+  const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
+    const p = chain.then(fn);
+    chain = p.catch(() => undefined);
+    return p;
+  };
+
+  const cacheKey = (t: CatalogTask): string => `${t.name}\u0000${t.mtimeMs}`;
+  const loadTask = async (t: CatalogTask): Promise<TaskPredictor> => {
+    const ckpt = await loadTaskCheckpoint(t.dir, { encoderConfig: bb.config });
+    try {
+      return taskPredictor(bb, ckpt, ckpt.taskIndex(t.checkpointTask), t.dir);
+    } finally {
+      ckpt.dispose();
+    }
+  };
+
+  const runBatch = (jobs: readonly Job[]): Promise<BatchOutcome<Prediction[]>[]> =>
+    exclusive(async () => {
+      batches++;
+      const t0 = performance.now();
+      const out = new Array<BatchOutcome<Prediction[]>>(jobs.length);
+      // Task groups in order of first appearance; each group's inputs in request order.
+      const groups = new Map<string, number[]>();
+      jobs.forEach((j, i) => {
+        const k = cacheKey(j.task);
+        const g = groups.get(k);
+        if (g) g.push(i);
+        else groups.set(k, [i]);
+      });
+      for (const [key, members] of groups) {
+        const task = jobs[members[0]].task;
+        try {
+          const { value: tp, hit } = await cache.get(key, () => loadTask(task));
+          opts.observer?.cache?.(hit);
+          if (fuseRequests) {
+            const all = members.flatMap((i) => jobs[i].examples);
+            const logits = await tp.logits(all, { batchSize });
+            let row = 0;
+            for (const i of members) {
+              const n = jobs[i].examples.length;
+              out[i] = { ok: true, value: Array.from({ length: n }, (_, r) => predictionOf(tp.labelNames, tp.numLabels, logits, row + r)) };
+              row += n;
+            }
+          } else {
+            for (const i of members) {
+              const logits = await tp.logits(jobs[i].examples, { batchSize });
+              out[i] = { ok: true, value: jobs[i].examples.map((_, r) => predictionOf(tp.labelNames, tp.numLabels, logits, r)) };
+            }
+          }
+        } catch (e) {
+          const error = e instanceof Error ? e : new Error(String(e));
+          for (const i of members) out[i] = { ok: false, error };
+        }
+      }
+      const examples = jobs.reduce((s, j) => s + j.examples.length, 0);
+      const tokens = jobs.reduce((s, j) => s + j.examples.reduce((a, e) => a + e.inputIds.length, 0), 0);
+      opts.observer?.batch?.({ requests: jobs.length, examples, tokens, tasks: groups.size, ms: performance.now() - t0 });
+      return out;
+    });
+
+  const batcher = new MicroBatcher<Job, Prediction[]>(
+    runBatch,
+    {
+      ...(opts.batchWindowMs !== undefined ? { windowMs: opts.batchWindowMs } : {}),
+      ...(opts.maxBatchTokens !== undefined ? { maxBatchTokens: opts.maxBatchTokens } : {}),
+      ...(opts.maxQueue !== undefined ? { maxQueue: opts.maxQueue } : {}),
+      ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+    },
+  );
+
+  const rescan = (): { added: string[]; removed: string[]; changed: string[] } => {
+    const next = scanTasks(opts.tasksDir);
+    const added: string[] = [];
+    const removed: string[] = [];
+    const changed: string[] = [];
+    for (const [name, t] of next.tasks) {
+      const old = catalog.tasks.get(name);
+      if (!old) added.push(name);
+      else if (old.mtimeMs !== t.mtimeMs || old.dir !== t.dir) changed.push(name);
+    }
+    for (const name of catalog.tasks.keys()) if (!next.tasks.has(name)) removed.push(name);
+    catalog = next;
+    lastScan = Date.now();
+    return { added, removed, changed };
+  };
+
+  /** Free cached tasks whose catalog entry is gone or changed (between batches). */
+  const dropStale = (): Promise<void> =>
+    exclusive(async () => {
+      const live = new Set([...catalog.tasks.values()].map(cacheKey));
+      for (const k of cache.keys()) if (!live.has(k)) cache.delete(k);
+    });
+
+  const lookup = (name: string): CatalogTask => {
+    let t = catalog.tasks.get(name);
+    if (t === undefined && rescanOnMissMs > 0 && Date.now() - lastScan >= rescanOnMissMs) {
+      const r = rescan();
+      if (r.removed.length || r.changed.length) void dropStale();
+      t = catalog.tasks.get(name);
+    }
+    if (t === undefined) throw new UnknownTaskError(name);
+    return t;
+  };
+
+  const validate = (req: ClassifyRequest): { task: CatalogTask; items: { text: string; textPair?: string }[] } => {
+    if (typeof req !== "object" || req === null) throw new RouterInputError("body", "expected an object with task and inputs");
+    if (typeof req.task !== "string" || req.task === "") throw new RouterInputError("task", "expected a non-empty string");
+    if (!Array.isArray(req.inputs)) throw new RouterInputError("inputs", "expected an array of texts or [text, pair] arrays");
+    if (req.inputs.length === 0) throw new RouterInputError("inputs", "expected at least one input");
+    if (req.inputs.length > maxInputs) throw new RouterInputError("inputs", `at most ${maxInputs} inputs per request, got ${req.inputs.length}`);
+    const items = req.inputs.map((x, i) => {
+      const checkText = (s: unknown, field: string): string => {
+        if (typeof s !== "string") throw new RouterInputError(field, "expected a string");
+        if (s.trim() === "") throw new RouterInputError(field, "expected a non-empty text");
+        if (s.length > maxInputChars) throw new RouterInputError(field, `at most ${maxInputChars} characters, got ${s.length}`);
+        return s;
+      };
+      if (typeof x === "string") return { text: checkText(x, `inputs[${i}]`) };
+      if (Array.isArray(x) && x.length === 2) return { text: checkText(x[0], `inputs[${i}][0]`), textPair: checkText(x[1], `inputs[${i}][1]`) };
+      throw new RouterInputError(`inputs[${i}]`, "expected a text or a [text, pair] array of two texts");
+    });
+    const task = lookup(req.task);
+    if (task.kind === "text-to-text") throw new RouterInputError("task", `"${req.task}" is a text-to-text task without a classification head`);
+    return { task, items };
+  };
+
+  return {
+    backbone: bb,
+    async classify(req) {
+      const { task, items } = validate(req);
+      const examples = encodeForPrediction(bb.tokenizer, items, maxLength);
+      const tokens = examples.reduce((s, e) => s + e.inputIds.length, 0);
+      const results = await batcher.submit({ task, examples }, tokens);
+      return { task: task.name, results };
+    },
+    listTasks() {
+      const cached = new Set(cache.keys());
+      return [...catalog.tasks.values()].map((t) => {
+        let storage: { bits: number; percentOfBackbone: number } | null = null;
+        try {
+          storage = taskStorage(t);
+        } catch {
+          storage = null;
+        }
+        return {
+          name: t.name,
+          kind: t.kind,
+          method: t.method,
+          labels: t.labelNames,
+          fileBytes: t.fileBytes,
+          storageBits: storage?.bits ?? null,
+          storagePercentOfBackbone: storage?.percentOfBackbone ?? null,
+          checkpoint: t.dir,
+          cached: cached.has(cacheKey(t)),
+        };
+      });
+    },
+    async reload() {
+      const r = rescan();
+      await dropStale();
+      return { tasks: catalog.tasks.size, ...r, problems: catalog.problems };
+    },
+    hasTask(name) {
+      try {
+        lookup(name);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    stats: () => ({ tasks: catalog.tasks.size, cache: cache.stats(), queued: batcher.queued, batches }),
+    problems: () => catalog.problems,
+    async close() {
+      await batcher.drain();
+      await exclusive(async () => {
+        cache.clear();
+        bb.dispose();
+      });
+    },
+  };
+}
