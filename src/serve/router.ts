@@ -53,6 +53,8 @@ export interface ClassifyRequest {
 
 export interface ClassifyResponse {
   task: string;
+  /** The task's label names (a regression task's one name). */
+  labels: string[];
   /** One per input, in order: what `propetl predict` gives for it. */
   results: Prediction[];
 }
@@ -312,7 +314,7 @@ export async function createTaskRouter(opts: TaskRouterOptions): Promise<TaskRou
       const examples = encodeForPrediction(bb.tokenizer, items, maxLength);
       const tokens = examples.reduce((s, e) => s + e.inputIds.length, 0);
       const results = await batcher.submit({ task, examples }, tokens);
-      return { task: task.name, results };
+      return { task: task.name, labels: task.labelNames, results };
     },
     listTasks() {
       const cached = new Set(cache.keys());
