@@ -85,11 +85,15 @@ export async function buildServer(router: TaskRouter, opts: HttpOptions = {}): P
 
   app.setErrorHandler((err: FastifyError, _req, reply) => {
     if (err.validation && err.validation.length > 0) {
-      const v = err.validation[0];
+      // The most specific error: the deepest path, then a constraint over a type mismatch
+      // (an input that is an array fails the text branch of anyOf by type, and the pair branch by what matters).
+      const rank = (k: string): number => (k === "anyOf" ? 2 : k === "type" ? 1 : 0);
+      const v = [...err.validation].sort((a, b) => b.instancePath.length - a.instancePath.length || rank(a.keyword) - rank(b.keyword))[0];
       const params = v.params as Record<string, unknown>;
       const extra = typeof params.missingProperty === "string" ? params.missingProperty : typeof params.additionalProperty === "string" ? params.additionalProperty : undefined;
       const field = fieldOf(v.instancePath, extra);
-      const what = typeof params.additionalProperty === "string" ? "is not a known field" : (v.message ?? "is invalid");
+      const inAnyOf = (v.schemaPath ?? "").includes("/anyOf/") || v.keyword === "anyOf";
+      const what = typeof params.additionalProperty === "string" ? "is not a known field" : v.keyword === "required" ? "is required" : inAnyOf && (v.keyword === "type" || v.keyword === "anyOf") ? "must be a text or a [text, pair] array of two texts" : (v.message ?? "is invalid");
       return send(reply, 400, "invalid_request", `${field}: ${what}`, field);
     }
     if (err instanceof RouterInputError) return send(reply, 400, "invalid_request", err.message, err.field);
