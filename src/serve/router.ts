@@ -6,8 +6,12 @@
  * as `propetl predict` does and queues them with the micro-batcher (batcher.ts); a batch is
  * split by task and each task's inputs run through the same function `predict` uses
  * (`taskPredictor(...).logits`, train/predictor.ts) on the task's materialised modules, loaded
- * lazily into the LRU cache (task-cache.ts). So a result is the one `propetl predict` prints for
- * that input. All device work runs one batch at a time, so an eviction never frees arrays in use.
+ * lazily into the LRU cache (task-cache.ts). So a request alone gets exactly what `propetl predict`
+ * prints for its inputs. With `fuseRequests` (the default) a task's requests in one batch share
+ * forward passes, and several tasks of one multi-task checkpoint (one prototype, per-task masks)
+ * share one encoder pass with per-example modules (train/mixed-task.ts); both agree with the
+ * one-at-a-time results to float32 rounding (the kernels round differently with the row count).
+ * All device work runs one batch at a time, so an eviction never frees arrays in use.
  */
 import { initEngine } from "../engine/engine.js";
 import type { EngineOptions } from "../engine/engine.js";
@@ -17,6 +21,11 @@ import { resolveMaxLength } from "../train/defaults.js";
 import type { EncodedExample } from "../train/batching.js";
 import { encodeForPrediction, loadPredictionBackbone, predictionOf, taskPredictor } from "../train/predictor.js";
 import type { Prediction, PredictionBackbone, TaskPredictor } from "../train/predictor.js";
+import { mixedTaskLogitsBatched, taskModules } from "../train/mixed-task.js";
+import type { TaskModules } from "../train/mixed-task.js";
+import { tree } from "../engine/jax.js";
+import type { JArray } from "../engine/jax.js";
+import type { HeadParams } from "../models/bert/params.js";
 import { MicroBatcher } from "./batcher.js";
 import type { BatchOutcome } from "./batcher.js";
 import { scanTasks, taskStorage } from "./catalog.js";
@@ -81,6 +90,8 @@ export interface RouterStats {
   cache: TaskCacheStats;
   queued: number;
   batches: number;
+  /** Encoder passes shared by several tasks of one multi-task checkpoint. */
+  mixedTaskGroups: number;
 }
 
 /** Observation hooks (metrics). */
@@ -146,6 +157,16 @@ export interface TaskRouter {
   close(): Promise<void>;
 }
 
+/** Every task of a multi-task checkpoint, stacked for mixed-task passes (mixed-task.ts). */
+interface CheckpointTasks {
+  kind: "checkpoint";
+  modules: TaskModules;
+  heads: HeadParams[];
+  taskNames: string[];
+  bytes: number;
+  dispose(): void;
+}
+
 interface Job {
   task: CatalogTask;
   examples: EncodedExample[];
@@ -176,8 +197,9 @@ export async function createTaskRouter(opts: TaskRouterOptions): Promise<TaskRou
     bb.dispose();
     throw e;
   }
-  const cache = new TaskCache<TaskPredictor>(cacheBytes);
+  const cache = new TaskCache<TaskPredictor | CheckpointTasks>(cacheBytes);
   let batches = 0;
+  let mixedTaskGroups = 0;
 
   // Device work, one piece at a time (batches and cache invalidation).
   let chain: Promise<unknown> = Promise.resolve();
@@ -187,7 +209,34 @@ export async function createTaskRouter(opts: TaskRouterOptions): Promise<TaskRou
     return p;
   };
 
-  const cacheKey = (t: CatalogTask): string => `${t.name}\u0000${t.mtimeMs}`;
+  const cacheKey = (t: CatalogTask): string => `task\u0000${t.name}\u0000${t.mtimeMs}`;
+  const checkpointKey = (t: CatalogTask): string => `checkpoint\u0000${t.dir}\u0000${t.mtimeMs}`;
+  const loadCheckpointTasks = async (t: CatalogTask): Promise<CheckpointTasks> => {
+    const ckpt = await loadTaskCheckpoint(t.dir, { encoderConfig: bb.config });
+    try {
+      const heads = ckpt.tasks.map((e) => {
+        if (e.head === null) throw new Error(`${t.dir}: task "${e.name}" has no classification head`);
+        return e.head;
+      });
+      const modules = taskModules(ckpt);
+      const refs = heads.map((h) => tree.ref(h));
+      let bytes = modules.bytes;
+      for (const h of refs) for (const x of tree.leaves(h) as JArray[]) bytes += x.size * 4;
+      return {
+        kind: "checkpoint",
+        modules,
+        heads: refs,
+        taskNames: ckpt.tasks.map((e) => e.name),
+        bytes,
+        dispose: () => {
+          modules.dispose();
+          tree.dispose(refs);
+        },
+      };
+    } finally {
+      ckpt.dispose();
+    }
+  };
   const loadTask = async (t: CatalogTask): Promise<TaskPredictor> => {
     const ckpt = await loadTaskCheckpoint(t.dir, { encoderConfig: bb.config });
     try {
@@ -210,10 +259,46 @@ export async function createTaskRouter(opts: TaskRouterOptions): Promise<TaskRou
         if (g) g.push(i);
         else groups.set(k, [i]);
       });
+      // Several tasks of one multi-task checkpoint: one encoder pass over their stacked modules.
+      const byCheckpoint = new Map<string, string[]>();
+      if (fuseRequests) {
+        for (const [key, members] of groups) {
+          const t = jobs[members[0]].task;
+          if (t.checkpointTasks < 2) continue;
+          const k = checkpointKey(t);
+          byCheckpoint.set(k, [...(byCheckpoint.get(k) ?? []), key]);
+        }
+      }
+      for (const [ckey, taskKeys] of byCheckpoint) {
+        if (taskKeys.length < 2) continue;
+        const members = taskKeys.flatMap((k) => groups.get(k) ?? []);
+        for (const k of taskKeys) groups.delete(k);
+        const first = jobs[members[0]].task;
+        mixedTaskGroups++;
+        try {
+          const { value, hit } = await cache.get(ckey, () => loadCheckpointTasks(first));
+          opts.observer?.cache?.(hit);
+          const ct = value as CheckpointTasks;
+          const all = members.flatMap((i) => {
+            const ti = ct.taskNames.indexOf(jobs[i].task.checkpointTask);
+            return jobs[i].examples.map((e) => ({ ...e, taskId: ti }));
+          });
+          const logits = await mixedTaskLogitsBatched(bb.config, bb.encoder, ct.modules, ct.heads, all, bb.padTokenId, batchSize);
+          let row = 0;
+          for (const i of members) {
+            const t = jobs[i].task;
+            out[i] = { ok: true, value: jobs[i].examples.map(() => { const l = logits[row++]; return predictionOf(t.labelNames, l.length, l, 0); }) };
+          }
+        } catch (e) {
+          const error = e instanceof Error ? e : new Error(String(e));
+          for (const i of members) out[i] = { ok: false, error };
+        }
+      }
       for (const [key, members] of groups) {
         const task = jobs[members[0]].task;
         try {
-          const { value: tp, hit } = await cache.get(key, () => loadTask(task));
+          const { value, hit } = await cache.get(key, () => loadTask(task));
+          const tp = value as TaskPredictor;
           opts.observer?.cache?.(hit);
           if (fuseRequests) {
             const all = members.flatMap((i) => jobs[i].examples);
@@ -270,7 +355,7 @@ export async function createTaskRouter(opts: TaskRouterOptions): Promise<TaskRou
   /** Free cached tasks whose catalog entry is gone or changed (between batches). */
   const dropStale = (): Promise<void> =>
     exclusive(async () => {
-      const live = new Set([...catalog.tasks.values()].map(cacheKey));
+      const live = new Set([...catalog.tasks.values()].flatMap((t) => [cacheKey(t), checkpointKey(t)]));
       for (const k of cache.keys()) if (!live.has(k)) cache.delete(k);
     });
 
@@ -351,7 +436,7 @@ export async function createTaskRouter(opts: TaskRouterOptions): Promise<TaskRou
         return false;
       }
     },
-    stats: () => ({ tasks: catalog.tasks.size, cache: cache.stats(), queued: batcher.queued, batches }),
+    stats: () => ({ tasks: catalog.tasks.size, cache: cache.stats(), queued: batcher.queued, batches, mixedTaskGroups }),
     problems: () => catalog.problems,
     async close() {
       await batcher.drain();

@@ -157,14 +157,30 @@ function assertClose(a: Prediction, b: Prediction, what: string): void {
   }
 }
 
+describe("tasks of one multi-task checkpoint in one batch", () => {
+  test("share one encoder pass (stacked per-task modules) and agree with one-at-a-time results", async () => {
+    const router = await createTaskRouter({ modelDir, tasksDir, batchWindowMs: 30 });
+    const reqs = TEXTS.map((t, i) => ({ task: i % 2 ? "mt/alpha" : "mt/beta", inputs: [t, [t, TEXTS[(i + 1) % TEXTS.length]] as [string, string]] }));
+    const one: Prediction[][] = [];
+    for (const r of reqs) one.push((await router.classify(r)).results);
+    assert.equal(router.stats().mixedTaskGroups, 0);
+    const together = await Promise.all(reqs.map((r) => router.classify(r)));
+    assert.ok(router.stats().mixedTaskGroups >= 1);
+    together.forEach((r, i) => r.results.forEach((p, k) => assertClose(p, one[i][k], `request ${i} (${reqs[i].task}) input ${k}`)));
+    await router.close();
+  });
+});
+
 describe("fuseRequests: false", () => {
   test("concurrent requests are still batched, and each result is exactly predict's for that request", async () => {
     const router = await createTaskRouter({ modelDir, tasksDir, batchWindowMs: 20, fuseRequests: false });
+    assert.equal(router.stats().mixedTaskGroups, 0);
     const reqs = TEXTS.flatMap((t, i) => TASKS.map(([name, dir, task]) => ({ name, dir, task, inputs: [t, TEXTS[(i + 5) % TEXTS.length]] })));
     const before = router.stats().batches;
     const together = await Promise.all(reqs.map((r) => router.classify({ task: r.name, inputs: r.inputs })));
     assert.ok(router.stats().batches - before < reqs.length / 2);
     for (const [i, r] of reqs.entries()) assert.deepEqual(together[i].results, await viaPredict(r.dir, r.task, r.inputs), `request ${i} (${r.name})`);
+    assert.equal(router.stats().mixedTaskGroups, 0);
     await router.close();
   });
 });
