@@ -69,7 +69,7 @@ export interface ClassifyResponse {
 }
 
 /** A task as `listTasks` describes it. */
-export interface TaskInfo {
+export interface ServedTask {
   name: string;
   kind: CatalogTask["kind"];
   method: string;
@@ -143,7 +143,7 @@ export interface TaskRouterOptions {
 
 export interface TaskRouter {
   classify(req: ClassifyRequest): Promise<ClassifyResponse>;
-  listTasks(): TaskInfo[];
+  listTasks(): ServedTask[];
   /** Rescan the tasks folder: new tasks appear, removed ones go, changed files reload on next use. */
   reload(): Promise<{ tasks: number; added: string[]; removed: string[]; changed: string[]; problems: CatalogProblem[] }>;
   /** Whether a task of that name exists (after a rescan on a miss, as `classify` does). */
