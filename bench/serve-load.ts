@@ -58,6 +58,8 @@ export interface LoadReport {
   autocannon: { sent: number; total: number; errors: number; timeouts: number; non2xx: number };
   batches: { count: number; meanRequests: number; meanTasks: number; meanInputs: number };
   cache: { hits: number; misses: number };
+  /** Mean time to get a task's modules for a batch (server side): cached, and loaded from disk. */
+  taskSwitchMs: { cachedMean: number | null; uncachedMean: number | null };
   exitCode: number | null;
 }
 
@@ -105,6 +107,13 @@ function startServer(o: LoadOptions): Promise<{ child: ChildProcess; url: string
 function histo(text: string, name: string): { sum: number; count: number } {
   const sum = new RegExp(`^${name}_sum(?:\\{[^}]*\\})? (\\S+)$`, "m").exec(text);
   const count = new RegExp(`^${name}_count(?:\\{[^}]*\\})? (\\S+)$`, "m").exec(text);
+  return { sum: sum ? Number(sum[1]) : 0, count: count ? Number(count[1]) : 0 };
+}
+
+/** Sum and count of one labelled series of a Prometheus histogram. */
+function histoLabelled(text: string, name: string, labels: string): { sum: number; count: number } {
+  const sum = new RegExp(`^${name}_sum\\{${labels}\\} (\\S+)$`, "m").exec(text);
+  const count = new RegExp(`^${name}_count\\{${labels}\\} (\\S+)$`, "m").exec(text);
   return { sum: sum ? Number(sum[1]) : 0, count: count ? Number(count[1]) : 0 };
 }
 
@@ -200,6 +209,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
     const br = histo(metrics, "propetl_batch_requests");
     const bt = histo(metrics, "propetl_batch_tasks");
     const bi = histo(metrics, "propetl_batch_inputs");
+    const swHit = histoLabelled(metrics, "propetl_task_switch_seconds", 'result="hit"');
+    const swMiss = histoLabelled(metrics, "propetl_task_switch_seconds", 'result="miss"');
     server.child.kill("SIGTERM");
     const exitCode = await server.exit;
     return {
@@ -221,6 +232,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
       autocannon: { sent: result.requests.sent, total: result.requests.total, errors: result.errors, timeouts: result.timeouts, non2xx: result.non2xx },
       batches: { count: br.count, meanRequests: br.count ? br.sum / br.count : 0, meanTasks: bt.count ? bt.sum / bt.count : 0, meanInputs: bi.count ? bi.sum / bi.count : 0 },
       cache: { hits: counter(metrics, "propetl_task_cache_lookups_total", 'result="hit"'), misses: counter(metrics, "propetl_task_cache_lookups_total", 'result="miss"') },
+      taskSwitchMs: { cachedMean: swHit.count ? (1000 * swHit.sum) / swHit.count : null, uncachedMean: swMiss.count ? (1000 * swMiss.sum) / swMiss.count : null },
       exitCode,
     };
   } finally {

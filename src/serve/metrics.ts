@@ -34,6 +34,13 @@ export function createServeMetrics(): ServeMetrics {
   const batchTasks = new Histogram({ name: "propetl_batch_tasks", help: "Distinct tasks per micro-batch", buckets: [1, 2, 4, 8, 16, 32, 64], registers: [registry] });
   const batchSeconds = new Histogram({ name: "propetl_batch_duration_seconds", help: "Device time per micro-batch", buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry] });
   const cacheLookups = new Counter({ name: "propetl_task_cache_lookups_total", help: "Task cache lookups by result (hit: loaded already; miss: loaded from disk)", labelNames: ["result"] as const, registers: [registry] });
+  const acquire = new Histogram({
+    name: "propetl_task_switch_seconds",
+    help: "Time to get a task's modules for a batch: a cache hit (already materialised) or a load from disk",
+    labelNames: ["result"] as const,
+    buckets: [0.00001, 0.0001, 0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
   let router: TaskRouter | null = null;
   new Gauge({
     name: "propetl_queue_depth",
@@ -77,7 +84,10 @@ export function createServeMetrics(): ServeMetrics {
         batchTasks.observe(b.tasks);
         batchSeconds.observe(b.ms / 1000);
       },
-      cache: (hit) => cacheLookups.inc({ result: hit ? "hit" : "miss" }),
+      cache: (hit, ms) => {
+        cacheLookups.inc({ result: hit ? "hit" : "miss" });
+        acquire.observe({ result: hit ? "hit" : "miss" }, ms / 1000);
+      },
     },
     request: (route, status, seconds) => {
       requests.inc({ route, status: String(status) });

@@ -98,7 +98,8 @@ export interface RouterStats {
 export interface RouterObserver {
   /** A batch ran: its requests, inputs, tokens, distinct tasks and duration. */
   batch?(info: { requests: number; examples: number; tokens: number; tasks: number; ms: number }): void;
-  cache?(hit: boolean): void;
+  /** A task (or a multi-task checkpoint's stacked tasks) was looked up: found loaded (hit) or loaded now, and the time it took (ms). */
+  cache?(hit: boolean, ms: number): void;
 }
 
 export interface TaskRouterOptions {
@@ -276,8 +277,9 @@ export async function createTaskRouter(opts: TaskRouterOptions): Promise<TaskRou
         const first = jobs[members[0]].task;
         mixedTaskGroups++;
         try {
+          const ta = performance.now();
           const { value, hit } = await cache.get(ckey, () => loadCheckpointTasks(first));
-          opts.observer?.cache?.(hit);
+          opts.observer?.cache?.(hit, performance.now() - ta);
           const ct = value as CheckpointTasks;
           const all = members.flatMap((i) => {
             const ti = ct.taskNames.indexOf(jobs[i].task.checkpointTask);
@@ -297,9 +299,10 @@ export async function createTaskRouter(opts: TaskRouterOptions): Promise<TaskRou
       for (const [key, members] of groups) {
         const task = jobs[members[0]].task;
         try {
+          const ta = performance.now();
           const { value, hit } = await cache.get(key, () => loadTask(task));
           const tp = value as TaskPredictor;
-          opts.observer?.cache?.(hit);
+          opts.observer?.cache?.(hit, performance.now() - ta);
           if (fuseRequests) {
             const all = members.flatMap((i) => jobs[i].examples);
             const logits = await tp.logits(all, { batchSize });
