@@ -540,6 +540,8 @@ SIGTERM or Ctrl-C answers the requests in flight, then exits.
   --batch-size N          forward-pass batch size, as predict's (default 64)
   --no-fuse               one forward pass per request (exactly predict's numbers) instead of
                           fusing a task's requests (may differ in the last float32 bits)
+  --rescan-on-miss-ms N   rescan the tasks folder when a request names an unknown task, at most
+                          every N ms (default 0: never; POST /v1/tasks/reload rescans)
   --log                   log every request (JSON lines on stderr)
   --threads N             engine worker threads
 `;

@@ -24,6 +24,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   "max-length": { type: "string" },
   "batch-size": { type: "string" },
   "no-fuse": { type: "boolean" },
+  "rescan-on-miss-ms": { type: "string" },
   log: { type: "boolean" },
 };
 
@@ -57,6 +58,7 @@ export async function run(argv: string[]): Promise<number> {
     ...(maxLength !== undefined ? { maxLength } : {}),
     batchSize: int(v, "batch-size") ?? 64,
     fuseRequests: !flag(v, "no-fuse"),
+    rescanOnMissMs: int(v, "rescan-on-miss-ms", { min: 0 }) ?? 0,
     engine: engineOptions(),
     observer: metrics.observer,
   });

@@ -171,6 +171,21 @@ describe("tasks of one multi-task checkpoint in one batch", () => {
   });
 });
 
+describe("rescanOnMissMs", () => {
+  test("a task folder added after start is found when a request names it", async () => {
+    const router = await createTaskRouter({ modelDir, tasksDir, rescanOnMissMs: 1 });
+    cpSync(path.join(tasksDir, "topic"), path.join(tasksDir, "late"), { recursive: true });
+    try {
+      await new Promise((r) => setTimeout(r, 5));
+      const got = await router.classify({ task: "late", inputs: TEXTS });
+      assert.deepEqual(got.results, (await router.classify({ task: "topic", inputs: TEXTS })).results);
+    } finally {
+      rmSync(path.join(tasksDir, "late"), { recursive: true });
+      await router.close();
+    }
+  });
+});
+
 describe("fuseRequests: false", () => {
   test("concurrent requests are still batched, and each result is exactly predict's for that request", async () => {
     const router = await createTaskRouter({ modelDir, tasksDir, batchWindowMs: 20, fuseRequests: false });
