@@ -520,7 +520,8 @@ requests that arrive within --batch-window-ms are run together (one forward pass
 A result is what propetl predict gives for the same input.
 
 Routes: POST /v1/classify {"task": NAME, "inputs": [TEXT | [TEXT, PAIR], ...]},
-GET /v1/tasks, POST /v1/tasks/reload, GET /health, GET /metrics (Prometheus),
+POST /v1/completions {"model": NAME, "prompt": TEXT | [TEXT, ...], "max_tokens": N} (with a
+T5 backbone: text-to-text tasks, OpenAI-style), GET /v1/tasks, POST /v1/tasks/reload, GET /health, GET /metrics (Prometheus),
 GET /openapi.json. The first line on stdout is {"listening": URL} once the server is up;
 SIGTERM or Ctrl-C answers the requests in flight, then exits.
 
@@ -538,6 +539,7 @@ SIGTERM or Ctrl-C answers the requests in flight, then exits.
   --body-limit-kb N       largest request body (default 1024)
   --max-length N          longest tokenized input, as predict's (default 128)
   --batch-size N          forward-pass batch size, as predict's (default 64)
+  --max-new-tokens N      text-to-text: the most tokens a completion may ask for (default 256)
   --no-fuse               one forward pass per request (exactly predict's numbers) instead of
                           fusing a task's requests (may differ in the last float32 bits)
   --rescan-on-miss-ms N   rescan the tasks folder when a request names an unknown task, at most

@@ -25,6 +25,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   "batch-size": { type: "string" },
   "no-fuse": { type: "boolean" },
   "rescan-on-miss-ms": { type: "string" },
+  "max-new-tokens": { type: "string" },
   log: { type: "boolean" },
 };
 
@@ -44,6 +45,7 @@ export async function run(argv: string[]): Promise<number> {
   const maxInputs = int(v, "max-inputs") ?? 256;
   const maxInputChars = int(v, "max-input-chars") ?? 10000;
   const maxLength = int(v, "max-length", { min: 2 });
+  const maxNewTokens = int(v, "max-new-tokens") ?? 256;
   const metrics = createServeMetrics();
   const router = await createTaskRouter({
     modelDir,
@@ -59,11 +61,12 @@ export async function run(argv: string[]): Promise<number> {
     batchSize: int(v, "batch-size") ?? 64,
     fuseRequests: !flag(v, "no-fuse"),
     rescanOnMissMs: int(v, "rescan-on-miss-ms", { min: 0 }) ?? 0,
+    maxNewTokens,
     engine: engineOptions(),
     observer: metrics.observer,
   });
   for (const p of router.problems()) process.stderr.write(`warning: skipped ${p.dir}: ${p.error}\n`);
-  const app = await buildServer(router, { bodyLimit: (int(v, "body-limit-kb") ?? 1024) * 1024, maxInputs, maxInputChars, metrics, logger: flag(v, "log") });
+  const app = await buildServer(router, { bodyLimit: (int(v, "body-limit-kb") ?? 1024) * 1024, maxInputs, maxInputChars, maxNewTokens, metrics, logger: flag(v, "log") });
   let url: string;
   try {
     url = await app.listen({ host, port });

@@ -3,6 +3,7 @@
  *
  *   POST /v1/classify       {task, inputs: [text | [text, pair]]} → per input {label, label_id,
  *                           score, probabilities} (regression: {value})
+ *   POST /v1/completions    OpenAI-style {model: task, prompt, max_tokens} → choices (T5 tasks)
  *   GET  /v1/tasks          every task: name, kind, method, labels, file size, bit-level storage
  *   POST /v1/tasks/reload   rescan the tasks folder
  *   GET  /health            {status: "ok", tasks}
@@ -19,7 +20,7 @@ import type { FastifyError, FastifyInstance, FastifyReply } from "fastify";
 import { QueueFullError, RequestTimeoutError, ShuttingDownError } from "./batcher.js";
 import { createServeMetrics } from "./metrics.js";
 import type { ServeMetrics } from "./metrics.js";
-import { classifyBodySchema, openApiDocument } from "./openapi.js";
+import { classifyBodySchema, completionsBodySchema, openApiDocument } from "./openapi.js";
 import { RouterInputError, UnknownTaskError } from "./router.js";
 import type { ClassifyRequest, TaskRouter } from "./router.js";
 import type { Prediction } from "../train/predictor.js";
@@ -31,6 +32,8 @@ export interface HttpOptions {
   maxInputs?: number;
   /** Characters per text at most, in the schema (default 10000). */
   maxInputChars?: number;
+  /** Most tokens a completion may ask for, in the schema (default 256: the router's default). */
+  maxNewTokens?: number;
   /** Metrics to record into (default: a fresh registry). */
   metrics?: ServeMetrics;
   /** Log requests with fastify's logger (default false). */
@@ -70,6 +73,8 @@ export async function buildServer(router: TaskRouter, opts: HttpOptions = {}): P
   metrics.attach(router);
   const maxInputs = opts.maxInputs ?? 256;
   const maxInputChars = opts.maxInputChars ?? 10000;
+  const maxNewTokens = opts.maxNewTokens ?? 256;
+  let completionCount = 0;
   const app = fastify({
     logger: opts.logger ?? false,
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
@@ -93,11 +98,11 @@ export async function buildServer(router: TaskRouter, opts: HttpOptions = {}): P
       const extra = typeof params.missingProperty === "string" ? params.missingProperty : typeof params.additionalProperty === "string" ? params.additionalProperty : undefined;
       const field = fieldOf(v.instancePath, extra);
       const inAnyOf = (v.schemaPath ?? "").includes("/anyOf/") || v.keyword === "anyOf";
-      const what = typeof params.additionalProperty === "string" ? "is not a known field" : v.keyword === "required" ? "is required" : inAnyOf && (v.keyword === "type" || v.keyword === "anyOf") ? "must be a text or a [text, pair] array of two texts" : (v.message ?? "is invalid");
+      const what = typeof params.additionalProperty === "string" ? "is not a known field" : v.keyword === "required" ? "is required" : inAnyOf && (v.keyword === "type" || v.keyword === "anyOf") ? (field.startsWith("prompt") ? "must be a text or an array of texts" : "must be a text or a [text, pair] array of two texts") : v.keyword === "const" ? `must be ${JSON.stringify(params.allowedValue)}` : (v.message ?? "is invalid");
       return send(reply, 400, "invalid_request", `${field}: ${what}`, field);
     }
     if (err instanceof RouterInputError) return send(reply, 400, "invalid_request", err.message, err.field);
-    if (err instanceof UnknownTaskError) return send(reply, 404, "unknown_task", err.message, "task");
+    if (err instanceof UnknownTaskError) return send(reply, 404, "unknown_task", err.message, _req.url.startsWith("/v1/completions") ? "model" : "task");
     if (err instanceof QueueFullError) return send(reply, 429, "queue_full", err.message, undefined, err.retryAfterS);
     if (err instanceof RequestTimeoutError) return send(reply, 503, "timeout", err.message, undefined, 1);
     if (err instanceof ShuttingDownError) return send(reply, 503, "shutting_down", err.message, undefined, 5);
@@ -122,6 +127,27 @@ export async function buildServer(router: TaskRouter, opts: HttpOptions = {}): P
     const r = await router.classify(req.body);
     return { task: r.task, results: r.results.map((p) => predictionJson(p, r.labels)) };
   });
+  app.post<{ Body: { model: string; prompt: string | string[]; max_tokens?: number } }>("/v1/completions", { schema: { body: completionsBodySchema(maxInputs, maxInputChars, maxNewTokens) } }, async (req) => {
+    const prompts = typeof req.body.prompt === "string" ? [req.body.prompt] : req.body.prompt;
+    let r;
+    try {
+      r = await router.complete({ task: req.body.model, prompts, ...(req.body.max_tokens !== undefined ? { maxTokens: req.body.max_tokens } : {}) });
+    } catch (e) {
+      // The OpenAI request names the task "model" and the texts "prompt".
+      if (e instanceof RouterInputError) throw new RouterInputError(e.field === "task" ? "model" : e.field.replace(/^prompts/, "prompt").replace(/^maxTokens$/, "max_tokens"), e.message.slice(e.field.length + 2));
+      throw e;
+    }
+    const prompt = r.completions.reduce((s, c) => s + c.promptTokens, 0);
+    const completion = r.completions.reduce((s, c) => s + c.completionTokens, 0);
+    return {
+      id: `cmpl-${Date.now().toString(36)}-${(completionCount++).toString(36)}`,
+      object: "text_completion",
+      created: Math.floor(Date.now() / 1000),
+      model: r.task,
+      choices: r.completions.map((c, index) => ({ index, text: c.text, finish_reason: c.finishReason, logprobs: null })),
+      usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion },
+    };
+  });
   app.get("/v1/tasks", async () => ({ tasks: router.listTasks().map((t) => ({ name: t.name, kind: t.kind, method: t.method, labels: t.labels, file_bytes: t.fileBytes, storage_bits: t.storageBits, storage_percent_of_backbone: t.storagePercentOfBackbone, cached: t.cached })) }));
   app.post("/v1/tasks/reload", async () => {
     const r = await router.reload();
@@ -132,7 +158,7 @@ export async function buildServer(router: TaskRouter, opts: HttpOptions = {}): P
     const text = await metrics.registry.metrics();
     return reply.type(metrics.registry.contentType).send(text);
   });
-  const doc = openApiDocument(maxInputs, maxInputChars);
+  const doc = openApiDocument(maxInputs, maxInputChars, maxNewTokens);
   app.get("/openapi.json", async () => doc);
   await app.ready();
   return app;

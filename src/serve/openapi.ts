@@ -26,6 +26,25 @@ export function classifyBodySchema(maxInputs: number, maxInputChars: number): Sc
   };
 }
 
+/** JSON schema of the completions body (OpenAI's fields that propetl honours; others are refused by name). */
+export function completionsBodySchema(maxInputs: number, maxInputChars: number, maxNewTokens: number): Schema {
+  const text: Schema = { type: "string", minLength: 1, maxLength: maxInputChars };
+  return {
+    type: "object",
+    required: ["model", "prompt"],
+    additionalProperties: false,
+    properties: {
+      model: { type: "string", minLength: 1, maxLength: 512, description: "the text-to-text task's name, as GET /v1/tasks lists it" },
+      prompt: { anyOf: [text, { type: "array", minItems: 1, maxItems: maxInputs, items: text }], description: "a text or a list of texts (the task's prefix is put before each)" },
+      max_tokens: { type: "integer", minimum: 1, maximum: maxNewTokens, description: "most tokens to generate (default: the model folder's generation defaults)" },
+      temperature: { const: 0, description: "decoding is greedy or beam search (the model folder's num_beams): only 0 is accepted" },
+      n: { const: 1 },
+      stream: { const: false },
+      user: { type: "string" },
+    },
+  };
+}
+
 const ERROR: Schema = {
   type: "object",
   required: ["error"],
@@ -82,7 +101,7 @@ const errors = (...codes: number[]): Schema => {
 };
 
 /** The OpenAPI 3.1 document of the server's routes. */
-export function openApiDocument(maxInputs: number, maxInputChars: number): Schema {
+export function openApiDocument(maxInputs: number, maxInputChars: number, maxNewTokens = 256): Schema {
   return {
     openapi: "3.1.0",
     info: { title: "propetl serve", version: "1", description: "Many ProPETL task checkpoints served from one backbone." },
@@ -93,6 +112,29 @@ export function openApiDocument(maxInputs: number, maxInputChars: number): Schem
           requestBody: { required: true, content: { "application/json": { schema: classifyBodySchema(maxInputs, maxInputChars) } } },
           responses: {
             "200": json({ type: "object", required: ["task", "results"], properties: { task: { type: "string" }, results: { type: "array", items: PREDICTION } } }, "one result per input, in order"),
+            ...errors(400, 404, 413, 415, 429, 503),
+          },
+        },
+      },
+      "/v1/completions": {
+        post: {
+          summary: "Generate text with a text-to-text (T5) task, OpenAI-style (model = task name)",
+          requestBody: { required: true, content: { "application/json": { schema: completionsBodySchema(maxInputs, maxInputChars, maxNewTokens) } } },
+          responses: {
+            "200": json(
+              {
+                type: "object",
+                properties: {
+                  id: { type: "string" },
+                  object: { const: "text_completion" },
+                  created: { type: "integer" },
+                  model: { type: "string" },
+                  choices: { type: "array", items: { type: "object", properties: { index: { type: "integer" }, text: { type: "string" }, finish_reason: { enum: ["stop", "length"] }, logprobs: { type: "null" } } } },
+                  usage: { type: "object", properties: { prompt_tokens: { type: "integer" }, completion_tokens: { type: "integer" }, total_tokens: { type: "integer" } } },
+                },
+              },
+              "one choice per prompt",
+            ),
             ...errors(400, 404, 413, 415, 429, 503),
           },
         },

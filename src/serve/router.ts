@@ -26,7 +26,10 @@ import type { TaskModules } from "../train/mixed-task.js";
 import { tree } from "../engine/jax.js";
 import type { JArray } from "../engine/jax.js";
 import type { HeadParams } from "../models/bert/params.js";
+import { resolveGenerateOptions } from "../models/t5/generate-texts.js";
 import { MicroBatcher } from "./batcher.js";
+import { completeTexts, isT5ModelDir, loadT5Backbone, loadT5Task } from "./completions.js";
+import type { Completion, T5Backbone, T5Task } from "./completions.js";
 import type { BatchOutcome } from "./batcher.js";
 import { scanTasks, taskStorage } from "./catalog.js";
 import type { Catalog, CatalogProblem, CatalogTask } from "./catalog.js";
@@ -66,6 +69,18 @@ export interface ClassifyResponse {
   labels: string[];
   /** One per input, in order: what `propetl predict` gives for it. */
   results: Prediction[];
+}
+
+export interface CompleteRequest {
+  task: string;
+  prompts: readonly string[];
+  /** Most tokens to generate per prompt (default the model folder's generation defaults, capped by `maxNewTokens`). */
+  maxTokens?: number;
+}
+
+export interface CompleteResponse {
+  task: string;
+  completions: Completion[];
 }
 
 /** A task as `listTasks` describes it. */
@@ -139,8 +154,12 @@ export interface TaskRouterOptions {
    * gives for its inputs, at the cost of throughput.
    */
   fuseRequests?: boolean;
-  /** A tokenizer instead of the model folder's. */
+  /** A tokenizer instead of the model folder's (classification backbones). */
   tokenizer?: Tokenizer;
+  /** Text-to-text: the most tokens a completion may ask for (default 256). */
+  maxNewTokens?: number;
+  /** Text-to-text: longest prompt in tokens, longer ones truncated (default 512, as `generate`). */
+  maxSourceLength?: number;
   /** Engine options, if the engine is not started yet. */
   engine?: EngineOptions;
   observer?: RouterObserver;
@@ -156,8 +175,13 @@ export interface TaskRouter {
   stats(): RouterStats;
   /** Tasks' checkpoint problems found by the last scan (unreadable folders, duplicate names). */
   problems(): CatalogProblem[];
-  /** The backbone's config and tokenizer (borrowed). */
-  backbone: PredictionBackbone;
+  /**
+   * Generate for prompts with a text-to-text task (a T5 backbone): what `propetl generate
+   * --checkpoint` prints for each prompt.
+   */
+  complete(req: CompleteRequest): Promise<CompleteResponse>;
+  /** "classification" for a BERT/RoBERTa backbone, "text-to-text" for a T5 one. */
+  backboneKind: "classification" | "text-to-text";
   /** Answer every queued request, then free the cache and the backbone. */
   close(): Promise<void>;
 }
@@ -170,6 +194,12 @@ interface CheckpointTasks {
   taskNames: string[];
   bytes: number;
   dispose(): void;
+}
+
+interface GenJob {
+  task: CatalogTask;
+  prompts: readonly string[];
+  maxTokens: number;
 }
 
 interface Job {
@@ -193,16 +223,23 @@ export async function createTaskRouter(opts: TaskRouterOptions): Promise<TaskRou
   const rescanOnMissMs = checkPositive("rescanOnMissMs", opts.rescanOnMissMs, 0, 0);
   let catalog: Catalog = scanTasks(opts.tasksDir);
   let lastScan = Date.now();
+  const maxNewTokens = checkPositive("maxNewTokens", opts.maxNewTokens, 256);
+  const maxSourceLength = checkPositive("maxSourceLength", opts.maxSourceLength, 512, 2);
   await initEngine(opts.engine);
-  const bb = await loadPredictionBackbone(opts.modelDir, opts.tokenizer ? { tokenizer: opts.tokenizer } : {});
-  let maxLength: number;
-  try {
-    maxLength = resolveMaxLength(opts.maxLength, bb.config);
-  } catch (e) {
-    bb.dispose();
-    throw e;
+  const t5 = isT5ModelDir(opts.modelDir) ? await loadT5Backbone(opts.modelDir) : null;
+  const bbOrNull = t5 === null ? await loadPredictionBackbone(opts.modelDir, opts.tokenizer ? { tokenizer: opts.tokenizer } : {}) : null;
+  let maxLength = 0;
+  if (bbOrNull !== null) {
+    try {
+      maxLength = resolveMaxLength(opts.maxLength, bbOrNull.config);
+    } catch (e) {
+      bbOrNull.dispose();
+      throw e;
+    }
   }
-  const cache = new TaskCache<TaskPredictor | CheckpointTasks>(cacheBytes);
+  // Classification paths run only with a classification backbone (validate refuses otherwise).
+  const bb = bbOrNull as PredictionBackbone;
+  const cache = new TaskCache<TaskPredictor | CheckpointTasks | T5Task>(cacheBytes);
   let batches = 0;
   let mixedTaskGroups = 0;
 
@@ -343,6 +380,32 @@ export async function createTaskRouter(opts: TaskRouterOptions): Promise<TaskRou
     },
   );
 
+  const t5Key = (t: CatalogTask): string => `t5\u0000${t.name}\u0000${t.mtimeMs}`;
+  const runGeneration = (jobs: readonly GenJob[]): Promise<BatchOutcome<Completion[]>[]> =>
+    exclusive(async () => {
+      batches++;
+      const t0 = performance.now();
+      const out: BatchOutcome<Completion[]>[] = [];
+      const backbone = t5 as T5Backbone;
+      for (const j of jobs) {
+        try {
+          const ta = performance.now();
+          const { value, hit } = await cache.get(t5Key(j.task), () => loadT5Task(backbone, j.task.dir, j.task.checkpointTask));
+          opts.observer?.cache?.(hit, performance.now() - ta);
+          out.push({ ok: true, value: await completeTexts(backbone, value as T5Task, j.prompts, j.maxTokens !== undefined ? { maxNewTokens: j.maxTokens } : {}, { maxSourceLength, batchSize: 16 }) });
+        } catch (e) {
+          out.push({ ok: false, error: e instanceof Error ? e : new Error(String(e)) });
+        }
+      }
+      opts.observer?.batch?.({ requests: jobs.length, examples: jobs.reduce((s, j) => s + j.prompts.length, 0), tokens: 0, tasks: new Set(jobs.map((j) => j.task.name)).size, ms: performance.now() - t0 });
+      return out;
+    });
+  const genBatcher = new MicroBatcher<GenJob, Completion[]>(runGeneration, {
+    windowMs: 0,
+    ...(opts.maxQueue !== undefined ? { maxQueue: opts.maxQueue } : {}),
+    ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+  });
+
   const rescan = (): { added: string[]; removed: string[]; changed: string[] } => {
     const next = scanTasks(opts.tasksDir);
     const added: string[] = [];
@@ -395,12 +458,31 @@ export async function createTaskRouter(opts: TaskRouterOptions): Promise<TaskRou
       throw new RouterInputError(`inputs[${i}]`, "expected a text or a [text, pair] array of two texts");
     });
     const task = lookup(req.task);
-    if (task.kind === "text-to-text") throw new RouterInputError("task", `"${req.task}" is a text-to-text task without a classification head`);
+    if (task.kind === "text-to-text" || bbOrNull === null) throw new RouterInputError("task", `"${req.task}" is a text-to-text task without a classification head (use completions)`);
     return { task, items };
   };
 
   return {
-    backbone: bb,
+    backboneKind: t5 === null ? "classification" : "text-to-text",
+    async complete(req) {
+      if (typeof req !== "object" || req === null) throw new RouterInputError("body", "expected an object with task and prompts");
+      if (typeof req.task !== "string" || req.task === "") throw new RouterInputError("task", "expected a non-empty string");
+      if (!Array.isArray(req.prompts) || req.prompts.length === 0) throw new RouterInputError("prompts", "expected a non-empty array of texts");
+      if (req.prompts.length > maxInputs) throw new RouterInputError("prompts", `at most ${maxInputs} prompts per request, got ${req.prompts.length}`);
+      req.prompts.forEach((p, i) => {
+        if (typeof p !== "string" || p.trim() === "") throw new RouterInputError(`prompts[${i}]`, "expected a non-empty text");
+        if (p.length > maxInputChars) throw new RouterInputError(`prompts[${i}]`, `at most ${maxInputChars} characters, got ${p.length}`);
+      });
+      if (req.maxTokens !== undefined && !(Number.isInteger(req.maxTokens) && req.maxTokens >= 1 && req.maxTokens <= maxNewTokens)) {
+        throw new RouterInputError("maxTokens", `expected an integer in [1, ${maxNewTokens}], got ${req.maxTokens}`);
+      }
+      const task = lookup(req.task);
+      if (task.kind !== "text-to-text" || t5 === null) throw new RouterInputError("task", `"${req.task}" is a ${task.kind} task, not a text-to-text one (use classify)`);
+      const requested = req.maxTokens ?? resolveGenerateOptions(t5.generation, {}).maxNewTokens;
+      const job: GenJob = { task, prompts: req.prompts, maxTokens: Math.min(requested, maxNewTokens) };
+      const completions = await genBatcher.submit(job, 1);
+      return { task: task.name, completions };
+    },
     async classify(req) {
       const { task, items } = validate(req);
       const examples = encodeForPrediction(bb.tokenizer, items, maxLength);
@@ -443,13 +525,14 @@ export async function createTaskRouter(opts: TaskRouterOptions): Promise<TaskRou
         return false;
       }
     },
-    stats: () => ({ tasks: catalog.tasks.size, cache: cache.stats(), queued: batcher.queued, batches, mixedTaskGroups }),
+    stats: () => ({ tasks: catalog.tasks.size, cache: cache.stats(), queued: batcher.queued + genBatcher.queued, batches, mixedTaskGroups }),
     problems: () => catalog.problems,
     async close() {
-      await batcher.drain();
+      await Promise.all([batcher.drain(), genBatcher.drain()]);
       await exclusive(async () => {
         cache.clear();
-        bb.dispose();
+        bbOrNull?.dispose();
+        t5?.dispose();
       });
     },
   };
