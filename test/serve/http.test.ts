@@ -67,7 +67,7 @@ describe("routes", () => {
     assert.match(m.body, /propetl_http_requests_total\{route="\/v1\/classify",status="200"\} \d+/);
     const doc = (await app.inject({ method: "GET", url: "/openapi.json" })).json() as { openapi: string; paths: Record<string, unknown> };
     assert.equal(doc.openapi, "3.1.0");
-    assert.deepEqual(Object.keys(doc.paths).sort(), ["/health", "/metrics", "/openapi.json", "/v1/classify", "/v1/tasks", "/v1/tasks/reload"]);
+    assert.deepEqual(Object.keys(doc.paths).sort(), ["/health", "/metrics", "/openapi.json", "/v1/classify", "/v1/completions", "/v1/tasks", "/v1/tasks/reload"]);
     const r = await post("/v1/tasks/reload", {});
     assert.equal(r.statusCode, 200);
     assert.equal((r.json() as { tasks: number }).tasks, 5);
