@@ -515,15 +515,18 @@ export const SERVE_HELP = `Usage: propetl serve --model DIR --tasks DIR [--host 
 
 Serve every task checkpoint under --tasks from one backbone in memory, over HTTP. A folder with
 an adapter_config.json is a task, named by its path under --tasks ("spam", "team/spam"); each
-task of a multi-task checkpoint is "<folder>/<task>". Tasks load on first use into an LRU cache;
-requests that arrive within --batch-window-ms are run together (one forward pass per task).
-A result is what propetl predict gives for the same input.
+task of a multi-task checkpoint is "<folder>/<task>". Tasks load on first use into an LRU cache.
+Requests that arrive within --batch-window-ms are batched: a task's requests share forward
+passes, tasks of one multi-task checkpoint share one encoder pass. A request alone gets exactly
+what propetl predict prints for its inputs; batched with others, the same to float32 rounding
+(--no-fuse: exactly, one pass per request).
 
-Routes: POST /v1/classify {"task": NAME, "inputs": [TEXT | [TEXT, PAIR], ...]},
-POST /v1/completions {"model": NAME, "prompt": TEXT | [TEXT, ...], "max_tokens": N} (with a
-T5 backbone: text-to-text tasks, OpenAI-style), GET /v1/tasks, POST /v1/tasks/reload, GET /health, GET /metrics (Prometheus),
-GET /openapi.json. The first line on stdout is {"listening": URL} once the server is up;
-SIGTERM or Ctrl-C answers the requests in flight, then exits.
+Routes: POST /v1/classify {"task": NAME, "inputs": [TEXT | [TEXT, PAIR], ...]};
+POST /v1/completions {"model": NAME, "prompt": TEXT | [TEXT, ...], "max_tokens": N} (a T5
+backbone's text-to-text tasks, OpenAI-style); GET /v1/tasks; POST /v1/tasks/reload;
+GET /health; GET /metrics (Prometheus); GET /openapi.json. The first line on stdout is
+{"listening": URL} once the server is up; SIGTERM or Ctrl-C answers the requests in flight,
+then exits.
 
   --model DIR             the backbone the task checkpoints were trained on
   --tasks DIR             the folder of task checkpoints (scanned at start and on reload)
