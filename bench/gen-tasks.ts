@@ -6,6 +6,11 @@
  * `writeTaskCheckpoint`, validated like any checkpoint.
  *
  *   node dist/bench/gen-tasks.js --from CHECKPOINT --count N --output DIR [--seed S] [--flip X] [--prefix task-]
+ *
+ * With --tasks-per-file T, each folder is instead one multi-task checkpoint of T tasks over the
+ * source's prototype and layer masks: a seeded random task mask per task (30% of bits kept,
+ * combined OR, as `train --tasks` defaults) and a head per task (the source's, bias shifted).
+ * Its tasks are served as "<folder>/<task>" and share encoder passes in `propetl serve`.
  */
 import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
@@ -13,6 +18,7 @@ import { parseArgs } from "node:util";
 import { mulberry32 } from "../src/data/splits.js";
 import { hostHead, loadTaskCheckpoint, writeTaskCheckpoint } from "../src/petl/checkpoint.js";
 import type { MethodState } from "../src/petl/method.js";
+import { createMethod } from "../src/petl/registry.js";
 
 function die(msg: string): never {
   process.stderr.write(`gen-tasks: ${msg}\n`);
@@ -20,7 +26,9 @@ function die(msg: string): never {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { from: { type: "string" }, count: { type: "string" }, output: { type: "string" }, seed: { type: "string" }, flip: { type: "string" }, prefix: { type: "string" } } });
+  const { values } = parseArgs({ options: { from: { type: "string" }, count: { type: "string" }, output: { type: "string" }, seed: { type: "string" }, flip: { type: "string" }, prefix: { type: "string" }, "tasks-per-file": { type: "string" } } });
+  const perFile = Number(values["tasks-per-file"] ?? 1);
+  if (!Number.isInteger(perFile) || perFile < 1) die(`--tasks-per-file must be a positive integer, got ${values["tasks-per-file"]}`);
   const from = values.from ?? die("--from CHECKPOINT is required");
   const out = values.output ?? die("--output DIR is required");
   const count = Number(values.count ?? die("--count N is required"));
@@ -42,6 +50,22 @@ async function main(): Promise<void> {
       const dir = path.join(out, `${prefix}${String(i).padStart(width, "0")}`);
       if (existsSync(path.join(dir, "adapter_config.json"))) continue;
       const next = mulberry32(seed * 1_000_003 + i);
+      if (perFile > 1) {
+        const names = Array.from({ length: perFile }, (_, t) => `t${t}`);
+        const method = createMethod({ ...ckpt.method.config, tasks: names, taskK: 0.3, combine: "or" });
+        const spec = method.stateSpec(ckpt.encoderConfig);
+        const masks = new Map<string, { shape: number[]; bits: Uint8Array }>();
+        for (const [name, shape] of spec.masks) {
+          const src = ckpt.state.masks.get(name);
+          if (src) masks.set(name, src);
+          else masks.set(name, { shape, bits: Uint8Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => (next() / 4294967296 < 0.3 ? 1 : 0)) });
+        }
+        const bias = head["out_proj.bias"];
+        const heads = names.map(() => ({ ...head, "out_proj.bias": { shape: bias.shape, data: Float32Array.from(bias.data, (x) => x + (next() / 4294967296 - 0.5) * 0.2) } }));
+        await writeTaskCheckpoint(dir, { method, state: { tensors: ckpt.state.tensors, masks }, encoderConfig: ckpt.encoderConfig, heads, labelNames: names.map(() => ckpt.tasks[0].labelNames), dtype: ckpt.config.dtype });
+        method.dispose();
+        continue;
+      }
       const state: MethodState = { tensors: ckpt.state.tensors, masks: new Map() };
       for (const [name, m] of ckpt.state.masks) {
         const bits = Uint8Array.from(m.bits, (b) => ((next() / 4294967296) < flip ? 1 - b : b));

@@ -301,6 +301,7 @@ export async function createTaskRouter(opts: TaskRouterOptions): Promise<TaskRou
         if (g) g.push(i);
         else groups.set(k, [i]);
       });
+      const taskCount = groups.size;
       // Several tasks of one multi-task checkpoint: one encoder pass over their stacked modules.
       const byCheckpoint = new Map<string, string[]>();
       if (fuseRequests) {
@@ -366,7 +367,7 @@ export async function createTaskRouter(opts: TaskRouterOptions): Promise<TaskRou
       }
       const examples = jobs.reduce((s, j) => s + j.examples.length, 0);
       const tokens = jobs.reduce((s, j) => s + j.examples.reduce((a, e) => a + e.inputIds.length, 0), 0);
-      opts.observer?.batch?.({ requests: jobs.length, examples, tokens, tasks: groups.size, ms: performance.now() - t0 });
+      opts.observer?.batch?.({ requests: jobs.length, examples, tokens, tasks: taskCount, ms: performance.now() - t0 });
       return out;
     });
 
