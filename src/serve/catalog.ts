@@ -5,7 +5,8 @@
  * multi-task checkpoint by that path, a slash and the task's name ("mt/rte"). Only the small
  * JSON config is read here; the checkpoint itself loads when a request first needs it.
  */
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import type { Dirent } from "node:fs";
+import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { checkJsonDepth } from "../io/json-depth.js";
 import { CONFIG_FILE, MODEL_FILE, methodConfigOfFile, parseAdapterConfig } from "../petl/checkpoint.js";
@@ -54,15 +55,15 @@ function taskKind(labels: readonly string[]): CatalogTask["kind"] {
 }
 
 /** Read one checkpoint folder's config into catalog entries. */
-function readCheckpoint(root: string, dir: string): CatalogTask[] {
+async function readCheckpoint(root: string, dir: string): Promise<CatalogTask[]> {
   const file = path.join(dir, CONFIG_FILE);
-  const text = readFileSync(file, "utf8");
+  const text = await readFile(file, "utf8");
   checkJsonDepth(text, file);
   const config = parseAdapterConfig(file, JSON.parse(text) as unknown);
   const model = path.join(dir, MODEL_FILE);
-  const st = statSync(model, { throwIfNoEntry: false });
+  const st = await stat(model).catch(() => undefined);
   if (st === undefined) throw new Error(`${model}: file not found`);
-  const mtimeMs = Math.max(st.mtimeMs, statSync(file).mtimeMs);
+  const mtimeMs = Math.max(st.mtimeMs, (await stat(file)).mtimeMs);
   const rel = path.relative(root, dir).split(path.sep).join("/");
   const base = rel === "" ? path.basename(path.resolve(root)) : rel;
   const multi = config.tasks.length > 1;
@@ -72,38 +73,54 @@ function readCheckpoint(root: string, dir: string): CatalogTask[] {
   });
 }
 
-/** Scan `tasksDir` for task checkpoints (see the module comment). A missing folder is an error naming it. */
-export function scanTasks(tasksDir: string): Catalog {
-  const st = statSync(tasksDir, { throwIfNoEntry: false });
+/**
+ * Scan `tasksDir` for task checkpoints (see the module comment), reading up to 16 folders at a
+ * time without blocking the process. A missing folder is an error naming it; an unreadable
+ * checkpoint is a problem (skipped), as is a second task of the same name.
+ */
+export async function scanTasks(tasksDir: string): Promise<Catalog> {
+  const st = await stat(tasksDir).catch(() => undefined);
   if (st === undefined) throw new Error(`tasks folder ${tasksDir}: not found`);
   if (!st.isDirectory()) throw new Error(`tasks folder ${tasksDir}: not a folder`);
-  const tasks = new Map<string, CatalogTask>();
   const problems: CatalogProblem[] = [];
-  const visit = (dir: string, depth: number): void => {
-    let entries;
+  // Checkpoint folders in a stable order (depth first, names sorted), then read in parallel.
+  const dirs: string[] = [];
+  const visit = async (dir: string, depth: number): Promise<void> => {
+    let entries: Dirent[];
     try {
-      entries = readdirSync(dir, { withFileTypes: true });
+      entries = await readdir(dir, { withFileTypes: true });
     } catch (e) {
       problems.push({ dir, error: (e as Error).message });
       return;
     }
     if (entries.some((e) => e.isFile() && e.name === CONFIG_FILE)) {
-      try {
-        for (const t of readCheckpoint(tasksDir, dir)) {
-          if (tasks.has(t.name)) problems.push({ dir, error: `task name "${t.name}" is already taken by ${tasks.get(t.name)?.dir}` });
-          else tasks.set(t.name, t);
-        }
-      } catch (e) {
-        problems.push({ dir, error: (e as Error).message });
-      }
+      dirs.push(dir);
       return;
     }
     if (depth >= 8) return;
     for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-      if (e.isDirectory() && !e.name.startsWith(".")) visit(path.join(dir, e.name), depth + 1);
+      if (e.isDirectory() && !e.name.startsWith(".")) await visit(path.join(dir, e.name), depth + 1);
     }
   };
-  visit(tasksDir, 0);
+  await visit(tasksDir, 0);
+  const read = new Array<CatalogTask[] | Error>(dirs.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < dirs.length) {
+      const i = next++;
+      read[i] = await readCheckpoint(tasksDir, dirs[i]).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(16, dirs.length) }, worker));
+  const tasks = new Map<string, CatalogTask>();
+  dirs.forEach((dir, i) => {
+    const r = read[i];
+    if (r instanceof Error) return problems.push({ dir, error: r.message });
+    for (const t of r) {
+      if (tasks.has(t.name)) problems.push({ dir, error: `task name "${t.name}" is already taken by ${tasks.get(t.name)?.dir}` });
+      else tasks.set(t.name, t);
+    }
+  });
   return { tasks, problems };
 }
 

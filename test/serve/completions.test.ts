@@ -110,6 +110,17 @@ describe("completions", () => {
     await assert.rejects(router.complete({ task: "summ", prompts: ["a"], maxTokens: 0 }), (e: unknown) => e instanceof RouterInputError && e.field === "maxTokens");
   });
 
+  test("a reload keeps an unchanged text-to-text task loaded", async () => {
+    await router.complete({ task: "summ", prompts: ["a"], maxTokens: 2 });
+    const before = router.stats().cache;
+    assert.equal(before.entries, 1);
+    const r = await router.reload();
+    assert.deepEqual([r.added, r.removed, r.changed], [[], [], []]);
+    assert.equal(router.stats().cache.entries, 1);
+    await router.complete({ task: "summ", prompts: ["a"], maxTokens: 2 });
+    assert.equal(router.stats().cache.misses, before.misses);
+  });
+
   test("close frees every buffer the router allocated", async () => {
     await app.close();
     await router.close();

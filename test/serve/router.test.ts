@@ -139,7 +139,7 @@ describe("task router", () => {
     rmSync(path.join(tasksDir, "group"), { recursive: true });
     r = await router.reload();
     assert.deepEqual(r.removed, ["group/copy"]);
-    assert.equal(router.hasTask("group/copy"), false);
+    assert.equal(await router.hasTask("group/copy"), false);
   });
 
   test("close frees every buffer the router allocated (beyond what loading the backbone alone leaves)", async () => {
