@@ -196,6 +196,9 @@ interface CheckpointTasks {
   dispose(): void;
 }
 
+/** What the task cache holds: one task's predictor, a multi-task checkpoint's stacked tasks, or a text-to-text task. */
+type Loaded = { kind: "task"; tp: TaskPredictor; bytes: number; dispose(): void } | CheckpointTasks | { kind: "t5"; task: T5Task; bytes: number; dispose(): void };
+
 interface GenJob {
   task: CatalogTask;
   prompts: readonly string[];
@@ -238,8 +241,11 @@ export async function createTaskRouter(opts: TaskRouterOptions): Promise<TaskRou
     }
   }
   // Classification paths run only with a classification backbone (validate refuses otherwise).
-  const bb = bbOrNull as PredictionBackbone;
-  const cache = new TaskCache<TaskPredictor | CheckpointTasks | T5Task>(cacheBytes);
+  const classifier = (): PredictionBackbone => {
+    if (bbOrNull === null) throw new Error("this router serves a T5 backbone: no classification");
+    return bbOrNull;
+  };
+  const cache = new TaskCache<Loaded>(cacheBytes);
   let batches = 0;
   let mixedTaskGroups = 0;
 
@@ -254,6 +260,7 @@ export async function createTaskRouter(opts: TaskRouterOptions): Promise<TaskRou
   const cacheKey = (t: CatalogTask): string => `task\u0000${t.name}\u0000${t.mtimeMs}`;
   const checkpointKey = (t: CatalogTask): string => `checkpoint\u0000${t.dir}\u0000${t.mtimeMs}`;
   const loadCheckpointTasks = async (t: CatalogTask): Promise<CheckpointTasks> => {
+    const bb = classifier();
     const ckpt = await loadTaskCheckpoint(t.dir, { encoderConfig: bb.config });
     try {
       const heads = ckpt.tasks.map((e) => {
@@ -280,6 +287,7 @@ export async function createTaskRouter(opts: TaskRouterOptions): Promise<TaskRou
     }
   };
   const loadTask = async (t: CatalogTask): Promise<TaskPredictor> => {
+    const bb = classifier();
     const ckpt = await loadTaskCheckpoint(t.dir, { encoderConfig: bb.config });
     try {
       return taskPredictor(bb, ckpt, ckpt.taskIndex(t.checkpointTask), t.dir);
@@ -321,12 +329,14 @@ export async function createTaskRouter(opts: TaskRouterOptions): Promise<TaskRou
         try {
           const ta = performance.now();
           const { value, hit } = await cache.get(ckey, () => loadCheckpointTasks(first));
+          if (value.kind !== "checkpoint") throw new Error(`cache entry ${ckey} is a ${value.kind} entry`);
           opts.observer?.cache?.(hit, performance.now() - ta);
-          const ct = value as CheckpointTasks;
+          const ct = value;
           const all = members.flatMap((i) => {
             const ti = ct.taskNames.indexOf(jobs[i].task.checkpointTask);
             return jobs[i].examples.map((e) => ({ ...e, taskId: ti }));
           });
+          const bb = classifier();
           const logits = await mixedTaskLogitsBatched(bb.config, bb.encoder, ct.modules, ct.heads, all, bb.padTokenId, batchSize);
           let row = 0;
           for (const i of members) {
@@ -342,8 +352,12 @@ export async function createTaskRouter(opts: TaskRouterOptions): Promise<TaskRou
         const task = jobs[members[0]].task;
         try {
           const ta = performance.now();
-          const { value, hit } = await cache.get(key, () => loadTask(task));
-          const tp = value as TaskPredictor;
+          const { value, hit } = await cache.get(key, async () => {
+            const loaded = await loadTask(task);
+            return { kind: "task" as const, tp: loaded, bytes: loaded.bytes, dispose: () => loaded.dispose() };
+          });
+          if (value.kind !== "task") throw new Error(`cache entry ${key} is a ${value.kind} entry`);
+          const tp = value.tp;
           opts.observer?.cache?.(hit, performance.now() - ta);
           if (fuseRequests) {
             const all = members.flatMap((i) => jobs[i].examples);
@@ -391,9 +405,13 @@ export async function createTaskRouter(opts: TaskRouterOptions): Promise<TaskRou
       for (const j of jobs) {
         try {
           const ta = performance.now();
-          const { value, hit } = await cache.get(t5Key(j.task), () => loadT5Task(backbone, j.task.dir, j.task.checkpointTask));
+          const { value, hit } = await cache.get(t5Key(j.task), async () => {
+            const loaded = await loadT5Task(backbone, j.task.dir, j.task.checkpointTask);
+            return { kind: "t5" as const, task: loaded, bytes: loaded.bytes, dispose: () => loaded.dispose() };
+          });
+          if (value.kind !== "t5") throw new Error(`cache entry for ${j.task.name} is a ${value.kind} entry`);
           opts.observer?.cache?.(hit, performance.now() - ta);
-          out.push({ ok: true, value: await completeTexts(backbone, value as T5Task, j.prompts, j.maxTokens !== undefined ? { maxNewTokens: j.maxTokens } : {}, { maxSourceLength, batchSize: 16 }) });
+          out.push({ ok: true, value: await completeTexts(backbone, value.task, j.prompts, j.maxTokens !== undefined ? { maxNewTokens: j.maxTokens } : {}, { maxSourceLength, batchSize: 16 }) });
         } catch (e) {
           out.push({ ok: false, error: e instanceof Error ? e : new Error(String(e)) });
         }
@@ -494,7 +512,7 @@ export async function createTaskRouter(opts: TaskRouterOptions): Promise<TaskRou
     },
     async classify(req) {
       const { task, items } = await validate(req);
-      const examples = encodeForPrediction(bb.tokenizer, items, maxLength);
+      const examples = encodeForPrediction(classifier().tokenizer, items, maxLength);
       const tokens = examples.reduce((s, e) => s + e.inputIds.length, 0);
       const results = await batcher.submit({ task, examples }, tokens);
       return { task: task.name, labels: task.labelNames, results };
