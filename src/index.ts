@@ -99,8 +99,27 @@ export type { T5PretrainOptions, T5PretrainHyper, T5PretrainResult, T5Architectu
 export { computeInputAndTargetLengths, randomSpansNoiseMask, filterWithSentinels, spanCorrupt, SpanCorruptionError } from "./train/span-corruption.js";
 export { evaluateMaskedLm } from "./train/mlm-eval.js";
 export type { MlmEvalOptions, MlmEvalResult } from "./train/mlm-eval.js";
-export { loadPredictor } from "./train/predictor.js";
-export type { Predictor, PredictorOptions } from "./train/predictor.js";
+export { loadPredictor, loadPredictionBackbone, taskPredictor, predictionOf, encodeForPrediction } from "./train/predictor.js";
+export type { Predictor, PredictorOptions, PredictionBackbone, TaskPredictor, Prediction } from "./train/predictor.js";
+
+// Serving many tasks from one backbone (propetl serve)
+export { createTaskRouter, RouterInputError, UnknownTaskError } from "./serve/router.js";
+export type { TaskRouter, TaskRouterOptions, ClassifyRequest, ClassifyResponse, ClassifyInput, CompleteRequest, CompleteResponse, ServedTask, RouterStats, RouterObserver } from "./serve/router.js";
+export { MicroBatcher, QueueFullError, RequestTimeoutError, ShuttingDownError } from "./serve/batcher.js";
+export type { BatcherOptions, BatchOutcome, BatchInfo } from "./serve/batcher.js";
+export { TaskCache } from "./serve/task-cache.js";
+export type { Cacheable, TaskCacheStats } from "./serve/task-cache.js";
+export { scanTasks, taskStorage } from "./serve/catalog.js";
+export type { Catalog, CatalogTask, CatalogProblem } from "./serve/catalog.js";
+export { buildServer, predictionJson } from "./serve/http.js";
+export type { HttpOptions, PredictionJson } from "./serve/http.js";
+export { createServeMetrics } from "./serve/metrics.js";
+export type { ServeMetrics } from "./serve/metrics.js";
+export { openApiDocument, classifyBodySchema, completionsBodySchema } from "./serve/openapi.js";
+export { loadT5Backbone, loadT5Task, completeTexts, isT5ModelDir } from "./serve/completions.js";
+export type { T5Backbone, T5Task, Completion } from "./serve/completions.js";
+export { encodeSources, generateForSources, resolveGenerateOptions } from "./models/t5/generate-texts.js";
+export type { GenerateSettings, EncodedSources } from "./models/t5/generate-texts.js";
 
 // Text-to-text (seq2seq) tasks: translation / summarization pairs for T5
 export { loadSeq2SeqTask, readSeq2SeqFile, summarizationTask, seq2seqInput, seq2seqBuiltinNames, isSeq2SeqBuiltinName, SEQ2SEQ_BUILTINS } from "./data/seq2seq.js";

@@ -5,13 +5,13 @@ import { checkTokenizerFitsModel, loadTokenizer } from "../data/tokenizer.js";
 import type { Tokenizer } from "../data/tokenizer.js";
 import { initEngine } from "../engine/engine.js";
 import { tree } from "../engine/jax.js";
-import { HF_DEFAULT_MAX_LENGTH, readGenerationDefaults } from "../models/generation-config.js";
+import { readGenerationDefaults } from "../models/generation-config.js";
 import { loadBackboneDir } from "../models/load.js";
 import type { ModelHooks } from "../models/hooks.js";
 import { readModelConfig } from "../models/registry.js";
 import { isT5Config } from "../models/t5/config.js";
 import type { T5Config } from "../models/t5/config.js";
-import { t5Generate } from "../models/t5/generate.js";
+import { encodeSources, generateForSources, resolveGenerateOptions } from "../models/t5/generate-texts.js";
 import type { T5GenerateOptions } from "../models/t5/generate.js";
 import type { T5Params } from "../models/t5/params.js";
 import { checkpointHooks, loadTaskCheckpoint } from "../petl/checkpoint.js";
@@ -57,25 +57,6 @@ function parseEarlyStopping(s: string | undefined): boolean | "never" | undefine
   throw new CliError(`--early-stopping must be true, false or never, got "${s}"`, 2);
 }
 
-interface Encoded {
-  ids: number[][];
-  truncated: number[];
-}
-
-/** Encode every input (prefix + text, EOS appended by the tokenizer), truncating past `maxLength` tokens. */
-function encodeInputs(tokenizer: Tokenizer, texts: string[], prefix: string, maxLength: number): Encoded {
-  const ids: number[][] = [];
-  const truncated: number[] = [];
-  texts.forEach((t, i) => {
-    const full = tokenizer.encode(prefix + t, undefined, { maxLength: Infinity }).inputIds;
-    if (full.length > maxLength) {
-      truncated.push(i);
-      ids.push(tokenizer.encode(prefix + t, undefined, { maxLength }).inputIds);
-    } else ids.push(full);
-  });
-  return { ids, truncated };
-}
-
 /** Generated ids to one output line: the text without special tokens (newlines become spaces in plain output). */
 function outputLine(tokenizer: Tokenizer, ids: number[], json: boolean): string {
   const text = tokenizer.decode(ids, { skipSpecialTokens: true });
@@ -111,16 +92,12 @@ export async function run(argv: string[]): Promise<number> {
   // Flags, then the folder's generation config (HF semantics), then HF's defaults.
   const gen = readGenerationDefaults(modelDir);
   for (const u of gen.unsupported) process.stderr.write(`warning: ${gen.file}: ${u} is not implemented by propetl generate; ignored\n`);
-  const maxNewTokens = maxNewFlag ?? gen.maxNewTokens ?? (gen.maxLength ?? HF_DEFAULT_MAX_LENGTH) - 1;
-  const opts: T5GenerateOptions = {
-    maxNewTokens,
-    numBeams: beamsFlag ?? gen.numBeams ?? 1,
-    lengthPenalty: lpFlag ?? gen.lengthPenalty ?? 1.0,
-    earlyStopping: esFlag ?? gen.earlyStopping ?? false,
-    ...(gen.eosTokenId !== undefined ? { eosTokenId: gen.eosTokenId } : {}),
-    ...(gen.padTokenId !== undefined ? { padTokenId: gen.padTokenId } : {}),
-    ...(gen.decoderStartTokenId !== undefined ? { decoderStartTokenId: gen.decoderStartTokenId } : {}),
-  };
+  const opts: T5GenerateOptions = resolveGenerateOptions(gen, {
+    ...(maxNewFlag !== undefined ? { maxNewTokens: maxNewFlag } : {}),
+    ...(beamsFlag !== undefined ? { numBeams: beamsFlag } : {}),
+    ...(lpFlag !== undefined ? { lengthPenalty: lpFlag } : {}),
+    ...(esFlag !== undefined ? { earlyStopping: esFlag } : {}),
+  });
   await initEngine(engineOptions());
   const model = await loadBackboneDir(modelDir);
   let params = model.encoder as T5Params;
@@ -139,24 +116,15 @@ export async function run(argv: string[]): Promise<number> {
       hooks = run.hooks;
     }
     const prefix = str(v, "prefix") ?? checkpointPrefix ?? "";
-    const encoded = encodeInputs(tokenizer, texts, prefix, maxSourceLength);
+    const encoded = encodeSources(tokenizer, texts, prefix, maxSourceLength);
     if (encoded.truncated.length > 0) {
       const where = input !== undefined ? ` (first: ${input === "-" ? "<stdin>" : input}:${encoded.truncated[0] + 1})` : "";
       process.stderr.write(`warning: ${encoded.truncated.length} of ${texts.length} input(s) longer than --max-source-length ${maxSourceLength} tokens were truncated${where}\n`);
     }
     const out = outFile ? createWriteStream(outFile, { encoding: "utf8" }) : process.stdout;
-    for (let start = 0; start < texts.length; start += batchSize) {
-      const rows = encoded.ids.slice(start, start + batchSize);
-      const S = Math.max(...rows.map((r) => r.length));
-      const inputIds = new Int32Array(rows.length * S).fill(cfg.padTokenId);
-      const attentionMask = new Int32Array(rows.length * S);
-      rows.forEach((r, i) => {
-        inputIds.set(r, i * S);
-        attentionMask.fill(1, i * S, i * S + r.length);
-      });
-      const result = await t5Generate(cfg, params, hooks, { batchSize: rows.length, encoderLength: S, inputIds, attentionMask }, opts);
-      for (const ids of result.sequences) out.write(outputLine(tokenizer, ids, json) + "\n");
-    }
+    await generateForSources(cfg, params, hooks, encoded.ids, batchSize, opts, (sequences) => {
+      for (const ids of sequences) out.write(outputLine(tokenizer, ids, json) + "\n");
+    });
     if (outFile) await new Promise<void>((resolve, reject) => (out as ReturnType<typeof createWriteStream>).end((e?: Error | null) => (e ? reject(e) : resolve())));
     return 0;
   } finally {

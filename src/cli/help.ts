@@ -140,6 +140,7 @@ export const COMMANDS = {
   "export-task": "write one task of a multi-task checkpoint as a single-task checkpoint",
   export: "write a LoRA task checkpoint as a Hugging Face PEFT adapter (--format peft)",
   import: "read a Hugging Face PEFT LoRA adapter (sequence classification) as a task checkpoint",
+  serve: "serve every task checkpoint of a folder over HTTP from one backbone (micro-batched, LRU task cache)",
 } as const;
 
 export type CommandName = keyof typeof COMMANDS;
@@ -568,6 +569,46 @@ a subset of layers) are refused, naming the option.
   --json                  the result as JSON
 `;
 
+export const SERVE_HELP = `Usage: propetl serve --model DIR --tasks DIR [--host 127.0.0.1] [--port 8080] [options]
+
+Serve every task checkpoint under --tasks from one backbone in memory, over HTTP. A folder with
+an adapter_config.json is a task, named by its path under --tasks ("spam", "team/spam"); each
+task of a multi-task checkpoint is "<folder>/<task>". Tasks load on first use into an LRU cache.
+Requests that arrive within --batch-window-ms are batched: a task's requests share forward
+passes, tasks of one multi-task checkpoint share one encoder pass. A request alone gets exactly
+what propetl predict prints for its inputs; batched with others, the same to float32 rounding
+(--no-fuse: exactly, one pass per request).
+
+Routes: POST /v1/classify {"task": NAME, "inputs": [TEXT | [TEXT, PAIR], ...]};
+POST /v1/completions {"model": NAME, "prompt": TEXT | [TEXT, ...], "max_tokens": N} (a T5
+backbone's text-to-text tasks, OpenAI-style); GET /v1/tasks; POST /v1/tasks/reload;
+GET /health; GET /metrics (Prometheus); GET /openapi.json. The first line on stdout is
+{"listening": URL} once the server is up; SIGTERM or Ctrl-C answers the requests in flight,
+then exits.
+
+  --model DIR             the backbone the task checkpoints were trained on
+  --tasks DIR             the folder of task checkpoints (scanned at start and on reload)
+  --host HOST             address to bind (default 127.0.0.1: this machine only)
+  --port N                port (default 8080; 0 picks a free one)
+  --cache-mb N            memory budget of the loaded-task cache in MiB (default 256)
+  --batch-window-ms N     how long a request waits for others to batch with (default 2)
+  --max-batch-tokens N    token budget of a micro-batch (default 4096)
+  --max-queue N           requests waiting at most; more get 429 (default 1024)
+  --timeout-ms N          per-request time limit; over it, 503 (default 30000)
+  --max-inputs N          inputs per request at most (default 256)
+  --max-input-chars N     characters per text at most (default 10000)
+  --body-limit-kb N       largest request body (default 1024)
+  --max-length N          longest tokenized input, as predict's (default 128)
+  --batch-size N          forward-pass batch size, as predict's (default 64)
+  --max-new-tokens N      text-to-text: the most tokens a completion may ask for (default 256)
+  --no-fuse               one forward pass per request (exactly predict's numbers) instead of
+                          fusing a task's requests (may differ in the last float32 bits)
+  --rescan-on-miss-ms N   rescan the tasks folder when a request names an unknown task, at most
+                          every N ms (default 0: never; POST /v1/tasks/reload rescans)
+  --log                   log every request (JSON lines on stderr)
+  --threads N             engine worker threads
+`;
+
 export const HELP: Record<CommandName, string> = {
   demo: DEMO_HELP,
   train: TRAIN_HELP,
@@ -581,4 +622,5 @@ export const HELP: Record<CommandName, string> = {
   "export-task": EXPORT_TASK_HELP,
   export: EXPORT_HELP,
   import: IMPORT_HELP,
+  serve: SERVE_HELP,
 };

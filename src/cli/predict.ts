@@ -7,7 +7,7 @@ import { streamTextLines } from "../io/text-lines.js";
 import type { TextEncoding } from "../io/text-lines.js";
 import { initEngine } from "../engine/engine.js";
 import { resolveMaxLength } from "../train/defaults.js";
-import { loadPredictor, predictionsFromLogits, softmaxRow } from "../train/predictor.js";
+import { loadPredictor, predictionOf } from "../train/predictor.js";
 import type { Predictor } from "../train/predictor.js";
 import { asUsageError, CliError, int, parseCommand, required, str } from "./args.js";
 import type { OptionSpec } from "./args.js";
@@ -40,11 +40,8 @@ interface Item {
 }
 
 function resultOf(p: Predictor, logits: Float32Array, row: number): Record<string, unknown> {
-  const n = p.numLabels;
-  if (n === 1) return { score: logits[row] };
-  const probs = softmaxRow(logits, row, n);
-  const id = predictionsFromLogits(logits.subarray(row * n, (row + 1) * n), n)[0];
-  return { label: p.labelNames[id] ?? String(id), label_id: id, probs: probs.map((x) => Number(x.toFixed(6))) };
+  const r = predictionOf(p.labelNames, p.numLabels, logits, row);
+  return r.kind === "regression" ? { score: r.value } : { label: r.label, label_id: r.labelId, probs: r.probs };
 }
 
 async function readJsonl(file: string, textKey: string, pairKey: string, encoding: TextEncoding): Promise<Item[]> {

@@ -37,7 +37,20 @@ export interface TaskModules {
   hooks(taskIds: JArray): ModelHooks;
   /** The encoder to run (full fine-tuning's tuned copy), or null for the frozen backbone. */
   encoder: EncoderParams | null;
+  /** Device bytes the modules hold. */
+  bytes: number;
   dispose(): void;
+}
+
+const bytesOf = (xs: Iterable<JArray>): number => {
+  let n = 0;
+  for (const x of xs) n += x.size * (x.dtype === "float16" ? 2 : 4);
+  return n;
+};
+
+function* materializedArrays(m: Materialized): Iterable<JArray> {
+  for (const layer of m.units) for (const unit of layer) yield* Object.values(unit);
+  if (m.encoder) yield* tree.leaves(m.encoder) as JArray[];
 }
 
 /** Stack the tasks' materialised modules (see the module comment). `ckpt` is borrowed. */
@@ -48,7 +61,7 @@ export function taskModules(ckpt: LoadedCheckpoint): TaskModules {
   const first = ckpt.materialize(0);
   if (layout.kind === null || layout.masks === "none" || T === 1 || first.kind === "full" || !ruleMasks(c.combine ?? METHOD_DEFAULTS.combine).task) {
     // The same modules serve every task (no task masks: e.g. the "layer" combine rule).
-    return { hooks: () => materializedHooks(first), encoder: first.encoder ? asEncoderParams(first.encoder) : null, dispose: () => disposeMaterialized(first) };
+    return { hooks: () => materializedHooks(first), encoder: first.encoder ? asEncoderParams(first.encoder) : null, bytes: bytesOf(materializedArrays(first)), dispose: () => disposeMaterialized(first) };
   }
   const rest: Materialized[] = [];
   try {
@@ -78,6 +91,7 @@ export function taskModules(ckpt: LoadedCheckpoint): TaskModules {
         }, first.options, (q) => Object.keys(units[i]?.[q] ?? {}).length > 0),
       ),
     encoder: null,
+    bytes: bytesOf(units.flatMap((layer) => layer.flatMap((unit) => Object.values(unit)))),
     dispose: () => {
       for (const layer of units) for (const unit of layer) for (const t of Object.values(unit)) t.dispose();
     },
@@ -114,6 +128,19 @@ export async function mixedTaskLogits(config: EncoderConfig, encoder: EncoderPar
     }
   } finally {
     hidden.dispose();
+  }
+  return out;
+}
+
+/**
+ * Logits of examples of mixed tasks (`taskId` set), in forward passes of at most `batchSize`
+ * (longest first, as `predict` batches), in input order. Everything is borrowed.
+ */
+export async function mixedTaskLogitsBatched(config: EncoderConfig, encoder: EncoderParams, modules: TaskModules, heads: readonly HeadParams[], data: readonly EncodedExample[], padTokenId: number, batchSize: number): Promise<Float32Array[]> {
+  const out = new Array<Float32Array>(data.length);
+  for (const rows of evalBatches(data.map((e) => e.inputIds.length), batchSize)) {
+    const r = await mixedTaskLogits(config, encoder, modules, heads, rows.map((i) => data[i]), padTokenId);
+    rows.forEach((i, k) => (out[i] = r[k]));
   }
   return out;
 }
@@ -170,14 +197,7 @@ export async function loadMultiTaskPredictor(modelDir: string, checkpointDir: st
         const [e] = encodeExamples(tokenizer, [{ text: it.text, ...(it.textPair !== undefined ? { textPair: it.textPair } : {}), label: it.label ?? -1, line: i }], { maxLength, taskId: ckpt.taskIndex(it.task) });
         return { ...e, index: i };
       }),
-    logits: async (data, o = {}) => {
-      const out = new Array<Float32Array>(data.length);
-      for (const rows of evalBatches(data.map((e) => e.inputIds.length), o.batchSize ?? 64)) {
-        const r = await mixedTaskLogits(model.config, model.encoder, modules, H, rows.map((i) => data[i]), padTokenId);
-        rows.forEach((i, k) => (out[i] = r[k]));
-      }
-      return out;
-    },
+    logits: (data, o = {}) => mixedTaskLogitsBatched(model.config, model.encoder, modules, H, data, padTokenId, o.batchSize ?? 64),
     dispose: () => {
       modules.dispose();
       ckpt.dispose();

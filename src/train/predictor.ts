@@ -7,6 +7,7 @@ import { asEncoderParams } from "../models/architecture.js";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { tree } from "../engine/jax.js";
+import type { JArray } from "../engine/jax.js";
 import { checkJsonDepth } from "../io/json-depth.js";
 import { checkTokenizerFitsModel } from "../data/tokenizer.js";
 import type { Tokenizer } from "../data/tokenizer.js";
@@ -69,8 +70,20 @@ export interface PredictorOptions {
   padToMultipleOf?: number;
 }
 
-/** Load a backbone and a task checkpoint for prediction. */
-export async function loadPredictor(modelDir: string, checkpointDir: string, opts: PredictorOptions = {}): Promise<Predictor> {
+/** A backbone loaded for prediction: tokenizer, config and frozen encoder (owned; `dispose`). */
+export interface PredictionBackbone {
+  config: EncoderConfig;
+  /** How the model type was found when the model's config.json names none (else null). */
+  modelTypeInferred: string | null;
+  tokenizer: Tokenizer;
+  encoder: EncoderParams;
+  /** The id padding uses (the tokenizer's, else the config's). */
+  padTokenId: number;
+  dispose(): void;
+}
+
+/** Load a model folder's tokenizer and encoder for prediction (its pretraining head is freed). */
+export async function loadPredictionBackbone(modelDir: string, opts: { tokenizer?: Tokenizer } = {}): Promise<PredictionBackbone> {
   const tokenizer = opts.tokenizer ?? (await (await import("../data/tokenizer.js")).loadTokenizer(modelDir));
   const model = await loadModelDir(modelDir);
   tree.dispose(model.head);
@@ -80,55 +93,128 @@ export async function loadPredictor(modelDir: string, checkpointDir: string, opt
     tree.dispose(model.encoder);
     throw e;
   }
-  let ckpt: LoadedCheckpoint;
-  try {
-    ckpt = await loadTaskCheckpoint(checkpointDir, { encoderConfig: model.config });
-  } catch (e) {
-    tree.dispose(model.encoder);
-    throw e;
-  }
-  let ti: number;
-  try {
-    if (opts.task === undefined && opts.requireTask && ckpt.tasks.length > 1) {
-      throw new CheckpointError(`${checkpointDir} is a multi-task checkpoint: name one of its tasks (--task): ${ckpt.tasks.map((t) => t.name).join(", ")}`);
-    }
-    ti = ckpt.taskIndex(opts.task ?? 0);
-  } catch (e) {
-    ckpt.dispose();
-    tree.dispose(model.encoder);
-    throw e;
-  }
+  return {
+    config: model.config,
+    modelTypeInferred: model.modelTypeInferred,
+    tokenizer,
+    encoder: model.encoder,
+    padTokenId: tokenizer.padTokenId >= 0 ? tokenizer.padTokenId : model.config.padTokenId,
+    dispose: () => tree.dispose(model.encoder),
+  };
+}
+
+/** One task of a checkpoint ready to predict on a (borrowed) backbone: its modules materialised once and its head. */
+export interface TaskPredictor {
+  taskName: string;
+  labelNames: string[];
+  numLabels: number;
+  /** Logits N × numLabels for encoded examples, in their order. */
+  logits(data: readonly EncodedExample[], opts?: { batchSize?: number }): Promise<Float32Array>;
+  /** Device bytes this task holds (materialised modules and head). */
+  bytes: number;
+  /** Free the modules and the head (the backbone is the caller's). */
+  dispose(): void;
+}
+
+const arrayBytes = (x: { size: number; dtype: string }): number => x.size * (x.dtype === "float16" ? 2 : 4);
+
+/**
+ * Task `ti` of a loaded checkpoint on a backbone, for prediction. The checkpoint is borrowed
+ * (its head is referenced, so the checkpoint may be disposed afterwards); the backbone too.
+ */
+export function taskPredictor(bb: PredictionBackbone, ckpt: LoadedCheckpoint, ti: number, checkpointDir: string, opts: { jit?: boolean; padToMultipleOf?: number } = {}): TaskPredictor {
   const entry = ckpt.tasks[ti];
-  const head: HeadParams | null = entry.head;
-  if (head === null) {
-    ckpt.dispose();
-    tree.dispose(model.encoder);
-    throw new CheckpointError(`${checkpointDir}: a checkpoint of a ${model.config.modelType} model has no classification head to predict labels with`);
+  if (entry.head === null) {
+    throw new CheckpointError(`${checkpointDir}: a checkpoint of a ${bb.config.modelType} model has no classification head to predict labels with`);
   }
-  const materialized = ckpt.materialize(ti);
+  const head: HeadParams = tree.ref(entry.head);
+  let materialized: Materialized;
+  try {
+    materialized = ckpt.materialize(ti);
+  } catch (e) {
+    tree.dispose(head);
+    throw e;
+  }
   const method = materializedMethod(materialized);
-  const backbone: Backbone = { config: model.config, encoder: model.encoder };
+  const backbone: Backbone = { config: bb.config, encoder: bb.encoder };
   const params: Trainable<Empty> = { method: {}, head };
   const useJit = opts.jit ?? false;
   const pad = opts.padToMultipleOf ?? (useJit ? 8 : 1);
   const fn: LogitsFn<Empty> = makeLogitsFn(backbone, method, useJit);
-  const padTokenId = tokenizer.padTokenId >= 0 ? tokenizer.padTokenId : model.config.padTokenId;
+  let bytes = 0;
+  for (const layer of materialized.units) for (const unit of layer) for (const t of Object.values(unit)) bytes += arrayBytes(t);
+  if (materialized.encoder) for (const t of tree.leaves(materialized.encoder) as JArray[]) bytes += arrayBytes(t);
+  for (const t of tree.leaves(head) as JArray[]) bytes += arrayBytes(t);
   return {
-    modelTypeInferred: model.modelTypeInferred,
-    config: model.config,
-    tokenizer,
-    checkpoint: ckpt,
     taskName: entry.name,
     labelNames: entry.labelNames,
     numLabels: head.out.w.shape[0],
-    logits: (data, o = {}) => predictLogits(backbone, method, params, data, { padTokenId, batchSize: o.batchSize ?? 64, padToMultipleOf: pad, logitsFn: fn }),
-    encode: (items, maxLength) => encodeExamples(tokenizer, items.map((it, line) => ({ text: it.text, ...(it.textPair !== undefined ? { textPair: it.textPair } : {}), label: it.label ?? -1, line })), { maxLength }),
+    bytes,
+    logits: (data, o = {}) => predictLogits(backbone, method, params, data, { padTokenId: bb.padTokenId, batchSize: o.batchSize ?? 64, padToMultipleOf: pad, logitsFn: fn }),
     dispose: () => {
       disposeMaterialized(materialized);
-      ckpt.dispose();
-      tree.dispose(model.encoder);
+      tree.dispose(head);
     },
   };
+}
+
+/** Tokenize texts (and optional pairs) with a tokenizer, as `predict` does. */
+export function encodeForPrediction(tokenizer: Tokenizer, items: readonly { text: string; textPair?: string; label?: number }[], maxLength: number): EncodedExample[] {
+  return encodeExamples(tokenizer, items.map((it, line) => ({ text: it.text, ...(it.textPair !== undefined ? { textPair: it.textPair } : {}), label: it.label ?? -1, line })), { maxLength });
+}
+
+/** Load a backbone and a task checkpoint for prediction. */
+export async function loadPredictor(modelDir: string, checkpointDir: string, opts: PredictorOptions = {}): Promise<Predictor> {
+  const bb = await loadPredictionBackbone(modelDir, opts.tokenizer ? { tokenizer: opts.tokenizer } : {});
+  let ckpt: LoadedCheckpoint;
+  try {
+    ckpt = await loadTaskCheckpoint(checkpointDir, { encoderConfig: bb.config });
+  } catch (e) {
+    bb.dispose();
+    throw e;
+  }
+  let tp: TaskPredictor;
+  try {
+    if (opts.task === undefined && opts.requireTask && ckpt.tasks.length > 1) {
+      throw new CheckpointError(`${checkpointDir} is a multi-task checkpoint: name one of its tasks (--task): ${ckpt.tasks.map((t) => t.name).join(", ")}`);
+    }
+    const ti = ckpt.taskIndex(opts.task ?? 0);
+    tp = taskPredictor(bb, ckpt, ti, checkpointDir, { ...(opts.jit !== undefined ? { jit: opts.jit } : {}), ...(opts.padToMultipleOf !== undefined ? { padToMultipleOf: opts.padToMultipleOf } : {}) });
+  } catch (e) {
+    ckpt.dispose();
+    bb.dispose();
+    throw e;
+  }
+  return {
+    modelTypeInferred: bb.modelTypeInferred,
+    config: bb.config,
+    tokenizer: bb.tokenizer,
+    checkpoint: ckpt,
+    taskName: tp.taskName,
+    labelNames: tp.labelNames,
+    numLabels: tp.numLabels,
+    logits: tp.logits,
+    encode: (items, maxLength) => encodeForPrediction(bb.tokenizer, items, maxLength),
+    dispose: () => {
+      tp.dispose();
+      ckpt.dispose();
+      bb.dispose();
+    },
+  };
+}
+
+/** One input's prediction: a label with its probabilities, or a regression value. */
+export type Prediction = { kind: "classification"; label: string; labelId: number; probs: number[] } | { kind: "regression"; value: number };
+
+/**
+ * Row `row` of N × numLabels logits as a prediction: one output is a regression value, else
+ * the argmax label with the softmax probabilities rounded to 6 decimals (what `predict` prints).
+ */
+export function predictionOf(labelNames: readonly string[], numLabels: number, logits: Float32Array, row: number): Prediction {
+  if (numLabels === 1) return { kind: "regression", value: logits[row] };
+  const probs = softmaxRow(logits, row, numLabels);
+  const id = predictionsFromLogits(logits.subarray(row * numLabels, (row + 1) * numLabels), numLabels)[0];
+  return { kind: "classification", label: labelNames[id] ?? String(id), labelId: id, probs: probs.map((x) => Number(x.toFixed(6))) };
 }
 
 /**
