@@ -53,7 +53,8 @@ const postJson = (url: string, body: string): Promise<Response> => fetch(url, { 
 describe("propetl serve", () => {
   let server: Server;
   before(async () => {
-    server = await startServe(["--model", modelDir, "--tasks", tasksDir, "--port", "0", "--batch-window-ms", "5"]);
+    // A 100 ms batch window: a request waits in the queue long enough for the SIGTERM test to see it there.
+    server = await startServe(["--model", modelDir, "--tasks", tasksDir, "--port", "0", "--batch-window-ms", "100"]);
   });
   after(() => {
     if (server.child.exitCode === null) server.child.kill("SIGKILL");
@@ -91,7 +92,16 @@ describe("propetl serve", () => {
 
   test("SIGTERM during a request answers it, then exits 0", async () => {
     const pending = postJson(`${server.url}/v1/classify`, JSON.stringify({ task: "topic", inputs: TEXTS }));
-    await new Promise((r) => setTimeout(r, 2));
+    // SIGTERM once the request is in the server's queue (a fixed delay raced the request on a
+    // loaded machine: a request that arrives after SIGTERM rightly gets 503).
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      const metrics = await (await fetch(`${server.url}/metrics`)).text();
+      const depth = Number(/^propetl_queue_depth (\d+)/m.exec(metrics)?.[1] ?? 0);
+      if (depth > 0) break;
+      assert.ok(Date.now() < deadline, "the request never reached the queue");
+      await new Promise((r) => setTimeout(r, 1));
+    }
     server.child.kill("SIGTERM");
     const res = await pending;
     assert.equal(res.status, 200);
