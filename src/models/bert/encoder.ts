@@ -4,7 +4,6 @@
  *
  * Ownership: parameters are BORROWED (every use takes `.ref`); activations are consumed.
  */
-import { flushPending } from "../../engine/flush.js";
 import { lax, np, nn } from "../../engine/jax.js";
 import { prependPrefix } from "../attention-prefix.js";
 import { activation, layerNorm, linear } from "../layers.js";
@@ -168,10 +167,7 @@ export function encode(cfg: EncoderConfig, p: EncoderParams, batch: DeviceBatch,
   const layerHooks = hooks?.encoder;
   if (layerHooks && layerHooks.length > cfg.numLayers) throw new Error(`hooks for ${layerHooks.length} encoder layers, but the model has ${cfg.numLayers}`);
   let h = embed(cfg, p.embeddings, batch);
-  for (let i = 0; i < cfg.numLayers; i++) {
-    h = encoderLayer(cfg, p.layers[i], h, batch, layerHooks?.[i]);
-    flushPending(h); // inference: free this layer's intermediates before the next (engine/flush.ts)
-  }
+  for (let i = 0; i < cfg.numLayers; i++) h = encoderLayer(cfg, p.layers[i], h, batch, layerHooks?.[i]);
   return h;
 }
 

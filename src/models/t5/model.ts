@@ -27,7 +27,6 @@
  *
  * Ownership: parameters are BORROWED (every use takes `.ref`); activations are consumed.
  */
-import { flushPending } from "../../engine/flush.js";
 import { np } from "../../engine/jax.js";
 import type { JArray } from "../../engine/jax.js";
 import { weightedCrossEntropy } from "../cross-entropy.js";
@@ -140,7 +139,6 @@ export function t5Encode(cfg: T5Config, p: T5Params, batch: T5EncoderBatch, hook
       const lh = hooks?.encoder?.[i];
       h = attentionBlock(cfg, layer.selfAttention, layer.selfLn, h, null, bias, selfHooks(lh));
       h = ffnBlock(cfg, layer, h, lh?.ffnOutput);
-      flushPending(h); // inference: free this layer's intermediates before the next (engine/flush.ts)
     }
   } finally {
     bias.dispose();
@@ -165,7 +163,6 @@ export function t5Decode(cfg: T5Config, p: T5Params, batch: T5Batch, encoderStat
       h = attentionBlock(cfg, layer.selfAttention, layer.selfLn, h, null, bias, selfHooks(lh));
       h = attentionBlock(cfg, layer.crossAttention, layer.crossLn, h, encoderStates, cross, crossHooks(lh));
       h = ffnBlock(cfg, layer, h, lh?.ffnOutput);
-      flushPending(h);
     }
   } finally {
     bias.dispose();
