@@ -18,8 +18,8 @@ import type { T5Config } from "../models/t5/config.js";
 import { sharedAndTaskParts } from "../petl/storage.js";
 import { defaultOutputDir, TRAIN_DEFAULTS } from "../train/defaults.js";
 import { DEFAULT_TEMPERATURE } from "../train/multitask.js";
-import { checkTaskNames } from "../train/multitask-run.js";
-import { seq2seqMultiTaskStorage, trainSeq2seqMultiTask } from "../train/seq2seq-multitask-run.js";
+import { checkTaskNames, multiTaskStorage } from "../train/multitask-run.js";
+import { trainSeq2seqMultiTask } from "../train/seq2seq-multitask-run.js";
 import type { TextTaskSource } from "../train/seq2seq-multitask-run.js";
 import { scoreGenerations } from "../train/seq2seq.js";
 import { checkWritableDir } from "../train/task-run.js";
@@ -175,7 +175,7 @@ export async function runSeq2seqMultiTaskTrain(v: Values, argv: string[], modelD
       log: (m) => reporter.log(m),
       signal: stop.signal,
     });
-    const storage = res.storage ?? seq2seqMultiTaskStorage(t5, method, taskNames);
+    const storage = res.storage ?? multiTaskStorage(t5, method, taskNames);
     const parts = storage ? sharedAndTaskParts(storage) : null;
     reporter.result(
       {

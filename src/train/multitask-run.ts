@@ -57,6 +57,7 @@ import type { EvalResult, Objective, TrainEvent } from "./trainer.js";
 import { versions } from "./versions.js";
 import { namedLeaves } from "./tree-util.js";
 import { architectureOf } from "../models/registry.js";
+import type { ModelConfig } from "../models/architecture.js";
 
 /** One task of a multi-task run: its spec and its splits per seed. */
 export interface MultiTaskSource {
@@ -207,10 +208,71 @@ export function epochDraws(plan: readonly TaskBatch[], taskCount: number): { bat
   return { batches, examples };
 }
 
-/** The multi-task storage report (prototype once, layer masks, a task mask per task); null when it cannot be counted. */
-export function multiTaskStorage(cfg: Backbone["config"], method: MethodConfig, taskNames: string[], numLabels: number): StorageReport | null {
+/** What a multi-task run drew from each task (by name) up to an evaluation at (epoch, step). */
+export interface TaskDraws {
+  epoch: number;
+  step: number;
+  batches: Record<string, number>;
+  examples: Record<string, number>;
+}
+
+/**
+ * The draws up to an evaluation at (epoch, step): the micro-batches of that epoch's plan
+ * (`plan(epoch - 1)`) run so far, `batchesPerEpoch` per epoch, `gradAccumSteps` per step.
+ */
+export function drawsUpTo(plan: (epoch: number) => readonly TaskBatch[], names: readonly string[], batchesPerEpoch: number, gradAccumSteps: number): (epoch: number, step: number) => TaskDraws {
+  const stepsPerEpoch = Math.ceil(batchesPerEpoch / gradAccumSteps);
+  return (epoch, step) => {
+    const ran = Math.min(batchesPerEpoch, (step - (epoch - 1) * stepsPerEpoch) * gradAccumSteps);
+    const d = epochDraws(plan(epoch - 1).slice(0, ran), names.length);
+    return { epoch, step, batches: Object.fromEntries(names.map((n, t) => [n, d.batches[t]])), examples: Object.fromEntries(names.map((n, t) => [n, d.examples[t]])) };
+  };
+}
+
+/** A task's scores: its main metric and all of them. */
+export interface TaskScores {
+  main: number;
+  scores: Record<string, number>;
+}
+
+/**
+ * Score every task that has examples (`score(t)`, in task order) and combine them as the
+ * model-selection and test records do: the mean of their main metrics (NaN when none has
+ * examples) and every score as `<task>/<metric>`. `results[t]` is null for a task without examples.
+ */
+export async function scoreEveryTask<R extends TaskScores>(names: readonly string[], hasExamples: (t: number) => boolean, score: (t: number) => Promise<R>): Promise<TaskScores & { results: (R | null)[] }> {
+  const scores: Record<string, number> = {};
+  const results: (R | null)[] = [];
+  let sum = 0;
+  let counted = 0;
+  for (let t = 0; t < names.length; t++) {
+    if (!hasExamples(t)) {
+      results.push(null);
+      continue;
+    }
+    const r = await score(t);
+    for (const [k, v] of Object.entries(r.scores)) scores[`${names[t]}/${k}`] = v;
+    sum += r.main;
+    counted++;
+    results.push(r);
+  }
+  return { main: counted ? sum / counted : Number.NaN, scores, results };
+}
+
+/** Task `name`'s scores in a record of `scoreEveryTask`'s (`<task>/<metric>` keys); null without a record. */
+export function taskScoresOf(record: { scores: Record<string, number> } | null, name: string): Record<string, number> | null {
+  if (!record) return null;
+  const prefix = `${name}/`;
+  return Object.fromEntries(Object.entries(record.scores).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
+}
+
+/**
+ * The multi-task storage report (prototype once, layer masks, a task mask per task, and the heads
+ * of `numLabels` outputs where the backbone has them); null when it cannot be counted.
+ */
+export function multiTaskStorage(cfg: ModelConfig, method: MethodConfig, taskNames: string[], numLabels?: number): StorageReport | null {
   try {
-    return computeStorage({ config: cfg, numLabels }, { ...method, tasks: taskNames });
+    return computeStorage({ config: cfg, ...(numLabels !== undefined ? { numLabels } : {}) }, { ...method, tasks: taskNames });
   } catch {
     return null;
   }
@@ -293,13 +355,7 @@ async function trainOneSeed(opts: TrainMultiTaskOptions, temperature: number, to
   for (let t = 0; t < tasks.length; t++) {
     log(`  ${names[t]}: ${train[t].length} train / ${validation[t].length} validation / ${test[t].length} test (${protocols[t]}); p = ${probs[t].toFixed(4)}`);
   }
-  /** What the run drew up to an evaluation at (epoch, step): the micro-batches of that epoch's plan run so far. */
-  const stepsPerEpoch = Math.ceil(batchesPerEpoch / hyper.gradAccumSteps);
-  const drawsAt = (epoch: number, step: number): { epoch: number; step: number; batches: Record<string, number>; examples: Record<string, number> } => {
-    const ran = Math.min(batchesPerEpoch, (step - (epoch - 1) * stepsPerEpoch) * hyper.gradAccumSteps);
-    const d = epochDraws(plan(epoch - 1).slice(0, ran), tasks.length);
-    return { epoch, step, batches: Object.fromEntries(names.map((n, t) => [n, d.batches[t]])), examples: Object.fromEntries(names.map((n, t) => [n, d.examples[t]])) };
-  };
+  const drawsAt = drawsUpTo(plan, names, batchesPerEpoch, hyper.gradAccumSteps);
   const logDraws = (epoch: number, step: number): void => {
     const d = drawsAt(epoch, step);
     log(`epoch ${epoch} drew ${names.map((n) => `${n} ${d.examples[n]} examples (${d.batches[n]} batches)`).join(", ")}`);
@@ -307,18 +363,13 @@ async function trainOneSeed(opts: TrainMultiTaskOptions, temperature: number, to
   const perTask = tasks.map((_, t) => methodForTask(method, t));
   const taskParams = (p: MultiTrainable<unknown>, t: number): Trainable<unknown> => ({ method: p.method, head: p.heads[t] });
   /** Validation of every task: the mean main metric, and `<task>/<metric>` scores. */
+  const scoreOn = async (p: MultiTrainable<unknown>, t: number, data: readonly EncodedExample[]): Promise<TaskScores> => {
+    const r = await evaluateTask(backbone, perTask[t], taskParams(p, t), infos[t], data, evalOpts);
+    return { main: r.main, scores: r.scores as Record<string, number> };
+  };
   const evaluateAll = async (p: MultiTrainable<unknown>): Promise<EvalResult> => {
-    const scores: Record<string, number> = {};
-    let sum = 0;
-    let counted = 0;
-    for (let t = 0; t < tasks.length; t++) {
-      if (validation[t].length === 0) continue;
-      const r = await evaluateTask(backbone, perTask[t], taskParams(p, t), infos[t], validation[t], evalOpts);
-      for (const [k, v] of Object.entries(r.scores)) scores[`${names[t]}/${k}`] = v as number;
-      sum += r.main;
-      counted++;
-    }
-    return { main: counted ? sum / counted : Number.NaN, scores };
+    const r = await scoreEveryTask(names, (t) => validation[t].length > 0, (t) => scoreOn(p, t, validation[t]));
+    return { main: r.main, scores: r.scores };
   };
   const save = async (p: MultiTrainable<unknown>): Promise<void> => {
     await saveTaskCheckpoint(dir, { method, params: p.method, encoderConfig: model.config, heads: p.heads, labelNames: tasks.map(labelNamesOf), ...(opts.checkpointDtype ? { dtype: opts.checkpointDtype } : {}) });
@@ -368,29 +419,15 @@ async function trainOneSeed(opts: TrainMultiTaskOptions, temperature: number, to
     // As task-run.ts: without an evaluation nothing was saved yet; after a resume the files on
     // disk may not be the ones the resume state vouches for, so they are written again.
     if (mustRewriteCheckpoint(dir, res)) await rewriteCheckpoint(dir, res.resumedAtStep !== undefined, log, () => save(finalParams), res.best !== null);
-    const perTaskTest: Record<string, TaskTestRecord> = {};
-    const flat: Record<string, number> = {};
-    let sum = 0;
-    let counted = 0;
-    for (let t = 0; t < tasks.length; t++) {
-      if (test[t].length === 0) {
-        perTaskTest[names[t]] = { mainMetric: tasks[t].mainMetric, main: Number.NaN, scores: {}, examples: 0 };
-        continue;
-      }
-      const m = await evaluateTask(backbone, perTask[t], taskParams(finalParams, t), infos[t], test[t], evalOpts);
-      perTaskTest[names[t]] = { mainMetric: tasks[t].mainMetric, main: m.main, scores: m.scores as Record<string, number>, examples: test[t].length };
-      for (const [k, v] of Object.entries(m.scores)) flat[`${names[t]}/${k}`] = v as number;
-      sum += m.main;
-      counted++;
-    }
-    const testRecord = { main: counted ? sum / counted : Number.NaN, scores: flat, examples: test.reduce((s, d) => s + d.length, 0) };
+    const tested = await scoreEveryTask(names, (t) => test[t].length > 0, (t) => scoreOn(finalParams, t, test[t]));
+    const perTaskTest: Record<string, TaskTestRecord> = Object.fromEntries(
+      names.map((n, t) => {
+        const r = tested.results[t];
+        return [n, { mainMetric: tasks[t].mainMetric, main: r ? r.main : Number.NaN, scores: r ? r.scores : {}, examples: test[t].length }];
+      }),
+    );
+    const testRecord = { main: tested.main, scores: tested.scores, examples: test.reduce((s, d) => s + d.length, 0) };
     const ckptBytes = checkpointBytes(dir);
-    const bestValidation = (t: number): Record<string, number> | null => {
-      const r = res.bestRecord;
-      if (!r) return null;
-      const prefix = `${names[t]}/`;
-      return Object.fromEntries(Object.entries(r.scores).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
-    };
     const doc = {
       format: METRICS_FORMAT,
       version: 1,
@@ -401,7 +438,7 @@ async function trainOneSeed(opts: TrainMultiTaskOptions, temperature: number, to
           {
             mainMetric: task.mainMetric,
             test: perTaskTest[task.name],
-            validation: bestValidation(t),
+            validation: taskScoresOf(res.bestRecord, task.name),
             data: { protocol: protocols[t], source: opts.tasks[t].source ?? null, train: train[t].length, validation: validation[t].length, test: test[t].length },
             samplingProbability: probs[t],
           },

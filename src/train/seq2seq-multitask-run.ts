@@ -31,9 +31,9 @@ import type { T5Params } from "../models/t5/params.js";
 import { saveTaskCheckpoint } from "../petl/checkpoint.js";
 import type { MethodConfig, PetlMethod } from "../petl/method.js";
 import { createMethod, resolveMethodConfig } from "../petl/registry.js";
-import { computeStorage, sharedAndTaskParts } from "../petl/storage.js";
+import { sharedAndTaskParts } from "../petl/storage.js";
 import type { StorageReport } from "../petl/storage.js";
-import { checkTaskNames, epochDraws, methodForTask, MultiTaskError, otherTaskLeaves } from "./multitask-run.js";
+import { checkTaskNames, drawsUpTo, methodForTask, MultiTaskError, multiTaskStorage, otherTaskLeaves, scoreEveryTask, taskScoresOf } from "./multitask-run.js";
 import { DEFAULT_TEMPERATURE, planMultiTaskBatches, temperatureProbabilities } from "./multitask.js";
 import type { TaskBatch } from "./multitask.js";
 import { encodePairs } from "./seq2seq-batching.js";
@@ -89,15 +89,6 @@ export interface TrainSeq2seqMultiTaskOptions {
 /** The test generations of one task, next to metrics.json. */
 export function taskPredictionsFile(task: string): string {
   return `test_predictions.${task}.txt`;
-}
-
-/** The multi-task storage report of a method on an encoder–decoder; null when it cannot be counted. */
-export function seq2seqMultiTaskStorage(cfg: T5Config, method: MethodConfig, taskNames: string[]): StorageReport | null {
-  try {
-    return computeStorage({ config: cfg }, { ...method, tasks: taskNames });
-  } catch {
-    return null;
-  }
 }
 
 /** Train one method on several text-to-text tasks for every seed (see the module comment). */
@@ -199,7 +190,7 @@ async function trainOneSeed(opts: TrainSeq2seqMultiTaskOptions, temperature: num
   const method = createMethod(opts.method) as PetlMethod<unknown>;
   const hyper: Seq2seqHyper = { ...opts.hyper, seed };
   const backbone: Seq2seqBackbone = { config: t5, params };
-  const storage = seq2seqMultiTaskStorage(t5, method.config, names);
+  const storage = multiTaskStorage(t5, method.config, names);
   const probs = temperatureProbabilities(train.map((d) => d.length), temperature);
   const totalTrain = train.reduce((s, d) => s + d.length, 0);
   const batchesPerEpoch = Math.ceil(totalTrain / hyper.batchSize);
@@ -214,12 +205,7 @@ async function trainOneSeed(opts: TrainSeq2seqMultiTaskOptions, temperature: num
   for (let t = 0; t < tasks.length; t++) {
     log(`  ${names[t]} (prefix ${JSON.stringify(tasks[t].prefix)}, ${tasks[t].mainMetric}): ${train[t].length} train / ${validation[t].length} validation / ${test[t].length} test (${protocols[t]}); p = ${probs[t].toFixed(4)}`);
   }
-  const stepsPerEpoch = Math.ceil(batchesPerEpoch / hyper.gradAccumSteps);
-  const drawsAt = (epoch: number, step: number): { epoch: number; step: number; batches: Record<string, number>; examples: Record<string, number> } => {
-    const ran = Math.min(batchesPerEpoch, (step - (epoch - 1) * stepsPerEpoch) * hyper.gradAccumSteps);
-    const d = epochDraws(plan(epoch - 1).slice(0, ran), tasks.length);
-    return { epoch, step, batches: Object.fromEntries(names.map((n, t) => [n, d.batches[t]])), examples: Object.fromEntries(names.map((n, t) => [n, d.examples[t]])) };
-  };
+  const drawsAt = drawsUpTo(plan, names, batchesPerEpoch, hyper.gradAccumSteps);
   /** Generate for task t's pairs with its masks, decode, score. */
   const scoreTask = async (p: Seq2seqTrainable<unknown>, t: number, data: readonly EncodedPair[], refs: readonly string[]): Promise<{ main: number; scores: Record<string, number>; predictions: string[] }> => {
     const ids = await generateIds(backbone, method, p, data, { batchSize: hyper.evalBatchSize, generation: hyper.generation, task: t });
@@ -227,17 +213,8 @@ async function trainOneSeed(opts: TrainSeq2seqMultiTaskOptions, temperature: num
     return { ...tasks[t].score(predictions, refs), predictions };
   };
   const evaluateAll = async (p: Seq2seqTrainable<unknown>): Promise<EvalResult> => {
-    const scores: Record<string, number> = {};
-    let sum = 0;
-    let counted = 0;
-    for (let t = 0; t < tasks.length; t++) {
-      if (validation[t].length === 0) continue;
-      const r = await scoreTask(p, t, validation[t], references[t].validation);
-      for (const [k, v] of Object.entries(r.scores)) scores[`${names[t]}/${k}`] = v;
-      sum += r.main;
-      counted++;
-    }
-    return { main: counted ? sum / counted : Number.NaN, scores };
+    const r = await scoreEveryTask(names, (t) => validation[t].length > 0, (t) => scoreTask(p, t, validation[t], references[t].validation));
+    return { main: r.main, scores: r.scores };
   };
   const save = (p: Seq2seqTrainable<unknown>) =>
     saveTaskCheckpoint(dir, { method, params: p.method, encoderConfig: t5, taskPrefixes: tasks.map((t) => t.prefix), ...(opts.checkpointDtype ? { dtype: opts.checkpointDtype } : {}) });
@@ -286,31 +263,20 @@ async function trainOneSeed(opts: TrainSeq2seqMultiTaskOptions, temperature: num
   try {
     const finalParams = res.best ?? res.params;
     if (mustRewriteCheckpoint(dir, res)) await rewriteCheckpoint(dir, res.resumedAtStep !== undefined, log, () => save(finalParams).then(() => undefined), res.best !== null);
-    const perTask: Record<string, { mainMetric: string; main: number; scores: Record<string, number>; examples: number }> = {};
-    const flat: Record<string, number> = {};
-    let sum = 0;
-    let counted = 0;
-    for (let t = 0; t < tasks.length; t++) {
-      if (test[t].length === 0) {
-        perTask[names[t]] = { mainMetric: tasks[t].mainMetric, main: Number.NaN, scores: {}, examples: 0 };
-        continue;
-      }
+    const tested = await scoreEveryTask(names, (t) => test[t].length > 0, async (t) => {
       log(`seed ${seed}: generating for ${test[t].length} ${names[t]} test sources`);
       const r = await scoreTask(finalParams, t, test[t], references[t].test);
       await writeFileAtomic(path.join(dir, taskPredictionsFile(names[t])), r.predictions.map((x) => x.replace(/\r?\n/g, " ")).join("\n") + "\n");
-      perTask[names[t]] = { mainMetric: tasks[t].mainMetric, main: r.main, scores: r.scores, examples: test[t].length };
-      for (const [k, v] of Object.entries(r.scores)) flat[`${names[t]}/${k}`] = v;
-      sum += r.main;
-      counted++;
-    }
-    const testRecord = { main: counted ? sum / counted : Number.NaN, scores: flat, examples: test.reduce((s, d) => s + d.length, 0) };
+      return r;
+    });
+    const perTask = Object.fromEntries(
+      names.map((n, t) => {
+        const r = tested.results[t];
+        return [n, { mainMetric: tasks[t].mainMetric, main: r ? r.main : Number.NaN, scores: r ? r.scores : {}, examples: test[t].length }];
+      }),
+    );
+    const testRecord = { main: tested.main, scores: tested.scores, examples: test.reduce((s, d) => s + d.length, 0) };
     const ckptBytes = checkpointBytes(dir);
-    const bestValidation = (t: number): Record<string, number> | null => {
-      const r = res.bestRecord;
-      if (!r) return null;
-      const prefix = `${names[t]}/`;
-      return Object.fromEntries(Object.entries(r.scores).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
-    };
     const doc = {
       format: METRICS_FORMAT,
       version: 1,
@@ -323,7 +289,7 @@ async function trainOneSeed(opts: TrainSeq2seqMultiTaskOptions, temperature: num
             prefix: task.prefix,
             mainMetric: task.mainMetric,
             test: perTask[task.name],
-            validation: bestValidation(t),
+            validation: taskScoresOf(res.bestRecord, task.name),
             data: { protocol: protocols[t], source: task.source ?? null, train: train[t].length, validation: validation[t].length, test: test[t].length },
             samplingProbability: probs[t],
           },
