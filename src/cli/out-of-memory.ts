@@ -40,3 +40,11 @@ export function outOfMemoryMessage(s: StepSize): string {
     (hints.length ? `Try ${hints.join(", or ")}.` : "")
   ).trimEnd();
 }
+
+/** The same for a text-to-text (T5) step, whose size is a batch of sources and targets. */
+export function seq2seqOutOfMemoryMessage(s: { tasks: readonly string[]; batchSize: number; maxSourceLength: number; maxTargetLength: number }): string {
+  return (
+    `out of memory (the 4 GiB wasm heap) training ${s.tasks.join(", ")} with batch ${s.batchSize}, sources up to ${s.maxSourceLength} ` +
+    `and targets up to ${s.maxTargetLength} tokens: lower --batch-size (with --grad-accum to keep the effective batch) or the lengths`
+  );
+}

@@ -8,7 +8,7 @@
  */
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { initEngine, isWasmHeapExhausted } from "../engine/engine.js";
+import { initEngine } from "../engine/engine.js";
 import { defaultEpochs, isGlueTaskName } from "../data/tasks.js";
 import { readEncoderConfig } from "../models/registry.js";
 import { formatSharedAndTaskParts, formatStorageReport, sharedAndTaskParts } from "../petl/storage.js";
@@ -23,13 +23,13 @@ import { checkTaskNames, multiTaskStorage, trainMultiTask } from "../train/multi
 import type { MultiTaskSource } from "../train/multitask-run.js";
 import { checkWritableDir } from "../train/task-run.js";
 import type { TrainTaskResult } from "../train/task-run.js";
-import { NonFiniteLossError, TrainingInterrupted } from "../train/trainer.js";
 import { asUsageError, CliError, flag, int, intList, list, num, str } from "./args.js";
 import type { Values } from "./args.js";
 import { loadTaskData, methodConfigFromArgs } from "./common.js";
 import { isTaskDescriptorRef, readTaskDescriptor, TASK_DESCRIPTOR_FILE } from "./task-descriptor.js";
 import { engineOptions } from "./engine-options.js";
 import { stopOnInterrupt } from "./interrupt.js";
+import { runTraining, seedsJson } from "./train-outcome.js";
 import { outOfMemoryMessage } from "./out-of-memory.js";
 import { makeReporter } from "./progress.js";
 import type { Reporter } from "./progress.js";
@@ -162,7 +162,7 @@ export async function runMultiTaskTrain(v: Values, argv: string[], modelDir: str
   reporter.log(`tasks ${taskNames.join(", ")}; model ${modelDir}${bundled ? " (bundled)" : ""}; method ${method.method}${methodMasksText(method)}; temperature ${temperature}; output ${output}; engine ${engine.backend} with ${engine.threads} thread(s)`);
 
   const stop = stopOnInterrupt((m) => reporter.warn(m));
-  try {
+  return runTraining(reporter, stop, async () => {
     const res = await trainMultiTask({
       modelDir,
       tasks,
@@ -190,7 +190,7 @@ export async function runMultiTaskTrain(v: Values, argv: string[], modelDir: str
         tasks: taskNames,
         method: method.method,
         temperature,
-        seeds: res.seeds.map((r) => ({ seed: r.seed, dir: r.dir, test: r.test, validation: r.validation })),
+        seeds: seedsJson(res.seeds),
         summary: res.summary,
         metricsFile: res.metricsFile,
         ...(storage && parts ? { storage: { bits: storage.totalBits, bytes: storage.bytes, percentOfBackbone: storage.percentOfBackbone, shared: parts.shared, perTask: parts.perTask } } : {}),
@@ -198,18 +198,5 @@ export async function runMultiTaskTrain(v: Values, argv: string[], modelDir: str
       resultText(res, taskNames) + (storage ? `\n${multiTaskStorageText(storage)}` : ""),
     );
     return 0;
-  } catch (e) {
-    if (e instanceof TrainingInterrupted) {
-      reporter.warn(e.message);
-      return 130;
-    }
-    if (e instanceof NonFiniteLossError) throw new CliError(e.message, 1);
-    if (isWasmHeapExhausted(e)) {
-      throw new CliError(outOfMemoryMessage({ batchSize: hyper.batchSize, gradAccumSteps: hyper.gradAccumSteps, maxLength, numLayers: modelConfig.numLayers, hiddenSize: modelConfig.hiddenSize }), 1);
-    }
-    throw e;
-  } finally {
-    reporter.close();
-    stop.dispose();
-  }
+  }, () => outOfMemoryMessage({ batchSize: hyper.batchSize, gradAccumSteps: hyper.gradAccumSteps, maxLength, numLayers: modelConfig.numLayers, hiddenSize: modelConfig.hiddenSize }));
 }

@@ -8,7 +8,7 @@
  */
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { initEngine, isWasmHeapExhausted } from "../engine/engine.js";
+import { initEngine } from "../engine/engine.js";
 import { isSeq2SeqBuiltinName, loadSeq2SeqTask } from "../data/seq2seq.js";
 import { isGlueTaskName } from "../data/tasks.js";
 import type { TaskSpec } from "../data/tasks.js";
@@ -23,7 +23,6 @@ import { trainSeq2seqMultiTask } from "../train/seq2seq-multitask-run.js";
 import type { TextTaskSource } from "../train/seq2seq-multitask-run.js";
 import { scoreGenerations } from "../train/seq2seq.js";
 import { checkWritableDir } from "../train/task-run.js";
-import { NonFiniteLossError, TrainingInterrupted } from "../train/trainer.js";
 import { asUsageError, CliError, flag, int, intList, list, num, str } from "./args.js";
 import type { Values } from "./args.js";
 import { loadTaskData } from "./common.js";
@@ -31,6 +30,8 @@ import type { TaskData } from "./common.js";
 import { isTaskDescriptorRef, readTaskDescriptor, TASK_DESCRIPTOR_FILE } from "./task-descriptor.js";
 import { engineOptions } from "./engine-options.js";
 import { stopOnInterrupt } from "./interrupt.js";
+import { runTraining, seedsJson } from "./train-outcome.js";
+import { seq2seqOutOfMemoryMessage } from "./out-of-memory.js";
 import { makeReporter } from "./progress.js";
 import { multiTaskMethodFromArgs, multiTaskStorageText, resultText } from "./train-multitask.js";
 import { loadSeq2seqArgs, seq2seqHyperFromArgs } from "./train-seq2seq.js";
@@ -153,7 +154,7 @@ export async function runSeq2seqMultiTaskTrain(v: Values, argv: string[], modelD
     `text-to-text tasks ${taskNames.join(", ")}; model ${modelDir}${bundled ? " (bundled)" : ""}; method ${method.method}${method.k !== undefined ? ` (k ${method.k}${method.taskK !== undefined ? `, task k ${method.taskK}, ${method.combine?.toUpperCase()}` : ""})` : ""}; temperature ${temperature}; output ${output}; engine ${engine.backend} with ${engine.threads} thread(s)`,
   );
   const stop = stopOnInterrupt((m) => reporter.warn(m));
-  try {
+  return runTraining(reporter, stop, async () => {
     const res = await trainSeq2seqMultiTask({
       modelDir,
       tasks: sources,
@@ -182,7 +183,7 @@ export async function runSeq2seqMultiTaskTrain(v: Values, argv: string[], modelD
         tasks: taskNames,
         method: method.method,
         temperature,
-        seeds: res.seeds.map((r) => ({ seed: r.seed, dir: r.dir, test: r.test, validation: r.validation })),
+        seeds: seedsJson(res.seeds),
         summary: res.summary,
         metricsFile: res.metricsFile,
         ...(storage && parts ? { storage: { bits: storage.totalBits, bytes: storage.bytes, percentOfBackbone: storage.percentOfBackbone, shared: parts.shared, perTask: parts.perTask } } : {}),
@@ -190,18 +191,5 @@ export async function runSeq2seqMultiTaskTrain(v: Values, argv: string[], modelD
       resultText(res, taskNames) + (storage ? `\n${multiTaskStorageText(storage)}` : ""),
     );
     return 0;
-  } catch (e) {
-    if (e instanceof TrainingInterrupted) {
-      reporter.warn(e.message);
-      return 130;
-    }
-    if (e instanceof NonFiniteLossError) throw new CliError(e.message, 1);
-    if (isWasmHeapExhausted(e)) {
-      throw new CliError(`out of memory (the 4 GiB wasm heap) training ${taskNames.join(", ")} with batch ${hyper.batchSize}, sources up to ${maxSourceLength} and targets up to ${maxTargetLength} tokens: lower --batch-size (with --grad-accum to keep the effective batch) or the lengths`, 1);
-    }
-    throw e;
-  } finally {
-    reporter.close();
-    stop.dispose();
-  }
+  }, () => seq2seqOutOfMemoryMessage({ tasks: taskNames, batchSize: hyper.batchSize, maxSourceLength, maxTargetLength }));
 }

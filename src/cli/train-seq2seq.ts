@@ -5,7 +5,7 @@
  */
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { initEngine, isWasmHeapExhausted } from "../engine/engine.js";
+import { initEngine } from "../engine/engine.js";
 import { isSeq2SeqBuiltinName, loadSeq2SeqTask } from "../data/seq2seq.js";
 import type { Seq2SeqTask } from "../data/seq2seq.js";
 import { readModelConfig } from "../models/registry.js";
@@ -20,13 +20,14 @@ import type { TextPair } from "../train/seq2seq-batching.js";
 import { seq2seqStorage, trainSeq2seqTask } from "../train/seq2seq-run.js";
 import type { Seq2seqTaskInfo } from "../train/seq2seq-run.js";
 import type { Seq2seqHyper } from "../train/seq2seq.js";
-import { NonFiniteLossError, TrainingInterrupted } from "../train/trainer.js";
 import { asUsageError, CliError, flag, int, intList, num, str } from "./args.js";
 import type { Values } from "./args.js";
 import { methodConfigFromArgs } from "./common.js";
 import { engineOptions } from "./engine-options.js";
 import { makeReporter } from "./progress.js";
 import { stopOnInterrupt } from "./interrupt.js";
+import { runTraining, seedsJson } from "./train-outcome.js";
+import { seq2seqOutOfMemoryMessage } from "./out-of-memory.js";
 
 
 /** Flags of `train` that only classification tasks take. */
@@ -165,7 +166,7 @@ export async function runSeq2seqTrain(v: Values, argv: string[], data: Seq2seqCl
   const engine = await initEngine(engineOptions());
   reporter.log(`task ${data.task.name} (text-to-text, ${data.task.metric}) from ${data.source}; model ${modelDir}${bundled ? " (bundled)" : ""}; method ${method.method}; output ${output}; engine ${engine.backend} with ${engine.threads} thread(s)`);
   const stop = stopOnInterrupt((m) => reporter.warn(m));
-  try {
+  return runTraining(reporter, stop, async () => {
     const res = await trainSeq2seqTask({
       modelDir,
       task: data.task,
@@ -211,7 +212,7 @@ export async function runSeq2seqTrain(v: Values, argv: string[], data: Seq2seqCl
       {
         task: data.task.name,
         method: method.method,
-        seeds: res.seeds.map((r) => ({ seed: r.seed, dir: r.dir, test: r.test, validation: r.validation })),
+        seeds: seedsJson(res.seeds),
         summary: res.summary,
         metricsFile: res.metricsFile,
         ...(storage ? { storage: { bits: storage.totalBits, bytes: storage.bytes, percentOfBackbone: storage.percentOfBackbone } } : {}),
@@ -219,18 +220,5 @@ export async function runSeq2seqTrain(v: Values, argv: string[], data: Seq2seqCl
       lines.join("\n") + storageText,
     );
     return 0;
-  } catch (e) {
-    if (e instanceof TrainingInterrupted) {
-      reporter.warn(e.message);
-      return 130;
-    }
-    if (e instanceof NonFiniteLossError) throw new CliError(e.message, 1);
-    if (isWasmHeapExhausted(e)) {
-      throw new CliError(`out of memory (the 4 GiB wasm heap) training ${data.task.name} with batch ${hyper.batchSize}, sources up to ${maxSourceLength} and targets up to ${maxTargetLength} tokens: lower --batch-size (with --grad-accum to keep the effective batch) or the lengths`, 1);
-    }
-    throw e;
-  } finally {
-    reporter.close();
-    stop.dispose();
-  }
+  }, () => seq2seqOutOfMemoryMessage({ tasks: [data.task.name], batchSize: hyper.batchSize, maxSourceLength, maxTargetLength }));
 }

@@ -2,7 +2,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { readEncoderConfig } from "../models/registry.js";
-import { initEngine, isWasmHeapExhausted } from "../engine/engine.js";
+import { initEngine } from "../engine/engine.js";
 import { defaultLearningRates } from "../petl/methods.js";
 import { plainCounterpart, resolveMethodConfig } from "../petl/registry.js";
 import { compareStorage, formatStorageReport } from "../petl/storage.js";
@@ -11,7 +11,6 @@ import { BUNDLED_MODEL, BUNDLED_T5_MODEL, findBundledModel, defaultOutputDir, re
 import type { FinetuneHyper } from "../train/finetune.js";
 import { checkWritableDir, storageFor, trainTask } from "../train/task-run.js";
 import type { TrainTaskResult } from "../train/task-run.js";
-import { NonFiniteLossError, TrainingInterrupted } from "../train/trainer.js";
 import { asUsageError, CliError, flag, int, intList, num, parseCommand, required, str } from "./args.js";
 import type { OptionSpec, Values } from "./args.js";
 import { jitFromArgs, loadTaskData, METHOD_OPTIONS, methodConfigFromArgs, TASK_OPTIONS } from "./common.js";
@@ -20,6 +19,7 @@ import { makeReporter } from "./progress.js";
 import { isSeq2seqRequest, loadSeq2seqArgs, runSeq2seqTrain, SEQ2SEQ_ONLY } from "./train-seq2seq.js";
 import type { Reporter } from "./progress.js";
 import { stopOnInterrupt } from "./interrupt.js";
+import { runTraining, seedsJson } from "./train-outcome.js";
 import { isMultiTaskRequest, MULTITASK_ONLY, runMultiTaskTrain } from "./train-multitask.js";
 import { isSeq2seqMultiTaskRequest, runSeq2seqMultiTaskTrain } from "./train-seq2seq-multitask.js";
 import { outOfMemoryMessage } from "./out-of-memory.js";
@@ -155,7 +155,7 @@ export async function run(argv: string[]): Promise<number> {
   reporter.log(`task ${data.task.name} from ${data.source}; model ${modelDir}${bundled ? " (bundled)" : ""}; method ${method.method}; output ${output}; engine ${engine.backend} with ${engine.threads} thread(s)`);
 
   const stop = stopOnInterrupt((m) => reporter.warn(m));
-  try {
+  return runTraining(reporter, stop, async () => {
     const res = await trainTask({
       modelDir,
       task: data.task,
@@ -189,7 +189,7 @@ export async function run(argv: string[]): Promise<number> {
       {
         task: data.task.name,
         method: method.method,
-        seeds: res.seeds.map((r) => ({ seed: r.seed, dir: r.dir, test: r.test, validation: r.validation })),
+        seeds: seedsJson(res.seeds),
         summary: res.summary,
         metricsFile: res.metricsFile,
         ...(storage ? { storage: { bits: storage.totalBits, bytes: storage.bytes, percentOfBackbone: storage.percentOfBackbone } } : {}),
@@ -197,20 +197,9 @@ export async function run(argv: string[]): Promise<number> {
       resultText(res, data.task.name, data.task.metrics) + storageText,
     );
     return 0;
-  } catch (e) {
-    if (e instanceof TrainingInterrupted) {
-      reporter.warn(e.message);
-      return 130;
-    }
-    if (e instanceof NonFiniteLossError) throw new CliError(e.message, 1);
-    if (isWasmHeapExhausted(e)) {
-      const size = storageFor(modelConfig, method, data.task.numLabels);
-      const modules = size ? { moduleParams: size.words32, backboneParams: size.model.backboneParams } : {};
-      throw new CliError(outOfMemoryMessage({ batchSize: hyper.batchSize, gradAccumSteps: hyper.gradAccumSteps, maxLength, numLayers: modelConfig.numLayers, hiddenSize: modelConfig.hiddenSize, ...modules }), 1);
-    }
-    throw e;
-  } finally {
-    reporter.close();
-    stop.dispose();
-  }
+  }, () => {
+    const size = storageFor(modelConfig, method, data.task.numLabels);
+    const modules = size ? { moduleParams: size.words32, backboneParams: size.model.backboneParams } : {};
+    return outOfMemoryMessage({ batchSize: hyper.batchSize, gradAccumSteps: hyper.gradAccumSteps, maxLength, numLayers: modelConfig.numLayers, hiddenSize: modelConfig.hiddenSize, ...modules });
+  });
 }
