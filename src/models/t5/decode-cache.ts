@@ -36,7 +36,7 @@ import type { T5Params } from "./params.js";
 import { positionBias } from "./relative-position.js";
 
 /** One decoder block's self-attention cache: the prefix and the positions decoded so far. */
-interface SelfCache {
+export interface SelfCache {
   /** [B, P+t, inner]; null while it is empty (no prefix, no step yet). */
   key: JArray | null;
   value: JArray | null;
