@@ -22,7 +22,7 @@ export { initEngine, engineInfo } from "./engine/engine.js";
 export type { Backend, EngineInfo, EngineOptions } from "./engine/engine.js";
 
 // Data: tasks, readers, the paper's splits, tokenizers
-export { getTask, glueTasks, customTask, defaultEpochs, GLUE_TASK_NAMES, EPOCHS_BY_SIZE } from "./data/tasks.js";
+export { getTask, glueTasks, customTask, defaultEpochs, GLUE_TASK_NAMES, EPOCHS_BY_SIZE, SMALL_TASK_THRESHOLD } from "./data/tasks.js";
 export type { TaskSpec, TaskKind, FileFormat, FileLayout, CustomTaskOptions, GlueTaskName, SizeClass, ColumnRef, TaskFile } from "./data/tasks.js";
 export { readTaskFile, readTaskSplit, readExamples, parseExamples, taskSplitPath, DataFormatError } from "./data/read-examples.js";
 export type { Example, ReadOptions, ReadResult, RowSchema } from "./data/read-examples.js";
