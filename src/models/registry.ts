@@ -39,6 +39,7 @@ export function architectureOf(cfg: Pick<ModelConfig, "modelType">): Architectur
 
 /** A config with how its model type was found. */
 export interface ResolvedConfig {
+  /** The parsed config. */
   config: ModelConfig;
   /** null when config.json names model_type; else what decided it, for the user to see. */
   inferred: string | null;
