@@ -55,7 +55,7 @@ export interface T5GenerateSource {
   attentionMask: Int32Array;
 }
 
-/** Options of `t5Generate`; unset ones default as stated, HF's `generate` defaults. */
+/** Options of `t5Generate`; the defaults are those of HF's `generate`. */
 export interface T5GenerateOptions {
   /** The most tokens to generate per input (EOS included), ≥ 1. */
   maxNewTokens: number;
