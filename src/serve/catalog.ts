@@ -40,12 +40,17 @@ export interface CatalogTask {
 
 /** A folder that looked like a checkpoint but could not be read: skipped, reported. */
 export interface CatalogProblem {
+  /** The folder. */
   dir: string;
+  /** Why it was skipped. */
   error: string;
 }
 
+/** The task checkpoints found under a folder (`scanTasks`). */
 export interface Catalog {
+  /** The tasks by name. */
   tasks: Map<string, CatalogTask>;
+  /** Folders that could not be read. */
   problems: CatalogProblem[];
 }
 
