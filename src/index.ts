@@ -85,7 +85,7 @@ export type { FinetuneOptions, FinetuneHyper, TaskInfo, Trainable, Backbone, Dev
 export { trainLoop, trainStep, NonFiniteLossError, TrainingInterrupted, ResumeMismatchError } from "./train/trainer.js";
 export type { Objective, EvalResult, TrainEvent, TrainLoopOptions, TrainLoopResult, StepOutput, StepState, LossAndGrad } from "./train/trainer.js";
 export type { EvalRecord } from "./train/train-state.js";
-export { AdamW, globalNorm, clipCoefficient } from "./train/optimizer.js";
+export { AdamW, globalNorm, clipCoefficient, ADAMW_DEFAULTS } from "./train/optimizer.js";
 export type { AdamWOptions, AdamWState, GroupHyper, LeafPlan } from "./train/optimizer.js";
 export { linearWarmupDecay, warmupStepsFor, constantSchedule } from "./train/schedule.js";
 export type { Schedule, LinearScheduleOptions } from "./train/schedule.js";
