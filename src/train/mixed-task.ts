@@ -176,7 +176,7 @@ export interface MultiTaskPredictor {
   }[], maxLength: number): EncodedExample[];
   /** Each example's logits under its own task (batches mix tasks), in input order. */
   logits(data: readonly EncodedExample[], opts?: {
-    /** Examples per forward pass. */
+    /** Examples per forward pass (default 64). */
     batchSize?: number;
   }): Promise<Float32Array[]>;
   /** Free the backbone, the modules and the heads. */

@@ -115,11 +115,13 @@ export function randomSpansNoiseMask(length: number, noiseDensity: number, meanN
   return mask;
 }
 
+/** The sentinel ids and EOS of span corruption (`filterWithSentinels`, `spanCorrupt`). */
 export interface SentinelOptions {
   /** HF's `len(tokenizer)`: sentinel k (1-based) is `sentinelTop - k`. */
   sentinelTop: number;
   /** How many sentinel ids the vocabulary has (100 in T5); more spans are refused. */
   numSentinels: number;
+  /** The id appended to every sequence. */
   eosTokenId: number;
 }
 
@@ -147,7 +149,9 @@ export function filterWithSentinels(tokens: Int32Array, mask: Uint8Array, opts: 
 
 /** A corrupted chunk: encoder input and decoder target, both ending with EOS. */
 export interface SpanCorrupted {
+  /** Encoder input: the kept tokens, a sentinel for each noise span, EOS. */
   inputs: Int32Array;
+  /** Decoder target: each noise span after its sentinel, EOS. */
   targets: Int32Array;
 }
 
