@@ -56,6 +56,7 @@ export interface BuiltinTask {
   dataDir: string;
   /** Absolute path of the task's own folder. */
   taskDir: string;
+  /** How its splits are made. */
   protocol: BuiltinSplitProtocol;
   /** Where the data came from and under which terms (see data/README.md). */
   source: string;

@@ -503,7 +503,12 @@ export function readTaskFileSync(task: TaskSpec, file: string, options: ReadOpti
  * "dev_mismatched") or a test split name ("test", "test_matched", ...),
  * under `dataDir/<task.dir>/` (custom tasks: their own directory).
  */
-export function taskSplitPath(task: TaskSpec, dataDir: string, split: string): { path: string; labelled: boolean } {
+export function taskSplitPath(task: TaskSpec, dataDir: string, split: string): {
+  /** Absolute path of the split's file. */
+  path: string;
+  /** Whether the file has labels (train and dev files; not GLUE's test files). */
+  labelled: boolean;
+} {
   if (split === task.train.name) return { path: resolve(dataDir, task.dir, task.train.file), labelled: true };
   const dev = task.dev.find((d) => d.name === split);
   if (dev) return { path: resolve(dataDir, task.dir, dev.file), labelled: true };

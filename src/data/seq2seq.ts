@@ -56,6 +56,7 @@ export type Seq2SeqSplit = "train" | "validation" | "test";
 /** The layout of a task's files. */
 export type Seq2SeqFormat =
   | {
+      /** One JSON object per line with source and target fields. */
       kind: "jsonl";
       /** Field holding the source text (default "source"). */
       sourceField?: string;
@@ -65,6 +66,7 @@ export type Seq2SeqFormat =
       idField?: string;
     }
   | {
+      /** One JSON object per line as Hugging Face translation datasets: `{"translation": {"es": ..., "en": ...}}`. */
       kind: "hf-translation";
       /** Language code of the source inside `translation`, e.g. "es". */
       sourceLang: string;
@@ -74,6 +76,7 @@ export type Seq2SeqFormat =
       idField?: string;
     }
   | {
+      /** Tab-separated values with a header. */
       kind: "tsv";
       /** Header name of the source column (default "source"). */
       sourceColumn?: string;

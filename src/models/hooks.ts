@@ -39,7 +39,12 @@ export interface SublayerContext {
 }
 
 /** Extra keys and values of shape [B, P, H] (or [1, P, H], broadcast over the batch). */
-export type PrefixHook = (batchSize: number) => { key: JArray; value: JArray };
+export type PrefixHook = (batchSize: number) => {
+  /** Prefix keys. */
+  key: JArray;
+  /** Prefix values. */
+  value: JArray;
+};
 /** A projection output q/k/v (owned) from the layer input x (borrowed). */
 export type ProjectionHook = (x: JArray, y: JArray) => JArray;
 /** A sublayer-output hook: the replacement (owned) of the raw sublayer output h (owned), given the `SublayerContext`. */

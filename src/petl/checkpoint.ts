@@ -84,7 +84,10 @@ export class CheckpointError extends Error {
  * The backbone summary stored in adapter_config.json: `model_type` and the config.json keys
  * its architecture names (`Architecture.summaryKeys`), with their config.json values.
  */
-export type BackboneSummary = { model_type: string } & Record<string, string | number>;
+export type BackboneSummary = {
+  /** config.json `model_type`. */
+  model_type: string;
+} & Record<string, string | number>;
 
 /** adapter_config.json. */
 export interface AdapterConfigFile {
@@ -224,7 +227,14 @@ export interface SaveCheckpointOptions<T> {
 }
 
 /** Write a task checkpoint folder (created if needed; both files written atomically). */
-export async function saveTaskCheckpoint<T>(dir: string, opts: SaveCheckpointOptions<T>): Promise<{ configFile: string; modelFile: string; bytes: number }> {
+export async function saveTaskCheckpoint<T>(dir: string, opts: SaveCheckpointOptions<T>): Promise<{
+  /** adapter_config.json's path. */
+  configFile: string;
+  /** adapter_model.safetensors' path. */
+  modelFile: string;
+  /** adapter_model.safetensors' size in bytes. */
+  bytes: number;
+}> {
   const { method, encoderConfig: cfg } = opts;
   const tasks = method.config.tasks ?? ["default"];
   const dtype = opts.dtype ?? "F32";

@@ -292,7 +292,12 @@ export function plainMethodName(config: Pick<MethodConfig, "method" | "base">): 
 }
 
 /** Default learning rates of a method: the module's and the mask scores' (unused without scores). */
-export function defaultLearningRates(config: Pick<MethodConfig, "method" | "base">): { lr: number; maskLr: number } {
+export function defaultLearningRates(config: Pick<MethodConfig, "method" | "base">): {
+  /** The module group's learning rate. */
+  lr: number;
+  /** The mask scores' learning rate. */
+  maskLr: number;
+} {
   const row = METHODS[checkMethodName(config.method)];
   const { kind } = methodLayout(config);
   return { lr: row.moduleLr, maskLr: MODULE_FAMILIES[kind ?? METHOD_DEFAULTS.base].scoresLr };

@@ -67,7 +67,19 @@ interface Pending<Req, Res> {
 }
 
 /** What `run` answers for each request of a batch: its result or its own error. */
-export type BatchOutcome<Res> = { ok: true; value: Res } | { ok: false; error: Error };
+export type BatchOutcome<Res> =
+  | {
+      /** Answered. */
+      ok: true;
+      /** The result. */
+      value: Res;
+    }
+  | {
+      /** Failed. */
+      ok: false;
+      /** Why (the request is rejected with it). */
+      error: Error;
+    };
 
 /** One batch that ran, as the `onBatch` callback reports it. */
 export interface BatchInfo {

@@ -42,7 +42,21 @@ export interface HttpOptions {
 }
 
 /** The JSON shape of one prediction. */
-export type PredictionJson = { label: string; label_id: number; score: number; probabilities: Record<string, number> } | { value: number };
+export type PredictionJson =
+  | {
+      /** The predicted label's name. */
+      label: string;
+      /** Its id. */
+      label_id: number;
+      /** Its probability. */
+      score: number;
+      /** Every label's probability, by name. */
+      probabilities: Record<string, number>;
+    }
+  | {
+      /** A regression task's value. */
+      value: number;
+    };
 
 /** A prediction as the HTTP API answers it, with the label names of its task. */
 export function predictionJson(p: Prediction, labels: readonly string[]): PredictionJson {

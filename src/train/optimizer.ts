@@ -60,7 +60,14 @@ export interface AdamWState<P> {
 }
 
 /** AdamW's defaults (as PyTorch's `AdamW`). */
-export const ADAMW_DEFAULTS = { beta1: 0.9, beta2: 0.999, eps: 1e-8 } as const;
+export const ADAMW_DEFAULTS = {
+  /** `AdamWOptions.beta1`. */
+  beta1: 0.9,
+  /** `AdamWOptions.beta2`. */
+  beta2: 0.999,
+  /** `AdamWOptions.eps`. */
+  eps: 1e-8,
+} as const;
 
 export class OptimizerConfigError extends Error {}
 

@@ -235,7 +235,23 @@ export async function loadPredictor(modelDir: string, checkpointDir: string, opt
 }
 
 /** One input's prediction: a label with its probabilities, or a regression value. */
-export type Prediction = { kind: "classification"; label: string; labelId: number; probs: number[] } | { kind: "regression"; value: number };
+export type Prediction =
+  | {
+      /** A classification task's prediction. */
+      kind: "classification";
+      /** The argmax label's name. */
+      label: string;
+      /** Its id. */
+      labelId: number;
+      /** Softmax probabilities in label-id order, rounded to 6 decimals. */
+      probs: number[];
+    }
+  | {
+      /** A regression task's prediction. */
+      kind: "regression";
+      /** The predicted value. */
+      value: number;
+    };
 
 /**
  * Row `row` of N × numLabels logits as a prediction: one output is a regression value, else

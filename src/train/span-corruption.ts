@@ -49,7 +49,12 @@ export function inputAndTargetLengthsOf(tokensLength: number, noiseDensity: numb
  * 0.5 the targets are shortened by one when longer than the inputs (as HF does). For 128, 0.15,
  * 3: 141 raw tokens, 29 targets.
  */
-export function computeInputAndTargetLengths(inputsLength: number, noiseDensity: number, meanNoiseSpanLength: number): { tokensLength: number; targetsLength: number } {
+export function computeInputAndTargetLengths(inputsLength: number, noiseDensity: number, meanNoiseSpanLength: number): {
+  /** Raw tokens per chunk. */
+  tokensLength: number;
+  /** Target length of a corrupted chunk (EOS included). */
+  targetsLength: number;
+} {
   if (!Number.isInteger(inputsLength) || inputsLength < 2) throw new SpanCorruptionError(`input length must be an integer >= 2, got ${inputsLength}`);
   checkSetting(noiseDensity, meanNoiseSpanLength);
   let tokensLength = inputsLength;

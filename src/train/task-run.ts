@@ -126,7 +126,12 @@ export interface TrainTaskResult {
   /** Each seed's run, in order. */
   seeds: SeedResult[];
   /** Mean and sample standard deviation (n − 1) of each test score over the seeds. */
-  summary: Record<string, { mean: number; std: number }>;
+  summary: Record<string, {
+    /** Mean over the seeds. */
+    mean: number;
+    /** Sample standard deviation (0 for one seed). */
+    std: number;
+  }>;
   /** The summary metrics.json in `outputDir`. */
   metricsFile: string;
   /** The method's bit-level storage on this backbone; null where it cannot be counted. */
@@ -137,7 +142,12 @@ export interface TrainTaskResult {
 export class TrainTaskError extends Error {}
 
 /** `mean ± sample std` of each key over several score records. */
-export function summarize(records: readonly Record<string, number>[]): Record<string, { mean: number; std: number }> {
+export function summarize(records: readonly Record<string, number>[]): Record<string, {
+  /** Mean over the records. */
+  mean: number;
+  /** Sample standard deviation (n − 1; 0 for one record). */
+  std: number;
+}> {
   const out: Record<string, { mean: number; std: number }> = {};
   if (records.length === 0) return out;
   for (const key of Object.keys(records[0])) {

@@ -58,20 +58,106 @@ export interface EvalResult {
 }
 
 /**
- * Progress of `trainLoop`, by `type`: "start" (the plan), "step" (after each optimiser step:
- * loss, learning-rate multiplier, gradient norm before clipping), "eval" (an evaluation and
- * whether it improved), "checkpoint" (the resume file was written), "early-stop",
- * "interrupted" (the signal aborted; the state is saved) and "done". Times are in ms since the
- * loop started; steps count optimiser steps; epochs are 1-based in "eval" and "early-stop".
+ * Progress of `trainLoop`, by `type`. Steps count optimiser steps; times are in ms since the
+ * loop (re)started.
  */
 export type TrainEvent =
-  | { type: "start"; epochs: number; stepsPerEpoch: number; totalSteps: number; startStep: number; resumed: boolean; trainExamples: number }
-  | { type: "step"; step: number; totalSteps: number; epoch: number; epochs: number; loss: number; lrScale: number; gradNorm: number; examples: number; elapsedMs: number }
-  | { type: "eval"; epoch: number; step: number; main: number; scores: Record<string, number>; improved: boolean; best: number; trainLoss?: number; elapsedMs: number }
-  | { type: "checkpoint"; step: number; epoch: number; file: string }
-  | { type: "early-stop"; epoch: number; patience: number }
-  | { type: "interrupted"; step: number; file?: string }
-  | { type: "done"; steps: number; best: EvalRecord | null; stoppedEarly: boolean; elapsedMs: number };
+  | {
+      /** The loop starts (or resumes): its plan. */
+      type: "start";
+      /** Epochs planned. */
+      epochs: number;
+      /** Optimiser steps per epoch. */
+      stepsPerEpoch: number;
+      /** Optimiser steps in total (`maxSteps` included). */
+      totalSteps: number;
+      /** Steps already done (a resumed run's). */
+      startStep: number;
+      /** Whether it resumed from the resume file. */
+      resumed: boolean;
+      /** Examples per epoch. */
+      trainExamples: number;
+    }
+  | {
+      /** An optimiser step was taken. */
+      type: "step";
+      /** Steps done (1-based). */
+      step: number;
+      /** Steps planned. */
+      totalSteps: number;
+      /** The epoch (1-based). */
+      epoch: number;
+      /** Epochs planned. */
+      epochs: number;
+      /** Example-weighted mean loss of the step. */
+      loss: number;
+      /** The schedule's learning-rate multiplier. */
+      lrScale: number;
+      /** Global gradient norm before clipping. */
+      gradNorm: number;
+      /** Examples in the step. */
+      examples: number;
+      /** Time since the loop started. */
+      elapsedMs: number;
+    }
+  | {
+      /** An evaluation ran. */
+      type: "eval";
+      /** The epoch it ran in (1-based). */
+      epoch: number;
+      /** Steps done. */
+      step: number;
+      /** Its model-selection score. */
+      main: number;
+      /** Every score, by name. */
+      scores: Record<string, number>;
+      /** Whether it beat the best so far. */
+      improved: boolean;
+      /** The best main score so far (this one included). */
+      best: number;
+      /** Mean training loss of the epoch so far. */
+      trainLoss?: number;
+      /** Time since the loop started. */
+      elapsedMs: number;
+    }
+  | {
+      /** The resume file was written. */
+      type: "checkpoint";
+      /** Steps done. */
+      step: number;
+      /** Epochs completed. */
+      epoch: number;
+      /** The resume file. */
+      file: string;
+    }
+  | {
+      /** Early stopping ended the run. */
+      type: "early-stop";
+      /** The epoch it stopped after (1-based). */
+      epoch: number;
+      /** The patience that ran out (evaluations without improvement). */
+      patience: number;
+    }
+  | {
+      /** The signal aborted the run; its state is saved. */
+      type: "interrupted";
+      /** Steps done. */
+      step: number;
+      /** The resume file, when the loop has one. */
+      file?: string;
+    }
+  | {
+      /** The run finished. */
+      type: "done";
+      /** Steps done in total. */
+      steps: number;
+      /** The best evaluation, or null without evaluation. */
+      best: EvalRecord | null;
+      /** Whether early stopping ended it. */
+      stoppedEarly: boolean;
+      /** Time since the loop started. */
+      elapsedMs: number;
+    };
 
 /**
  * Options of `trainLoop`: `P` is the trainable tree, `B` a host micro-batch, `D` the device
