@@ -6,7 +6,7 @@
  *
  * `np`, `nn`, `lax`, `random`, `tree`, `grad`, `valueAndGrad`, `vjp`, `jit`, `blockUntilReady` and
  * the types `JArray` (jax-js's `Array`) and `DType` are jax-js 0.1.25's own API, re-exported
- * unchanged; jax-js documents them (https://github.com/ekzhang/jax-js), so this reference lists
+ * unchanged; [jax-js](https://github.com/ekzhang/jax-js) documents them, so this reference lists
  * only what propetl adds.
  *
  * @module propetl/engine
