@@ -3,11 +3,13 @@
  *
  * The public API, by layer. The common path:
  *
- *   await initEngine();
- *   const task = getTask("rte");
- *   await trainTask({ modelDir, task, splits: (seed) => ..., method: { method: "propetl-adapter" },
- *                     hyper, seeds: [42], outputDir, maxLength: 128 });
- *   const p = await loadPredictor(modelDir, outputDir);
+ * ```ts
+ * await initEngine();
+ * const task = getTask("rte");
+ * await trainTask({ modelDir, task, splits: (seed) => ..., method: { method: "propetl-adapter" },
+ *                   hyper, seeds: [42], outputDir, maxLength: 128 });
+ * const p = await loadPredictor(modelDir, outputDir);
+ * ```
  *
  * Lower levels: `finetune` (one run on encoded examples), `trainLoop` (any objective, e.g.
  * MLM pretraining), `AdamW`, schedules and batching.
