@@ -38,13 +38,17 @@ import { readTaskFile, readTaskSplit, type Example } from "./read-examples.js";
 import { makeSplits } from "./splits.js";
 import { EPOCHS_BY_SIZE, getTask, type FileLayout, type TaskSpec } from "./tasks.js";
 
+/** Names of the built-in tasks (`builtinTaskNames()` lists them in order). */
 export type BuiltinTaskName = "spam" | "sotu-party" | "rte" | "cola" | "sst2";
 
 /** "fixed": labelled train/dev/test files; "paper": GLUE train + dev through `makeSplits`. */
 export type BuiltinSplitProtocol = "fixed" | "paper";
 
+/** A built-in task: its spec, where its files are, and how its splits are made. */
 export interface BuiltinTask {
+  /** The name `--task` and `loadBuiltinSplits` take. */
   name: BuiltinTaskName;
+  /** One line for `--help` and listings: the task and the sizes of its splits. */
   description: string;
   /** The task; `task.dir` is relative to `dataDir`. */
   task: TaskSpec;
@@ -52,9 +56,11 @@ export interface BuiltinTask {
   dataDir: string;
   /** Absolute path of the task's own folder. */
   taskDir: string;
+  /** How its splits are made. */
   protocol: BuiltinSplitProtocol;
   /** Where the data came from and under which terms (see data/README.md). */
   source: string;
+  /** The data's licence, as data/README.md states it. */
   licence: string;
 }
 
@@ -102,6 +108,7 @@ const GLUE_NAMES: Readonly<Record<"rte" | "cola" | "sst2", { description: string
   },
 };
 
+/** The built-in task names, in listing order (a fresh array). */
 export function builtinTaskNames(): BuiltinTaskName[] {
   return [...BUILTIN_NAMES];
 }
@@ -207,10 +214,15 @@ export function missingBuiltinData(b: BuiltinTask): string {
   return `built-in task ${b.name}: its data folder ${b.taskDir} is missing from this installation`;
 }
 
+/** The three labelled example lists of a built-in task and the protocol that made them. */
 export interface BuiltinSplits {
+  /** Training examples. */
   train: Example[];
+  /** Validation examples (model selection). */
   validation: Example[];
+  /** Test examples (the reported scores). */
   test: Example[];
+  /** Which protocol made the splits. */
   protocol: BuiltinSplitProtocol;
 }
 

@@ -29,8 +29,11 @@ import { basename, dirname, resolve } from "node:path";
 import type { ColumnRef, FileLayout, TaskKind, TaskSpec } from "./tasks.js";
 import { checkJsonDepth } from "../io/json-depth.js";
 
+/** One labelled (or unlabelled) example read from a task file. */
 export interface Example {
+  /** The (first) input text. */
   text: string;
+  /** The second text of a sentence-pair task; absent for single-text tasks. */
   textPair?: string;
   /** Class index, regression score, or -1 for unlabelled rows. */
   label: number;
@@ -42,7 +45,9 @@ export interface Example {
 
 /** What a reader needs to turn rows into examples. A TaskSpec's fields fit (see `schemaOf`). */
 export interface RowSchema {
+  /** Where text and label columns are, and the file format. */
   layout: FileLayout;
+  /** Classification (labels are class names) or regression (labels are numbers). */
   kind: TaskKind;
   /** Label names in id order (classification). */
   labels: readonly string[];
@@ -50,6 +55,7 @@ export interface RowSchema {
   task?: string;
 }
 
+/** Options of the example readers (`readTaskFile`, `readExamples`, ...). */
 export interface ReadOptions {
   /** Default true. false: no label column is read; labels are -1. */
   labelled?: boolean;
@@ -63,7 +69,9 @@ export interface ReadOptions {
   encoding?: TextEncoding;
 }
 
+/** What a reader returns: the examples, and what it skipped. */
 export interface ReadResult {
+  /** The examples, in file order. */
   examples: Example[];
   /** Number of rows skipped because of errors (always 0 without skipBadRows). */
   skipped: number;
@@ -77,8 +85,11 @@ export interface ReadResult {
 
 /** An error in a data file, located by file and 1-based line. */
 export class DataFormatError extends Error {
+  /** File name as messages show it. */
   readonly file: string;
+  /** 1-based line of the row at fault. */
   readonly line: number;
+  /** What is wrong, without the location. */
   readonly problem: string;
   constructor(file: string, line: number, problem: string) {
     super(`${file}:${line}: ${problem}`);
@@ -492,7 +503,12 @@ export function readTaskFileSync(task: TaskSpec, file: string, options: ReadOpti
  * "dev_mismatched") or a test split name ("test", "test_matched", ...),
  * under `dataDir/<task.dir>/` (custom tasks: their own directory).
  */
-export function taskSplitPath(task: TaskSpec, dataDir: string, split: string): { path: string; labelled: boolean } {
+export function taskSplitPath(task: TaskSpec, dataDir: string, split: string): {
+  /** Absolute path of the split's file. */
+  path: string;
+  /** Whether the file has labels (train and dev files; not GLUE's test files). */
+  labelled: boolean;
+} {
   if (split === task.train.name) return { path: resolve(dataDir, task.dir, task.train.file), labelled: true };
   const dev = task.dev.find((d) => d.name === split);
   if (dev) return { path: resolve(dataDir, task.dir, dev.file), labelled: true };

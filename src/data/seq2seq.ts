@@ -41,18 +41,22 @@ import { checkJsonDepth } from "../io/json-depth.js";
 export interface Seq2SeqExample {
   /** From the file's id field/column, else `<split>-<line>` (e.g. "train-17"). */
   id: string;
+  /** The input text (without the task prefix). */
   source: string;
+  /** The reference output text. */
   target: string;
 }
 
 /** How a text-to-text task is scored: corpus BLEU (translation) or ROUGE-2 F (summarization). */
 export type Seq2SeqMetric = "bleu" | "rouge2";
 
+/** A split of a text-to-text task. */
 export type Seq2SeqSplit = "train" | "validation" | "test";
 
 /** The layout of a task's files. */
 export type Seq2SeqFormat =
   | {
+      /** One JSON object per line with source and target fields. */
       kind: "jsonl";
       /** Field holding the source text (default "source"). */
       sourceField?: string;
@@ -62,6 +66,7 @@ export type Seq2SeqFormat =
       idField?: string;
     }
   | {
+      /** One JSON object per line as Hugging Face translation datasets: `{"translation": {"es": ..., "en": ...}}`. */
       kind: "hf-translation";
       /** Language code of the source inside `translation`, e.g. "es". */
       sourceLang: string;
@@ -71,6 +76,7 @@ export type Seq2SeqFormat =
       idField?: string;
     }
   | {
+      /** Tab-separated values with a header. */
       kind: "tsv";
       /** Header name of the source column (default "source"). */
       sourceColumn?: string;
@@ -82,16 +88,26 @@ export type Seq2SeqFormat =
 
 /** A text-to-text task: where its splits are, how to read them, how to prompt and score it. */
 export interface Seq2SeqTask {
+  /** Task name, used in messages and as the checkpoint's task. */
   name: string;
   /** Put before every source text for the model (T5 style), e.g. "translate Spanish to English: ". */
   prefix: string;
+  /** How the task is scored. */
   metric: Seq2SeqMetric;
+  /** How its files are laid out. */
   format: Seq2SeqFormat;
   /**
    * The split files, absolute or relative to `dir`. `train` and `validation`
    * are required; without `test` the loader returns no test examples.
    */
-  files: { train: string; validation: string; test?: string };
+  files: {
+    /** File of the training pairs. */
+    train: string;
+    /** File of the validation pairs (model selection). */
+    validation: string;
+    /** File of the test pairs (the reported score). */
+    test?: string;
+  };
   /** Folder the relative `files` are in (default: the working directory). */
   dir?: string;
   /** One line on what the task is. */
@@ -100,6 +116,7 @@ export interface Seq2SeqTask {
   source?: string;
 }
 
+/** Names of the built-in text-to-text tasks (`SEQ2SEQ_BUILTINS`). */
 export type Seq2SeqBuiltinName = "bible-es-en";
 
 /** The built-in tasks; their `dir` is relative to the package's data folder. */
@@ -121,14 +138,18 @@ export function seq2seqBuiltinNames(): Seq2SeqBuiltinName[] {
   return Object.keys(SEQ2SEQ_BUILTINS) as Seq2SeqBuiltinName[];
 }
 
+/** Whether `name` is a built-in text-to-text task's name. */
 export function isSeq2SeqBuiltinName(name: string): name is Seq2SeqBuiltinName {
   return Object.prototype.hasOwnProperty.call(SEQ2SEQ_BUILTINS, name);
 }
 
 /** Options of `summarizationTask`. */
 export interface SummarizationTaskOptions {
+  /** Task name. */
   name: string;
+  /** The split files, as `Seq2SeqTask.files`. */
   files: Seq2SeqTask["files"];
+  /** Folder the relative `files` are in (default: the working directory). */
   dir?: string;
   /** Field of the text to summarize (default "document", as XSum). */
   documentField?: string;
@@ -136,6 +157,7 @@ export interface SummarizationTaskOptions {
   summaryField?: string;
   /** Default "summarize: " (T5's prefix). */
   prefix?: string;
+  /** One line on what the task is. */
   description?: string;
 }
 
@@ -157,6 +179,7 @@ export function seq2seqInput(task: Seq2SeqTask, example: Seq2SeqExample): string
   return task.prefix + example.source;
 }
 
+/** Options of `loadSeq2SeqTask`. */
 export interface LoadSeq2SeqOptions {
   /** Folder that holds the built-in tasks' folders (default: the package's `data/`). */
   dataDir?: string;
@@ -166,7 +189,9 @@ export interface LoadSeq2SeqOptions {
 export interface Seq2SeqTaskData {
   /** The task, with `dir` made absolute. */
   task: Seq2SeqTask;
+  /** Training pairs. */
   train: Seq2SeqExample[];
+  /** Validation pairs. */
   validation: Seq2SeqExample[];
   /** Empty when the task has no test file. */
   test: Seq2SeqExample[];

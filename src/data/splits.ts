@@ -23,17 +23,23 @@
  */
 import { resolveSizeClass, type SizeClass, type TaskSpec } from "./tasks.js";
 
+/** A task's train / validation / test examples under the paper's protocol (`makeSplits`). */
 export interface Splits<T> {
+  /** Training examples. */
   train: T[];
+  /** Validation examples (model selection). */
   validation: T[];
+  /** Test examples (the reported scores). */
   test: T[];
   /** Which rule produced the splits. */
   protocol: "dev-halves" | "train-holdout";
+  /** The task's size class, which chose the protocol. */
   sizeClass: SizeClass;
 }
 
+/** Options of `makeSplits`. */
 export interface SplitOptions {
-  /** Validation examples held out from train for large tasks (default 1000). */
+  /** Validation examples held out from train for large tasks (default `LARGE_TASK_VALIDATION_SIZE`). */
   validationSize?: number;
 }
 

@@ -14,8 +14,11 @@
 import { basename, resolve } from "node:path";
 import type { MainMetric, MetricName } from "../metrics/index.js";
 
+/** Classification (labels are class names, scores are logits per class) or regression (one score). */
 export type TaskKind = "classification" | "regression";
+/** The paper's size classes: fewer than `SMALL_TASK_THRESHOLD` training examples is "small". */
 export type SizeClass = "small" | "large";
+/** Task file formats: tab- or comma-separated values, or one JSON object per line. */
 export type FileFormat = "tsv" | "csv" | "jsonl";
 /** A column by header name (string) or by 0-based index (number). For JSONL, a key. */
 export type ColumnRef = string | number;
@@ -27,6 +30,7 @@ export const SMALL_TASK_THRESHOLD = 10_000;
 
 /** How to find text and label in one file. */
 export interface FileLayout {
+  /** The file's format. */
   format: FileFormat;
   /** TSV/CSV: whether the first line is a header. Ignored for JSONL. */
   header: boolean;
@@ -35,7 +39,9 @@ export interface FileLayout {
    * string column refs); their count is also the required column count.
    */
   columns?: readonly string[];
+  /** Where the (first) text is. */
   textColumn: ColumnRef;
+  /** Where the second text of a sentence pair is; absent for single-text tasks. */
   textPairColumn?: ColumnRef;
   /** Absent for unlabelled (test) layouts. */
   labelColumn?: ColumnRef;
@@ -49,11 +55,13 @@ export interface TaskFile {
   file: string;
 }
 
+/** A classification or regression task: its files, layouts, labels, metrics and default epochs. */
 export interface TaskSpec {
   /** Registry key, e.g. "rte", "sst2"; custom tasks: "custom:<name>". */
   name: string;
   /** Directory name in the GLUE distribution ("RTE", "SST-2", ...), or the custom task's absolute directory path. */
   dir: string;
+  /** Classification or regression. */
   kind: TaskKind;
   /** Label names in index order (label id = index); [] for regression. */
   labels: readonly string[];
@@ -63,21 +71,25 @@ export interface TaskSpec {
   layout: FileLayout;
   /** Layout of the unlabelled test file (GLUE test.tsv has no label column). */
   testLayout: FileLayout;
+  /** The training file. */
   train: TaskFile;
   /** Official validation files; MNLI has two (matched first). */
   dev: readonly TaskFile[];
+  /** The unlabelled test files (laid out by `testLayout`). */
   test: readonly TaskFile[];
+  /** Metrics reported on validation and test (`computeTaskMetrics`). */
   metrics: readonly MetricName[];
   /** Score used for model selection ("mean" = mean of `metrics`, HF run_glue's combined_score). */
   mainMetric: MainMetric;
   /** "auto" (custom tasks): decided from the training-set size when splitting. */
   sizeClass: SizeClass | "auto";
-  /** Default epochs (20 small, 10 large); undefined when sizeClass is "auto". */
+  /** Default epochs (`EPOCHS_BY_SIZE` of the size class); undefined when sizeClass is "auto". */
   epochs?: number;
   /** Number of training examples in the official GLUE release (for reference). */
   officialTrainSize?: number;
 }
 
+/** The GLUE tasks' registry keys. */
 export type GlueTaskName = "cola" | "sst2" | "mrpc" | "qqp" | "stsb" | "mnli" | "qnli" | "rte" | "wnli";
 
 const BINARY = ["0", "1"] as const;
@@ -230,6 +242,7 @@ const GLUE: Readonly<Record<GlueTaskName, GlueDef>> = {
   },
 };
 
+/** The GLUE tasks' registry keys, in GLUE's order. */
 export const GLUE_TASK_NAMES: readonly GlueTaskName[] = ["cola", "sst2", "mrpc", "qqp", "stsb", "mnli", "qnli", "rte", "wnli"];
 
 /** Accepted spellings besides the registry keys (case-insensitive): "SST-2", "STS-B", "MNLI", ... */
@@ -281,16 +294,22 @@ export function glueTasks(): TaskSpec[] {
   return GLUE_TASK_NAMES.map(buildGlue);
 }
 
+/** Options of `customTask`: a task in your own files. */
 export interface CustomTaskOptions {
   /**
    * Directory holding the task's files: train.<format>, dev.<format> and
    * optionally test.<format> (override the names with `files`).
    */
   path: string;
+  /** The files' format. */
   format: FileFormat;
+  /** Where the (first) text is. */
   textColumn: ColumnRef;
+  /** Where the second text of a sentence pair is; absent for single-text tasks. */
   textPairColumn?: ColumnRef;
+  /** Where the label is (class name, or number for regression). */
   labelColumn: ColumnRef;
+  /** Classification or regression. */
   kind: TaskKind;
   /** Label names in index order; required for classification, ignored for regression. */
   labels?: readonly string[];
@@ -301,12 +320,19 @@ export interface CustomTaskOptions {
   /** Column names for header-less TSV/CSV files. */
   columns?: readonly string[];
   /** File names inside `path` (defaults: train.<format>, dev.<format>, test.<format>). */
-  files?: { train?: string; dev?: string; test?: string };
+  files?: {
+    /** Training file (default train.<format>). */
+    train?: string;
+    /** Validation file (default dev.<format>). */
+    dev?: string;
+    /** Test file (default test.<format>). */
+    test?: string;
+  };
   /** Default: ["accuracy"] for classification, ["pearson", "spearman"] for regression. */
   metrics?: readonly MetricName[];
   /** Default: the single metric, or "mean" when there are several. */
   mainMetric?: MainMetric;
-  /** Default "auto": decided by training-set size (< 10k small) when splitting. */
+  /** Default "auto": decided by training-set size (below `SMALL_TASK_THRESHOLD`: small) when splitting. */
   sizeClass?: SizeClass | "auto";
 }
 

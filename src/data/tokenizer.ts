@@ -47,14 +47,20 @@ export {
 };
 export { bertNormalize } from "./tokenizer-normalizer.js";
 
+/** A tokenized input as the model takes it; the three arrays have one entry per token. */
 export interface Encoding {
+  /** Token ids, special tokens included. */
   inputIds: number[];
+  /** 1 for every token (no padding is added here). */
   attentionMask: number[];
+  /** Segment ids: 0 for the first text, 1 for the pair's second (BERT); all 0 where the model has none. */
   tokenTypeIds: number[];
 }
 
+/** Which text loses tokens when a pair is too long: the longer one token by token (HF's default), or only the first / the second. */
 export type TruncationStrategy = "longest_first" | "only_first" | "only_second";
 
+/** Options of `Tokenizer.encode`. */
 export interface EncodeOptions {
   /** Maximum length INCLUDING special tokens (default: the tokenizer's `modelMaxLength`, normally 512). `Infinity` disables truncation. */
   maxLength?: number;
@@ -62,6 +68,7 @@ export interface EncodeOptions {
   truncation?: TruncationStrategy;
 }
 
+/** An offline tokenizer (WordPiece, byte-level BPE or Unigram from a tokenizer.json) that encodes as Hugging Face's fast tokenizers do. */
 export interface Tokenizer {
   /**
    * Encode a text (or a text pair) with special tokens, truncated to `maxLength`.
@@ -71,20 +78,29 @@ export interface Tokenizer {
   /** The tokens (no special tokens added) that `encode` would produce for `text`. */
   tokenize(text: string): string[];
   /** Decode ids back to text (uses the tokenizer.json decoder). */
-  decode(ids: readonly number[], opts?: { skipSpecialTokens?: boolean }): string;
+  decode(ids: readonly number[], opts?: {
+    /** Leave special tokens out of the text (default false). */
+    skipSpecialTokens?: boolean;
+  }): string;
   /** Number of ids in the id space: max id (model vocab and added tokens) + 1; the embedding matrix size. */
   readonly vocabSize: number;
   /** Ids of the special tokens, -1 when the tokenizer has no such token. */
   readonly padTokenId: number;
+  /** Id of the classifier token ([CLS] / <s>), -1 when absent. */
   readonly clsTokenId: number;
+  /** Id of the separator token ([SEP] / </s>), -1 when absent. */
   readonly sepTokenId: number;
+  /** Id of the mask token ([MASK] / <mask>), -1 when absent. */
   readonly maskTokenId: number;
+  /** Id of the unknown token, -1 when absent. */
   readonly unkTokenId: number;
   /** tokenizer_config.json `model_max_length` when sensible, else 512. */
   readonly modelMaxLength: number;
   /** tokenizer.json model type: "WordPiece", "BPE", "Unigram", ... */
   readonly modelType: string;
+  /** The token of an id; undefined for an id outside the vocabulary. */
   idToToken(id: number): string | undefined;
+  /** The id of a token; undefined when the vocabulary lacks it. */
   tokenToId(t: string): number | undefined;
   /** How many special tokens `encode` adds for a single text / a pair. */
   numSpecialTokensToAdd(pair: boolean): number;
@@ -116,10 +132,15 @@ export function checkTokenizerFitsModel(tokenizer: Pick<Tokenizer, "vocabSize">,
 
 /** What a model directory may hold; each value is the file's text. */
 export interface TokenizerFiles {
+  /** HF fast tokenizer file (the one `tokenizerFromFiles` prefers). */
   "tokenizer.json"?: string;
+  /** HF tokenizer settings (special tokens, `model_max_length`, lower-casing). */
   "tokenizer_config.json"?: string;
+  /** WordPiece vocabulary, one token per line (BERT). */
   "vocab.txt"?: string;
+  /** Byte-level BPE vocabulary: token to id (RoBERTa, GPT-2); needs merges.txt. */
   "vocab.json"?: string;
+  /** Byte-level BPE merges, one pair per line. */
   "merges.txt"?: string;
 }
 

@@ -12,11 +12,13 @@ import { defaultThreads, isNode } from "./node-setup.js";
 import { installNodeWorkers } from "./node-workers.js";
 import { defaultDevice, init } from "./jax.js";
 
+/** A jax-js backend: wasm (the default where WebGPU is absent), webgpu, or jax-js's cpu backend. */
 export type Backend = "wasm" | "webgpu" | "cpu";
 
 const BACKEND_CHOICES: readonly (Backend | "auto")[] = ["auto", "wasm", "webgpu", "cpu"];
 const OPTION_NAMES: readonly string[] = ["backend", "threads"];
 
+/** Options of `initEngine`. */
 export interface EngineOptions {
   /** Backend to use; "auto" picks webgpu where available, else wasm. Default "auto". */
   backend?: Backend | "auto";
@@ -27,7 +29,9 @@ export interface EngineOptions {
   threads?: number;
 }
 
+/** The engine in use, as `initEngine` and `engineInfo` report it. */
 export interface EngineInfo {
+  /** The default backend the engine computes on. */
   backend: Backend;
   /** Threads the backend computes on: the wasm worker count, 1 for the others. */
   threads: number;

@@ -3,6 +3,13 @@
  * (DESIGN.md, the engine), for code that writes its own objectives (`trainLoop`), hooks or
  * metrics over propetl's arrays. Use these rather than a separately installed `@jax-js/jax`:
  * that would be a second, unpatched engine whose arrays propetl's models cannot take.
+ *
+ * `np`, `nn`, `lax`, `random`, `tree`, `grad`, `valueAndGrad`, `vjp`, `jit`, `blockUntilReady` and
+ * the types `JArray` (jax-js's `Array`) and `DType` are jax-js 0.1.25's own API, re-exported
+ * unchanged; [jax-js](https://github.com/ekzhang/jax-js) documents them, so this reference lists
+ * only what propetl adds.
+ *
+ * @module propetl/engine
  */
 export { np, nn, lax, random, tree, grad, valueAndGrad, vjp, jit, blockUntilReady } from "./jax.js";
 export type { JArray, DType } from "./jax.js";

@@ -23,6 +23,7 @@ import { checkText, checkTextList, describeType } from "./validate.js";
 
 /** Tokenizers: "13a" (sacreBLEU's default), "none" (split on whitespace only), "char" (characters). */
 export type BleuTokenizer = "13a" | "none" | "char";
+/** sacreBLEU's smoothing methods (Chen & Cherry 2014): "exp" (sacreBLEU's default), "floor", "add-k", or none. */
 export type BleuSmoothMethod = "exp" | "floor" | "add-k" | "none";
 
 export const BLEU_TOKENIZERS: readonly BleuTokenizer[] = ["13a", "none", "char"];
@@ -31,6 +32,7 @@ export const BLEU_SMOOTH_METHODS: readonly BleuSmoothMethod[] = ["exp", "floor",
 /** sacreBLEU's default values of `smooth_value` (Chen & Cherry 2014). */
 const SMOOTH_DEFAULTS: Readonly<Record<BleuSmoothMethod, number | undefined>> = { exp: undefined, floor: 0.1, "add-k": 1, none: undefined };
 
+/** Options of `corpusBleu` and `sentenceBleu`, named after sacreBLEU's. */
 export interface BleuOptions {
   /** Default "13a". */
   tokenize?: BleuTokenizer;
@@ -48,12 +50,17 @@ export interface BleuOptions {
 
 /** Sufficient statistics: matched and total n-grams per order (index 0 = unigrams), lengths. */
 export interface BleuStatistics {
+  /** Matched (clipped) n-grams per order. */
   correct: number[];
+  /** Hypothesis n-grams per order. */
   total: number[];
+  /** Hypothesis length in tokens. */
   sysLen: number;
+  /** Reference length in tokens (the closest reference's, per sentence). */
   refLen: number;
 }
 
+/** A BLEU score with its parts, as sacreBLEU's `BLEUScore` reports them. */
 export interface BleuResult {
   /** BLEU in 0-100. */
   score: number;

@@ -32,12 +32,17 @@ export type RougeType = "rouge1" | "rouge2" | "rouge3" | "rouge4" | "rouge5" | "
 
 export const ROUGE_TYPES: readonly RougeType[] = ["rouge1", "rouge2", "rouge3", "rouge4", "rouge5", "rouge6", "rouge7", "rouge8", "rouge9", "rougeL"];
 
+/** One ROUGE score, each part a fraction in [0, 1]. */
 export interface RougeScore {
+  /** Matched units over the prediction's units. */
   precision: number;
+  /** Matched units over the reference's units. */
   recall: number;
+  /** F1 of precision and recall. */
   fmeasure: number;
 }
 
+/** Options of `rouge` and `rougePair`. */
 export interface RougeOptions {
   /**
    * Porter-stem tokens longer than 3 characters (rouge-score's `use_stemmer`). Default true,
@@ -158,6 +163,7 @@ export function rougePair(prediction: string, reference: string, types: readonly
   return out;
 }
 
+/** What `rouge` returns: the corpus means and the per-pair scores. */
 export interface RougeCorpusResult {
   /** Mean precision, recall and F-measure over the pairs, per requested type. */
   scores: Partial<Record<RougeType, RougeScore>>;

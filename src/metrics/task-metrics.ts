@@ -54,6 +54,7 @@ function constantValue(xs: NumArray): number | undefined {
   return first;
 }
 
+/** What `computeTaskMetrics` returns. */
 export interface TaskMetricsResult {
   /** One entry per requested metric, as fractions (not percentages). */
   scores: Partial<Record<MetricName, number>>;

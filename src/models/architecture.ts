@@ -64,16 +64,21 @@ export interface ClassificationHead<C extends ModelConfig = ModelConfig> {
 
 /** The widths PETL modules attach to (`Architecture.moduleWidths`). */
 export interface ModuleWidths {
+  /** The residual stream's width (BERT hidden_size, T5 d_model). */
   hidden: number;
+  /** The attention's inner width q/k/v project to (hidden in BERT, num_heads·d_kv in T5). */
   attention: number;
 }
 
 /** A layer stack and its depth. */
 export interface StackShape {
+  /** Which stack. */
   stack: Stack;
+  /** Its number of layers (blocks). */
   layers: number;
 }
 
+/** A backbone architecture: the contract every model family (BERT/RoBERTa, T5) implements; the registry finds it by `model_type` (DESIGN.md, "A backbone is an architecture"). */
 export interface Architecture<C extends ModelConfig = ModelConfig, P extends BackboneParams = BackboneParams, B extends ModelBatch = ModelBatch> {
   /** Display name, e.g. "BERT/RoBERTa". */
   readonly name: string;
@@ -85,6 +90,7 @@ export interface Architecture<C extends ModelConfig = ModelConfig, P extends Bac
    * the prefix of the weights' tensor names ("roberta." → "roberta").
    */
   readonly classPrefixes: Readonly<Record<string, ModelType>>;
+  /** Prefixes of the weights' tensor names that identify the model type when config.json has neither `model_type` nor a known `architectures` entry. */
   readonly tensorPrefixes: Readonly<Record<string, ModelType>>;
 
   /** Parse and validate config.json (`modelType` resolved by the registry). */

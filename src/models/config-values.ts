@@ -3,7 +3,9 @@
  * a wrong or missing value is a `ConfigError` naming the file and the key.
  */
 
+/** A config.json value that is missing, of the wrong type or out of range; the message names the file and the key. */
 export class ConfigError extends Error {
+  /** Always "ConfigError". */
   override name = "ConfigError";
 }
 

@@ -11,27 +11,37 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { readJsonFileSync } from "../io/json-file.js";
 
+/** The file name Hugging Face keeps generation defaults in. */
 export const GENERATION_CONFIG_FILE = "generation_config.json";
 
 /** Hugging Face's `GenerationConfig` default for `max_length` (prompt included). */
 export const HF_DEFAULT_MAX_LENGTH = 20;
 
+/** A model folder's generation defaults (`readGenerationDefaults`); a key is absent when neither file sets it. */
 export interface GenerationDefaults {
   /** The file the values came from (generation_config.json or config.json), null when neither had any. */
   file: string | null;
+  /** HF `max_new_tokens`: tokens to generate, the decoder prompt excluded. */
   maxNewTokens?: number;
   /** HF's max_length: the decoder prompt (1 token for T5) plus the new tokens. */
   maxLength?: number;
+  /** HF `num_beams`: 1 is greedy search. */
   numBeams?: number;
+  /** HF `length_penalty`: beam scores are divided by length to this power. */
   lengthPenalty?: number;
+  /** HF `early_stopping`: when beam search stops (true, false, or "never"). */
   earlyStopping?: boolean | "never";
+  /** HF `eos_token_id`: one id, several, or null for none. */
   eosTokenId?: number | number[] | null;
+  /** HF `pad_token_id`. */
   padTokenId?: number;
+  /** HF `decoder_start_token_id`: the decoder's first input (T5: the pad id). */
   decoderStartTokenId?: number;
   /** Keys set to a value that changes HF's output but that is not implemented here: `key value`. */
   unsupported: string[];
 }
 
+/** A generation_config.json (or config.json) value of the wrong type; the message names the file and the key. */
 export class GenerationConfigError extends Error {}
 
 /** Keys HF generation reads that are not implemented, with the value that makes them a no-op. */

@@ -11,10 +11,24 @@ import { np, nn } from "../engine/jax.js";
 import type { JArray } from "../engine/jax.js";
 
 /** A linear layer: `w` is [out, in] as in PyTorch, `b` is [out]. */
-export type Linear = { w: JArray; b: JArray };
+export type Linear = {
+  /** Weight, [out, in]. */
+  w: JArray;
+  /** Bias, [out]. */
+  b: JArray;
+};
 /** A linear layer without a bias (T5): `w` is [out, in]. */
-export type Projection = { w: JArray };
-export type LayerNormParams = { g: JArray; b: JArray };
+export type Projection = {
+  /** Weight, [out, in]. */
+  w: JArray;
+};
+/** A LayerNorm's parameters, each [width]. */
+export type LayerNormParams = {
+  /** Scale (gamma; HF `weight`). */
+  g: JArray;
+  /** Shift (beta; HF `bias`). */
+  b: JArray;
+};
 
 /** FFN activations by their Hugging Face `hidden_act` names. */
 export const HIDDEN_ACTS = ["gelu", "gelu_new", "relu"] as const;

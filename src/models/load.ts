@@ -15,13 +15,17 @@ import { disposeTree, getLeaf, setLeaf } from "./slots.js";
 import type { ParamSlot } from "./slots.js";
 import { readJsonFileSync } from "../io/json-file.js";
 
+/** A model folder that cannot be loaded: a missing file, or a tensor that is absent, unknown or of the wrong shape or dtype; the message names the file. */
 export class ModelLoadError extends Error {
+  /** Always "ModelLoadError". */
   override name = "ModelLoadError";
 }
 
 /** A backbone of any registered architecture, without a task head. */
 export interface LoadedBackbone {
+  /** The parsed config.json. */
   config: ModelConfig;
+  /** The backbone's weights (T5: both stacks and the embeddings). */
   encoder: BackboneParams;
   /** How the model type was found when config.json names none (null when it does). */
   modelTypeInferred: string | null;
@@ -29,10 +33,17 @@ export interface LoadedBackbone {
 
 /** A sequence-classification model: backbone and task head. */
 export interface LoadedModel {
+  /** The parsed config.json (`numLabels` as loaded or overridden). */
   config: ClassifierConfig;
+  /** The encoder's weights. */
   encoder: ClassifierParams;
+  /** The classification head's weights. */
   head: TaskHeadParams;
-  /** "checkpoint" when the head came from the file, else "initialized" (fresh, seeded). */
+  /**
+   * "checkpoint" when the head came from the file, "initialized" when the file had none (fresh,
+   * seeded), "partial" when the file had only part of it (e.g. the pooler without a classifier,
+   * or a classifier dropped for a new `numLabels`); the rest is fresh.
+   */
   headSource: "checkpoint" | "initialized" | "partial";
   /** How the model type was found when config.json names none (null when it does). */
   modelTypeInferred: string | null;
@@ -45,9 +56,11 @@ function toDevice(entry: TensorEntry, name: string, file: string, slot: ParamSlo
   return np.array(weightsFloat32(entry, name, file)).reshape(slot.shape);
 }
 
+/** Options of `loadModelDir`. */
 export interface LoadOptions {
   /** Override the number of labels (a new task); the checkpoint's head is then not used. */
   numLabels?: number;
+  /** Label names in id order (the loaded config's `labelNames`). */
   labelNames?: string[];
   /** Seed for a freshly initialised head. */
   seed?: number;

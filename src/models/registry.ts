@@ -39,6 +39,7 @@ export function architectureOf(cfg: Pick<ModelConfig, "modelType">): Architectur
 
 /** A config with how its model type was found. */
 export interface ResolvedConfig {
+  /** The parsed config. */
   config: ModelConfig;
   /** null when config.json names model_type; else what decided it, for the user to see. */
   inferred: string | null;
@@ -50,7 +51,12 @@ type Json = Record<string, unknown>;
  * The model type of a config.json object (see the file comment). `tensorNames` is asked only
  * when `model_type` and `architectures` do not decide.
  */
-export function resolveModelType(json: Json, file: string, tensorNames?: () => string[]): { modelType: ModelType; inferred: string | null } {
+export function resolveModelType(json: Record<string, unknown>, file: string, tensorNames?: () => string[]): {
+  /** The model type. */
+  modelType: ModelType;
+  /** null when config.json names `model_type`; else the rule that decided. */
+  inferred: string | null;
+} {
   const given = json.model_type;
   if (given !== undefined) {
     if (typeof given !== "string" || !(MODEL_TYPES as readonly string[]).includes(given)) {

@@ -11,6 +11,7 @@ export interface ParamSlot {
   hfName: string;
   /** Whether HF stores this tensor under the model prefix (`bert.`, `roberta.`). */
   prefixed: boolean;
+  /** Which tree holds it: the backbone ("encoder") or the classification head. */
   tree: "encoder" | "head";
   /** Path inside the tree. */
   path: (string | number)[];

@@ -74,7 +74,9 @@ function v1Name(name: string): string {
 export const CONFIG_FILE = "adapter_config.json";
 export const MODEL_FILE = "adapter_model.safetensors";
 
+/** A task checkpoint that cannot be written or loaded (missing file, unknown or missing key, wrong shape, invalid mask); the message names the file and what was expected. */
 export class CheckpointError extends Error {
+  /** Always "CheckpointError". */
   override name = "CheckpointError";
 }
 
@@ -82,22 +84,51 @@ export class CheckpointError extends Error {
  * The backbone summary stored in adapter_config.json: `model_type` and the config.json keys
  * its architecture names (`Architecture.summaryKeys`), with their config.json values.
  */
-export type BackboneSummary = { model_type: string } & Record<string, string | number>;
+export type BackboneSummary = {
+  /** config.json `model_type`. */
+  model_type: string;
+} & Record<string, string | number>;
 
 /** adapter_config.json. */
 export interface AdapterConfigFile {
+  /** Always `CHECKPOINT_FORMAT`. */
   format: typeof CHECKPOINT_FORMAT;
+  /** The file layout's version (1: layer names without a stack; 2: `encoder.layer.N`, `decoder.layer.N`). */
   format_version: number;
+  /** The method that trained it. */
   method: MethodName;
-  module: { bottleneck?: number; rank?: number; alpha?: number; prefix_length?: number; prefix_hidden?: number; base?: string; seed?: number };
+  /** The module options the method uses (`MethodConfig`'s, in snake case). */
+  module: {
+    /** Adapter bottleneck width. */
+    bottleneck?: number;
+    /** LoRA rank. */
+    rank?: number;
+    /** LoRA alpha. */
+    alpha?: number;
+    /** Prefix length. */
+    prefix_length?: number;
+    /** Prefix reparametrisation MLP width. */
+    prefix_hidden?: number;
+    /** The ablations' module family. */
+    base?: string;
+    /** Random-mask's seed. */
+    seed?: number;
+  };
+  /** Kept fraction of each layer mask; null for methods without masks. */
   k: number | null;
+  /** Kept fraction of each task mask (multi-task); null otherwise. */
   task_k: number | null;
   /** Multi-task with masks: which masks there are and how they combine (combine-rule.ts). */
   combine: CombineRule | null;
+  /** The hook sites the modules attach to, by stack, layer and site (`encoder.layer.0.ffn_output`). */
   hook_points: string[];
+  /** Task names, in task-index order. */
   tasks: string[];
+  /** Label names per task ({} for backbones without a classification head). */
   label_names: Record<string, string[]>;
+  /** Storage type of the method's float tensors (the heads are F32). */
   dtype: "F32" | "F16";
+  /** The backbone it was trained on, checked on loading. */
   backbone: BackboneSummary;
   /** Layers per stack of the backbone (absent in files written before encoder–decoder checkpoints). */
   stacks?: Partial<Record<Stack, number>>;
@@ -112,7 +143,12 @@ export interface AdapterConfigFile {
    * fraction `task_k`), so its popcount lies in the range the two top-k counts allow instead
    * of being exactly keptCount(n, k).
    */
-  hybrid_masks?: { task_k: number; combine: "or" | "and" };
+  hybrid_masks?: {
+    /** The task mask's kept fraction. */
+    task_k: number;
+    /** How the layer and task masks were combined. */
+    combine: "or" | "and";
+  };
 }
 
 /** Every key adapter_config.json may hold; any other is an error (a typo must not pass for a setting). */
@@ -169,10 +205,13 @@ function headPrefix(tasks: string[], t: number): string {
   return tasks.length > 1 ? `head.${tasks[t]}` : "head";
 }
 
+/** Options of `saveTaskCheckpoint`. */
 export interface SaveCheckpointOptions<T> {
+  /** The method that trained `params`. */
   method: PetlMethod<T>;
   /** The trained tree (borrowed). */
   params: T;
+  /** The backbone's config (summarised into adapter_config.json). */
   encoderConfig: ModelConfig;
   /**
    * One head per task, in the order of `method.config.tasks` (borrowed); none (empty or absent)
@@ -188,7 +227,14 @@ export interface SaveCheckpointOptions<T> {
 }
 
 /** Write a task checkpoint folder (created if needed; both files written atomically). */
-export async function saveTaskCheckpoint<T>(dir: string, opts: SaveCheckpointOptions<T>): Promise<{ configFile: string; modelFile: string; bytes: number }> {
+export async function saveTaskCheckpoint<T>(dir: string, opts: SaveCheckpointOptions<T>): Promise<{
+  /** adapter_config.json's path. */
+  configFile: string;
+  /** adapter_model.safetensors' path. */
+  modelFile: string;
+  /** adapter_model.safetensors' size in bytes. */
+  bytes: number;
+}> {
   const { method, encoderConfig: cfg } = opts;
   const tasks = method.config.tasks ?? ["default"];
   const dtype = opts.dtype ?? "F32";
@@ -298,15 +344,28 @@ export async function writeTaskCheckpoint(dir: string, opts: WriteCheckpointOpti
 
 /** A loaded checkpoint: the method (rebuilt from the config), its state and the heads. */
 export interface LoadedCheckpoint {
+  /** adapter_config.json, validated. */
   config: AdapterConfigFile;
+  /** The method, rebuilt from the config and bound to the backbone. */
   method: PetlMethod<unknown>;
+  /** The backbone config it runs on (the caller's, or one built from the stored summary). */
   encoderConfig: ModelConfig;
+  /** The stored tensors and masks, validated against the method's `stateSpec`. */
   state: MethodState;
   /**
    * Per task: label names and head (none for backbones without a classification head: `[]`,
    * null), and the source prefix of a text-to-text task ("" when the file names none).
    */
-  tasks: { name: string; labelNames: string[]; head: HeadParams | null; prefix: string }[];
+  tasks: {
+    /** Task name. */
+    name: string;
+    /** Label names in id order. */
+    labelNames: string[];
+    /** The classification head; null without one (T5). */
+    head: HeadParams | null;
+    /** The text-to-text source prefix ("" when none). */
+    prefix: string;
+  }[];
   /** Index of a task by name or index (error naming the tasks otherwise). */
   taskIndex(task: string | number): number;
   /** Each layer's masked modules for one task, built once (owned by the caller). */
@@ -453,6 +512,7 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
+/** Options of `loadTaskCheckpoint`. */
 export interface LoadCheckpointOptions {
   /** The backbone the checkpoint will run on; checked against the stored summary. */
   encoderConfig?: ModelConfig;
@@ -623,8 +683,11 @@ export function checkpointBudget(cfg: ModelConfig, config: MethodConfig, numLabe
  * the result owns the modules until `dispose`.
  */
 export interface CheckpointModel {
+  /** The parameters to run: the backbone (borrowed), or full fine-tuning's tuned copy. */
   params: BackboneParams;
+  /** The task's hooks over the materialised modules. */
   hooks: ModelHooks;
+  /** Free the materialised modules (not the backbone). */
   dispose(): void;
 }
 

@@ -28,7 +28,21 @@ import { moduleKind } from "./propetl.js";
 import { createMethod, moduleOptions, resolveMethodConfig } from "./registry.js";
 
 /** The single-task method config and state of task `task` of a loaded checkpoint (host only). */
-export function singleTaskState(ckpt: LoadedCheckpoint, task: string | number): { config: MethodConfig; state: MethodState; taskName: string; hybridMasks?: { taskK: number; combine: "or" | "and" } } {
+export function singleTaskState(ckpt: LoadedCheckpoint, task: string | number): {
+  /** The single-task method config. */
+  config: MethodConfig;
+  /** Its state (host arrays). */
+  state: MethodState;
+  /** The task's name. */
+  taskName: string;
+  /** Set when the layer masks stored are hybrids of layer and task masks (`AdapterConfigFile.hybrid_masks`). */
+  hybridMasks?: {
+    /** The task mask's kept fraction. */
+    taskK: number;
+    /** How the masks were combined. */
+    combine: "or" | "and";
+  };
+} {
   const ti = ckpt.taskIndex(task);
   const taskName = ckpt.tasks[ti].name;
   const c = ckpt.method.config;
@@ -93,7 +107,18 @@ export function singleTaskState(ckpt: LoadedCheckpoint, task: string | number): 
 }
 
 /** Write task `task` of the multi-task checkpoint in `srcDir` as a single-task checkpoint in `outDir`. */
-export async function exportTaskCheckpoint(srcDir: string, task: string, outDir: string): Promise<{ taskName: string; method: MethodConfig; configFile: string; modelFile: string; bytes: number }> {
+export async function exportTaskCheckpoint(srcDir: string, task: string, outDir: string): Promise<{
+  /** The task's name. */
+  taskName: string;
+  /** The single-task method config written. */
+  method: MethodConfig;
+  /** adapter_config.json's path. */
+  configFile: string;
+  /** adapter_model.safetensors' path. */
+  modelFile: string;
+  /** adapter_model.safetensors' size in bytes. */
+  bytes: number;
+}> {
   const ckpt = await loadTaskCheckpoint(srcDir);
   try {
     const { config, state, taskName, hybridMasks } = singleTaskState(ckpt, task);

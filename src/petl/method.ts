@@ -18,26 +18,29 @@ export type { MethodName } from "./methods.js";
 
 /** Serialisable module options; written to adapter_config.json. */
 export interface MethodConfig {
+  /** Which method (a row of `METHODS`). */
   method: MethodName;
   /** Adapter bottleneck (adapter/houlsby and their ProPETL/ablation versions). */
   bottleneck?: number;
-  /** LoRA rank and alpha. */
+  /** LoRA rank. */
   rank?: number;
+  /** LoRA alpha (scaling alpha / rank). */
   alpha?: number;
-  /** Prefix length and the reparametrisation MLP's hidden size. */
+  /** Prefix length (positions). */
   prefixLength?: number;
+  /** The prefix reparametrisation MLP's hidden size. */
   prefixHidden?: number;
   /** Kept fraction of each layer mask (ProPETL, only-mask, random-mask). */
   k?: number;
-  /**
-   * Multi-task: kept fraction of task masks, which masks there are and how they combine
-   * (combine-rule.ts: "or", "and", "layer" only, "task" only), task names.
-   */
+  /** Multi-task: kept fraction of each task mask. */
   taskK?: number;
+  /** Multi-task: which masks there are and how they combine ("or", "and", "layer" only, "task" only). */
   combine?: CombineRule;
+  /** Multi-task: the task names, in task-index order. */
   tasks?: string[];
   /** For the ablations: which module they apply to (default adapter). */
   base?: ModuleFamily;
+  /** Seed of random-mask's fixed masks. */
   seed?: number;
 }
 
@@ -46,6 +49,7 @@ export type ParamGroup = "module" | "scores" | "head";
 
 /** Per-forward context: the batch size and, in multi-task batches, each example's task index. */
 export interface HookContext {
+  /** B: examples in the batch. */
   batchSize: number;
   /** int32 [B] task index per example (multi-task only). Borrowed. */
   taskIds?: JArray;
@@ -59,7 +63,12 @@ export interface HookContext {
   training: boolean;
 }
 
+/**
+ * A fine-tuning method over a trainable tree `T`: its config, fresh parameters, the hooks that
+ * apply them to a backbone, and the optimiser groups of its leaves.
+ */
 export interface Method<T> {
+  /** The resolved config (defaults filled in). */
   readonly config: MethodConfig;
   /** Fresh trainable tree for a backbone (seeded). */
   init(cfg: ModelConfig, backbone: BackboneParams, seed: number): T;
@@ -95,6 +104,7 @@ export type ModuleKindName = ModuleFamily;
  * free with `disposeMaterialized`.
  */
 export interface Materialized {
+  /** The module family the units are, or "full" (then `encoder` is set). */
   kind: ModuleKindName | "full";
   /** The layers `units` are for, stack by stack (models/architecture.ts `layerAddresses`). */
   layers: LayerAddress[];
@@ -112,14 +122,26 @@ export interface Materialized {
 /** What a task checkpoint stores for a method, on the host. */
 export interface MethodState {
   /** Float tensors (prototype, per-layer modules, kept values), row-major. */
-  tensors: Map<string, { shape: number[]; data: Float32Array }>;
+  tensors: Map<string, {
+    /** The tensor's shape. */
+    shape: number[];
+    /** Its values, row-major. */
+    data: Float32Array;
+  }>;
   /** Binary masks as 0/1 bytes (written bit-packed), row-major. */
-  masks: Map<string, { shape: number[]; bits: Uint8Array }>;
+  masks: Map<string, {
+    /** The mask's shape. */
+    shape: number[];
+    /** One byte per entry, 0 or 1. */
+    bits: Uint8Array;
+  }>;
 }
 
 /** Names and shapes a stored state must have (checkpoint validation). */
 export interface StateSpec {
+  /** Float tensors: name to shape. */
   tensors: Map<string, number[]>;
+  /** Masks: name to shape. */
   masks: Map<string, number[]>;
 }
 
@@ -159,10 +181,15 @@ export interface TensorSpec {
 
 /** Resolved module hyper-parameters (registry.ts fills the defaults from methods.ts). */
 export interface ModuleOptions {
+  /** Adapter bottleneck width. */
   bottleneck: number;
+  /** LoRA rank. */
   rank: number;
+  /** LoRA alpha. */
   alpha: number;
+  /** Prefix length (positions). */
   prefixLength: number;
+  /** Prefix reparametrisation MLP width. */
   prefixHidden: number;
 }
 

@@ -79,6 +79,7 @@ export interface MethodRow {
   family: ModuleFamily | "base" | null;
   /** One prototype for every position (true) or one module per position. */
   share: boolean;
+  /** How it masks its modules. */
   masks: MaskMode;
   /** The method without sharing and masks (storage comparisons); "base": the base's. */
   plain: MethodName | "base" | null;
@@ -86,6 +87,7 @@ export interface MethodRow {
   appendixB: AppendixBCount | null;
   /** Optimizer groups its trainable tree (with the head) has, and the default module learning rate. */
   groups: readonly ParamGroup[];
+  /** Default learning rate of the "module" group (`defaultLearningRates` gives every group's). */
   moduleLr: number;
 }
 
@@ -156,6 +158,7 @@ const METHOD_TABLE = {
   },
 } as const;
 
+/** A method's name: a key of the method table (`METHOD_NAMES` lists them, `METHODS` describes them). */
 export type MethodName = keyof typeof METHOD_TABLE;
 
 /** The table, typed: every row is checked against `MethodRow` here. */
@@ -169,17 +172,29 @@ export const DEFAULT_METHOD: MethodName = "propetl-adapter";
 
 /** Option defaults (paper Sec. 4; see the file comment). `maskedAlpha`: LoRA alpha with masks. */
 export const METHOD_DEFAULTS = {
+  /** Adapter bottleneck width. */
   bottleneck: 64,
+  /** LoRA rank. */
   rank: 32,
+  /** LoRA alpha without masks (scaling alpha / rank). */
   alpha: 32,
+  /** LoRA alpha for the methods with masks. */
   maskedAlpha: 48,
+  /** Prefix length (positions). */
   prefixLength: 64,
+  /** Hidden width of the prefix reparametrisation MLP. */
   prefixHidden: 512,
+  /** Kept fraction of each layer mask, single task. */
   k: 0.5,
+  /** Kept fraction of each layer mask, multi-task. */
   multiTaskK: 0.3,
+  /** Kept fraction of each task mask (multi-task). */
   taskK: 0.3,
+  /** How layer and task masks combine (multi-task). */
   combine: "or" as CombineRule,
+  /** The module family the ablations apply to. */
   base: "adapter",
+  /** Seed of random-mask's fixed masks. */
   seed: 0,
 } as const;
 
@@ -216,6 +231,7 @@ export function moduleOptionDefault(name: ModuleOptionName, masks: MaskMode): nu
 
 /** Invalid method configs; the message names the option and what it accepts. */
 export class MethodConfigError extends Error {
+  /** Always "MethodConfigError". */
   override name = "MethodConfigError";
 }
 
@@ -276,7 +292,12 @@ export function plainMethodName(config: Pick<MethodConfig, "method" | "base">): 
 }
 
 /** Default learning rates of a method: the module's and the mask scores' (unused without scores). */
-export function defaultLearningRates(config: Pick<MethodConfig, "method" | "base">): { lr: number; maskLr: number } {
+export function defaultLearningRates(config: Pick<MethodConfig, "method" | "base">): {
+  /** The module group's learning rate. */
+  lr: number;
+  /** The mask scores' learning rate. */
+  maskLr: number;
+} {
   const row = METHODS[checkMethodName(config.method)];
   const { kind } = methodLayout(config);
   return { lr: row.moduleLr, maskLr: MODULE_FAMILIES[kind ?? METHOD_DEFAULTS.base].scoresLr };

@@ -84,6 +84,7 @@ import { createMethod, moduleOptions, resolveMethodConfig } from "./registry.js"
  *   none:    no head (e.g. seq2seq generation).
  */
 export const HEAD_STYLES = ["roberta", "bert", "none"] as const;
+/** A classification-head layout (`HEAD_STYLES`). */
 export type HeadStyle = (typeof HEAD_STYLES)[number];
 
 /** The backbone a report is for. */
@@ -109,19 +110,27 @@ export interface ModelDims<C extends ModelConfig = ModelConfig> {
  * ignored), with the number of tasks T or their names. Default one task.
  */
 export interface StorageOptions extends Omit<MethodConfig, "tasks"> {
+  /** The number of tasks T, or their names (default one task). */
   tasks?: number | string[];
 }
 
 /** One BLS group: `count` parameters stored at `bitsPerParam` bits each. */
 export interface StorageGroup {
+  /** What the group is, e.g. "prototype", "layer masks". */
   name: string;
+  /** Entries stored. */
   count: number;
+  /** Bits per entry: 32 for floats, 1 for mask bits. */
   bitsPerParam: number;
+  /** count · bitsPerParam. */
   bits: number;
+  /** How `count` is made up, e.g. the tensors' shapes. */
   detail?: string;
 }
 
+/** An amount of storage in bits, bytes, 32-bit words and percent of the backbone. */
 export interface StorageAmount {
+  /** Bits. */
   bits: number;
   /** ceil(bits / 8). */
   bytes: number;
@@ -131,8 +140,11 @@ export interface StorageAmount {
   percentOfBackbone: number;
 }
 
+/** The classification head's storage (reported beside the method's, never in it). */
 export interface HeadStorage {
+  /** The head's layout. */
   style: HeadStyle;
+  /** Its outputs. */
   numLabels: number;
   /** Head parameters of ONE task. */
   params: number;
@@ -142,7 +154,9 @@ export interface HeadStorage {
   includedInBLS: false;
 }
 
+/** A method's bit-level storage (BLS) on a backbone, counted from its state (`computeStorage`). */
 export interface StorageReport {
+  /** The method counted. */
   method: MethodName;
   /** Display name, e.g. "ProPETL-adapter", "only-mask (LoRA)". */
   label: string;
@@ -150,19 +164,28 @@ export interface StorageReport {
   base: ModuleFamily | null;
   /** Hyperparameters that shape the state, e.g. { bn: 64 } or { r: 32, k: 0.5 }. */
   hyperparams: Record<string, number>;
+  /** The backbone counted against. */
   model: {
+    /** Display name, when given. */
     name?: string;
+    /** Layers over all stacks (T5: encoder + decoder blocks). */
     numLayers: number;
+    /** The residual width. */
     hiddenSize: number;
+    /** Backbone parameter count (the denominator of the percentages). */
     backboneParams: number;
   };
+  /** T: the number of tasks. */
   tasks: number;
   /** The method's state, grouped (prototype, layer masks, ...). */
   groups: StorageGroup[];
   /** Σ group bits, over all tasks. Head excluded. */
   totalBits: number;
+  /** ceil(totalBits / 8). */
   bytes: number;
+  /** totalBits / 32 (may be fractional). */
   words32: number;
+  /** words32 / backboneParams · 100. */
   percentOfBackbone: number;
   /** Storage per task (= the totals when tasks is 1). */
   perTask: StorageAmount;
@@ -171,9 +194,11 @@ export interface StorageReport {
    * one state serves every task (a method with masks) or there is one task.
    */
   copiesPerTask: boolean;
+  /** The head of one task, outside the total. */
   head: HeadStorage;
   /** How the total is summed (bits per entry · entries, per group), with the paper's equation where Appendix B has one. */
   formula: string;
+  /** Where the count differs from the paper's closed form, and other remarks. */
   notes: string[];
 }
 
@@ -697,8 +722,20 @@ export function compareStorage(a: StorageReport, b: StorageReport): string {
 
 /** The shared part of a multi-task state (everything but the task masks) and each task's marginal part (its task mask). */
 export interface SharedAndTaskParts {
-  shared: { bits: number; percentOfBackbone: number };
-  perTask: { bits: number; percentOfBackbone: number };
+  /** Everything but the task masks. */
+  shared: {
+    /** Bits. */
+    bits: number;
+    /** Percent of the backbone's 32-bit parameters. */
+    percentOfBackbone: number;
+  };
+  /** One task's mask. */
+  perTask: {
+    /** Bits. */
+    bits: number;
+    /** Percent of the backbone's 32-bit parameters. */
+    percentOfBackbone: number;
+  };
 }
 
 /**

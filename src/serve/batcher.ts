@@ -12,8 +12,10 @@
 
 /** The queue holds `maxQueue` requests already. */
 export class QueueFullError extends Error {
+  /** Always "QueueFullError". */
   override name = "QueueFullError";
   constructor(
+    /** Requests waiting when this one was refused. */
     readonly queued: number,
     /** Seconds after which a retry is likely to be accepted. */
     readonly retryAfterS: number,
@@ -24,20 +26,26 @@ export class QueueFullError extends Error {
 
 /** A request was not answered within its time limit. */
 export class RequestTimeoutError extends Error {
+  /** Always "RequestTimeoutError". */
   override name = "RequestTimeoutError";
-  constructor(readonly timeoutMs: number) {
+  constructor(
+    /** The time limit that passed, in ms. */
+    readonly timeoutMs: number,
+  ) {
     super(`the request was not answered within ${timeoutMs} ms`);
   }
 }
 
 /** The batcher is draining (shutdown) and takes no new requests. */
 export class ShuttingDownError extends Error {
+  /** Always "ShuttingDownError". */
   override name = "ShuttingDownError";
   constructor() {
     super("the server is shutting down");
   }
 }
 
+/** Options of `MicroBatcher`. */
 export interface BatcherOptions {
   /** How long the first request of a batch waits for others (ms, default 2). */
   windowMs?: number;
@@ -59,14 +67,34 @@ interface Pending<Req, Res> {
 }
 
 /** What `run` answers for each request of a batch: its result or its own error. */
-export type BatchOutcome<Res> = { ok: true; value: Res } | { ok: false; error: Error };
+export type BatchOutcome<Res> =
+  | {
+      /** Answered. */
+      ok: true;
+      /** The result. */
+      value: Res;
+    }
+  | {
+      /** Failed. */
+      ok: false;
+      /** Why (the request is rejected with it). */
+      error: Error;
+    };
 
+/** One batch that ran, as the `onBatch` callback reports it. */
 export interface BatchInfo {
+  /** Requests in the batch. */
   requests: number;
+  /** Their tokens, summed. */
   tokens: number;
+  /** How long `run` took, in ms. */
   ms: number;
 }
 
+/**
+ * Micro-batches requests of type `Req` into calls of one `run` function that answers each with
+ * a `Res` (see the module comment: time window, token budget, queue limit, timeouts, drain).
+ */
 export class MicroBatcher<Req, Res> {
   private readonly queue: Pending<Req, Res>[] = [];
   private queuedTokens = 0;

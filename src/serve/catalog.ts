@@ -40,12 +40,17 @@ export interface CatalogTask {
 
 /** A folder that looked like a checkpoint but could not be read: skipped, reported. */
 export interface CatalogProblem {
+  /** The folder. */
   dir: string;
+  /** Why it was skipped. */
   error: string;
 }
 
+/** The task checkpoints found under a folder (`scanTasks`). */
 export interface Catalog {
+  /** The tasks by name. */
   tasks: Map<string, CatalogTask>;
+  /** Folders that could not be read. */
   problems: CatalogProblem[];
 }
 
@@ -125,7 +130,14 @@ export async function scanTasks(tasksDir: string): Promise<Catalog> {
 }
 
 /** Bit-level storage of one task of a catalog entry's checkpoint (per task; the head apart), as `propetl storage` counts it. */
-export function taskStorage(t: CatalogTask): { bits: number; percentOfBackbone: number; headBits: number } {
+export function taskStorage(t: CatalogTask): {
+  /** Bits of the task's method state. */
+  bits: number;
+  /** Those bits as a percentage of the backbone's 32-bit parameters. */
+  percentOfBackbone: number;
+  /** Bits of the task's head (not in `bits`). */
+  headBits: number;
+} {
   const method = resolveMethodConfig(methodConfigOfFile(t.config));
   const numLabels = Math.max(1, t.labelNames.length);
   const report = computeStorage(modelDimsFromConfig(t.config.backbone, numLabels), { ...method, tasks: t.config.tasks });

@@ -30,13 +30,19 @@ export function isT5ModelDir(modelDir: string): boolean {
 
 /** A T5 backbone for generation (owned; `dispose`). */
 export interface T5Backbone {
+  /** The parsed config.json. */
   config: T5Config;
+  /** The weights. */
   params: T5Params;
+  /** The folder's tokenizer. */
   tokenizer: Tokenizer;
+  /** The folder's generation defaults. */
   generation: GenerationDefaults;
+  /** Free the weights. */
   dispose(): void;
 }
 
+/** Load a T5 model folder (weights, tokenizer, generation defaults) for generation; throws when the folder is not a T5 model or its tokenizer does not fit it. */
 export async function loadT5Backbone(modelDir: string): Promise<T5Backbone> {
   const tokenizer = await loadTokenizer(modelDir);
   const generation = readGenerationDefaults(modelDir);
@@ -57,10 +63,15 @@ export async function loadT5Backbone(modelDir: string): Promise<T5Backbone> {
 
 /** One text-to-text task's modules on the backbone (owned; `dispose`). */
 export interface T5Task {
+  /** The parameters to run (the backbone's, or full fine-tuning's tuned copy). */
   params: T5Params;
+  /** The task's hooks. */
   hooks: ModelHooks;
+  /** The source prefix ("" when the checkpoint names none). */
   prefix: string;
+  /** Bytes of the task's materialised modules (the task cache's budget counts them). */
   bytes: number;
+  /** Free the modules (not the backbone). */
   dispose(): void;
 }
 
@@ -84,10 +95,13 @@ export async function loadT5Task(bb: T5Backbone, dir: string, task: string): Pro
 
 /** One prompt's completion. */
 export interface Completion {
+  /** The generated text. */
   text: string;
   /** "stop": the model ended it (EOS); "length": it reached the token limit. */
   finishReason: "stop" | "length";
+  /** Tokens of the encoded prompt (prefix and EOS included, after truncation). */
   promptTokens: number;
+  /** Tokens generated (EOS included). */
   completionTokens: number;
 }
 

@@ -25,6 +25,7 @@ import { RouterInputError, UnknownTaskError } from "./router.js";
 import type { ClassifyRequest, TaskRouter } from "./router.js";
 import type { Prediction } from "../train/predictor.js";
 
+/** Options of `buildServer`. */
 export interface HttpOptions {
   /** Largest request body in bytes (default 1 MiB). */
   bodyLimit?: number;
@@ -41,8 +42,23 @@ export interface HttpOptions {
 }
 
 /** The JSON shape of one prediction. */
-export type PredictionJson = { label: string; label_id: number; score: number; probabilities: Record<string, number> } | { value: number };
+export type PredictionJson =
+  | {
+      /** The predicted label's name. */
+      label: string;
+      /** Its id. */
+      label_id: number;
+      /** Its probability. */
+      score: number;
+      /** Every label's probability, by name. */
+      probabilities: Record<string, number>;
+    }
+  | {
+      /** A regression task's value. */
+      value: number;
+    };
 
+/** A prediction as the HTTP API answers it, with the label names of its task. */
 export function predictionJson(p: Prediction, labels: readonly string[]): PredictionJson {
   if (p.kind === "regression") return { value: p.value };
   return { label: p.label, label_id: p.labelId, score: p.probs[p.labelId], probabilities: Object.fromEntries(p.probs.map((x, i) => [labels[i] ?? String(i), x])) };

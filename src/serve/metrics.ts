@@ -7,7 +7,9 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { RouterObserver, TaskRouter } from "./router.js";
 
+/** The metrics of one server. */
 export interface ServeMetrics {
+  /** The prom-client registry `GET /metrics` exposes. */
   registry: Registry;
   /** Hooks for the router (batches, cache lookups). */
   observer: RouterObserver;
@@ -17,6 +19,7 @@ export interface ServeMetrics {
   attach(router: TaskRouter): void;
 }
 
+/** A fresh set of serve metrics in their own registry. */
 export function createServeMetrics(): ServeMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "propetl_" });

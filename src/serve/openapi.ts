@@ -7,7 +7,7 @@
 type Schema = Record<string, unknown>;
 
 /** JSON schema of the classify body. */
-export function classifyBodySchema(maxInputs: number, maxInputChars: number): Schema {
+export function classifyBodySchema(maxInputs: number, maxInputChars: number): Record<string, unknown> {
   const text: Schema = { type: "string", minLength: 1, maxLength: maxInputChars };
   return {
     type: "object",
@@ -27,7 +27,7 @@ export function classifyBodySchema(maxInputs: number, maxInputChars: number): Sc
 }
 
 /** JSON schema of the completions body (OpenAI's fields that propetl honours; others are refused by name). */
-export function completionsBodySchema(maxInputs: number, maxInputChars: number, maxNewTokens: number): Schema {
+export function completionsBodySchema(maxInputs: number, maxInputChars: number, maxNewTokens: number): Record<string, unknown> {
   const text: Schema = { type: "string", minLength: 1, maxLength: maxInputChars };
   return {
     type: "object",
@@ -101,7 +101,7 @@ const errors = (...codes: number[]): Schema => {
 };
 
 /** The OpenAPI 3.1 document of the server's routes. */
-export function openApiDocument(maxInputs: number, maxInputChars: number, maxNewTokens = 256): Schema {
+export function openApiDocument(maxInputs: number, maxInputChars: number, maxNewTokens = 256): Record<string, unknown> {
   return {
     openapi: "3.1.0",
     info: { title: "propetl serve", version: "1", description: "Many ProPETL task checkpoints served from one backbone." },

@@ -38,8 +38,10 @@ import type { TaskCacheStats } from "./task-cache.js";
 
 /** A bad request: `field` names the part of the request at fault ("inputs[2]", "task"). */
 export class RouterInputError extends Error {
+  /** Always "RouterInputError". */
   override name = "RouterInputError";
   constructor(
+    /** The part of the request at fault, e.g. "inputs[2]". */
     readonly field: string,
     message: string,
   ) {
@@ -49,8 +51,12 @@ export class RouterInputError extends Error {
 
 /** No task of that name in the tasks folder. */
 export class UnknownTaskError extends Error {
+  /** Always "UnknownTaskError". */
   override name = "UnknownTaskError";
-  constructor(readonly task: string) {
+  constructor(
+    /** The task name asked for. */
+    readonly task: string,
+  ) {
     super(`unknown task "${task}" (GET /v1/tasks or listTasks() lists them)`);
   }
 }
@@ -58,12 +64,17 @@ export class UnknownTaskError extends Error {
 /** One input: a text, or a text and its pair. */
 export type ClassifyInput = string | readonly [string, string];
 
+/** A classification request: texts for one task. */
 export interface ClassifyRequest {
+  /** The task's name (as `listTasks` gives it). */
   task: string;
+  /** The inputs, at least one (at most `TaskRouterOptions.maxInputs`). */
   inputs: readonly ClassifyInput[];
 }
 
+/** The answer to a `ClassifyRequest`. */
 export interface ClassifyResponse {
+  /** The task's name. */
   task: string;
   /** The task's label names (a regression task's one name). */
   labels: string[];
@@ -71,23 +82,33 @@ export interface ClassifyResponse {
   results: Prediction[];
 }
 
+/** A text-to-text request: prompts for one task (T5 backbone). */
 export interface CompleteRequest {
+  /** The task's name. */
   task: string;
+  /** The source texts, without the task prefix (it is added). */
   prompts: readonly string[];
   /** Most tokens to generate per prompt (default the model folder's generation defaults, capped by `maxNewTokens`). */
   maxTokens?: number;
 }
 
+/** The answer to a `CompleteRequest`. */
 export interface CompleteResponse {
+  /** The task's name. */
   task: string;
+  /** One per prompt, in order. */
   completions: Completion[];
 }
 
 /** A task as `listTasks` describes it. */
 export interface ServedTask {
+  /** The name requests use. */
   name: string;
+  /** Classification, regression or text-to-text. */
   kind: CatalogTask["kind"];
+  /** The method that trained it, as the checkpoint records it. */
   method: string;
+  /** Label names in id order ([] for text-to-text). */
   labels: string[];
   /** Bytes of the checkpoint's adapter_model.safetensors (a multi-task file counts once per task it holds). */
   fileBytes: number;
@@ -95,15 +116,21 @@ export interface ServedTask {
   storageBits: number | null;
   /** That storage as a percentage of the backbone's parameters (32-bit words). */
   storagePercentOfBackbone: number | null;
+  /** The checkpoint folder. */
   checkpoint: string;
   /** Loaded in the cache now. */
   cached: boolean;
 }
 
+/** Counters of a router (`TaskRouter.stats`). */
 export interface RouterStats {
+  /** Tasks in the catalog. */
   tasks: number;
+  /** The task cache's counters. */
   cache: TaskCacheStats;
+  /** Requests waiting now. */
   queued: number;
+  /** Micro-batches run so far. */
   batches: number;
   /** Encoder passes shared by several tasks of one multi-task checkpoint. */
   mixedTaskGroups: number;
@@ -112,11 +139,23 @@ export interface RouterStats {
 /** Observation hooks (metrics). */
 export interface RouterObserver {
   /** A batch ran: its requests, inputs, tokens, distinct tasks and duration. */
-  batch?(info: { requests: number; examples: number; tokens: number; tasks: number; ms: number }): void;
+  batch?(info: {
+    /** Requests in the batch. */
+    requests: number;
+    /** Inputs (texts or prompts) over those requests. */
+    examples: number;
+    /** Their tokens. */
+    tokens: number;
+    /** Distinct tasks. */
+    tasks: number;
+    /** How long it ran, in ms. */
+    ms: number;
+  }): void;
   /** A task (or a multi-task checkpoint's stacked tasks) was looked up: found loaded (hit) or loaded now, and the time it took (ms). */
   cache?(hit: boolean, ms: number): void;
 }
 
+/** Options of `createTaskRouter`. */
 export interface TaskRouterOptions {
   /** The backbone's model folder (config.json, model.safetensors, tokenizer). */
   modelDir: string;
@@ -162,16 +201,39 @@ export interface TaskRouterOptions {
   maxSourceLength?: number;
   /** Engine options, if the engine is not started yet. */
   engine?: EngineOptions;
+  /** Observation hooks (metrics), if any. */
   observer?: RouterObserver;
 }
 
+/**
+ * Serves many tasks from one backbone (`createTaskRouter`): validates requests, micro-batches
+ * them, splits batches by task and runs each task's modules from an LRU cache.
+ */
 export interface TaskRouter {
+  /**
+   * Classify the inputs with a task, as `propetl predict` does. Rejects with `RouterInputError`
+   * (a bad request), `UnknownTaskError`, `QueueFullError`, `RequestTimeoutError` or
+   * `ShuttingDownError`.
+   */
   classify(req: ClassifyRequest): Promise<ClassifyResponse>;
+  /** The tasks of the folder, by name. */
   listTasks(): ServedTask[];
   /** Rescan the tasks folder: new tasks appear, removed ones go, changed files reload on next use. */
-  reload(): Promise<{ tasks: number; added: string[]; removed: string[]; changed: string[]; problems: CatalogProblem[] }>;
+  reload(): Promise<{
+    /** Tasks after the rescan. */
+    tasks: number;
+    /** Names that appeared. */
+    added: string[];
+    /** Names that went. */
+    removed: string[];
+    /** Names whose files changed. */
+    changed: string[];
+    /** Folders that could not be read. */
+    problems: CatalogProblem[];
+  }>;
   /** Whether a task of that name exists (after a rescan on a miss, as `classify` does). */
   hasTask(name: string): Promise<boolean>;
+  /** Counters: tasks, cache, queue, batches. */
   stats(): RouterStats;
   /** Tasks' checkpoint problems found by the last scan (unreadable folders, duplicate names). */
   problems(): CatalogProblem[];

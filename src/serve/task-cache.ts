@@ -11,19 +11,29 @@
 
 /** What the cache holds: something with a size that can be freed. */
 export interface Cacheable {
+  /** Its size, counted against the budget. */
   bytes: number;
+  /** Free it (called on eviction and `clear`). */
   dispose(): void;
 }
 
+/** Counters of a `TaskCache`. */
 export interface TaskCacheStats {
+  /** Entries held now. */
   entries: number;
+  /** Their bytes. */
   bytes: number;
+  /** The budget. */
   budgetBytes: number;
+  /** Lookups that found the entry loaded. */
   hits: number;
+  /** Lookups that loaded it. */
   misses: number;
+  /** Entries disposed to fit the budget. */
   evictions: number;
 }
 
+/** An LRU cache of loaded tasks with a byte budget (see the module comment). */
 export class TaskCache<V extends Cacheable> {
   private readonly entries = new Map<string, V>();
   private readonly loading = new Map<string, Promise<V>>();
@@ -36,13 +46,18 @@ export class TaskCache<V extends Cacheable> {
     if (!(budgetBytes >= 0)) throw new RangeError(`cache budget must be a number of bytes >= 0, got ${budgetBytes}`);
   }
 
-  /** The cached value of `key`, marked most recently used, or undefined (counts nothing). */
+  /** The cached value of `key`, or undefined; it is not marked as used and nothing is counted. */
   peek(key: string): V | undefined {
     return this.entries.get(key);
   }
 
   /** The value of `key`: cached (a hit) or loaded by `load` (a miss), then the budget enforced. */
-  async get(key: string, load: () => Promise<V>): Promise<{ value: V; hit: boolean }> {
+  async get(key: string, load: () => Promise<V>): Promise<{
+    /** The value. */
+    value: V;
+    /** Whether it was cached. */
+    hit: boolean;
+  }> {
     const cached = this.entries.get(key);
     if (cached !== undefined) {
       this.entries.delete(key);
@@ -81,10 +96,12 @@ export class TaskCache<V extends Cacheable> {
     return true;
   }
 
+  /** The keys held, least recently used first. */
   keys(): string[] {
     return [...this.entries.keys()];
   }
 
+  /** The counters. */
   stats(): TaskCacheStats {
     return { entries: this.entries.size, bytes: this.total, budgetBytes: this.budgetBytes, hits: this.hits, misses: this.misses, evictions: this.evictions };
   }

@@ -17,7 +17,9 @@ import type { HostBatch } from "../models/bert/encoder.js";
 
 /** One tokenized example. */
 export interface EncodedExample {
+  /** Token ids, special tokens included. */
   inputIds: Int32Array;
+  /** Segment ids, one per token. */
   tokenTypeIds: Int32Array;
   /** Class index or regression score (-1 for unlabelled classification rows). */
   label: number;
@@ -53,7 +55,9 @@ export interface PaddedBatch extends HostBatch {
   taskIds?: Int32Array;
 }
 
+/** Options of `padBatch`. */
 export interface PadOptions {
+  /** The id padding positions get. */
   padTokenId: number;
   /** Float labels (regression) instead of int32 class indices. */
   regression: boolean;
@@ -125,9 +129,13 @@ export function shuffleInPlace<T>(items: T[], next: () => number): T[] {
   return items;
 }
 
+/** Options of `planBatches`. */
 export interface BatchPlanOptions {
+  /** Examples per batch. */
   batchSize: number;
+  /** The run's seed; with `epoch` it seeds the shuffle. */
   seed: number;
+  /** 0-based epoch (each epoch shuffles differently). */
   epoch: number;
   /** Default true. false: examples in order (no bucketing). */
   shuffle?: boolean;

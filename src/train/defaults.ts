@@ -27,16 +27,27 @@ import { packageRoot } from "../data/builtin-tasks.js";
 import type { ClassifierConfig } from "../models/architecture.js";
 import { architectureOf } from "../models/registry.js";
 
+/** The fine-tuning defaults `propetl train` and `trainTask` use (the table above says why). */
 export const TRAIN_DEFAULTS = {
+  /** AdamW weight decay (all groups). */
   weightDecay: 0.1,
+  /** Fraction of the steps spent warming up the learning rate. */
   warmupRatio: 0.1,
+  /** Global gradient-norm clip. */
   maxGradNorm: 1.0,
+  /** Examples per optimiser step (before gradient accumulation). */
   batchSize: 32,
+  /** Batches whose gradients are summed per optimiser step. */
   gradAccumSteps: 1,
+  /** Longest input in tokens, special tokens included (capped by the model: `resolveMaxLength`). */
   maxLength: 128,
+  /** Examples per evaluation forward pass. */
   evalBatchSize: 64,
+  /** The first seed. */
   seed: 42,
+  /** Compile the training step with jax-js's `jit`. */
   jit: true,
+  /** With jit, padded lengths are rounded up to a multiple of this (fewer distinct shapes to compile). */
   padToMultipleOf: 8,
 } as const;
 
@@ -66,10 +77,13 @@ export function findBundledModel(model: string = BUNDLED_MODEL): string | null {
 
 /** The models this package bundles (`models/<name>/`, each with its model card, README.md). */
 export const BUNDLED_MODELS = {
+  /** The classification default. */
   "propetl-mini": "a 4-layer BERT (hidden 256) pretrained here; the default backbone for classification; no trained classification head",
+  /** The text-to-text default. */
   "propetl-mini-t5": "a 4+4-block T5 v1.0 with an 8,000-id Spanish+English vocabulary; the default backbone for text-to-text tasks",
 } as const;
 
+/** A bundled model's name (a key of `BUNDLED_MODELS`). */
 export type BundledModelName = keyof typeof BUNDLED_MODELS;
 
 /**

@@ -28,10 +28,16 @@ import type { Schedule } from "./schedule.js";
 import { linearWarmupDecay } from "./schedule.js";
 
 /** The trainable tree of a fine-tuning run. */
-export type Trainable<T> = { method: T; head: HeadParams };
+export type Trainable<T> = {
+  /** The method's trainable tree. */
+  method: T;
+  /** The classification head. */
+  head: HeadParams;
+};
 
 /** The frozen parts a forward pass needs. */
 export interface Backbone {
+  /** The backbone's config. */
   config: EncoderConfig;
   /** Frozen encoder weights (borrowed). */
   encoder: EncoderParams;
@@ -39,9 +45,13 @@ export interface Backbone {
 
 /** What the metrics need to know about a task. */
 export interface TaskInfo {
+  /** Classification (argmax of the logits) or regression (one score). */
   kind: "classification" | "regression";
+  /** Outputs of the head (1 for regression). */
   numLabels: number;
+  /** Metrics to report. */
   metrics: readonly MetricName[];
+  /** The model-selection score. */
   mainMetric: MainMetric;
 }
 
@@ -50,11 +60,17 @@ export interface TaskInfo {
  * are read back from `maskBias`'s shape [B, 1, 1, T].
  */
 export type DeviceInputs = {
+  /** int32 [B*T] token ids. */
   inputIds: JArray;
+  /** int32 [B*T] position ids. */
   positionIds: JArray;
+  /** int32 [B*T] segment ids. */
   tokenTypeIds: JArray;
+  /** float32 [B,1,1,T]: 0 where attended, float32 min where masked. */
   maskBias: JArray;
+  /** int32 [B] class indices, or float32 [B] scores for regression. */
   labels: JArray;
+  /** int32 [B] task index per example (multi-task only). */
   taskIds?: JArray;
 };
 
@@ -87,7 +103,9 @@ export function toDeviceInputs(config: EncoderConfig, host: PaddedBatch): Device
   return d;
 }
 
+/** How evaluation batches are padded. */
 export interface PadSettings {
+  /** The id padding positions get. */
   padTokenId: number;
   /** Round padded lengths up to a multiple of this (default 1). */
   padToMultipleOf?: number;
@@ -218,8 +236,11 @@ export async function evaluateTask<T>(backbone: Backbone, method: Method<T>, par
 
 /** Hyper-parameters of a fine-tuning run. */
 export interface FinetuneHyper {
+  /** Epochs to train (`defaultEpochs` gives the paper's). */
   epochs: number;
+  /** Examples per micro-batch. */
   batchSize: number;
+  /** Micro-batches per optimiser step. */
   gradAccumSteps: number;
   /** Learning rate of the module ("module" group: prototype, adapter/LoRA/prefix weights). */
   lr: number;
@@ -227,12 +248,19 @@ export interface FinetuneHyper {
   maskLr: number;
   /** Learning rate of the head (default `lr`). */
   headLr?: number;
+  /** AdamW weight decay. */
   weightDecay: number;
+  /** Fraction of the steps spent warming up the learning rate linearly (then linear decay to 0). */
   warmupRatio: number;
+  /** Clip the global gradient norm to this; 0 disables. */
   maxGradNorm: number;
+  /** Seeds the method's and head's initialisation and the batch order. */
   seed: number;
+  /** Examples per evaluation forward pass. */
   evalBatchSize: number;
+  /** Stop after this many epochs without a better validation score (default: never). */
   earlyStopPatience?: number;
+  /** Stop after this many optimiser steps (the schedule is sized to it). */
   maxSteps?: number;
   /** Batches per length bucket (default 50; 1 = no bucketing). */
   bucketBatches?: number;
@@ -242,24 +270,44 @@ export interface FinetuneHyper {
   jit?: boolean;
 }
 
+/** Options of `finetune`. (`TRAIN_DEFAULTS` holds the defaults `trainTask` uses.) */
 export interface FinetuneOptions<T> {
+  /** The frozen backbone. */
   backbone: Backbone;
+  /** The method to train. */
   method: Method<T>;
   /** Initial head (owned by the run from here on). */
   head: HeadParams;
   /** Initial method tree (owned); default `method.init(config, encoder, hyper.seed)`. */
   methodParams?: T;
+  /** What the metrics need to know about the task. */
   task: TaskInfo;
+  /** Training examples. */
   train: readonly EncodedExample[];
+  /** Validation examples (evaluated after every epoch). */
   validation: readonly EncodedExample[];
+  /** The id padding positions get. */
   padTokenId: number;
+  /** Hyper-parameters. */
   hyper: FinetuneHyper;
-  checkpoint?: { file: string; everySteps?: number };
+  /** Resume file, as `TrainLoopOptions.checkpoint`. */
+  checkpoint?: {
+    /** The resume file. */
+    file: string;
+    /** Also write it every N optimiser steps. */
+    everySteps?: number;
+  };
+  /** Continue from the resume file when it exists. */
   resume?: boolean;
+  /** Identifies the run's settings; a resume with another is refused. */
   fingerprint?: string;
+  /** Called with the new best parameters (borrowed) when validation improves. */
   onBest?: (params: Trainable<T>, record: EvalRecord) => Promise<void>;
+  /** Called with every progress event. */
   onEvent?: (e: TrainEvent) => void;
+  /** Abort: the state is saved after the current step and `TrainingInterrupted` is thrown. */
   signal?: AbortSignal;
+  /** Learning-rate multiplier per step (default `linearWarmupDecay` with `hyper.warmupRatio`). */
   schedule?: (totalSteps: number) => Schedule;
 }
 

@@ -39,6 +39,7 @@ export interface TaskModules {
   encoder: EncoderParams | null;
   /** Device bytes the modules hold. */
   bytes: number;
+  /** Free the modules. */
   dispose(): void;
 }
 
@@ -147,15 +148,38 @@ export async function mixedTaskLogitsBatched(config: EncoderConfig, encoder: Enc
 
 /** A backbone and a multi-task checkpoint serving every task at once. */
 export interface MultiTaskPredictor {
+  /** The backbone's config. */
   config: EncoderConfig;
+  /** The backbone's tokenizer. */
   tokenizer: Tokenizer;
+  /** The loaded checkpoint. */
   checkpoint: LoadedCheckpoint;
   /** The checkpoint's tasks: names, label names, label counts. */
-  tasks: { name: string; labelNames: string[]; numLabels: number }[];
+  tasks: {
+    /** Task name. */
+    name: string;
+    /** Label names in id order. */
+    labelNames: string[];
+    /** Outputs of its head. */
+    numLabels: number;
+  }[];
   /** Tokenize texts, each for a task (name or index): the encoded examples carry `taskId`. */
-  encode(items: readonly { text: string; textPair?: string; task: string | number; label?: number }[], maxLength: number): EncodedExample[];
+  encode(items: readonly {
+    /** The (first) text. */
+    text: string;
+    /** The second text of a pair. */
+    textPair?: string;
+    /** The task, by name or index. */
+    task: string | number;
+    /** A label to carry along (default -1). */
+    label?: number;
+  }[], maxLength: number): EncodedExample[];
   /** Each example's logits under its own task (batches mix tasks), in input order. */
-  logits(data: readonly EncodedExample[], opts?: { batchSize?: number }): Promise<Float32Array[]>;
+  logits(data: readonly EncodedExample[], opts?: {
+    /** Examples per forward pass (default 64). */
+    batchSize?: number;
+  }): Promise<Float32Array[]>;
+  /** Free the backbone, the modules and the heads. */
   dispose(): void;
 }
 

@@ -12,16 +12,21 @@ import type { EncoderParams } from "../models/bert/params.js";
 import type { Tokenizer } from "../data/tokenizer.js";
 import { mulberry32 } from "../data/splits.js";
 
+/** Options of `evaluateMaskedLm`. */
 export interface MlmEvalOptions {
   /** Number of batches to evaluate (texts are reused cyclically). Default 8. */
   batches?: number;
+  /** Sequences per batch. Default 16. */
   batchSize?: number;
+  /** Tokens per sequence. Default 128. */
   seqLen?: number;
   /** Seed of the masking; keep it fixed to compare checkpoints. Default 123. */
   seed?: number;
 }
 
+/** What `evaluateMaskedLm` returns. */
 export interface MlmEvalResult {
+  /** Tokens masked (and scored) over all batches. */
   maskedTokens: number;
   /** Mean cross-entropy (nats) over the masked tokens. */
   loss: number;

@@ -61,12 +61,15 @@ import type { ModelConfig } from "../models/architecture.js";
 
 /** One task of a multi-task run: its spec and its splits per seed. */
 export interface MultiTaskSource {
+  /** The task. */
   task: TaskSpec;
+  /** Its splits for a seed. */
   splits: (seed: number) => TaskSplits | Promise<TaskSplits>;
   /** Where its data came from (metrics.json). */
   source?: string;
 }
 
+/** Options of `trainMultiTask` (as `TrainTaskOptions`, for several tasks). */
 export interface TrainMultiTaskOptions {
   /** Hugging Face model dir (config.json, model.safetensors, tokenizer files). */
   modelDir: string;
@@ -74,31 +77,55 @@ export interface TrainMultiTaskOptions {
   tasks: MultiTaskSource[];
   /** The method; its `tasks` are set to the task names here. */
   method: MethodConfig;
+  /** Training hyper-parameters (the seed comes from `seeds`). */
   hyper: Omit<FinetuneHyper, "seed">;
-  /** Sampling temperature T (> 0; default 10). */
+  /** Sampling temperature T (> 0; default `DEFAULT_TEMPERATURE`). */
   temperature?: number;
+  /** One run per seed, in order. */
   seeds: number[];
+  /** The run folder: `<outputDir>/seed-<seed>/` per seed and the summary metrics.json. */
   outputDir: string;
-  /** Use only the first N training examples / validation and test examples of each task. */
+  /** Use only the first N training examples of each task (quick runs). */
   maxTrainExamples?: number;
+  /** Use only the first N validation and test examples of each task. */
   maxEvalExamples?: number;
+  /** Longest input in tokens, special tokens included. */
   maxLength: number;
+  /** Continue interrupted runs and skip finished seeds (default false: refuse existing runs). */
   resume?: boolean;
+  /** Also write a resume checkpoint every N optimizer steps (always at each epoch end). */
   saveSteps?: number;
+  /** Keep train_state.safetensors after a run finishes (default false). */
   keepTrainState?: boolean;
+  /** Store the module's float tensors as F16 in the task checkpoint (default F32). */
   checkpointDtype?: "F32" | "F16";
+  /** Extra fields recorded in metrics.json. */
   extra?: Record<string, unknown>;
+  /** Called with every progress event of every seed's loop. */
   onEvent?: (seed: number, event: TrainEvent) => void;
+  /** Called with each progress line meant for people (seeds, resumes, files written). */
   log?: (message: string) => void;
+  /** Abort: the current run saves its state after the step it is in and `TrainingInterrupted` is thrown. */
   signal?: AbortSignal;
+  /** A tokenizer to use instead of the model dir's. */
   tokenizer?: Tokenizer;
 }
 
 /** The trainable tree of a multi-task run: the method's tree and one head per task. */
-export type MultiTrainable<T> = { method: T; heads: HeadParams[] };
+export type MultiTrainable<T> = {
+  /** The method's trainable tree. */
+  method: T;
+  /** One classification head per task, in task order. */
+  heads: HeadParams[];
+};
 
 /** The labels of a task-`t` batch on the device, keyed by the task index (the key survives tracing). */
-export type MultiTaskInputs = { inputs: Omit<DeviceInputs, "labels">; labels: Record<string, JArray> };
+export type MultiTaskInputs = {
+  /** The batch's device inputs. */
+  inputs: Omit<DeviceInputs, "labels">;
+  /** Its labels under the key of its task index. */
+  labels: Record<string, JArray>;
+};
 
 /** Test result of one task in a multi-task run. */
 export interface TaskTestRecord {
@@ -108,6 +135,7 @@ export interface TaskTestRecord {
   examples: number;
 }
 
+/** A multi-task run that cannot start: fewer than two tasks, a task listed twice, a bad temperature, an empty training split, ...; the message names what is wrong. */
 export class MultiTaskError extends TrainTaskError {}
 
 function taskInfo(task: TaskSpec): TaskInfo {

@@ -14,6 +14,7 @@
 import { mulberry32 } from "../data/splits.js";
 import { mixSeed, planBatches } from "./batching.js";
 
+/** The sampling temperature T of multi-task batches (p_i ∝ N_i^(1/T)) when none is given. */
 export const DEFAULT_TEMPERATURE = 10;
 
 /** Sampling probabilities p_i ∝ N_i^(1/T). */
@@ -28,15 +29,23 @@ export function temperatureProbabilities(sizes: readonly number[], temperature =
 
 /** A batch of one task: positions into that task's example list. */
 export interface TaskBatch {
+  /** Task index. */
   task: number;
+  /** Positions in that task's example list. */
   indices: number[];
 }
 
+/** Options of `planMultiTaskBatches`. */
 export interface MultiTaskPlanOptions {
+  /** Examples per batch. */
   batchSize: number;
+  /** The run's seed. */
   seed: number;
+  /** 0-based epoch. */
   epoch: number;
+  /** Sampling temperature (default `DEFAULT_TEMPERATURE`). */
   temperature?: number;
+  /** Batches per length bucket within a task, as `BatchPlanOptions.bucketBatches`. */
   bucketBatches?: number;
   /** Batches in the epoch (default Σ ceil(N_i / batchSize)). */
   batchesPerEpoch?: number;

@@ -23,6 +23,7 @@ import { jit, np, tree } from "../engine/jax.js";
 import type { JArray } from "../engine/jax.js";
 import { fillSkeleton, getPath, mapNamed, namedLeaves, skeletonOf } from "./tree-util.js";
 
+/** One optimiser group's hyper-parameters. */
 export interface GroupHyper {
   /** Peak learning rate of the group (the schedule multiplies it). */
   lr: number;
@@ -30,11 +31,15 @@ export interface GroupHyper {
   weightDecay: number;
 }
 
+/** Options of `AdamW`. */
 export interface AdamWOptions {
   /** Hyper-parameters per group label. Every leaf's label must be here. */
   groups: Readonly<Record<string, GroupHyper>>;
+  /** First-moment decay (default `ADAMW_DEFAULTS.beta1`). */
   beta1?: number;
+  /** Second-moment decay (default `ADAMW_DEFAULTS.beta2`). */
   beta2?: number;
+  /** Denominator epsilon (default `ADAMW_DEFAULTS.eps`). */
   eps?: number;
   /** Decay 1-D leaves of every group (default false: only "scores" and >=2-D leaves). */
   decayVectors?: boolean;
@@ -46,25 +51,46 @@ export interface AdamWOptions {
 
 /** Optimizer state: step count and first/second moments shaped like the params. */
 export interface AdamWState<P> {
+  /** Steps taken. */
   count: number;
+  /** First moments. */
   mu: P;
+  /** Second moments. */
   nu: P;
 }
 
-export const ADAMW_DEFAULTS = { beta1: 0.9, beta2: 0.999, eps: 1e-8 } as const;
+/** AdamW's defaults (as PyTorch's `AdamW`). */
+export const ADAMW_DEFAULTS = {
+  /** `AdamWOptions.beta1`. */
+  beta1: 0.9,
+  /** `AdamWOptions.beta2`. */
+  beta2: 0.999,
+  /** `AdamWOptions.eps`. */
+  eps: 1e-8,
+} as const;
 
 export class OptimizerConfigError extends Error {}
 
 /** Per-leaf (path -> group, decay?) plan, checked once against the labels tree. */
 export interface LeafPlan {
+  /** The leaf's group label. */
   group: string;
+  /** That group's hyper-parameters. */
   hyper: GroupHyper;
+  /** Whether weight decay applies to it. */
   decay: boolean;
 }
 
+/**
+ * AdamW with decoupled weight decay over a parameter tree, with learning rate and decay per
+ * group (each leaf labelled by a group name), as PyTorch's `AdamW` computes it.
+ */
 export class AdamW<P> {
+  /** First-moment decay in use. */
   readonly beta1: number;
+  /** Second-moment decay in use. */
   readonly beta2: number;
+  /** Epsilon in use. */
   readonly eps: number;
   private readonly useJit: boolean;
   private readonly plan = new Map<string, LeafPlan>();
@@ -75,7 +101,12 @@ export class AdamW<P> {
    * `params` gives the tree's structure (borrowed, only shapes are read); `labels` is a tree
    * of the same shape whose leaves are group names.
    */
-  constructor(params: P, labels: unknown, readonly options: AdamWOptions) {
+  constructor(
+    params: P,
+    labels: unknown,
+    /** The options given. */
+    readonly options: AdamWOptions,
+  ) {
     this.beta1 = options.beta1 ?? ADAMW_DEFAULTS.beta1;
     this.beta2 = options.beta2 ?? ADAMW_DEFAULTS.beta2;
     this.eps = options.eps ?? ADAMW_DEFAULTS.eps;
@@ -118,7 +149,12 @@ export class AdamW<P> {
    * `gradScale` multiplies the gradients first (clipping, accumulation). Consumes `params`,
    * `grads` and `state`.
    */
-  update(params: P, grads: P, state: AdamWState<P>, lrScale: number, gradScale = 1, frozen?: ReadonlySet<string>): { params: P; state: AdamWState<P> } {
+  update(params: P, grads: P, state: AdamWState<P>, lrScale: number, gradScale = 1, frozen?: ReadonlySet<string>): {
+    /** The updated parameters. */
+    params: P;
+    /** The updated state. */
+    state: AdamWState<P>;
+  } {
     const t = state.count + 1;
     const scalars: StepScalars = {
       lrScale: np.array([lrScale]),

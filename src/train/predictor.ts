@@ -40,23 +40,41 @@ export function materializedMethod(m: Materialized): Method<Empty> {
   return method;
 }
 
+/** A backbone and a task checkpoint loaded together for prediction (`loadPredictor`; owned: `dispose`). */
 export interface Predictor {
+  /** The backbone's config. */
   config: EncoderConfig;
   /** How the model type was found when the model's config.json names none (else null). */
   modelTypeInferred: string | null;
+  /** The tokenizer inputs are encoded with. */
   tokenizer: Tokenizer;
+  /** The loaded checkpoint. */
   checkpoint: LoadedCheckpoint;
-  /** Task name inside the checkpoint and its label names ("score" for regression). */
+  /** Task name inside the checkpoint. */
   taskName: string;
+  /** Its label names in id order ("score" for regression). */
   labelNames: string[];
+  /** Outputs per example (1 for regression). */
   numLabels: number;
-  /** Logits N × numLabels for encoded examples, in their order. */
-  logits(data: readonly EncodedExample[], opts?: { batchSize?: number }): Promise<Float32Array>;
+  /** Logits N × numLabels for encoded examples, in their order (row-major). */
+  logits(data: readonly EncodedExample[], opts?: {
+    /** Examples per forward pass (default 64). */
+    batchSize?: number;
+  }): Promise<Float32Array>;
   /** Tokenize texts (and optional pairs) with the model's tokenizer. */
-  encode(items: readonly { text: string; textPair?: string; label?: number }[], maxLength: number): EncodedExample[];
+  encode(items: readonly {
+    /** The (first) text. */
+    text: string;
+    /** The second text of a pair. */
+    textPair?: string;
+    /** A label to carry along (default -1). */
+    label?: number;
+  }[], maxLength: number): EncodedExample[];
+  /** Free the backbone, the modules and the head. */
   dispose(): void;
 }
 
+/** Options of `loadPredictor`. */
 export interface PredictorOptions {
   /** Task inside a multi-task checkpoint (name or index; default the first). */
   task?: string | number;
@@ -72,18 +90,25 @@ export interface PredictorOptions {
 
 /** A backbone loaded for prediction: tokenizer, config and frozen encoder (owned; `dispose`). */
 export interface PredictionBackbone {
+  /** The backbone's config. */
   config: EncoderConfig;
   /** How the model type was found when the model's config.json names none (else null). */
   modelTypeInferred: string | null;
+  /** The tokenizer inputs are encoded with. */
   tokenizer: Tokenizer;
+  /** The frozen encoder's weights. */
   encoder: EncoderParams;
   /** The id padding uses (the tokenizer's, else the config's). */
   padTokenId: number;
+  /** Free the encoder. */
   dispose(): void;
 }
 
 /** Load a model folder's tokenizer and encoder for prediction (its pretraining head is freed). */
-export async function loadPredictionBackbone(modelDir: string, opts: { tokenizer?: Tokenizer } = {}): Promise<PredictionBackbone> {
+export async function loadPredictionBackbone(modelDir: string, opts: {
+  /** A tokenizer instead of the folder's. */
+  tokenizer?: Tokenizer;
+} = {}): Promise<PredictionBackbone> {
   const tokenizer = opts.tokenizer ?? (await (await import("../data/tokenizer.js")).loadTokenizer(modelDir));
   const model = await loadModelDir(modelDir);
   tree.dispose(model.head);
@@ -105,11 +130,17 @@ export async function loadPredictionBackbone(modelDir: string, opts: { tokenizer
 
 /** One task of a checkpoint ready to predict on a (borrowed) backbone: its modules materialised once and its head. */
 export interface TaskPredictor {
+  /** Task name inside the checkpoint. */
   taskName: string;
+  /** Its label names in id order ("score" for regression). */
   labelNames: string[];
+  /** Outputs per example (1 for regression). */
   numLabels: number;
-  /** Logits N × numLabels for encoded examples, in their order. */
-  logits(data: readonly EncodedExample[], opts?: { batchSize?: number }): Promise<Float32Array>;
+  /** Logits N × numLabels for encoded examples, in their order (row-major). */
+  logits(data: readonly EncodedExample[], opts?: {
+    /** Examples per forward pass (default 64). */
+    batchSize?: number;
+  }): Promise<Float32Array>;
   /** Device bytes this task holds (materialised modules and head). */
   bytes: number;
   /** Free the modules and the head (the backbone is the caller's). */
@@ -204,7 +235,23 @@ export async function loadPredictor(modelDir: string, checkpointDir: string, opt
 }
 
 /** One input's prediction: a label with its probabilities, or a regression value. */
-export type Prediction = { kind: "classification"; label: string; labelId: number; probs: number[] } | { kind: "regression"; value: number };
+export type Prediction =
+  | {
+      /** A classification task's prediction. */
+      kind: "classification";
+      /** The argmax label's name. */
+      label: string;
+      /** Its id. */
+      labelId: number;
+      /** Softmax probabilities in label-id order, rounded to 6 decimals. */
+      probs: number[];
+    }
+  | {
+      /** A regression task's prediction. */
+      kind: "regression";
+      /** The predicted value. */
+      value: number;
+    };
 
 /**
  * Row `row` of N × numLabels logits as a prediction: one output is a regression value, else

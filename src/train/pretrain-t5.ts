@@ -75,6 +75,7 @@ export type T5SaveDtype = "F32" | "F16";
 // Settings
 // ---------------------------------------------------------------------------
 
+/** Hyper-parameters of T5 span-corruption pretraining (`T5_PRETRAIN_DEFAULTS` holds the defaults). */
 export interface T5PretrainHyper {
   /** Optimizer steps in total. */
   steps: number;
@@ -86,8 +87,11 @@ export interface T5PretrainHyper {
   lr: number;
   /** Linear warmup steps (default ceil(6% of steps)), then linear decay to 0. */
   warmupSteps?: number;
+  /** AdamW weight decay. */
   weightDecay: number;
+  /** Clip the global gradient norm to this; 0 disables. */
   maxGradNorm: number;
+  /** Micro-batches per optimiser step. */
   gradAccumSteps: number;
   /** Fraction of raw tokens corrupted (HF's mlm_probability, 0.15). */
   noiseDensity: number;
@@ -97,7 +101,9 @@ export interface T5PretrainHyper {
   evalEvery: number;
   /** Held-out batches per evaluation (default: every held-out chunk once, at most 8 batches). */
   evalBatches?: number;
+  /** Chunks per held-out batch. */
   evalBatchSize: number;
+  /** Seeds initialisation, corruption and batch order. */
   seed: number;
   /** Compile the loss and gradient with jit. */
   jit: boolean;
@@ -105,39 +111,65 @@ export interface T5PretrainHyper {
 
 /** Defaults: the Flax script's objective on a small model for a CPU. */
 export const T5_PRETRAIN_DEFAULTS = {
+  /** `T5PretrainHyper.steps`. */
   steps: 1000,
+  /** `T5PretrainHyper.batchSize`. */
   batchSize: 16,
+  /** `T5PretrainHyper.inputLength`. */
   inputLength: 128,
+  /** `T5PretrainHyper.lr`. */
   lr: 1e-3,
+  /** Warmup as a fraction of the steps, when `T5PretrainHyper.warmupSteps` is not given. */
   warmupRatio: 0.06,
+  /** `T5PretrainHyper.weightDecay`. */
   weightDecay: 0.0,
+  /** `T5PretrainHyper.maxGradNorm`. */
   maxGradNorm: 1.0,
+  /** `T5PretrainHyper.gradAccumSteps`. */
   gradAccumSteps: 1,
+  /** `T5PretrainHyper.noiseDensity`. */
   noiseDensity: 0.15,
+  /** `T5PretrainHyper.meanNoiseSpanLength`. */
   meanNoiseSpanLength: 3,
+  /** `T5PretrainHyper.evalEvery`. */
   evalEvery: 100,
+  /** `T5PretrainHyper.evalBatchSize`. */
   evalBatchSize: 16,
+  /** The most held-out batches an evaluation takes when `T5PretrainHyper.evalBatches` is not given. */
   maxEvalBatches: 8,
+  /** `T5PretrainOptions.heldOutEvery`. */
   heldOutEvery: 100,
+  /** `T5PretrainHyper.seed`. */
   seed: 42,
+  /** `T5PretrainHyper.jit`. */
   jit: true,
-  /** A fresh model's architecture: T5 v1.0 shape, scaled down. */
+  /** A fresh model's architecture (T5 v1.0 shape, scaled down): `T5Architecture.dModel`. */
   dModel: 256,
+  /** A fresh model's `T5Architecture.dFf`. */
   dFf: 1024,
+  /** A fresh model's `T5Architecture.layers`. */
   layers: 4,
+  /** A fresh model's `T5Architecture.heads`. */
   heads: 4,
+  /** A fresh model's `T5Architecture.dKv`. */
   dKv: 64,
+  /** A fresh model's `T5Architecture.ffn`. */
   ffn: "relu" as T5FeedForwardProj,
 } as const;
 
 /** Architecture of a fresh T5 (vocab size and special ids come from the tokenizer). */
 export interface T5Architecture {
+  /** Residual width. */
   dModel: number;
+  /** FFN inner width. */
   dFf: number;
+  /** Encoder blocks. */
   layers: number;
-  /** Default: `layers`. */
+  /** Decoder blocks. Default: `layers`. */
   decoderLayers?: number;
+  /** Attention heads. */
   heads: number;
+  /** Per-head q/k/v size. */
   dKv: number;
   /** "relu": T5 v1.0 (tied embeddings); "gated-gelu": v1.1 (untied LM head). */
   ffn: T5FeedForwardProj;
@@ -176,8 +208,11 @@ export function t5ArchitectureConfig(a: T5Architecture): T5Config {
 
 /** The ids span corruption needs from a T5 tokenizer, checked. */
 export interface T5TokenIds {
+  /** The pad id (0 in T5). */
   pad: number;
+  /** The EOS id. */
   eos: number;
+  /** The unknown-token id. */
   unk: number;
   /** HF's len(tokenizer): `<extra_id_k>` is `sentinelTop - 1 - k`. */
   sentinelTop: number;
@@ -239,17 +274,27 @@ function permutation(n: number, seed: number): Uint32Array {
 
 /** One corrupted micro-batch on the host: [B, inputLength] inputs, [B, targetsLength] targets. */
 export interface SpanHostBatch {
+  /** B: chunks in the batch. */
   batchSize: number;
+  /** Encoder inputs, [B*inputLength]. */
   inputIds: Int32Array;
+  /** Decoder targets, [B*targetsLength]. */
   targets: Int32Array;
 }
 
+/** Options of `SpanBatcher`. */
 export interface SpanBatcherOptions {
+  /** Chunks per micro-batch. */
   batchSize: number;
+  /** Encoder input length after corruption, EOS included. */
   inputLength: number;
+  /** Fraction of raw tokens corrupted. */
   noiseDensity: number;
+  /** Mean corrupted span length. */
   meanNoiseSpanLength: number;
+  /** Seeds the chunk order and the noise masks. */
   seed: number;
+  /** Sentinel ids and EOS. */
   sentinels: SentinelOptions;
   /** What the stream is, for errors (default "the text"). */
   what?: string;
@@ -259,12 +304,16 @@ export interface SpanBatcherOptions {
 export class SpanBatcher {
   /** Raw tokens per chunk. */
   readonly tokensLength: number;
+  /** Decoder target length of every chunk (sentinels and EOS included). */
   readonly targetsLength: number;
+  /** Whole chunks in the stream (a shorter tail is not used). */
   readonly numChunks: number;
   private cache = new Map<number, Uint32Array>();
 
   constructor(
+    /** The token stream (documents joined, EOS-terminated). */
     readonly stream: Int32Array,
+    /** The options given. */
     readonly opts: SpanBatcherOptions,
   ) {
     const l = computeInputAndTargetLengths(opts.inputLength, opts.noiseDensity, opts.meanNoiseSpanLength);
@@ -371,6 +420,7 @@ export function spanObjective(cfg: T5Config, batcher: SpanBatcher): Objective<T5
   };
 }
 
+/** What `evaluateSpanCorruption` returns. */
 export interface SpanEvalResult {
   /** Target tokens scored (sentinels and EOS included). */
   tokens: number;
@@ -477,12 +527,13 @@ export async function saveT5ModelDir(dir: string, cfg: T5Config, params: T5Param
 // The run
 // ---------------------------------------------------------------------------
 
+/** Options of `pretrainT5`. */
 export interface T5PretrainOptions {
   /** UTF-8 text files; every non-empty line is a document. */
   textFiles: readonly string[];
   /** Held-out documents (one per line); default every `heldOutEvery`-th input line. */
   heldOutFile?: string;
-  /** Default 100. */
+  /** Without `heldOutFile`, every N-th input line is held out (default `T5_PRETRAIN_DEFAULTS.heldOutEvery`). */
   heldOutEvery?: number;
   /** The model folder, train state, log and metrics go here. */
   outputDir: string;
@@ -492,6 +543,7 @@ export interface T5PretrainOptions {
   tokenizer: Tokenizer;
   /** Where `tokenizer` came from (messages, metrics). */
   tokenizerSource?: string;
+  /** Hyper-parameters; unset ones from `T5_PRETRAIN_DEFAULTS`. */
   hyper?: Partial<T5PretrainHyper>;
   /** Weights' dtype in model.safetensors (default F32). */
   dtype?: T5SaveDtype;
@@ -499,29 +551,45 @@ export interface T5PretrainOptions {
   resume?: boolean;
   /** Also save the train state every N steps (always after each evaluation). */
   saveSteps?: number;
+  /** Keep train_state.safetensors after the run. */
   keepTrainState?: boolean;
+  /** Extra fields for pretrain_metrics.json (e.g. the command line). */
   extra?: Record<string, unknown>;
+  /** Called with every progress event. */
   onEvent?: (e: TrainEvent) => void;
+  /** Called with each progress line meant for people. */
   log?: (message: string) => void;
   /** Abort: the state is saved after the current step, the model folder gets the latest parameters, and TrainingInterrupted is thrown. */
   signal?: AbortSignal;
 }
 
+/** What a T5 pretraining run read and how it was cut (recorded in pretrain_metrics.json). */
 export interface T5CorpusInfo {
+  /** The input files, absolute. */
   files: string[];
+  /** Non-empty input lines. */
   lines: number;
+  /** Training documents. */
   trainDocuments: number;
+  /** Held-out documents. */
   heldOutDocuments: number;
+  /** Where the held-out documents came from. */
   heldOut: string;
+  /** Tokens of the training stream. */
   tokens: number;
   /** Raw chunks of `tokensLength`. */
   chunks: number;
+  /** Raw tokens per chunk before corruption. */
   tokensLength: number;
+  /** Decoder target length per chunk. */
   targetsLength: number;
+  /** Chunks of the held-out stream. */
   heldOutChunks: number;
 }
 
+/** What `pretrainT5` returns (as `PretrainResult`, with T5's corpus record). */
 export interface T5PretrainResult extends Omit<PretrainResult, "corpus"> {
+  /** The corpus read (for a skipped run, the finished run's record; null when that lacks one). */
   corpus: T5CorpusInfo | null;
 }
 

@@ -60,7 +60,9 @@ import type { EvalResult, Objective, TrainEvent } from "./trainer.js";
 import { mapNamed } from "./tree-util.js";
 import { versions } from "./versions.js";
 
+/** The run's log in its output folder: one JSON progress event per line. */
 export const PRETRAIN_LOG_FILE = "pretrain_log.jsonl";
+/** The run's results in its output folder (settings, corpus, evaluations, versions). */
 export const PRETRAIN_METRICS_FILE = "pretrain_metrics.json";
 export const PRETRAIN_METRICS_FORMAT = "propetl-pretrain-metrics";
 
@@ -68,12 +70,18 @@ export const PRETRAIN_METRICS_FORMAT = "propetl-pretrain-metrics";
 export class PretrainError extends Error {}
 
 /** The trainable tree: the encoder and its MLM head. */
-export type MlmParams = { encoder: EncoderParams; mlm: MlmHeadParams };
+export type MlmParams = {
+  /** The encoder. */
+  encoder: EncoderParams;
+  /** The masked-LM head. */
+  mlm: MlmHeadParams;
+};
 
 // ---------------------------------------------------------------------------
 // Settings
 // ---------------------------------------------------------------------------
 
+/** Hyper-parameters of MLM pretraining (`PRETRAIN_DEFAULTS` holds the defaults). */
 export interface PretrainHyper {
   /** Optimizer steps in total. */
   steps: number;
@@ -85,8 +93,11 @@ export interface PretrainHyper {
   lr: number;
   /** Linear warmup steps (default ceil(6% of steps), as RoBERTa), then linear decay to 0. */
   warmupSteps?: number;
+  /** AdamW weight decay. */
   weightDecay: number;
+  /** Clip the global gradient norm to this; 0 disables. */
   maxGradNorm: number;
+  /** Micro-batches per optimiser step. */
   gradAccumSteps: number;
   /** Fraction of tokens selected for prediction (0.15). */
   maskProbability: number;
@@ -94,7 +105,9 @@ export interface PretrainHyper {
   evalEvery: number;
   /** Held-out batches per evaluation (default: enough for every held-out line once, at most 8). */
   evalBatches?: number;
+  /** Windows per held-out batch. */
   evalBatchSize: number;
+  /** Seeds initialisation, masking and batch order. */
   seed: number;
   /** Compile the loss and gradient with jit (see PRETRAIN_DEFAULTS.jit). */
   jit: boolean;
@@ -102,41 +115,65 @@ export interface PretrainHyper {
 
 /** Defaults: BERT/RoBERTa recipes scaled to a small model on a CPU. */
 export const PRETRAIN_DEFAULTS = {
+  /** `PretrainHyper.steps`. */
   steps: 1000,
+  /** `PretrainHyper.batchSize`. */
   batchSize: 32,
+  /** `PretrainHyper.seqLen`. */
   seqLen: 128,
+  /** `PretrainHyper.lr`. */
   lr: 5e-4,
+  /** Warmup as a fraction of the steps, when `PretrainHyper.warmupSteps` is not given. */
   warmupRatio: 0.06,
+  /** `PretrainHyper.weightDecay`. */
   weightDecay: 0.01,
+  /** `PretrainHyper.maxGradNorm`. */
   maxGradNorm: 1.0,
+  /** `PretrainHyper.gradAccumSteps`. */
   gradAccumSteps: 1,
+  /** `PretrainHyper.maskProbability`. */
   maskProbability: 0.15,
+  /** `PretrainHyper.evalEvery`. */
   evalEvery: 100,
+  /** `PretrainHyper.evalBatchSize`. */
   evalBatchSize: 16,
+  /** The most held-out batches an evaluation takes when `PretrainHyper.evalBatches` is not given. */
   maxEvalBatches: 8,
+  /** `PretrainOptions.heldOutEvery`. */
   heldOutEvery: 100,
+  /** `PretrainOptions.vocabSize`. */
   vocabSize: 8000,
+  /** `PretrainHyper.seed`. */
   seed: 42,
   // Measured on a 2-layer, hidden-64 model, batch 32x128, 2 busy cores: eager 2.0 s/step,
   // jit 1.0 s/step after a 4.2 s first step (the trace); it pays for itself within 5 steps.
   // propetl-mini (4 layers, hidden 256), --init, 8 steps, cores shared: jit 12 s/step, eager
   // 16.5 s/step, identical losses.
+  /** `PretrainHyper.jit`. */
   jit: true,
-  /** A fresh model's architecture. */
+  /** A fresh model's architecture: layers. */
   layers: 4,
+  /** A fresh model's hidden size. */
   hidden: 256,
+  /** A fresh model's attention heads. */
   heads: 4,
+  /** A fresh model's position-embedding rows. */
   maxPositions: 512,
 } as const;
 
 /** Architecture of a fresh BERT model (vocab size and pad id come from the tokenizer). */
 export interface BertArchitecture {
+  /** Transformer layers. */
   layers: number;
+  /** Hidden size (a multiple of `heads`). */
   hidden: number;
+  /** Attention heads. */
   heads: number;
-  /** Default 4 * hidden. */
+  /** FFN inner width. Default 4 * hidden. */
   intermediate?: number;
+  /** Position-embedding rows: the longest input in tokens. */
   maxPositions: number;
+  /** FFN activation (default "gelu"). */
   hiddenAct?: EncoderConfig["hiddenAct"];
 }
 
@@ -166,6 +203,7 @@ export function bertConfig(a: BertArchitecture): EncoderConfig {
 // Text
 // ---------------------------------------------------------------------------
 
+/** The documents a pretraining run reads (`readPretrainText`). */
 export interface PretrainText {
   /** Training documents (non-empty lines). */
   train: string[];
@@ -477,12 +515,13 @@ async function writeTokenizerFilesAtomic(dir: string, tok: Tokenizer): Promise<v
 // The run
 // ---------------------------------------------------------------------------
 
+/** Options of `pretrainMlm`. */
 export interface PretrainOptions {
   /** UTF-8 text files; every non-empty line is a document. */
   textFiles: readonly string[];
   /** Held-out documents (one per line); default every `heldOutEvery`-th input line. */
   heldOutFile?: string;
-  /** Default 100. */
+  /** Without `heldOutFile`, every N-th input line is held out (default `PRETRAIN_DEFAULTS.heldOutEvery`). */
   heldOutEvery?: number;
   /** The model folder, train state, log and metrics go here. */
   outputDir: string;
@@ -494,8 +533,9 @@ export interface PretrainOptions {
   tokenizer?: Tokenizer;
   /** Where `tokenizer` came from (messages, metrics). */
   tokenizerSource?: string;
-  /** Vocabulary size when the vocabulary is trained (default 8000). */
+  /** Vocabulary size when the vocabulary is trained (default `PRETRAIN_DEFAULTS.vocabSize`). */
   vocabSize?: number;
+  /** Hyper-parameters; unset ones from `PRETRAIN_DEFAULTS`. */
   hyper?: Partial<PretrainHyper>;
   /** Continue the run in `outputDir` from its train state (same settings). */
   resume?: boolean;
@@ -505,35 +545,51 @@ export interface PretrainOptions {
   keepTrainState?: boolean;
   /** Extra fields for pretrain_metrics.json (e.g. the command line). */
   extra?: Record<string, unknown>;
+  /** Called with every progress event. */
   onEvent?: (e: TrainEvent) => void;
+  /** Called with each progress line meant for people. */
   log?: (message: string) => void;
   /** Abort: the state is saved after the current step and TrainingInterrupted is thrown. */
   signal?: AbortSignal;
 }
 
+/** What a pretraining run read and how it was cut (recorded in pretrain_metrics.json). */
 export interface CorpusInfo {
+  /** The input files, absolute. */
   files: string[];
   /** Non-empty input lines. */
   lines: number;
+  /** Training documents. */
   trainDocuments: number;
+  /** Held-out documents. */
   heldOutDocuments: number;
+  /** Where the held-out documents came from. */
   heldOut: string;
+  /** Tokens of the training stream ([SEP]-joined documents). */
   tokens: number;
+  /** Windows the stream is cut into. */
   windows: number;
-  /** Windows seen per pass. */
+  /** Text tokens per window (`seqLen` − 2: [CLS] and [SEP] excluded). */
   windowLength: number;
 }
 
+/** What `pretrainMlm` returns. */
 export interface PretrainResult {
+  /** The model folder written (the best evaluation's weights). */
   outputDir: string;
+  /** Optimiser steps taken in total. */
   steps: number;
   /** Best held-out evaluation (the saved model). */
   best: EvalRecord | null;
   /** Last held-out evaluation. */
   final: EvalRecord | null;
+  /** Every held-out evaluation, in order. */
   history: EvalRecord[];
+  /** pretrain_metrics.json. */
   metricsFile: string;
+  /** The corpus read (for a skipped run, the finished run's record; null when that lacks one). */
   corpus: CorpusInfo | null;
+  /** Optimiser step the run resumed from, when it did. */
   resumedAtStep?: number;
   /** True when the folder held a finished run (resume) and nothing was trained. */
   skipped?: boolean;

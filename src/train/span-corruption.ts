@@ -49,7 +49,12 @@ export function inputAndTargetLengthsOf(tokensLength: number, noiseDensity: numb
  * 0.5 the targets are shortened by one when longer than the inputs (as HF does). For 128, 0.15,
  * 3: 141 raw tokens, 29 targets.
  */
-export function computeInputAndTargetLengths(inputsLength: number, noiseDensity: number, meanNoiseSpanLength: number): { tokensLength: number; targetsLength: number } {
+export function computeInputAndTargetLengths(inputsLength: number, noiseDensity: number, meanNoiseSpanLength: number): {
+  /** Raw tokens per chunk. */
+  tokensLength: number;
+  /** Target length of a corrupted chunk (EOS included). */
+  targetsLength: number;
+} {
   if (!Number.isInteger(inputsLength) || inputsLength < 2) throw new SpanCorruptionError(`input length must be an integer >= 2, got ${inputsLength}`);
   checkSetting(noiseDensity, meanNoiseSpanLength);
   let tokensLength = inputsLength;
@@ -115,11 +120,13 @@ export function randomSpansNoiseMask(length: number, noiseDensity: number, meanN
   return mask;
 }
 
+/** The sentinel ids and EOS of span corruption (`filterWithSentinels`, `spanCorrupt`). */
 export interface SentinelOptions {
   /** HF's `len(tokenizer)`: sentinel k (1-based) is `sentinelTop - k`. */
   sentinelTop: number;
   /** How many sentinel ids the vocabulary has (100 in T5); more spans are refused. */
   numSentinels: number;
+  /** The id appended to every sequence. */
   eosTokenId: number;
 }
 
@@ -147,7 +154,9 @@ export function filterWithSentinels(tokens: Int32Array, mask: Uint8Array, opts: 
 
 /** A corrupted chunk: encoder input and decoder target, both ending with EOS. */
 export interface SpanCorrupted {
+  /** Encoder input: the kept tokens, a sentinel for each noise span, EOS. */
   inputs: Int32Array;
+  /** Decoder target: each noise span after its sentinel, EOS. */
   targets: Int32Array;
 }
 

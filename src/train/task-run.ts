@@ -36,32 +36,45 @@ import type { EvalRecord } from "./train-state.js";
 import type { TrainEvent } from "./trainer.js";
 import { versions } from "./versions.js";
 
+/** The results file a run writes (per seed, and the summary over seeds). */
 export const METRICS_FILE = "metrics.json";
+/** The resume file a run keeps until it finishes. */
 export const TRAIN_STATE_FILE = "train_state.safetensors";
 export const METRICS_FORMAT = "propetl-metrics";
 
 /** Train / validation / test examples of one seed. */
 export interface TaskSplits {
+  /** Training examples. */
   train: Example[];
+  /** Validation examples (model selection). */
   validation: Example[];
+  /** Test examples (the reported scores). */
   test: Example[];
   /** How they were made, e.g. "dev-halves", "train-holdout", "fixed". */
   protocol: string;
 }
 
+/** Options of `trainTask`. */
 export interface TrainTaskOptions {
   /** Hugging Face model dir (config.json, model.safetensors, tokenizer files). */
   modelDir: string;
+  /** The task. */
   task: TaskSpec;
   /** The splits for a seed (the paper's protocol: `makeSplits(task, {train, dev}, seed)`). */
   splits: (seed: number) => TaskSplits | Promise<TaskSplits>;
+  /** The method to train. */
   method: MethodConfig;
+  /** Training hyper-parameters (the seed comes from `seeds`). */
   hyper: Omit<FinetuneHyper, "seed">;
+  /** One run per seed, in order. */
   seeds: number[];
+  /** The run folder: `<outputDir>/seed-<seed>/` per seed and the summary metrics.json. */
   outputDir: string;
-  /** Use only the first N training examples / validation and test examples (quick runs). */
+  /** Use only the first N training examples (quick runs). */
   maxTrainExamples?: number;
+  /** Use only the first N validation and test examples. */
   maxEvalExamples?: number;
+  /** Longest input in tokens, special tokens included (`resolveMaxLength`). */
   maxLength: number;
   /** Continue interrupted runs and skip finished seeds (default false: refuse existing runs). */
   resume?: boolean;
@@ -73,35 +86,68 @@ export interface TrainTaskOptions {
   checkpointDtype?: "F32" | "F16";
   /** Extra fields recorded in metrics.json (e.g. the command line, data counts). */
   extra?: Record<string, unknown>;
+  /** Called with every progress event of every seed's loop. */
   onEvent?: (seed: number, event: TrainEvent) => void;
+  /** Called with each progress line meant for people (seeds, resumes, files written). */
   log?: (message: string) => void;
+  /** Abort: the current run saves its state after the step it is in and `TrainingInterrupted` is thrown. */
   signal?: AbortSignal;
   /** A tokenizer to use instead of the model dir's. */
   tokenizer?: Tokenizer;
 }
 
+/** One seed's run. */
 export interface SeedResult {
+  /** The seed. */
   seed: number;
+  /** Its folder (task checkpoint and metrics.json). */
   dir: string;
+  /** The best validation evaluation, whose parameters the checkpoint holds. */
   validation: EvalRecord | null;
-  test: { main: number; scores: Record<string, number>; examples: number };
+  /** The test split scored with the best parameters. */
+  test: {
+    /** The main metric's score. */
+    main: number;
+    /** Every metric's score (fractions). */
+    scores: Record<string, number>;
+    /** Test examples scored. */
+    examples: number;
+  };
+  /** The seed's metrics.json. */
   metricsFile: string;
+  /** Optimiser step the run resumed from, when it did. */
   resumedAtStep?: number;
+  /** True when the seed had finished before (`resume`) and was not run again. */
   skipped?: boolean;
 }
 
+/** What `trainTask` returns. */
 export interface TrainTaskResult {
+  /** Each seed's run, in order. */
   seeds: SeedResult[];
   /** Mean and sample standard deviation (n − 1) of each test score over the seeds. */
-  summary: Record<string, { mean: number; std: number }>;
+  summary: Record<string, {
+    /** Mean over the seeds. */
+    mean: number;
+    /** Sample standard deviation (0 for one seed). */
+    std: number;
+  }>;
+  /** The summary metrics.json in `outputDir`. */
   metricsFile: string;
+  /** The method's bit-level storage on this backbone; null where it cannot be counted. */
   storage: StorageReport | null;
 }
 
+/** A run that cannot start: no or repeated seeds, an output folder holding a run (without `resume`), an empty training split, ...; the message says what to change. */
 export class TrainTaskError extends Error {}
 
 /** `mean ± sample std` of each key over several score records. */
-export function summarize(records: readonly Record<string, number>[]): Record<string, { mean: number; std: number }> {
+export function summarize(records: readonly Record<string, number>[]): Record<string, {
+  /** Mean over the records. */
+  mean: number;
+  /** Sample standard deviation (n − 1; 0 for one record). */
+  std: number;
+}> {
   const out: Record<string, { mean: number; std: number }> = {};
   if (records.length === 0) return out;
   for (const key of Object.keys(records[0])) {

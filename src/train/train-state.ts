@@ -22,9 +22,13 @@ const META_KEY = "propetl_train_state";
 
 /** One evaluation in the history. */
 export interface EvalRecord {
+  /** The epoch it ran in (1-based). */
   epoch: number;
+  /** Optimiser steps done when it ran. */
   step: number;
+  /** The model-selection score (NaN in a history without evaluation). */
   main: number;
+  /** Every score, by name. */
   scores: Record<string, number>;
   /** Mean training loss over the epoch. */
   trainLoss?: number;

@@ -49,34 +49,136 @@ export interface Objective<P, B, D> {
   frozen?(batch: B): readonly string[];
 }
 
+/** What an evaluation returns to `trainLoop`. */
 export interface EvalResult {
   /** Model-selection score (the task's main metric, or e.g. -loss). */
   main: number;
+  /** Every score reported, by name (recorded in the history). */
   scores: Record<string, number>;
 }
 
+/**
+ * Progress of `trainLoop`, by `type`. Steps count optimiser steps; times are in ms since the
+ * loop (re)started.
+ */
 export type TrainEvent =
-  | { type: "start"; epochs: number; stepsPerEpoch: number; totalSteps: number; startStep: number; resumed: boolean; trainExamples: number }
-  | { type: "step"; step: number; totalSteps: number; epoch: number; epochs: number; loss: number; lrScale: number; gradNorm: number; examples: number; elapsedMs: number }
-  | { type: "eval"; epoch: number; step: number; main: number; scores: Record<string, number>; improved: boolean; best: number; trainLoss?: number; elapsedMs: number }
-  | { type: "checkpoint"; step: number; epoch: number; file: string }
-  | { type: "early-stop"; epoch: number; patience: number }
-  | { type: "interrupted"; step: number; file?: string }
-  | { type: "done"; steps: number; best: EvalRecord | null; stoppedEarly: boolean; elapsedMs: number };
+  | {
+      /** The loop starts (or resumes): its plan. */
+      type: "start";
+      /** Epochs planned. */
+      epochs: number;
+      /** Optimiser steps per epoch. */
+      stepsPerEpoch: number;
+      /** Optimiser steps in total (`maxSteps` included). */
+      totalSteps: number;
+      /** Steps already done (a resumed run's). */
+      startStep: number;
+      /** Whether it resumed from the resume file. */
+      resumed: boolean;
+      /** Examples per epoch. */
+      trainExamples: number;
+    }
+  | {
+      /** An optimiser step was taken. */
+      type: "step";
+      /** Steps done (1-based). */
+      step: number;
+      /** Steps planned. */
+      totalSteps: number;
+      /** The epoch (1-based). */
+      epoch: number;
+      /** Epochs planned. */
+      epochs: number;
+      /** Example-weighted mean loss of the step. */
+      loss: number;
+      /** The schedule's learning-rate multiplier. */
+      lrScale: number;
+      /** Global gradient norm before clipping. */
+      gradNorm: number;
+      /** Examples in the step. */
+      examples: number;
+      /** Time since the loop started. */
+      elapsedMs: number;
+    }
+  | {
+      /** An evaluation ran. */
+      type: "eval";
+      /** The epoch it ran in (1-based). */
+      epoch: number;
+      /** Steps done. */
+      step: number;
+      /** Its model-selection score. */
+      main: number;
+      /** Every score, by name. */
+      scores: Record<string, number>;
+      /** Whether it beat the best so far. */
+      improved: boolean;
+      /** The best main score so far (this one included). */
+      best: number;
+      /** Mean training loss of the epoch so far. */
+      trainLoss?: number;
+      /** Time since the loop started. */
+      elapsedMs: number;
+    }
+  | {
+      /** The resume file was written. */
+      type: "checkpoint";
+      /** Steps done. */
+      step: number;
+      /** Epochs completed. */
+      epoch: number;
+      /** The resume file. */
+      file: string;
+    }
+  | {
+      /** Early stopping ended the run. */
+      type: "early-stop";
+      /** The epoch it stopped after (1-based). */
+      epoch: number;
+      /** The patience that ran out (evaluations without improvement). */
+      patience: number;
+    }
+  | {
+      /** The signal aborted the run; its state is saved. */
+      type: "interrupted";
+      /** Steps done. */
+      step: number;
+      /** The resume file, when the loop has one. */
+      file?: string;
+    }
+  | {
+      /** The run finished. */
+      type: "done";
+      /** Steps done in total. */
+      steps: number;
+      /** The best evaluation, or null without evaluation. */
+      best: EvalRecord | null;
+      /** Whether early stopping ended it. */
+      stoppedEarly: boolean;
+      /** Time since the loop started. */
+      elapsedMs: number;
+    };
 
+/**
+ * Options of `trainLoop`: `P` is the trainable tree, `B` a host micro-batch, `D` the device
+ * inputs the objective's loss takes.
+ */
 export interface TrainLoopOptions<P, B, D> {
   /** Initial trainable tree; OWNED by the loop from here on (ignored arrays are freed on resume). */
   params: P;
   /** Tree shaped like `params` whose leaves are optimizer group names. */
   labels: unknown;
+  /** The optimiser's options (groups by label). */
   optimizer: AdamWOptions;
   /** Clip the global gradient norm to this (default 1.0, HF Trainer's default); 0 disables. */
   maxGradNorm?: number;
+  /** Epochs to run. */
   epochs: number;
   /** The micro-batches of an epoch; must be a pure function of `epoch` (resume relies on it). */
   epochBatches: (epoch: number) => B[];
   /** Micro-batches per optimizer step (default 1). */
   gradAccumSteps?: number;
+  /** How batches go to the device and what the loss is. */
   objective: Objective<P, B, D>;
   /** LR multiplier per step, built from the total step count (default linear warmup 0.1 + decay). */
   schedule?: (totalSteps: number) => Schedule;
@@ -91,7 +193,12 @@ export interface TrainLoopOptions<P, B, D> {
   /** Called with the new best params (borrowed) when an evaluation improves. */
   onBest?: (params: P, record: EvalRecord) => Promise<void>;
   /** Resume checkpoint file: written at every epoch end and every `everySteps` steps. */
-  checkpoint?: { file: string; everySteps?: number };
+  checkpoint?: {
+    /** The resume file (train_state.safetensors). */
+    file: string;
+    /** Also write it every N optimiser steps. */
+    everySteps?: number;
+  };
   /** Continue from `checkpoint.file` when it exists (its fingerprint must match). */
   resume?: boolean;
   /** Identifies the run's settings; a resume with another fingerprint is refused. */
@@ -103,19 +210,25 @@ export interface TrainLoopOptions<P, B, D> {
   jit?: boolean;
   /** Stop after this many optimizer steps in total (the schedule is sized to it). */
   maxSteps?: number;
+  /** Called with every progress event. */
   onEvent?: (event: TrainEvent) => void;
   /** Abort: the loop saves a checkpoint after the current step and throws TrainingInterrupted. */
   signal?: AbortSignal;
 }
 
+/** What `trainLoop` returns. */
 export interface TrainLoopResult<P> {
   /** Parameters after the last step (owned by the caller). */
   params: P;
   /** Best parameters by the evaluation (owned), or null without evaluation. */
   best: P | null;
+  /** The best evaluation, or null without evaluation. */
   bestRecord: EvalRecord | null;
+  /** Every evaluation (or, without evaluation, each epoch's training loss), in order. */
   history: EvalRecord[];
+  /** Optimiser steps taken in total (a resumed run's included). */
   steps: number;
+  /** Whether early stopping ended the run. */
   stoppedEarly: boolean;
   /** Optimizer step the run resumed from, when it did. */
   resumedAtStep?: number;
@@ -125,7 +238,9 @@ export interface TrainLoopResult<P> {
 export class NonFiniteLossError extends Error {
   constructor(
     message: string,
+    /** The optimiser step (1-based) whose loss or gradient was not finite. */
     readonly step: number,
+    /** The epoch (1-based) it was in. */
     readonly epoch: number,
   ) {
     super(message);
@@ -133,9 +248,12 @@ export class NonFiniteLossError extends Error {
   }
 }
 
+/** The loop's `signal` aborted: the state was saved after the current step (resume from `checkpointFile`). */
 export class TrainingInterrupted extends Error {
   constructor(
+    /** Optimiser steps done. */
     readonly step: number,
+    /** The resume file written, when the loop has one. */
     readonly checkpointFile?: string,
   ) {
     super(`training interrupted after step ${step}${checkpointFile ? `; resume from ${checkpointFile}` : ""}`);
@@ -143,6 +261,7 @@ export class TrainingInterrupted extends Error {
   }
 }
 
+/** A resume file that does not belong to this run (another fingerprint, format or tree); the message says what differs. */
 export class ResumeMismatchError extends Error {}
 
 /** A function returning the loss and its gradient w.r.t. the first argument; consumes both arguments. */
@@ -161,17 +280,23 @@ function chunk<T>(items: T[], size: number): T[][] {
   return out;
 }
 
+/** The trainable parameters and the optimiser's state, as one optimiser step consumes and returns them. */
 export interface StepState<P> {
+  /** The trainable parameters. */
   params: P;
+  /** The optimiser's state. */
   opt: AdamWState<P>;
 }
 
+/** What `trainStep` returns. */
 export interface StepOutput<P> {
+  /** The next state (owned by the caller). */
   state: StepState<P>;
   /** Example-weighted mean loss of the step. */
   loss: number;
   /** Global gradient norm before clipping. */
   gradNorm: number;
+  /** Examples in the step's micro-batches. */
   examples: number;
 }
 
@@ -183,7 +308,20 @@ export interface StepOutput<P> {
 export async function trainStep<P, B, D>(
   state: StepState<P>,
   microBatches: readonly B[],
-  ctx: { objective: Objective<P, B, D>; lossAndGrad: LossAndGrad<P, D>; optimizer: AdamW<P>; lrScale: number; maxGradNorm?: number; where: (what: string) => NonFiniteLossError },
+  ctx: {
+    /** The objective (device transfer, batch sizes, frozen leaves). */
+    objective: Objective<P, B, D>;
+    /** The loss and its gradient (`makeLossAndGrad`). */
+    lossAndGrad: LossAndGrad<P, D>;
+    /** The optimiser. */
+    optimizer: AdamW<P>;
+    /** The schedule's learning-rate multiplier for this step. */
+    lrScale: number;
+    /** Clip the global gradient norm to this; 0 or absent: no clipping. */
+    maxGradNorm?: number;
+    /** Builds the error thrown on a non-finite loss, naming where it happened. */
+    where: (what: string) => NonFiniteLossError;
+  },
 ): Promise<StepOutput<P>> {
   const { objective } = ctx;
   const total = microBatches.reduce((s, b) => s + objective.size(b), 0);

@@ -8,20 +8,32 @@ import type { HiddenAct } from "../layers.js";
 
 export type { HiddenAct };
 export { ConfigError };
+/** The `model_type` values of BERT-family configs (`BERT_MODEL_TYPES`). */
 export type BertModelType = (typeof BERT_MODEL_TYPES)[number];
 
 /** The architecture hyper-parameters the encoder needs, in our naming. */
 export interface EncoderConfig {
+  /** config.json `model_type`. */
   modelType: BertModelType;
+  /** config.json `vocab_size`: rows of the word-embedding matrix. */
   vocabSize: number;
+  /** config.json `hidden_size`. */
   hiddenSize: number;
+  /** config.json `num_hidden_layers`. */
   numLayers: number;
+  /** config.json `num_attention_heads`. */
   numHeads: number;
+  /** config.json `intermediate_size`: the FFN's inner width. */
   intermediateSize: number;
+  /** config.json `hidden_act`. */
   hiddenAct: HiddenAct;
+  /** config.json `layer_norm_eps`. */
   layerNormEps: number;
+  /** config.json `max_position_embeddings`: rows of the position-embedding table (RoBERTa's positions start after `pad_token_id` + 1, so its longest input is that much shorter). */
   maxPositions: number;
+  /** config.json `type_vocab_size`: number of segment ids. */
   typeVocabSize: number;
+  /** config.json `pad_token_id`. */
   padTokenId: number;
   /** Labels of the sequence-classification head; 1 means regression. */
   numLabels: number;

@@ -15,7 +15,9 @@ import type { EmbeddingParams, EncoderLayerParams, EncoderParams, HeadParams } f
 
 /** A batch on the device. Built by `makeBatch` from token ids on the host. */
 export interface DeviceBatch {
+  /** B: sequences in the batch. */
   batchSize: number;
+  /** T: tokens per sequence (padded). */
   seqLen: number;
   /** int32 [B*T] */
   inputIds: JArray;
@@ -29,10 +31,15 @@ export interface DeviceBatch {
 
 /** Host-side token ids of a padded batch. */
 export interface HostBatch {
+  /** B: sequences in the batch. */
   batchSize: number;
+  /** T: tokens per sequence (padded). */
   seqLen: number;
+  /** Token ids, row-major [B*T]. */
   inputIds: Int32Array;
+  /** 1 for real tokens, 0 for padding, [B*T]. */
   attentionMask: Int32Array;
+  /** Segment ids, [B*T]. */
   tokenTypeIds: Int32Array;
 }
 
@@ -83,6 +90,7 @@ export function makeBatch(cfg: EncoderConfig, b: HostBatch): DeviceBatch {
   };
 }
 
+/** Free a device batch's arrays (`makeBatch` allocated them). */
 export function disposeBatch(b: DeviceBatch): void {
   b.inputIds.dispose();
   b.positionIds.dispose();

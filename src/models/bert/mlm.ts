@@ -17,7 +17,15 @@ import { activation, layerNorm, linear } from "../layers.js";
 import type { LayerNormParams, Linear } from "../layers.js";
 import type { EncoderParams } from "./params.js";
 
-export type MlmHeadParams = { dense: Linear; ln: LayerNormParams; bias: JArray };
+/** BERT's masked-LM head (`cls.predictions.transform` and its bias); the decoder weight is the word embeddings. */
+export type MlmHeadParams = {
+  /** The transform's dense layer, [hidden, hidden]. */
+  dense: Linear;
+  /** The transform's LayerNorm. */
+  ln: LayerNormParams;
+  /** Output bias over the vocabulary, [vocab]. */
+  bias: JArray;
+};
 
 /** HF names of the MLM head tensors (the decoder weight is tied to the word embeddings). */
 export const MLM_HF_NAMES = {
@@ -172,8 +180,11 @@ export function mlmHeadFromTensors(cfg: EncoderConfig, tensors: ReadonlyMap<stri
 
 /** A BERT model dir with its masked-language-model head (as `BertForMaskedLM` stores it). */
 export interface LoadedMlmModel {
+  /** The parsed config.json. */
   config: EncoderConfig;
+  /** The encoder's weights. */
   encoder: EncoderParams;
+  /** The masked-LM head's weights. */
   head: MlmHeadParams;
   /** "checkpoint" when the file had `cls.predictions.*`, else "initialized" (fresh, seeded). */
   headSource: "checkpoint" | "initialized";

@@ -9,27 +9,43 @@ import type { EncoderConfig } from "./config.js";
 
 export type { LayerNormParams, Linear };
 
+/** One transformer layer's weights (HF `encoder.layer.{i}`); linear weights are [out, in]. */
 export type EncoderLayerParams = {
+  /** Self-attention query projection, [hidden, hidden]. */
   query: Linear;
+  /** Self-attention key projection, [hidden, hidden]. */
   key: Linear;
+  /** Self-attention value projection, [hidden, hidden]. */
   value: Linear;
+  /** Attention output dense, [hidden, hidden]. */
   attnOut: Linear;
+  /** LayerNorm after the attention's residual. */
   attnLn: LayerNormParams;
+  /** FFN's first dense, [intermediate, hidden]. */
   inter: Linear;
+  /** FFN's second dense, [hidden, intermediate]. */
   out: Linear;
+  /** LayerNorm after the FFN's residual. */
   outLn: LayerNormParams;
 };
 
+/** The embedding tables (HF `embeddings.*`). */
 export type EmbeddingParams = {
+  /** Word embeddings, [vocab, hidden]. */
   word: JArray;
+  /** Position embeddings, [maxPositions, hidden]. */
   position: JArray;
+  /** Segment (token type) embeddings, [typeVocab, hidden]. */
   tokenType: JArray;
+  /** LayerNorm over the embeddings' sum. */
   ln: LayerNormParams;
 };
 
 /** The backbone: embeddings and transformer layers (BertModel / RobertaModel without pooler). */
 export type EncoderParams = {
+  /** The embedding tables. */
   embeddings: EmbeddingParams;
+  /** The transformer layers, bottom first. */
   layers: EncoderLayerParams[];
 };
 
@@ -37,7 +53,12 @@ export type EncoderParams = {
  * Sequence-classification head: dense + tanh on the first token, then a projection to the
  * labels. BERT: `bert.pooler.dense` + `classifier`; RoBERTa: `classifier.dense` + `classifier.out_proj`.
  */
-export type HeadParams = { dense: Linear; out: Linear };
+export type HeadParams = {
+  /** The pooler (BERT) or the head's dense layer (RoBERTa), [hidden, hidden], tanh after it. */
+  dense: Linear;
+  /** The projection to the labels, [numLabels, hidden]. */
+  out: Linear;
+};
 
 function linearSlots(hf: string, tree: ParamSlot["tree"], path: (string | number)[], inDim: number, outDim: number, prefixed: boolean): ParamSlot[] {
   return [

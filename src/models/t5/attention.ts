@@ -42,7 +42,9 @@ export function crossHooks(h: LayerHooks | undefined): AttentionHooks {
 
 /** Projected keys and values [B, P+M, inner] with the P prefix positions in front. */
 export interface KeyValues {
+  /** Keys, [B, P+M, inner]. */
   key: JArray;
+  /** Values, [B, P+M, inner]. */
   value: JArray;
   /** P: how many prefix positions lead the keys (0 without a prefix hook). */
   prefixLength: number;

@@ -16,12 +16,17 @@ const F32_MIN = -3.4028234663852886e38;
 
 /** Host-side ids of a padded encoder–decoder batch (row-major [B, S] and [B, T]). */
 export interface T5HostBatch {
+  /** B: sequences in the batch. */
   batchSize: number;
+  /** S: encoder tokens per sequence (padded). */
   encoderLength: number;
+  /** Encoder token ids, [B*S]. */
   inputIds: Int32Array;
   /** 1 for real tokens, 0 for padding. */
   attentionMask: Int32Array;
+  /** T: decoder tokens per sequence (padded). */
   decoderLength: number;
+  /** Decoder input ids (the labels shifted right: `shiftRight`), [B*T]. */
   decoderInputIds: Int32Array;
   /** 1 for real decoder tokens, 0 for padding; all ones when absent (HF's default). */
   decoderAttentionMask?: Int32Array;
@@ -29,8 +34,11 @@ export interface T5HostBatch {
 
 /** A batch on the device. */
 export interface T5Batch {
+  /** B: sequences in the batch. */
   batchSize: number;
+  /** S: encoder tokens per sequence. */
   encoderLength: number;
+  /** T: decoder tokens per sequence. */
   decoderLength: number;
   /** int32 [B*S] */
   inputIds: JArray;
@@ -98,11 +106,13 @@ export function makeT5EncoderBatch(cfg: T5Config, b: Pick<T5HostBatch, "batchSiz
   return { batchSize: B, encoderLength: S, inputIds: np.array(b.inputIds, { dtype: np.int32 }), encoderMaskBias: np.array(enc).reshape([B, 1, 1, S]) };
 }
 
+/** Free an encoder batch's arrays (`makeT5EncoderBatch` allocated them). */
 export function disposeT5EncoderBatch(b: T5EncoderBatch): void {
   b.inputIds.dispose();
   b.encoderMaskBias.dispose();
 }
 
+/** Free a batch's arrays (`makeT5Batch` allocated them). */
 export function disposeT5Batch(b: T5Batch): void {
   b.inputIds.dispose();
   b.decoderInputIds.dispose();
@@ -156,6 +166,7 @@ export function makeT5Labels(cfg: T5Config, labels: Int32Array): T5Labels {
   return { targets: np.array(targets, { dtype: np.int32 }), weights: np.array(weights) };
 }
 
+/** Free the labels' arrays (`makeT5Labels` allocated them). */
 export function disposeT5Labels(l: T5Labels): void {
   l.targets.dispose();
   l.weights.dispose();

@@ -8,33 +8,50 @@
  */
 import { ConfigError, boolKey, choiceKey, intKey, positiveKey } from "../config-values.js";
 
+/** The model types this architecture family reads. */
 export const T5_MODEL_TYPES = ["t5"] as const;
+/** The `model_type` of T5 configs (`T5_MODEL_TYPES`). */
 export type T5ModelType = (typeof T5_MODEL_TYPES)[number];
 
 /** The FFN variants: `relu` (DenseReluDense: wi, wo) and `gated-gelu` (wi_0, wi_1, wo). */
 export const T5_FEED_FORWARD_PROJS = ["relu", "gated-gelu"] as const;
+/** A T5 FFN variant (`T5_FEED_FORWARD_PROJS`). */
 export type T5FeedForwardProj = (typeof T5_FEED_FORWARD_PROJS)[number];
 
-/** The hyper-parameters of a T5 encoder–decoder, in our naming (HF key in comments). */
+/** The hyper-parameters of a T5 encoder–decoder, in our naming (each property names its config.json key). */
 export interface T5Config {
+  /** config.json `model_type`. */
   modelType: T5ModelType;
-  vocabSize: number; // vocab_size
-  dModel: number; // d_model
-  /** Per-head size of q/k/v: the attention's inner width is numHeads * dKv. */
-  dKv: number; // d_kv
-  dFf: number; // d_ff
-  numLayers: number; // num_layers (encoder)
-  numDecoderLayers: number; // num_decoder_layers (default num_layers)
-  numHeads: number; // num_heads
-  relativeBuckets: number; // relative_attention_num_buckets
-  relativeMaxDistance: number; // relative_attention_max_distance
-  layerNormEps: number; // layer_norm_epsilon
-  feedForwardProj: T5FeedForwardProj; // feed_forward_proj
-  /** The LM head is the shared embedding matrix (and the decoder output is rescaled). */
-  tieWordEmbeddings: boolean; // tie_word_embeddings
-  padTokenId: number; // pad_token_id
-  eosTokenId: number; // eos_token_id
-  decoderStartTokenId: number; // decoder_start_token_id
+  /** config.json `vocab_size`: rows of the shared embedding matrix. */
+  vocabSize: number;
+  /** config.json `d_model`: the residual width. */
+  dModel: number;
+  /** config.json `d_kv`: per-head size of q/k/v; the attention's inner width is numHeads * dKv. */
+  dKv: number;
+  /** config.json `d_ff`: the FFN's inner width. */
+  dFf: number;
+  /** config.json `num_layers`: encoder blocks. */
+  numLayers: number;
+  /** config.json `num_decoder_layers`: decoder blocks (default: `num_layers`). */
+  numDecoderLayers: number;
+  /** config.json `num_heads`. */
+  numHeads: number;
+  /** config.json `relative_attention_num_buckets`. */
+  relativeBuckets: number;
+  /** config.json `relative_attention_max_distance`: distances beyond it share the last bucket. */
+  relativeMaxDistance: number;
+  /** config.json `layer_norm_epsilon` (of the RMS norms). */
+  layerNormEps: number;
+  /** config.json `feed_forward_proj`: "relu" (T5 v1.0) or "gated-gelu" (v1.1, FLAN-T5). */
+  feedForwardProj: T5FeedForwardProj;
+  /** config.json `tie_word_embeddings`: the LM head is the shared embedding matrix (and the decoder output is rescaled). */
+  tieWordEmbeddings: boolean;
+  /** config.json `pad_token_id`. */
+  padTokenId: number;
+  /** config.json `eos_token_id`. */
+  eosTokenId: number;
+  /** config.json `decoder_start_token_id`: the decoder's first input. */
+  decoderStartTokenId: number;
 }
 
 type Json = Record<string, unknown>;

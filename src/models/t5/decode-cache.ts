@@ -36,15 +36,18 @@ import type { T5Params } from "./params.js";
 import { positionBias } from "./relative-position.js";
 
 /** One decoder block's self-attention cache: the prefix and the positions decoded so far. */
-interface SelfCache {
+export interface SelfCache {
   /** [B, P+t, inner]; null while it is empty (no prefix, no step yet). */
   key: JArray | null;
+  /** [B, P+t, inner], as `key`. */
   value: JArray | null;
+  /** P: how many prefix positions lead the keys and values. */
   prefixLength: number;
 }
 
 /** The state of an incremental decode over a batch of B rows. */
 export interface T5DecoderCache {
+  /** B: rows decoded together (beams included). */
   readonly batchSize: number;
   /** Decoder positions processed so far (the next step's position). */
   length: number;

@@ -16,9 +16,13 @@ import type { T5Params } from "./params.js";
 
 /** Settings given explicitly (flags, request fields); the rest come from the folder's defaults. */
 export interface GenerateSettings {
+  /** As `T5GenerateOptions.maxNewTokens`. */
   maxNewTokens?: number;
+  /** As `T5GenerateOptions.numBeams`. */
   numBeams?: number;
+  /** As `T5GenerateOptions.lengthPenalty`. */
   lengthPenalty?: number;
+  /** As `T5GenerateOptions.earlyStopping`. */
   earlyStopping?: boolean | "never";
 }
 
@@ -37,7 +41,9 @@ export function resolveGenerateOptions(gen: GenerationDefaults, s: GenerateSetti
 
 /** Encoded inputs: token ids per input, and the indices of those that were truncated. */
 export interface EncodedSources {
+  /** Token ids of each input, in input order. */
   ids: number[][];
+  /** Indices of the inputs that were cut to `maxLength`. */
   truncated: number[];
 }
 

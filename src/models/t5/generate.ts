@@ -45,13 +45,17 @@ import type { T5Params } from "./params.js";
 
 /** The encoder inputs: a padded batch of token ids, row-major [B, S]. */
 export interface T5GenerateSource {
+  /** B: inputs in the batch. */
   batchSize: number;
+  /** S: tokens per input (padded). */
   encoderLength: number;
+  /** Token ids, [B*S]. */
   inputIds: Int32Array;
   /** 1 for real tokens, 0 for padding. */
   attentionMask: Int32Array;
 }
 
+/** Options of `t5Generate`; the defaults are those of HF's `generate`. */
 export interface T5GenerateOptions {
   /** The most tokens to generate per input (EOS included), ≥ 1. */
   maxNewTokens: number;
@@ -71,6 +75,7 @@ export interface T5GenerateOptions {
   onStep?: (step: number) => void;
 }
 
+/** What `t5Generate` returns. */
 export interface T5GenerateResult {
   /** Per input: generated ids without the start token, up to and including EOS. */
   sequences: number[][];

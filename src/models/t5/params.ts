@@ -10,36 +10,75 @@ import type { ParamSlot } from "../slots.js";
 import type { T5Config } from "./config.js";
 
 /** One attention: projections q, k, v [inner, d_model] and o [d_model, inner] (inner = heads * d_kv). */
-export type T5AttentionParams = { q: Projection; k: Projection; v: Projection; o: Projection };
+export type T5AttentionParams = {
+  /** Query projection, [inner, d_model]. */
+  q: Projection;
+  /** Key projection, [inner, d_model]. */
+  k: Projection;
+  /** Value projection, [inner, d_model]. */
+  v: Projection;
+  /** Output projection, [d_model, inner]. */
+  o: Projection;
+};
 
 /** FFN `relu` (DenseReluDense: wo(relu(wi x))). */
-export type T5ReluFfnParams = { wi: Projection; wo: Projection };
+export type T5ReluFfnParams = {
+  /** Input projection, [d_ff, d_model]. */
+  wi: Projection;
+  /** Output projection, [d_model, d_ff]. */
+  wo: Projection;
+};
 /** FFN `gated-gelu` (wo(gelu_new(wi_0 x) * wi_1 x)). */
-export type T5GatedFfnParams = { wi0: Projection; wi1: Projection; wo: Projection };
+export type T5GatedFfnParams = {
+  /** Gate projection (through gelu_new), [d_ff, d_model]. */
+  wi0: Projection;
+  /** Linear projection, [d_ff, d_model]. */
+  wi1: Projection;
+  /** Output projection, [d_model, d_ff]. */
+  wo: Projection;
+};
+/** A block's FFN, by `T5Config.feedForwardProj`. */
 export type T5FfnParams = T5ReluFfnParams | T5GatedFfnParams;
 
 /** An encoder block: self-attention and FFN, each behind its RMS LayerNorm (pre-LN). */
 export type T5EncoderLayerParams = {
+  /** RMS norm weight before self-attention, [d_model]. */
   selfLn: JArray;
+  /** Self-attention. */
   selfAttention: T5AttentionParams;
+  /** RMS norm weight before the FFN, [d_model]. */
   ffnLn: JArray;
+  /** The FFN. */
   ffn: T5FfnParams;
 };
 
 /** A decoder block: self-attention, cross-attention over the encoder output, FFN. */
 export type T5DecoderLayerParams = T5EncoderLayerParams & {
+  /** RMS norm weight before cross-attention, [d_model]. */
   crossLn: JArray;
+  /** Cross-attention (queries from the decoder, keys and values from the encoder output). */
   crossAttention: T5AttentionParams;
 };
 
 /** A stack: the relative-attention bias table [buckets, heads] (block 0's), the blocks, the final norm. */
-export type T5StackParams<L> = { relativeBias: JArray; layers: L[]; finalLn: JArray };
+export type T5StackParams<L> = {
+  /** Relative-attention bias table, [buckets, heads]. */
+  relativeBias: JArray;
+  /** The blocks, bottom first. */
+  layers: L[];
+  /** Final RMS norm weight, [d_model]. */
+  finalLn: JArray;
+};
 
 /** The whole model: shared embeddings [vocab, d_model], both stacks, and the LM head when untied. */
 export type T5Params = {
+  /** Shared token embeddings, [vocab, d_model] (encoder, decoder and, when tied, the LM head). */
   shared: JArray;
+  /** The encoder stack. */
   encoder: T5StackParams<T5EncoderLayerParams>;
+  /** The decoder stack. */
   decoder: T5StackParams<T5DecoderLayerParams>;
+  /** The LM head [vocab, d_model] when `tieWordEmbeddings` is false. */
   lmHead?: Projection;
 };
 
