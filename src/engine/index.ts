@@ -3,9 +3,7 @@
  * (DESIGN.md, the engine), for code that writes its own objectives (`trainLoop`), hooks or
  * metrics over propetl's arrays. Use these rather than a separately installed `@jax-js/jax`:
  * that would be a second, unpatched engine whose arrays propetl's models cannot take.
+ * Browsers get `browser.ts` (the same exports without `trackLiveBuffers`).
  */
-export { np, nn, lax, random, tree, grad, valueAndGrad, vjp, jit, blockUntilReady } from "./jax.js";
-export type { JArray, DType } from "./jax.js";
-export { initEngine, engineInfo } from "./engine.js";
-export type { Backend, EngineInfo, EngineOptions } from "./engine.js";
+export * from "./browser.js";
 export { trackLiveBuffers } from "./live-buffers.js";
