@@ -18,8 +18,10 @@ export { initEngine, engineInfo } from "./engine/engine.js";
 export type { Backend, EngineInfo, EngineOptions } from "./engine/engine.js";
 
 // Data: tasks, readers, the paper's splits, tokenizers
-export { getTask, glueTasks, customTask, defaultEpochs, GLUE_TASK_NAMES, EPOCHS_BY_SIZE } from "./data/tasks.js";
-export type { TaskSpec, TaskKind, FileFormat, FileLayout, CustomTaskOptions, GlueTaskName } from "./data/tasks.js";
+export { getTask, glueTasks, defaultEpochs, GLUE_TASK_NAMES, EPOCHS_BY_SIZE } from "./data/tasks.js";
+export type { TaskSpec, TaskKind, FileFormat, FileLayout, GlueTaskName } from "./data/tasks.js";
+export { customTask } from "./data/custom-task.js";
+export type { CustomTaskOptions } from "./data/custom-task.js";
 export { readTaskFile, readTaskSplit, readExamples, parseExamples, taskSplitPath, DataFormatError } from "./data/read-examples.js";
 export type { Example, ReadOptions, ReadResult } from "./data/read-examples.js";
 export { makeSplits, LARGE_TASK_VALIDATION_SIZE } from "./data/splits.js";
@@ -40,7 +42,8 @@ export { loadBackboneDir, loadModelDir, saveModelWeights, ModelLoadError } from 
 export type { LoadedBackbone, LoadedModel, LoadOptions } from "./models/load.js";
 export { loadMlmModelDir } from "./models/bert/mlm.js";
 export type { LoadedMlmModel } from "./models/bert/mlm.js";
-export { ARCHITECTURES, MODEL_TYPES, architectureFor, architectureOf, parseModelConfig, readModelConfig, readEncoderConfig, resolveModelType } from "./models/registry.js";
+export { ARCHITECTURES, MODEL_TYPES, architectureFor, architectureOf, parseModelConfig, resolveModelType } from "./models/registry.js";
+export { readModelConfig, readEncoderConfig } from "./models/config-file.js";
 export type { ResolvedConfig } from "./models/registry.js";
 export type { Architecture, BackboneParams, ClassifierConfig, ModelConfig, StackShape } from "./models/architecture.js";
 export { HOOK_SITES, STACKS, siteName } from "./models/hooks.js";

@@ -24,29 +24,8 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { packageRoot } from "../data/builtin-tasks.js";
-import type { ClassifierConfig } from "../models/architecture.js";
-import { architectureOf } from "../models/registry.js";
 
-export const TRAIN_DEFAULTS = {
-  weightDecay: 0.1,
-  warmupRatio: 0.1,
-  maxGradNorm: 1.0,
-  batchSize: 32,
-  gradAccumSteps: 1,
-  maxLength: 128,
-  evalBatchSize: 64,
-  seed: 42,
-  jit: true,
-  padToMultipleOf: 8,
-} as const;
-
-/** The max length to use: the flag (checked against the model) or min(128, the model's limit). */
-export function resolveMaxLength(flagValue: number | undefined, cfg: ClassifierConfig): number {
-  const limit = architectureOf(cfg).maxInputLength(cfg);
-  if (flagValue === undefined) return Math.min(TRAIN_DEFAULTS.maxLength, limit);
-  if (flagValue > limit) throw new RangeError(`--max-length ${flagValue} exceeds what the model takes (${limit} tokens: max_position_embeddings ${cfg.maxPositions})`);
-  return flagValue;
-}
+export { TRAIN_DEFAULTS, resolveMaxLength } from "./hyper-defaults.js";
 
 /** Where the package's bundled backbone lives (issue 5's propetl-mini). */
 export const BUNDLED_MODEL = "models/propetl-mini";

@@ -23,7 +23,7 @@ import { evalBatches, padBatch, planBatches } from "./batching.js";
 import type { EncodedExample, PadOptions, PaddedBatch } from "./batching.js";
 import { trainLoop } from "./trainer.js";
 import type { EvalResult, Objective, TrainEvent, TrainLoopResult } from "./trainer.js";
-import type { EvalRecord } from "./train-state.js";
+import type { EvalRecord, TrainStateStore } from "./train-state-store.js";
 import type { Schedule } from "./schedule.js";
 import { linearWarmupDecay } from "./schedule.js";
 
@@ -254,7 +254,7 @@ export interface FinetuneOptions<T> {
   validation: readonly EncodedExample[];
   padTokenId: number;
   hyper: FinetuneHyper;
-  checkpoint?: { file: string; everySteps?: number };
+  checkpoint?: { store: TrainStateStore; everySteps?: number };
   resume?: boolean;
   fingerprint?: string;
   onBest?: (params: Trainable<T>, record: EvalRecord) => Promise<void>;

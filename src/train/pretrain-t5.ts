@@ -64,6 +64,7 @@ import { trainLoop, TrainingInterrupted } from "./trainer.js";
 import type { EvalResult, Objective, TrainEvent } from "./trainer.js";
 import { mapNamed } from "./tree-util.js";
 import { versions } from "./versions.js";
+import { trainStateFile } from "./train-state.js";
 
 /** Sentinel tokens a T5 vocabulary has (`<extra_id_0>` .. `<extra_id_99>`). */
 export const T5_SENTINELS = 100;
@@ -679,7 +680,7 @@ export async function pretrainT5(opts: T5PretrainOptions): Promise<T5PretrainRes
       onBest: async (p, record) => {
         await saveT5ModelDir(out, cfg, p, tok, { dtype, metadata: { propetl_pretrain_step: String(record.step), propetl_pretrain_params: "best held-out loss" } });
       },
-      checkpoint: { file: stateFile, ...(opts.saveSteps !== undefined ? { everySteps: opts.saveSteps } : {}) },
+      checkpoint: { store: trainStateFile(stateFile), ...(opts.saveSteps !== undefined ? { everySteps: opts.saveSteps } : {}) },
       resume: status === "resume",
       fingerprint,
       jit: hyper.jit,

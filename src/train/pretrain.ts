@@ -40,7 +40,7 @@ import { trainWordPiece } from "../data/wordpiece-trainer.js";
 import { writeFileAtomic } from "../io/atomic-write.js";
 import { writeSafetensorsFile } from "../io/safetensors.js";
 import { encoderConfigToJson } from "../models/bert/config.js";
-import { readEncoderConfig } from "../models/registry.js";
+import { readEncoderConfig } from "../models/config-file.js";
 import type { EncoderConfig } from "../models/bert/config.js";
 import { encode, makeBatch } from "../models/bert/encoder.js";
 import { exportHfTensors } from "../models/load.js";
@@ -59,6 +59,7 @@ import { uniformInt } from "./batching.js";
 import type { EvalResult, Objective, TrainEvent } from "./trainer.js";
 import { mapNamed } from "./tree-util.js";
 import { versions } from "./versions.js";
+import { trainStateFile } from "./train-state.js";
 
 export const PRETRAIN_LOG_FILE = "pretrain_log.jsonl";
 export const PRETRAIN_METRICS_FILE = "pretrain_metrics.json";
@@ -750,7 +751,7 @@ export async function pretrainMlm(opts: PretrainOptions): Promise<PretrainResult
     onBest: async (p, record) => {
       await saveMlmModelDir(out, cfg, p, tok, { propetl_pretrain_step: String(record.step) });
     },
-    checkpoint: { file: stateFile, ...(opts.saveSteps !== undefined ? { everySteps: opts.saveSteps } : {}) },
+    checkpoint: { store: trainStateFile(stateFile), ...(opts.saveSteps !== undefined ? { everySteps: opts.saveSteps } : {}) },
     resume: status === "resume",
     fingerprint,
     jit: hyper.jit,

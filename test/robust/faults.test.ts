@@ -21,6 +21,7 @@ import type { SeedResult } from "../../src/train/task-run.js";
 import { readTrainPosition } from "../../src/train/train-state.js";
 import { modelFixtureDir } from "../helpers/fixtures.js";
 import { gatedAdapter, syntheticData, tempDir } from "../train/helpers.js";
+import { trainStateFile } from "../../src/train/train-state.js";
 
 let work: string;
 before(async () => {
@@ -103,7 +104,7 @@ test("the output folder removed mid-run: training continues, its state is saved 
       validation: syntheticData(8, 2),
       padTokenId: 0,
       hyper,
-      checkpoint: { file, everySteps: 1 },
+      checkpoint: { store: trainStateFile(file), everySteps: 1 },
       resume: false,
       fingerprint: "fp",
       onEvent: (e) => {
