@@ -17,6 +17,25 @@
 export { initEngine, engineInfo } from "./engine/engine.js";
 export type { Backend, EngineInfo, EngineOptions } from "./engine/engine.js";
 
+// Loading from bytes and URLs (as in the browser entry, src/browser.ts; the folder loaders' validation)
+export { loadBackboneFromBytes, loadBackboneFromUrl } from "./train/backbone-bytes.js";
+export type { BackboneBytes, BackboneBytesOptions, BackboneUrlOptions } from "./train/backbone-bytes.js";
+export { loadTaskCheckpointFromBytes, loadTaskCheckpointFromUrl } from "./petl/checkpoint-bytes.js";
+export type { TaskCheckpointBytes, TaskCheckpointLoadOptions } from "./petl/checkpoint-bytes.js";
+export type { FetchLike } from "./io/fetch-bytes.js";
+export { parseSafetensors, serializeSafetensors, SafetensorsError } from "./io/safetensors-format.js";
+export type { SafetensorsFile, TensorEntry, TensorInput, SafetensorsDType } from "./io/safetensors-format.js";
+export { backboneFromFiles, modelFromFiles, modelFilesFromBytes, exportHfTensors } from "./models/load-tensors.js";
+export type { ModelFiles } from "./models/load-tensors.js";
+export { initHead } from "./models/bert/init.js";
+export { checkpointFromParts, checkpointBytes, parseAdapterConfig } from "./petl/checkpoint-format.js";
+export type { LoadCheckpointOptions, AdapterConfigFile, SaveCheckpointOptions, CheckpointSources } from "./petl/checkpoint-format.js";
+export { taskClassifier, predictionBackboneOf } from "./train/task-predictor.js";
+export type { TaskClassifier, TaskClassifierOptions, ClassifierInput } from "./train/task-predictor.js";
+export { parseGenerationDefaults } from "./models/generation-defaults.js";
+export type { TrainStateStore } from "./train/train-state-store.js";
+export { trainStateFile } from "./train/train-state.js";
+
 // Data: tasks, readers, the paper's splits, tokenizers
 export { getTask, glueTasks, defaultEpochs, GLUE_TASK_NAMES, EPOCHS_BY_SIZE } from "./data/tasks.js";
 export type { TaskSpec, TaskKind, FileFormat, FileLayout, GlueTaskName } from "./data/tasks.js";
@@ -26,8 +45,8 @@ export { readTaskFile, readTaskSplit, readExamples, parseExamples, taskSplitPath
 export type { Example, ReadOptions, ReadResult } from "./data/read-examples.js";
 export { makeSplits, LARGE_TASK_VALIDATION_SIZE } from "./data/splits.js";
 export type { Splits } from "./data/splits.js";
-export { loadTokenizer, tokenizerFromFiles, tokenizerFromVocabTxt, writeTokenizerFiles } from "./data/tokenizer.js";
-export type { Tokenizer, Encoding } from "./data/tokenizer.js";
+export { loadTokenizer, tokenizerFromFiles, tokenizerFromVocabTxt, tokenizerFromJson, writeTokenizerFiles, TokenizerFileError, TokenizerMismatchError } from "./data/tokenizer.js";
+export type { Tokenizer, Encoding, TokenizerFiles } from "./data/tokenizer.js";
 export { builtinTaskNames, loadBuiltinSplits, resolveBuiltinTask } from "./data/builtin-tasks.js";
 export type { BuiltinTask, BuiltinTaskName } from "./data/builtin-tasks.js";
 
