@@ -11,6 +11,9 @@
  *
  * Lower levels: `finetune` (one run on encoded examples), `trainLoop` (any objective, e.g.
  * MLM pretraining), `AdamW`, schedules and batching.
+ *
+ * This is the Node entry. Browsers get `browser.ts` (package.json `exports` condition
+ * "browser"): the platform-free part of this API, every name of which this entry exports too.
  */
 
 // Engine

@@ -58,13 +58,12 @@ import { linearWarmupDecay } from "./schedule.js";
 import { computeInputAndTargetLengths, spanCorrupt } from "./span-corruption.js";
 import type { SentinelOptions } from "./span-corruption.js";
 import { checkWritableDir, TRAIN_STATE_FILE } from "./task-run.js";
-import { loadTrainState, readTrainPosition } from "./train-state.js";
+import { loadTrainState, readTrainPosition, trainStateFile } from "./train-state.js";
 import type { EvalRecord } from "./train-state.js";
 import { trainLoop, TrainingInterrupted } from "./trainer.js";
 import type { EvalResult, Objective, TrainEvent } from "./trainer.js";
 import { mapNamed } from "./tree-util.js";
 import { versions } from "./versions.js";
-import { trainStateFile } from "./train-state.js";
 
 /** Sentinel tokens a T5 vocabulary has (`<extra_id_0>` .. `<extra_id_99>`). */
 export const T5_SENTINELS = 100;

@@ -52,14 +52,13 @@ import type { EncoderParams } from "../models/bert/params.js";
 import { evaluateMaskedLm, specialTokenIds } from "./mlm-eval.js";
 import { linearWarmupDecay } from "./schedule.js";
 import { checkWritableDir, TRAIN_STATE_FILE } from "./task-run.js";
-import { readTrainPosition } from "./train-state.js";
+import { readTrainPosition, trainStateFile } from "./train-state.js";
 import type { EvalRecord } from "./train-state.js";
 import { trainLoop } from "./trainer.js";
 import { uniformInt } from "./batching.js";
 import type { EvalResult, Objective, TrainEvent } from "./trainer.js";
 import { mapNamed } from "./tree-util.js";
 import { versions } from "./versions.js";
-import { trainStateFile } from "./train-state.js";
 
 export const PRETRAIN_LOG_FILE = "pretrain_log.jsonl";
 export const PRETRAIN_METRICS_FILE = "pretrain_metrics.json";

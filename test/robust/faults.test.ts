@@ -18,10 +18,9 @@ import { finetune } from "../../src/train/finetune.js";
 import type { FinetuneHyper, TaskInfo } from "../../src/train/finetune.js";
 import { METRICS_FILE, mustRewriteCheckpoint, rewriteCheckpoint, runSeeds } from "../../src/train/task-run.js";
 import type { SeedResult } from "../../src/train/task-run.js";
-import { readTrainPosition } from "../../src/train/train-state.js";
+import { readTrainPosition, trainStateFile } from "../../src/train/train-state.js";
 import { modelFixtureDir } from "../helpers/fixtures.js";
 import { gatedAdapter, syntheticData, tempDir } from "../train/helpers.js";
-import { trainStateFile } from "../../src/train/train-state.js";
 
 let work: string;
 before(async () => {
