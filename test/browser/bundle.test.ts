@@ -97,6 +97,35 @@ test("package.json conditions: a browser bundler gets the browser entries, Node 
   assert.equal(engine, pathToFileURL(path.join(REPO_ROOT, "dist/src/engine/index.js")).href);
 });
 
+test("TypeScript with the browser condition gets the browser entry's types: strict, no skipLibCheck, no @types/node", async () => {
+  const project = tempDir("propetl-browser-types-");
+  mkdirSync(path.join(project, "node_modules"), { recursive: true });
+  symlinkSync(REPO_ROOT, path.join(project, "node_modules", "propetl"), "dir");
+  writeFileSync(path.join(project, "package.json"), JSON.stringify({ name: "consumer", type: "module", private: true }));
+  const compilerOptions = { target: "ES2022", module: "ESNext", moduleResolution: "Bundler", customConditions: ["browser"], lib: ["ES2022", "DOM"], strict: true, skipLibCheck: false, noEmit: true, types: [] };
+  const page = `import { initEngine, engineInfo, loadBackboneFromUrl, loadTaskCheckpointFromUrl, taskClassifier } from "propetl";
+import { np } from "propetl/engine";
+await initEngine();
+const bb = await loadBackboneFromUrl("models/propetl-mini/");
+const c = taskClassifier(bb, await loadTaskCheckpointFromUrl("tasks/spam/", { encoderConfig: bb.config }));
+const [p] = await c.predict(["hi"]);
+console.log(p.kind, engineInfo().backend, np.zeros([1]).shape);
+`;
+  writeFileSync(path.join(project, "page.ts"), page);
+  writeFileSync(path.join(project, "node-only.ts"), `import { loadTokenizer } from "propetl";\nconsole.log(loadTokenizer);\n`);
+  const { spawnSync } = await import("node:child_process");
+  const tsc = (file: string): { status: number | null; out: string } => {
+    writeFileSync(path.join(project, "tsconfig.json"), JSON.stringify({ compilerOptions, files: [file] }));
+    const r = spawnSync(process.execPath, [path.join(REPO_ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", project], { encoding: "utf8" });
+    return { status: r.status, out: r.stdout + r.stderr };
+  };
+  const ok = tsc("page.ts");
+  assert.equal(ok.status, 0, ok.out);
+  const nodeOnly = tsc("node-only.ts");
+  assert.notEqual(nodeOnly.status, 0);
+  assert.match(nodeOnly.out, /has no exported member named 'loadTokenizer'/);
+});
+
 test("the Node entry exports every name of the browser entry, as the same values", async () => {
   const browser = (await import(pathToFileURL(path.join(REPO_ROOT, "dist/src/browser.js")).href)) as Record<string, unknown>;
   const node = (await import(pathToFileURL(path.join(REPO_ROOT, "dist/src/index.js")).href)) as Record<string, unknown>;
