@@ -18,7 +18,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { encoderConfigToJson } from "../src/models/bert/config.js";
-import { readEncoderConfig } from "../src/models/registry.js";
+import { readEncoderConfig } from "../src/models/config-file.js";
 import { initEncoder } from "../src/models/bert/init.js";
 import { saveModelWeights } from "../src/models/load.js";
 

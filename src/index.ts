@@ -14,6 +14,8 @@
  * Lower levels: `finetune` (one run on encoded examples), `trainLoop` (any objective, e.g.
  * MLM pretraining), `AdamW`, schedules and batching.
  *
+ * This is the Node entry. Browsers get `browser.ts` (package.json `exports` condition
+ * "browser"): the platform-free part of this API, every name of which this entry exports too.
  * The engine's arrays and functions come from the `propetl/engine` entry.
  *
  * @module propetl
@@ -23,15 +25,36 @@
 export { initEngine, engineInfo } from "./engine/engine.js";
 export type { Backend, EngineInfo, EngineOptions } from "./engine/engine.js";
 
+// Loading from bytes and URLs (as in the browser entry, src/browser.ts; the folder loaders' validation)
+export { loadBackboneFromBytes, loadBackboneFromUrl } from "./train/backbone-bytes.js";
+export type { BackboneBytes, BackboneBytesOptions, BackboneUrlOptions } from "./train/backbone-bytes.js";
+export { loadTaskCheckpointFromBytes, loadTaskCheckpointFromUrl } from "./petl/checkpoint-bytes.js";
+export type { TaskCheckpointBytes, TaskCheckpointLoadOptions } from "./petl/checkpoint-bytes.js";
+export type { FetchLike } from "./io/fetch-bytes.js";
+export { parseSafetensors, serializeSafetensors, SafetensorsError } from "./io/safetensors-format.js";
+export type { SafetensorsFile, TensorEntry, TensorInput, SafetensorsDType } from "./io/safetensors-format.js";
+export { backboneFromFiles, modelFromFiles, modelFilesFromBytes, exportHfTensors } from "./models/load-tensors.js";
+export type { ModelFiles } from "./models/load-tensors.js";
+export { initHead } from "./models/bert/init.js";
+export { checkpointFromParts, checkpointBytes, parseAdapterConfig } from "./petl/checkpoint-format.js";
+export type { LoadCheckpointOptions, AdapterConfigFile, SaveCheckpointOptions, CheckpointSources } from "./petl/checkpoint-format.js";
+export { taskClassifier, predictionBackboneOf } from "./train/task-predictor.js";
+export type { TaskClassifier, TaskClassifierOptions, ClassifierInput } from "./train/task-predictor.js";
+export { parseGenerationDefaults } from "./models/generation-defaults.js";
+export type { TrainStateStore } from "./train/train-state-store.js";
+export { trainStateFile } from "./train/train-state.js";
+
 // Data: tasks, readers, the paper's splits, tokenizers
-export { getTask, glueTasks, customTask, defaultEpochs, GLUE_TASK_NAMES, EPOCHS_BY_SIZE, SMALL_TASK_THRESHOLD } from "./data/tasks.js";
-export type { TaskSpec, TaskKind, FileFormat, FileLayout, CustomTaskOptions, GlueTaskName, SizeClass, ColumnRef, TaskFile } from "./data/tasks.js";
+export { getTask, glueTasks, defaultEpochs, GLUE_TASK_NAMES, EPOCHS_BY_SIZE, SMALL_TASK_THRESHOLD } from "./data/tasks.js";
+export type { TaskSpec, TaskKind, FileFormat, FileLayout, GlueTaskName, SizeClass, ColumnRef, TaskFile } from "./data/tasks.js";
+export { customTask } from "./data/custom-task.js";
+export type { CustomTaskOptions } from "./data/custom-task.js";
 export { readTaskFile, readTaskSplit, readExamples, parseExamples, taskSplitPath, DataFormatError } from "./data/read-examples.js";
 export type { Example, ReadOptions, ReadResult, RowSchema } from "./data/read-examples.js";
 export type { TextEncoding } from "./io/text-lines.js";
 export { makeSplits, LARGE_TASK_VALIDATION_SIZE } from "./data/splits.js";
 export type { Splits, SplitOptions } from "./data/splits.js";
-export { loadTokenizer, tokenizerFromFiles, tokenizerFromVocabTxt, writeTokenizerFiles } from "./data/tokenizer.js";
+export { loadTokenizer, tokenizerFromFiles, tokenizerFromVocabTxt, tokenizerFromJson, writeTokenizerFiles, TokenizerFileError, TokenizerMismatchError } from "./data/tokenizer.js";
 export type { Tokenizer, Encoding, TokenizerFiles, EncodeOptions, TruncationStrategy } from "./data/tokenizer.js";
 export { builtinTaskNames, loadBuiltinSplits, resolveBuiltinTask } from "./data/builtin-tasks.js";
 export type { BuiltinTask, BuiltinTaskName, BuiltinSplitProtocol, BuiltinSplits } from "./data/builtin-tasks.js";
@@ -48,7 +71,8 @@ export { loadBackboneDir, loadModelDir, saveModelWeights, ModelLoadError } from 
 export type { LoadedBackbone, LoadedModel, LoadOptions } from "./models/load.js";
 export { loadMlmModelDir } from "./models/bert/mlm.js";
 export type { LoadedMlmModel, MlmHeadParams } from "./models/bert/mlm.js";
-export { ARCHITECTURES, MODEL_TYPES, architectureFor, architectureOf, parseModelConfig, readModelConfig, readEncoderConfig, resolveModelType } from "./models/registry.js";
+export { ARCHITECTURES, MODEL_TYPES, architectureFor, architectureOf, parseModelConfig, resolveModelType } from "./models/registry.js";
+export { readModelConfig, readEncoderConfig } from "./models/config-file.js";
 export type { ResolvedConfig } from "./models/registry.js";
 export type { Architecture, BackboneParams, ClassifierConfig, ModelConfig, StackShape, ModelType, ClassificationHead, ModelBatch, ModuleWidths } from "./models/architecture.js";
 export { HOOK_SITES, STACKS, siteName } from "./models/hooks.js";
@@ -75,7 +99,7 @@ export { METHODS, METHOD_NAMES, METHOD_DEFAULTS, MethodConfigError, defaultLearn
 export type { MethodRow, AppendixBCount, MaskMode } from "./petl/methods.js";
 export type { Method, PetlMethod, MethodConfig, MethodName, ParamGroup, HookContext, MethodState, Materialized, StateSpec, ModuleOptions, Unit } from "./petl/method.js";
 export { saveTaskCheckpoint, loadTaskCheckpoint, checkpointHooks, CheckpointError } from "./petl/checkpoint.js";
-export type { CheckpointModel, LoadedCheckpoint, AdapterConfigFile, BackboneSummary, LoadCheckpointOptions, SaveCheckpointOptions } from "./petl/checkpoint.js";
+export type { CheckpointModel, LoadedCheckpoint, BackboneSummary } from "./petl/checkpoint.js";
 export { computeStorage, formatStorageReport, compareStorage, modelDimsFromConfig, countBackboneParams } from "./petl/storage.js";
 export type { StorageReport, StorageOptions, ModelDims, StorageGroup, StorageAmount, HeadStorage } from "./petl/storage.js";
 

@@ -35,7 +35,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { loadSeq2SeqTask } from "../../src/data/seq2seq.js";
-import { readModelConfig } from "../../src/models/registry.js";
+import { readModelConfig } from "../../src/models/config-file.js";
 import type { T5Config } from "../../src/models/t5/config.js";
 import type { MethodConfig } from "../../src/petl/method.js";
 import { resolveMethodConfig } from "../../src/petl/registry.js";

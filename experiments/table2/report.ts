@@ -26,7 +26,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { resolveBuiltinTask } from "../../src/data/builtin-tasks.js";
 import type { ModelConfig } from "../../src/models/architecture.js";
-import { readEncoderConfig } from "../../src/models/registry.js";
+import { readEncoderConfig } from "../../src/models/config-file.js";
 import type { MethodConfig } from "../../src/petl/method.js";
 import { computeStorage, sharedAndTaskParts } from "../../src/petl/storage.js";
 import { metricLabel } from "../compare/aggregate.js";

@@ -21,7 +21,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { spawnSync } from "node:child_process";
-import { readEncoderConfig } from "../../src/models/registry.js";
+import { readEncoderConfig } from "../../src/models/config-file.js";
 import { overrideArgs } from "../compare/plan.js";
 import { finishedRecords, readPlannedRuns } from "../lib/run-status.js";
 import { TASKS, planRuns } from "./plan.js";

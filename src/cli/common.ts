@@ -9,7 +9,8 @@ import { isBuiltinTaskName, loadBuiltinSplits, missingBuiltinData, resolveBuilti
 import { readTaskFile, taskSplitPath } from "../data/read-examples.js";
 import type { Example, ReadResult } from "../data/read-examples.js";
 import { makeSplits } from "../data/splits.js";
-import { customTask, getTask, GLUE_TASK_NAMES } from "../data/tasks.js";
+import { getTask, GLUE_TASK_NAMES } from "../data/tasks.js";
+import { customTask } from "../data/custom-task.js";
 import type { ColumnRef, FileFormat, TaskSpec } from "../data/tasks.js";
 import type { MethodConfig } from "../petl/method.js";
 import { DEFAULT_METHOD, MODULE_OPTIONS, MODULE_OPTION_NAMES, MethodConfigError, checkMethodName } from "../petl/methods.js";

@@ -8,7 +8,7 @@ import { tree } from "../engine/jax.js";
 import { readGenerationDefaults } from "../models/generation-config.js";
 import { loadBackboneDir } from "../models/load.js";
 import type { ModelHooks } from "../models/hooks.js";
-import { readModelConfig } from "../models/registry.js";
+import { readModelConfig } from "../models/config-file.js";
 import { isT5Config } from "../models/t5/config.js";
 import type { T5Config } from "../models/t5/config.js";
 import { encodeSources, generateForSources, resolveGenerateOptions } from "../models/t5/generate-texts.js";

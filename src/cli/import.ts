@@ -5,7 +5,7 @@ import { checkWritableFolder } from "../io/output-path.js";
 import { CONFIG_FILE, MODEL_FILE, writeTaskCheckpoint } from "../petl/checkpoint.js";
 import { PeftFormatError, readPeftLora } from "../petl/peft-lora.js";
 import { createMethod } from "../petl/registry.js";
-import { readEncoderConfig } from "../models/registry.js";
+import { readEncoderConfig } from "../models/config-file.js";
 import { CliError, flag, list, parseCommand, required } from "./args.js";
 import type { OptionSpec } from "./args.js";
 

@@ -4,7 +4,7 @@ import path from "node:path";
 import { initEngine, isWasmHeapExhausted } from "../engine/engine.js";
 import { loadTokenizer } from "../data/tokenizer.js";
 import type { Tokenizer } from "../data/tokenizer.js";
-import { readEncoderConfig } from "../models/registry.js";
+import { readEncoderConfig } from "../models/config-file.js";
 import type { EncoderConfig } from "../models/bert/config.js";
 import { defaultOutputDir } from "../train/defaults.js";
 import { bertConfig, PRETRAIN_DEFAULTS, PRETRAIN_LOG_FILE, PretrainError, pretrainMlm, tokenizerFromVocabFile } from "../train/pretrain.js";

@@ -10,7 +10,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { initEngine } from "../engine/engine.js";
 import { defaultEpochs, isGlueTaskName } from "../data/tasks.js";
-import { readEncoderConfig } from "../models/registry.js";
+import { readEncoderConfig } from "../models/config-file.js";
 import { formatSharedAndTaskParts, formatStorageReport, sharedAndTaskParts } from "../petl/storage.js";
 import type { StorageReport } from "../petl/storage.js";
 import { combineRuleList, isCombineRule } from "../petl/combine-rule.js";

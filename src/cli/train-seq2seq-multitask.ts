@@ -13,7 +13,7 @@ import { isSeq2SeqBuiltinName, loadSeq2SeqTask } from "../data/seq2seq.js";
 import { isGlueTaskName } from "../data/tasks.js";
 import type { TaskSpec } from "../data/tasks.js";
 import { checkTextToTextTask, labelTaskPrefix, labelTextPairs, scoreLabelTexts } from "../data/text-to-text.js";
-import { readModelConfig } from "../models/registry.js";
+import { readModelConfig } from "../models/config-file.js";
 import type { T5Config } from "../models/t5/config.js";
 import { sharedAndTaskParts } from "../petl/storage.js";
 import { defaultOutputDir, TRAIN_DEFAULTS } from "../train/defaults.js";

@@ -8,7 +8,7 @@ import path from "node:path";
 import { initEngine } from "../engine/engine.js";
 import { isSeq2SeqBuiltinName, loadSeq2SeqTask } from "../data/seq2seq.js";
 import type { Seq2SeqTask } from "../data/seq2seq.js";
-import { readModelConfig } from "../models/registry.js";
+import { readModelConfig } from "../models/config-file.js";
 import type { T5Config } from "../models/t5/config.js";
 import { defaultLearningRates } from "../petl/methods.js";
 import { plainCounterpart, resolveMethodConfig } from "../petl/registry.js";

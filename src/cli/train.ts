@@ -1,7 +1,7 @@
 /** `propetl train`: see help.ts (TRAIN_HELP). */
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { readEncoderConfig } from "../models/registry.js";
+import { readEncoderConfig } from "../models/config-file.js";
 import { initEngine } from "../engine/engine.js";
 import { defaultLearningRates } from "../petl/methods.js";
 import { plainCounterpart, resolveMethodConfig } from "../petl/registry.js";

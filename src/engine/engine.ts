@@ -2,14 +2,16 @@
  * The numeric engine's setup in one place: backend choice and thread count.
  *
  * `initEngine({ backend, threads })` starts the engine once per process. The backend is
- * webgpu where the platform has it, else wasm ("auto"), or the one asked for. `threads` is the
- * wasm backend's worker count on Node (default $PROPETL_THREADS, else all cores): jax-js,
- * patched by propetl (DESIGN.md, patch 6), creates its worker pool at the first parallel kernel,
- * after this has installed the Worker shim sized to it. With 1 thread there is no pool: kernels
- * run on the calling thread.
+ * webgpu where the platform has it (`navigator.gpu` gives an adapter), else wasm ("auto"), or the
+ * one asked for. `threads` is the wasm backend's worker count: jax-js, patched by propetl
+ * (DESIGN.md, patch 6), creates its worker pool at the first parallel kernel, sized as this file
+ * says then. The platform layer ("#engine-platform": `platform-node.ts` on Node,
+ * `platform-browser.ts` elsewhere) decides the default and how the pool is sized: on Node
+ * $PROPETL_THREADS, else all cores, through the Worker shim; in a browser
+ * `navigator.hardwareConcurrency` (at most 8) when the page is cross-origin isolated, else 1.
+ * With 1 thread on Node there is no pool: kernels run on the calling thread.
  */
-import { defaultThreads, isNode } from "./node-setup.js";
-import { installNodeWorkers } from "./node-workers.js";
+import { useWasmThreads, wasmThreads } from "#engine-platform";
 import { defaultDevice, init } from "./jax.js";
 
 /** A jax-js backend: wasm (the default where WebGPU is absent), webgpu, or jax-js's cpu backend. */
@@ -24,7 +26,9 @@ export interface EngineOptions {
   backend?: Backend | "auto";
   /**
    * Worker threads for the wasm backend's kernels, a positive integer (1: the calling thread
-   * only, no workers). Node.js only. Default: $PROPETL_THREADS, else all cores.
+   * only, no workers). Default on Node.js: $PROPETL_THREADS, else all cores; in a browser:
+   * `navigator.hardwareConcurrency` capped at 8 on a cross-origin isolated page, else 1 (more
+   * than 1 on a page that is not isolated is an error: it has no SharedArrayBuffer).
    */
   threads?: number;
 }
@@ -73,9 +77,6 @@ function checkOptions(options: unknown): EngineOptions {
     if (typeof o.threads !== "number" || !Number.isInteger(o.threads) || o.threads < 1) {
       throw new RangeError(`initEngine: threads must be a positive integer, got ${describe(o.threads)}`);
     }
-    if (!isNode) {
-      throw new Error("initEngine: threads can only be set on Node.js; in a browser jax-js sizes its worker pool by navigator.hardwareConcurrency");
-    }
     checked.threads = o.threads;
   }
   return checked;
@@ -119,20 +120,9 @@ function assertCompatible(asked: EngineOptions, running: Running): void {
   }
 }
 
-/** The wasm worker count to use, and whether it is still ours to set. */
-function resolveThreads(asked: number | undefined): { threads: number; apply: boolean } {
-  if (!isNode) {
-    // A browser: jax-js's own rule (a pool of hardwareConcurrency workers where it can have one).
-    const g = globalThis as { navigator?: { hardwareConcurrency?: number }; Worker?: unknown };
-    const workers = typeof SharedArrayBuffer !== "undefined" && g.Worker !== undefined;
-    return { threads: workers ? Math.max(1, g.navigator?.hardwareConcurrency || 4) : 1, apply: false };
-  }
-  return { threads: asked ?? defaultThreads(), apply: true };
-}
-
 async function start(options: EngineOptions): Promise<Running> {
   const want = options.backend ?? "auto";
-  const { threads, apply } = resolveThreads(options.threads);
+  const threads = wasmThreads(options.threads);
   let backend: Backend;
   if (want === "auto") {
     const nav = (globalThis as { navigator?: { gpu?: unknown } }).navigator;
@@ -144,9 +134,9 @@ async function start(options: EngineOptions): Promise<Running> {
     backend = want;
   }
   // jax-js (patched) creates its worker pool at the first parallel kernel, from the global
-  // Worker and navigator.hardwareConcurrency as they are then. With 1 thread no Worker is
-  // installed, so there is no pool. Kernels that ran before this call ran on this thread.
-  if (apply && threads > 1) installNodeWorkers(threads);
+  // Worker and navigator.hardwareConcurrency as they are then; the platform layer sets them.
+  // Kernels that ran before this call ran on this thread.
+  useWasmThreads(threads);
   defaultDevice(backend);
   current = { backend, threads: backend === "wasm" ? threads : 1 };
   return { info: current, requested: want, wasmThreads: threads };

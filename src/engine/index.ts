@@ -3,6 +3,7 @@
  * (DESIGN.md, the engine), for code that writes its own objectives (`trainLoop`), hooks or
  * metrics over propetl's arrays. Use these rather than a separately installed `@jax-js/jax`:
  * that would be a second, unpatched engine whose arrays propetl's models cannot take.
+ * Browsers get `browser.ts` (the same exports without `trackLiveBuffers`).
  *
  * `np`, `nn`, `lax`, `random`, `tree`, `grad`, `valueAndGrad`, `vjp`, `jit`, `blockUntilReady` and
  * the types `JArray` (jax-js's `Array`) and `DType` are jax-js 0.1.25's own API, re-exported
@@ -11,8 +12,5 @@
  *
  * @module propetl/engine
  */
-export { np, nn, lax, random, tree, grad, valueAndGrad, vjp, jit, blockUntilReady } from "./jax.js";
-export type { JArray, DType } from "./jax.js";
-export { initEngine, engineInfo } from "./engine.js";
-export type { Backend, EngineInfo, EngineOptions } from "./engine.js";
+export * from "./browser.js";
 export { trackLiveBuffers } from "./live-buffers.js";

@@ -1,79 +1,17 @@
 /**
- * Load and save a Hugging Face model directory (config.json + model.safetensors) into our
- * parameter trees, with strict key checking, for any registered architecture (the
- * architecture's tensor slots are the key list).
+ * Load and save a Hugging Face model directory (config.json + model.safetensors) on Node: the
+ * files are checked to exist and read, then built into parameter trees by `load-tensors.ts`
+ * (re-exported here), which the byte and URL loaders use too.
  */
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { np } from "../engine/jax.js";
-import type { JArray } from "../engine/jax.js";
-import { readSafetensorsFile, weightsFloat32, writeSafetensorsFile } from "../io/safetensors.js";
-import type { TensorEntry, TensorInput } from "../io/safetensors.js";
-import type { Architecture, BackboneParams, ClassifierConfig, ClassifierParams, ModelConfig, TaskHeadParams } from "./architecture.js";
-import { architectureOf, isClassifierConfig, parseModelConfig } from "./registry.js";
-import { disposeTree, getLeaf, setLeaf } from "./slots.js";
-import type { ParamSlot } from "./slots.js";
 import { readJsonFileSync } from "../io/json-file.js";
+import { readSafetensorsFile, writeSafetensorsFile } from "../io/safetensors.js";
+import type { BackboneParams, ModelConfig, TaskHeadParams } from "./architecture.js";
+import { backboneFromFiles, exportHfTensors, modelFiles, modelFromFiles, ModelLoadError } from "./load-tensors.js";
+import type { LoadedBackbone, LoadedModel, LoadOptions, ModelFiles } from "./load-tensors.js";
 
-/** A model folder that cannot be loaded: a missing file, or a tensor that is absent, unknown or of the wrong shape or dtype; the message names the file. */
-export class ModelLoadError extends Error {
-  /** Always "ModelLoadError". */
-  override name = "ModelLoadError";
-}
-
-/** A backbone of any registered architecture, without a task head. */
-export interface LoadedBackbone {
-  /** The parsed config.json. */
-  config: ModelConfig;
-  /** The backbone's weights (T5: both stacks and the embeddings). */
-  encoder: BackboneParams;
-  /** How the model type was found when config.json names none (null when it does). */
-  modelTypeInferred: string | null;
-}
-
-/** A sequence-classification model: backbone and task head. */
-export interface LoadedModel {
-  /** The parsed config.json (`numLabels` as loaded or overridden). */
-  config: ClassifierConfig;
-  /** The encoder's weights. */
-  encoder: ClassifierParams;
-  /** The classification head's weights. */
-  head: TaskHeadParams;
-  /**
-   * "checkpoint" when the head came from the file, "initialized" when the file had none (fresh,
-   * seeded), "partial" when the file had only part of it (e.g. the pooler without a classifier,
-   * or a classifier dropped for a new `numLabels`); the rest is fresh.
-   */
-  headSource: "checkpoint" | "initialized" | "partial";
-  /** How the model type was found when config.json names none (null when it does). */
-  modelTypeInferred: string | null;
-}
-
-function toDevice(entry: TensorEntry, name: string, file: string, slot: ParamSlot): JArray {
-  if (entry.shape.length !== slot.shape.length || entry.shape.some((d, i) => d !== slot.shape[i])) {
-    throw new ModelLoadError(`${file}: tensor "${name}" has shape [${entry.shape.join(",")}], expected [${slot.shape.join(",")}] from config.json`);
-  }
-  return np.array(weightsFloat32(entry, name, file)).reshape(slot.shape);
-}
-
-/** Options of `loadModelDir`. */
-export interface LoadOptions {
-  /** Override the number of labels (a new task); the checkpoint's head is then not used. */
-  numLabels?: number;
-  /** Label names in id order (the loaded config's `labelNames`). */
-  labelNames?: string[];
-  /** Seed for a freshly initialised head. */
-  seed?: number;
-}
-
-/** A model dir's files, checked to exist, its weights read and its config parsed. */
-interface ModelFiles {
-  configFile: string;
-  weightsFile: string;
-  tensors: ReadonlyMap<string, TensorEntry>;
-  config: ModelConfig;
-  modelTypeInferred: string | null;
-}
+export * from "./load-tensors.js";
 
 async function readModelFiles(dir: string): Promise<ModelFiles> {
   const configFile = path.join(dir, "config.json");
@@ -85,54 +23,7 @@ async function readModelFiles(dir: string): Promise<ModelFiles> {
     throw new ModelLoadError(`${weightsFile}: not found${bin}`);
   }
   const file = await readSafetensorsFile(weightsFile);
-  const resolved = parseModelConfig(readJson(configFile), configFile, () => [...file.tensors.keys()]);
-  return { configFile, weightsFile, tensors: file.tensors, config: resolved.config, modelTypeInferred: resolved.inferred };
-}
-
-/** The first of a slot's names that the file has, with its entry. */
-function findSlot(arch: Architecture, cfg: ModelConfig, tensors: ReadonlyMap<string, TensorEntry>, slot: ParamSlot): [string, TensorEntry] | undefined {
-  for (const n of arch.hfNames(slot, cfg)) {
-    const e = tensors.get(n);
-    if (e) return [n, e];
-  }
-  return undefined;
-}
-
-/** The backbone tree from a file's tensors (every slot required); records the names it used. */
-function readBackbone(f: ModelFiles, cfg: ModelConfig, used: Set<string>): BackboneParams {
-  const arch = architectureOf(cfg);
-  const tree = {} as Record<string, unknown>;
-  const missing: string[] = [];
-  const made: JArray[] = [];
-  try {
-    for (const slot of arch.backboneSlots(cfg)) {
-      const hit = findSlot(arch, cfg, f.tensors, slot);
-      if (!hit) {
-        missing.push(arch.hfNames(slot, cfg)[0]);
-        continue;
-      }
-      used.add(hit[0]);
-      const arr = toDevice(hit[1], hit[0], f.weightsFile, slot);
-      made.push(arr);
-      setLeaf(tree, slot.path, arr);
-    }
-    if (missing.length) {
-      throw new ModelLoadError(`${f.weightsFile}: missing ${missing.length} tensor(s) required by config.json: ${missing.slice(0, 8).join(", ")}${missing.length > 8 ? ", ..." : ""}`);
-    }
-  } catch (e) {
-    for (const a of made) a.dispose();
-    throw e;
-  }
-  return tree as unknown as BackboneParams;
-}
-
-/** Strict key checking: every tensor of the file was used or is one the architecture ignores. */
-function checkUnknown(f: ModelFiles, cfg: ModelConfig, used: ReadonlySet<string>): void {
-  const arch = architectureOf(cfg);
-  const unknown = [...f.tensors.keys()].filter((n) => !used.has(n) && !arch.ignorableTensor(n, cfg));
-  if (unknown.length) {
-    throw new ModelLoadError(`${f.weightsFile}: ${unknown.length} unexpected tensor(s) for a ${cfg.modelType} model with this config.json: ${unknown.slice(0, 8).join(", ")}${unknown.length > 8 ? ", ..." : ""}`);
-  }
+  return modelFiles(readJsonFileSync(configFile, (m) => new ModelLoadError(m)), file, configFile, weightsFile);
 }
 
 /**
@@ -141,24 +32,7 @@ function checkUnknown(f: ModelFiles, cfg: ModelConfig, used: ReadonlySet<string>
  * Errors name the file and the keys.
  */
 export async function loadBackboneDir(dir: string): Promise<LoadedBackbone> {
-  const f = await readModelFiles(dir);
-  const cfg = f.config;
-  const arch = architectureOf(cfg);
-  const used = new Set<string>();
-  const encoder = readBackbone(f, cfg, used);
-  try {
-    if (arch.head !== null) {
-      for (const slot of arch.head.slots(cfg)) {
-        const hit = findSlot(arch, cfg, f.tensors, slot);
-        if (hit) used.add(hit[0]);
-      }
-    }
-    checkUnknown(f, cfg, used);
-  } catch (e) {
-    disposeTree(encoder);
-    throw e;
-  }
-  return { config: cfg, encoder, modelTypeInferred: f.modelTypeInferred };
+  return backboneFromFiles(await readModelFiles(dir));
 }
 
 /**
@@ -168,66 +42,10 @@ export async function loadBackboneDir(dir: string): Promise<LoadedBackbone> {
  * Errors name the file and the keys.
  */
 export async function loadModelDir(dir: string, opts: LoadOptions = {}): Promise<LoadedModel> {
-  const f = await readModelFiles(dir);
-  const arch = architectureOf(f.config);
-  const head0 = arch.head;
-  if (head0 === null || !isClassifierConfig(f.config)) {
-    throw new ModelLoadError(`${f.configFile}: model_type "${f.config.modelType}" (${arch.name}) has no sequence-classification head; load its backbone with loadBackboneDir`);
-  }
-  let config: ClassifierConfig = f.config;
-  const newLabels = opts.numLabels !== undefined && opts.numLabels !== config.numLabels;
-  if (opts.numLabels !== undefined) {
-    config = { ...config, numLabels: opts.numLabels };
-    delete config.labelNames;
-  }
-  if (opts.labelNames) config = { ...config, labelNames: opts.labelNames };
-  const used = new Set<string>();
-  const encoder = readBackbone(f, config, used) as ClassifierParams;
-  const head = head0.init(config, opts.seed ?? 0) as unknown as Record<string, unknown>;
-  try {
-    let found = 0;
-    const hSlots = head0.slots(config);
-    for (const slot of hSlots) {
-      const hit = findSlot(arch, config, f.tensors, slot);
-      if (!hit) continue;
-      used.add(hit[0]);
-      if (newLabels && slot.path[0] === "out") continue;
-      const arr = toDevice(hit[1], hit[0], f.weightsFile, slot);
-      getLeaf(head, slot.path).dispose();
-      setLeaf(head, slot.path, arr);
-      found++;
-    }
-    checkUnknown(f, config, used);
-    const headSource = found === hSlots.length ? "checkpoint" : found === 0 ? "initialized" : "partial";
-    return { config, encoder, head: head as unknown as TaskHeadParams, headSource, modelTypeInferred: f.modelTypeInferred };
-  } catch (e) {
-    disposeTree(head);
-    disposeTree(encoder);
-    throw e;
-  }
-}
-
-/** Host copy of every tensor under its HF name (weights back in [out, in] layout). */
-export async function exportHfTensors(config: ModelConfig, encoder: BackboneParams, head: TaskHeadParams | null): Promise<Record<string, TensorInput>> {
-  const out: Record<string, TensorInput> = {};
-  const arch = architectureOf(config);
-  if (head !== null && arch.head === null) throw new Error(`a ${arch.name} model has no task head to export`);
-  const slots = [...arch.backboneSlots(config), ...(head !== null && arch.head !== null ? arch.head.slots(config) : [])];
-  for (const slot of slots) {
-    const src = slot.tree === "encoder" ? encoder : head;
-    const arr = getLeaf(src, slot.path);
-    const data = (await arr.ref.data()) as Float32Array;
-    out[arch.hfNames(slot, config)[0]] = { dtype: "F32", shape: slot.shape, data };
-  }
-  return out;
+  return modelFromFiles(await readModelFiles(dir), opts);
 }
 
 /** Write model.safetensors (atomically) for a model. */
 export async function saveModelWeights(file: string, config: ModelConfig, encoder: BackboneParams, head: TaskHeadParams | null): Promise<void> {
   await writeSafetensorsFile(file, await exportHfTensors(config, encoder, head), { format: "pt" });
-}
-
-
-function readJson(file: string): unknown {
-  return readJsonFileSync(file, (m) => new ModelLoadError(m));
 }

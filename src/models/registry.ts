@@ -7,14 +7,11 @@
  *   3. else BERT (what such old checkpoints are).
  * The caller is told which rule decided (`ResolvedConfig.inferred`).
  */
-import path from "node:path";
-import { readTensorNamesSync } from "../io/safetensors.js";
 import type { Architecture, ClassifierConfig, ModelConfig, ModelType } from "./architecture.js";
 import { BERT_ARCHITECTURE } from "./bert/architecture.js";
 import { isEncoderConfig } from "./bert/config.js";
 import { ConfigError } from "./config-values.js";
 import { T5_ARCHITECTURE } from "./t5/architecture.js";
-import { readJsonFileSync } from "../io/json-file.js";
 
 /** Every registered architecture. */
 export const ARCHITECTURES: readonly Architecture[] = [BERT_ARCHITECTURE, T5_ARCHITECTURE];
@@ -93,39 +90,9 @@ export function parseModelConfig(json: unknown, file = "config.json", tensorName
 }
 
 /**
- * Read `config.json`. When it names no model type, the tensor names of `model.safetensors`
- * next to it (header only) may decide.
- */
-export function readModelConfig(file: string): ResolvedConfig {
-  const json = readJsonFileSync(file, (m) => new ConfigError(m));
-  const weights = path.join(path.dirname(file), "model.safetensors");
-  const tensorNames = (): string[] => {
-    try {
-      return readTensorNamesSync(weights);
-    } catch {
-      return []; // a missing or bad weights file is reported by the loader, with its name
-    }
-  };
-  return parseModelConfig(json, file, tensorNames);
-}
-
-/**
  * Whether a config is one the fine-tuning pipeline (sequence classification, MLM pretraining)
  * runs on: an architecture with a classification head, i.e. BERT/RoBERTa.
  */
 export function isClassifierConfig(cfg: ModelConfig): cfg is ClassifierConfig {
   return isEncoderConfig(cfg) && architectureOf(cfg).head !== null;
-}
-
-/**
- * Read config.json's parsed config (see `readModelConfig` for how the model type is found),
- * for the pipelines that need an encoder with a classification head: another architecture
- * (T5) is an error naming the file.
- */
-export function readEncoderConfig(file: string): ClassifierConfig {
-  const cfg = readModelConfig(file).config;
-  if (!isClassifierConfig(cfg)) {
-    throw new ConfigError(`${file}: model_type "${cfg.modelType}" (${architectureOf(cfg).name}) is not supported here: sequence classification and MLM pretraining need ${ARCHITECTURES.filter((a) => a.head !== null).map((a) => a.name).join(" or ")}`);
-  }
-  return cfg;
 }

@@ -23,7 +23,7 @@ import { evalBatches, padBatch, planBatches } from "./batching.js";
 import type { EncodedExample, PadOptions, PaddedBatch } from "./batching.js";
 import { trainLoop } from "./trainer.js";
 import type { EvalResult, Objective, TrainEvent, TrainLoopResult } from "./trainer.js";
-import type { EvalRecord } from "./train-state.js";
+import type { EvalRecord, TrainStateStore } from "./train-state-store.js";
 import type { Schedule } from "./schedule.js";
 import { linearWarmupDecay } from "./schedule.js";
 
@@ -290,14 +290,7 @@ export interface FinetuneOptions<T> {
   padTokenId: number;
   /** Hyper-parameters. */
   hyper: FinetuneHyper;
-  /** Resume file, as `TrainLoopOptions.checkpoint`. */
-  checkpoint?: {
-    /** The resume file. */
-    file: string;
-    /** Also write it every N optimiser steps. */
-    everySteps?: number;
-  };
-  /** Continue from the resume file when it exists. */
+  checkpoint?: { store: TrainStateStore; everySteps?: number };
   resume?: boolean;
   /** Identifies the run's settings; a resume with another is refused. */
   fingerprint?: string;

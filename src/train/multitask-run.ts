@@ -58,6 +58,7 @@ import { versions } from "./versions.js";
 import { namedLeaves } from "./tree-util.js";
 import { architectureOf } from "../models/registry.js";
 import type { ModelConfig } from "../models/architecture.js";
+import { trainStateFile } from "./train-state.js";
 
 /** One task of a multi-task run: its spec and its splits per seed. */
 export interface MultiTaskSource {
@@ -427,7 +428,7 @@ async function trainOneSeed(opts: TrainMultiTaskOptions, temperature: number, to
       evaluate: validation.some((v) => v.length > 0) ? evaluateAll : undefined,
       ...(hyper.earlyStopPatience !== undefined ? { earlyStopPatience: hyper.earlyStopPatience } : {}),
       ...(hyper.maxSteps !== undefined ? { maxSteps: hyper.maxSteps } : {}),
-      checkpoint: { file: stateFile, ...(opts.saveSteps ? { everySteps: opts.saveSteps } : {}) },
+      checkpoint: { store: trainStateFile(stateFile), ...(opts.saveSteps ? { everySteps: opts.saveSteps } : {}) },
       resume: opts.resume ?? false,
       fingerprint: fp,
       onBest: (p: MultiTrainable<unknown>) => save(p),

@@ -1,44 +1,22 @@
 /**
- * Prediction from a saved task checkpoint: the backbone from its model folder, the method's
- * modules materialised once (masks already applied, no score work per batch), the head from
- * the checkpoint, and batched logits in input order.
+ * Prediction from a saved task checkpoint on Node: the backbone from its model folder
+ * (`loadPredictionBackbone`), the checkpoint from its folder, and `taskPredictor`
+ * (task-predictor.ts, platform-free, re-exported here) on them.
  */
-import { asEncoderParams } from "../models/architecture.js";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { tree } from "../engine/jax.js";
-import type { JArray } from "../engine/jax.js";
 import { checkJsonDepth } from "../io/json-depth.js";
-import { checkTokenizerFitsModel } from "../data/tokenizer.js";
+import { loadTokenizer } from "../data/tokenizer.js";
 import type { Tokenizer } from "../data/tokenizer.js";
 import type { EncoderConfig } from "../models/bert/config.js";
 import { loadModelDir } from "../models/load.js";
-import type { EncoderParams, HeadParams } from "../models/bert/params.js";
 import { CheckpointError, CONFIG_FILE, loadTaskCheckpoint } from "../petl/checkpoint.js";
 import type { LoadedCheckpoint } from "../petl/checkpoint.js";
-import type { Materialized, Method } from "../petl/method.js";
-import { disposeMaterialized, materializedHooks } from "../petl/propetl.js";
-import { encodeExamples } from "./batching.js";
 import type { EncodedExample } from "./batching.js";
-import { makeLogitsFn, predictLogits, predictionsFromLogits } from "./finetune.js";
-import type { Backbone, LogitsFn, Trainable } from "./finetune.js";
+import { encodeForPrediction, predictionBackboneOf, taskPredictor } from "./task-predictor.js";
+import type { PredictionBackbone, TaskPredictor } from "./task-predictor.js";
 
-type Empty = Record<string, never>;
-
-/** A Method whose forward runs materialised modules (no trainable tree). */
-export function materializedMethod(m: Materialized): Method<Empty> {
-  const method: Method<Empty> = {
-    config: { method: "adapter" },
-    init: () => ({}),
-    hooks: () => materializedHooks(m),
-    groups: () => ({}),
-  };
-  if (m.encoder) {
-    const enc = m.encoder;
-    method.encoderOverride = (): EncoderParams => asEncoderParams(enc);
-  }
-  return method;
-}
+export * from "./task-predictor.js";
 
 /** A backbone and a task checkpoint loaded together for prediction (`loadPredictor`; owned: `dispose`). */
 export interface Predictor {
@@ -88,110 +66,10 @@ export interface PredictorOptions {
   padToMultipleOf?: number;
 }
 
-/** A backbone loaded for prediction: tokenizer, config and frozen encoder (owned; `dispose`). */
-export interface PredictionBackbone {
-  /** The backbone's config. */
-  config: EncoderConfig;
-  /** How the model type was found when the model's config.json names none (else null). */
-  modelTypeInferred: string | null;
-  /** The tokenizer inputs are encoded with. */
-  tokenizer: Tokenizer;
-  /** The frozen encoder's weights. */
-  encoder: EncoderParams;
-  /** The id padding uses (the tokenizer's, else the config's). */
-  padTokenId: number;
-  /** Free the encoder. */
-  dispose(): void;
-}
-
 /** Load a model folder's tokenizer and encoder for prediction (its pretraining head is freed). */
-export async function loadPredictionBackbone(modelDir: string, opts: {
-  /** A tokenizer instead of the folder's. */
-  tokenizer?: Tokenizer;
-} = {}): Promise<PredictionBackbone> {
-  const tokenizer = opts.tokenizer ?? (await (await import("../data/tokenizer.js")).loadTokenizer(modelDir));
-  const model = await loadModelDir(modelDir);
-  tree.dispose(model.head);
-  try {
-    checkTokenizerFitsModel(tokenizer, model.config.vocabSize, modelDir);
-  } catch (e) {
-    tree.dispose(model.encoder);
-    throw e;
-  }
-  return {
-    config: model.config,
-    modelTypeInferred: model.modelTypeInferred,
-    tokenizer,
-    encoder: model.encoder,
-    padTokenId: tokenizer.padTokenId >= 0 ? tokenizer.padTokenId : model.config.padTokenId,
-    dispose: () => tree.dispose(model.encoder),
-  };
-}
-
-/** One task of a checkpoint ready to predict on a (borrowed) backbone: its modules materialised once and its head. */
-export interface TaskPredictor {
-  /** Task name inside the checkpoint. */
-  taskName: string;
-  /** Its label names in id order ("score" for regression). */
-  labelNames: string[];
-  /** Outputs per example (1 for regression). */
-  numLabels: number;
-  /** Logits N × numLabels for encoded examples, in their order (row-major). */
-  logits(data: readonly EncodedExample[], opts?: {
-    /** Examples per forward pass (default 64). */
-    batchSize?: number;
-  }): Promise<Float32Array>;
-  /** Device bytes this task holds (materialised modules and head). */
-  bytes: number;
-  /** Free the modules and the head (the backbone is the caller's). */
-  dispose(): void;
-}
-
-const arrayBytes = (x: { size: number; dtype: string }): number => x.size * (x.dtype === "float16" ? 2 : 4);
-
-/**
- * Task `ti` of a loaded checkpoint on a backbone, for prediction. The checkpoint is borrowed
- * (its head is referenced, so the checkpoint may be disposed afterwards); the backbone too.
- */
-export function taskPredictor(bb: PredictionBackbone, ckpt: LoadedCheckpoint, ti: number, checkpointDir: string, opts: { jit?: boolean; padToMultipleOf?: number } = {}): TaskPredictor {
-  const entry = ckpt.tasks[ti];
-  if (entry.head === null) {
-    throw new CheckpointError(`${checkpointDir}: a checkpoint of a ${bb.config.modelType} model has no classification head to predict labels with`);
-  }
-  const head: HeadParams = tree.ref(entry.head);
-  let materialized: Materialized;
-  try {
-    materialized = ckpt.materialize(ti);
-  } catch (e) {
-    tree.dispose(head);
-    throw e;
-  }
-  const method = materializedMethod(materialized);
-  const backbone: Backbone = { config: bb.config, encoder: bb.encoder };
-  const params: Trainable<Empty> = { method: {}, head };
-  const useJit = opts.jit ?? false;
-  const pad = opts.padToMultipleOf ?? (useJit ? 8 : 1);
-  const fn: LogitsFn<Empty> = makeLogitsFn(backbone, method, useJit);
-  let bytes = 0;
-  for (const layer of materialized.units) for (const unit of layer) for (const t of Object.values(unit)) bytes += arrayBytes(t);
-  if (materialized.encoder) for (const t of tree.leaves(materialized.encoder) as JArray[]) bytes += arrayBytes(t);
-  for (const t of tree.leaves(head) as JArray[]) bytes += arrayBytes(t);
-  return {
-    taskName: entry.name,
-    labelNames: entry.labelNames,
-    numLabels: head.out.w.shape[0],
-    bytes,
-    logits: (data, o = {}) => predictLogits(backbone, method, params, data, { padTokenId: bb.padTokenId, batchSize: o.batchSize ?? 64, padToMultipleOf: pad, logitsFn: fn }),
-    dispose: () => {
-      disposeMaterialized(materialized);
-      tree.dispose(head);
-    },
-  };
-}
-
-/** Tokenize texts (and optional pairs) with a tokenizer, as `predict` does. */
-export function encodeForPrediction(tokenizer: Tokenizer, items: readonly { text: string; textPair?: string; label?: number }[], maxLength: number): EncodedExample[] {
-  return encodeExamples(tokenizer, items.map((it, line) => ({ text: it.text, ...(it.textPair !== undefined ? { textPair: it.textPair } : {}), label: it.label ?? -1, line })), { maxLength });
+export async function loadPredictionBackbone(modelDir: string, opts: { tokenizer?: Tokenizer } = {}): Promise<PredictionBackbone> {
+  const tokenizer = opts.tokenizer ?? (await loadTokenizer(modelDir));
+  return predictionBackboneOf(await loadModelDir(modelDir), tokenizer, modelDir);
 }
 
 /** Load a backbone and a task checkpoint for prediction. */
@@ -234,36 +112,6 @@ export async function loadPredictor(modelDir: string, checkpointDir: string, opt
   };
 }
 
-/** One input's prediction: a label with its probabilities, or a regression value. */
-export type Prediction =
-  | {
-      /** A classification task's prediction. */
-      kind: "classification";
-      /** The argmax label's name. */
-      label: string;
-      /** Its id. */
-      labelId: number;
-      /** Softmax probabilities in label-id order, rounded to 6 decimals. */
-      probs: number[];
-    }
-  | {
-      /** A regression task's prediction. */
-      kind: "regression";
-      /** The predicted value. */
-      value: number;
-    };
-
-/**
- * Row `row` of N × numLabels logits as a prediction: one output is a regression value, else
- * the argmax label with the softmax probabilities rounded to 6 decimals (what `predict` prints).
- */
-export function predictionOf(labelNames: readonly string[], numLabels: number, logits: Float32Array, row: number): Prediction {
-  if (numLabels === 1) return { kind: "regression", value: logits[row] };
-  const probs = softmaxRow(logits, row, numLabels);
-  const id = predictionsFromLogits(logits.subarray(row * numLabels, (row + 1) * numLabels), numLabels)[0];
-  return { kind: "classification", label: labelNames[id] ?? String(id), labelId: id, probs: probs.map((x) => Number(x.toFixed(6))) };
-}
-
 /**
  * The task names a checkpoint folder's adapter_config.json lists, or null when it cannot be
  * read (loading the checkpoint then reports the problem).
@@ -280,13 +128,3 @@ export function checkpointTaskNames(checkpointDir: string): string[] | null {
   }
 }
 
-/** Softmax of one row of logits. */
-export function softmaxRow(logits: Float32Array, row: number, n: number): number[] {
-  let max = -Infinity;
-  for (let c = 0; c < n; c++) max = Math.max(max, logits[row * n + c]);
-  const e = Array.from({ length: n }, (_, c) => Math.exp(logits[row * n + c] - max));
-  const s = e.reduce((a, b) => a + b, 0);
-  return e.map((x) => x / s);
-}
-
-export { predictionsFromLogits };

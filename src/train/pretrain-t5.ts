@@ -58,7 +58,7 @@ import { linearWarmupDecay } from "./schedule.js";
 import { computeInputAndTargetLengths, spanCorrupt } from "./span-corruption.js";
 import type { SentinelOptions } from "./span-corruption.js";
 import { checkWritableDir, TRAIN_STATE_FILE } from "./task-run.js";
-import { loadTrainState, readTrainPosition } from "./train-state.js";
+import { loadTrainState, readTrainPosition, trainStateFile } from "./train-state.js";
 import type { EvalRecord } from "./train-state.js";
 import { trainLoop, TrainingInterrupted } from "./trainer.js";
 import type { EvalResult, Objective, TrainEvent } from "./trainer.js";
@@ -747,7 +747,7 @@ export async function pretrainT5(opts: T5PretrainOptions): Promise<T5PretrainRes
       onBest: async (p, record) => {
         await saveT5ModelDir(out, cfg, p, tok, { dtype, metadata: { propetl_pretrain_step: String(record.step), propetl_pretrain_params: "best held-out loss" } });
       },
-      checkpoint: { file: stateFile, ...(opts.saveSteps !== undefined ? { everySteps: opts.saveSteps } : {}) },
+      checkpoint: { store: trainStateFile(stateFile), ...(opts.saveSteps !== undefined ? { everySteps: opts.saveSteps } : {}) },
       resume: status === "resume",
       fingerprint,
       jit: hyper.jit,

@@ -40,7 +40,7 @@ import { trainWordPiece } from "../data/wordpiece-trainer.js";
 import { writeFileAtomic } from "../io/atomic-write.js";
 import { writeSafetensorsFile } from "../io/safetensors.js";
 import { encoderConfigToJson } from "../models/bert/config.js";
-import { readEncoderConfig } from "../models/registry.js";
+import { readEncoderConfig } from "../models/config-file.js";
 import type { EncoderConfig } from "../models/bert/config.js";
 import { encode, makeBatch } from "../models/bert/encoder.js";
 import { exportHfTensors } from "../models/load.js";
@@ -52,7 +52,7 @@ import type { EncoderParams } from "../models/bert/params.js";
 import { evaluateMaskedLm, specialTokenIds } from "./mlm-eval.js";
 import { linearWarmupDecay } from "./schedule.js";
 import { checkWritableDir, TRAIN_STATE_FILE } from "./task-run.js";
-import { readTrainPosition } from "./train-state.js";
+import { readTrainPosition, trainStateFile } from "./train-state.js";
 import type { EvalRecord } from "./train-state.js";
 import { trainLoop } from "./trainer.js";
 import { uniformInt } from "./batching.js";
@@ -806,7 +806,7 @@ export async function pretrainMlm(opts: PretrainOptions): Promise<PretrainResult
     onBest: async (p, record) => {
       await saveMlmModelDir(out, cfg, p, tok, { propetl_pretrain_step: String(record.step) });
     },
-    checkpoint: { file: stateFile, ...(opts.saveSteps !== undefined ? { everySteps: opts.saveSteps } : {}) },
+    checkpoint: { store: trainStateFile(stateFile), ...(opts.saveSteps !== undefined ? { everySteps: opts.saveSteps } : {}) },
     resume: status === "resume",
     fingerprint,
     jit: hyper.jit,

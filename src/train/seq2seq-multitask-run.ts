@@ -47,6 +47,7 @@ import { trainLoop } from "./trainer.js";
 import type { EvalResult, Objective, TrainEvent } from "./trainer.js";
 import { namedLeaves } from "./tree-util.js";
 import { versions } from "./versions.js";
+import { trainStateFile } from "./train-state.js";
 
 /** One task of a text-to-text multi-task run. */
 export interface TextTaskSource {
@@ -242,7 +243,7 @@ async function trainOneSeed(opts: TrainSeq2seqMultiTaskOptions, temperature: num
       ...(hyper.evalSteps !== undefined ? { evalEverySteps: hyper.evalSteps } : {}),
       ...(hyper.earlyStopPatience !== undefined ? { earlyStopPatience: hyper.earlyStopPatience } : {}),
       ...(hyper.maxSteps !== undefined ? { maxSteps: hyper.maxSteps } : {}),
-      checkpoint: { file: path.join(dir, TRAIN_STATE_FILE), ...(opts.saveSteps ? { everySteps: opts.saveSteps } : {}) },
+      checkpoint: { store: trainStateFile(path.join(dir, TRAIN_STATE_FILE)), ...(opts.saveSteps ? { everySteps: opts.saveSteps } : {}) },
       resume: opts.resume ?? false,
       fingerprint: fp,
       onBest: (p: Seq2seqTrainable<unknown>) => save(p).then(() => undefined),

@@ -34,6 +34,7 @@ import { checkpointBytes, finishSeed, METRICS_FORMAT, mustRewriteCheckpoint, rew
 import type { SeedResult, TrainTaskResult } from "./task-run.js";
 import type { TrainEvent } from "./trainer.js";
 import { versions } from "./versions.js";
+import { trainStateFile } from "./train-state.js";
 
 /** The test split's generations, one per line, next to metrics.json. */
 export const PREDICTIONS_FILE = "test_predictions.txt";
@@ -157,7 +158,7 @@ async function trainOneSeed(opts: TrainSeq2seqOptions, tokenizer: Tokenizer, see
       validation,
       validationReferences: valPairs.map((p) => p.target),
       hyper,
-      checkpoint: { file: stateFile, ...(opts.saveSteps ? { everySteps: opts.saveSteps } : {}) },
+      checkpoint: { store: trainStateFile(stateFile), ...(opts.saveSteps ? { everySteps: opts.saveSteps } : {}) },
       resume: opts.resume ?? false,
       fingerprint: fp,
       onBest: async (p) => {

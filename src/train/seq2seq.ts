@@ -33,7 +33,7 @@ import { padPairs } from "./seq2seq-batching.js";
 import type { EncodedPair } from "./seq2seq-batching.js";
 import type { Schedule } from "./schedule.js";
 import { linearWarmupDecay } from "./schedule.js";
-import type { EvalRecord } from "./train-state.js";
+import type { EvalRecord, TrainStateStore } from "./train-state-store.js";
 import { trainLoop } from "./trainer.js";
 import type { EvalResult, Objective, TrainEvent, TrainLoopResult } from "./trainer.js";
 
@@ -204,7 +204,7 @@ export interface Seq2seqFinetuneOptions<T> {
   hyper: Seq2seqHyper;
   /** Initial method tree (owned); default `method.init(config, params, hyper.seed)`. */
   methodParams?: T;
-  checkpoint?: { file: string; everySteps?: number };
+  checkpoint?: { store: TrainStateStore; everySteps?: number };
   resume?: boolean;
   fingerprint?: string;
   onBest?: (params: Seq2seqTrainable<T>, record: EvalRecord) => Promise<void>;

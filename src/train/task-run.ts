@@ -35,6 +35,7 @@ import type { FinetuneHyper, TaskInfo, Trainable } from "./finetune.js";
 import type { EvalRecord } from "./train-state.js";
 import type { TrainEvent } from "./trainer.js";
 import { versions } from "./versions.js";
+import { trainStateFile } from "./train-state.js";
 
 /** The results file a run writes (per seed, and the summary over seeds). */
 export const METRICS_FILE = "metrics.json";
@@ -391,7 +392,7 @@ async function trainOneSeed(opts: TrainTaskOptions, tokenizer: Tokenizer, seed: 
       validation,
       padTokenId: tokenizer.padTokenId >= 0 ? tokenizer.padTokenId : model.config.padTokenId,
       hyper,
-      checkpoint: { file: stateFile, ...(opts.saveSteps ? { everySteps: opts.saveSteps } : {}) },
+      checkpoint: { store: trainStateFile(stateFile), ...(opts.saveSteps ? { everySteps: opts.saveSteps } : {}) },
       resume: opts.resume ?? false,
       fingerprint: fp,
       onBest: async (p: Trainable<unknown>) => {

@@ -1,172 +1,40 @@
 /**
- * Resume checkpoints: one safetensors file holding the trainable parameters, the AdamW
- * moments, the best parameters so far, and (in its `__metadata__`) the loop position and
- * history as JSON. It is written atomically (temp file + fsync + rename), so a kill at any
- * moment leaves either the previous checkpoint or the new one.
- *
- * Tensor names: `params.<path>`, `mu.<path>`, `nu.<path>`, `best.<path>`, where <path> is the
- * dotted tree path (see tree-util.ts). Loading checks every name and shape against the
- * freshly initialised tree and names what is missing, unexpected or mis-shaped.
+ * Resume checkpoints as files (Node): `trainStateFile(file)` is the `TrainStateStore`
+ * (train-state-store.ts, re-exported here) that the CLI's runs give `trainLoop`: a safetensors
+ * file written atomically (temp file + fsync + rename; its folder recreated if the run's folder
+ * was removed), read with the file reader. The file-path helpers below read and write it.
  */
 import { existsSync } from "node:fs";
-import { np } from "../engine/jax.js";
-import type { JArray } from "../engine/jax.js";
-import { readSafetensorsFile, weightsFloat32, writeSafetensorsFile } from "../io/safetensors.js";
-import type { TensorInput } from "../io/safetensors.js";
-import { fillSkeleton, namedLeaves, skeletonOf } from "./tree-util.js";
-import { checkJsonDepth } from "../io/json-depth.js";
+import { readSafetensorsFile, writeSafetensorsFile } from "../io/safetensors.js";
+import { loadStoredTrainState, readStoredPosition, storeTrainState } from "./train-state-store.js";
+import type { LoopPosition, TrainStateStore, TrainStateTrees } from "./train-state-store.js";
 
-export const TRAIN_STATE_FORMAT = "propetl-train-state";
-export const TRAIN_STATE_VERSION = 1;
-const META_KEY = "propetl_train_state";
+export * from "./train-state-store.js";
 
-/** One evaluation in the history. */
-export interface EvalRecord {
-  /** The epoch it ran in (1-based). */
-  epoch: number;
-  /** Optimiser steps done when it ran. */
-  step: number;
-  /** The model-selection score (NaN in a history without evaluation). */
-  main: number;
-  /** Every score, by name. */
-  scores: Record<string, number>;
-  /** Mean training loss over the epoch. */
-  trainLoss?: number;
+/** The resume checkpoint kept in `file` (absent until the first write). */
+export function trainStateFile(file: string): TrainStateStore {
+  return {
+    name: file,
+    read: async () => (existsSync(file) ? readSafetensorsFile(file) : null),
+    // The run's own folder: if it was removed during the run, create it again rather than lose the state.
+    write: (tensors, metadata) => writeSafetensorsFile(file, tensors, metadata, { createFolder: true }),
+  };
 }
 
-/** Where the loop is and what it has seen; JSON in the checkpoint's metadata. */
-export interface LoopPosition {
-  format: typeof TRAIN_STATE_FORMAT;
-  version: number;
-  /** Hash of everything that must match for a resume to be exact (config, data, seed). */
-  fingerprint: string;
-  /** 0-based epoch in progress. */
-  epoch: number;
-  /** Optimizer steps already done in `epoch`. */
-  stepInEpoch: number;
-  /** Optimizer steps done in total. */
-  globalStep: number;
-  /** AdamW step count. */
-  optCount: number;
-  /** Sum and count of micro-batch losses (weighted by examples) in the current epoch. */
-  epochLossSum: number;
-  epochLossCount: number;
-  history: EvalRecord[];
-  best: EvalRecord | null;
-  /** Evaluations since the last improvement (early stopping). */
-  badEvals: number;
-  /** True once the loop has finished (resuming then just returns the result). */
-  finished: boolean;
-  stoppedEarly: boolean;
-}
-
-export interface TrainStateTrees<P> {
-  params: P;
-  mu: P;
-  nu: P;
-  best: P | null;
-}
-
-export class TrainStateError extends Error {}
-
-/**
- * Make sure an array is backed by a device buffer. jax-js keeps small arrays whose values are
- * all equal (e.g. a [1] gate, a zero bias) as inline constants, and operations on constants
- * are folded on the host in float64 instead of running float32 kernels, so a parameter
- * loaded from a checkpoint would not round exactly like the same parameter in the running
- * process (a buffer written by the optimizer). Realizing it keeps resumed runs bit-identical.
- */
-export function deviceBuffer(arr: JArray): JArray {
-  const r = arr as unknown as { _realizeSource?: () => unknown };
-  if (typeof r._realizeSource === "function") r._realizeSource();
-  return arr;
-}
-
-async function hostTensors(prefix: string, tree: unknown, out: Record<string, TensorInput>): Promise<void> {
-  for (const [path, leaf] of namedLeaves(tree)) {
-    const data = (await leaf.ref.data()) as Float32Array;
-    if (!(data instanceof Float32Array)) throw new TrainStateError(`parameter "${path}" is not float32`);
-    out[`${prefix}.${path}`] = { dtype: "F32", shape: leaf.shape, data };
-  }
-}
-
-/** Write the resume checkpoint atomically. Trees are borrowed. */
-export async function saveTrainState<P>(file: string, trees: TrainStateTrees<P>, position: LoopPosition): Promise<void> {
-  const tensors: Record<string, TensorInput> = {};
-  await hostTensors("params", trees.params, tensors);
-  await hostTensors("mu", trees.mu, tensors);
-  await hostTensors("nu", trees.nu, tensors);
-  if (trees.best) await hostTensors("best", trees.best, tensors);
-  // The run's own folder: if it was removed during the run, create it again rather than lose the state.
-  await writeSafetensorsFile(file, tensors, { [META_KEY]: JSON.stringify(position), format: "pt" }, { createFolder: true });
+/** Write the resume checkpoint file atomically. Trees are borrowed. */
+export function saveTrainState<P>(file: string, trees: TrainStateTrees<P>, position: LoopPosition): Promise<void> {
+  return storeTrainState(trainStateFile(file), trees, position);
 }
 
 /** Read just the position (cheap check before loading tensors); null when there is no file. */
-export async function readTrainPosition(file: string): Promise<LoopPosition | null> {
-  if (!existsSync(file)) return null;
-  const st = await readSafetensorsFile(file);
-  return parsePosition(st.metadata, file);
-}
-
-function parsePosition(metadata: Record<string, string>, file: string): LoopPosition {
-  const raw = metadata[META_KEY];
-  if (raw === undefined) throw new TrainStateError(`${file}: not a propetl resume checkpoint (no "${META_KEY}" metadata)`);
-  let pos: LoopPosition;
-  try {
-    checkJsonDepth(raw, `${file}: ${META_KEY}`);
-    pos = JSON.parse(raw) as LoopPosition;
-  } catch (e) {
-    throw new TrainStateError(`${file}: invalid resume metadata (${(e as Error).message})`);
-  }
-  if (pos.format !== TRAIN_STATE_FORMAT || pos.version !== TRAIN_STATE_VERSION) {
-    throw new TrainStateError(`${file}: unsupported resume checkpoint format ${JSON.stringify(pos.format)} version ${String(pos.version)} (expected ${TRAIN_STATE_FORMAT} v${TRAIN_STATE_VERSION})`);
-  }
-  return pos;
+export function readTrainPosition(file: string): Promise<LoopPosition | null> {
+  return readStoredPosition(trainStateFile(file));
 }
 
 /**
- * Load a resume checkpoint into trees shaped like `template` (borrowed; only its structure
+ * Load a resume checkpoint file into trees shaped like `template` (borrowed; only its structure
  * and shapes are used). Returns owned trees.
  */
-export async function loadTrainState<P>(file: string, template: P): Promise<{ trees: TrainStateTrees<P>; position: LoopPosition }> {
-  const st = await readSafetensorsFile(file);
-  const position = parsePosition(st.metadata, file);
-  const skeleton = skeletonOf(template);
-  const shapes = new Map(namedLeaves(template).map(([p, a]) => [p, a.shape]));
-  const used = new Set<string>();
-  const created: JArray[] = [];
-  const load = (prefix: string, optional: boolean): P | null => {
-    const values = new Map<string, JArray>();
-    const missing: string[] = [];
-    for (const [path, shape] of shapes) {
-      const name = `${prefix}.${path}`;
-      const entry = st.tensors.get(name);
-      if (!entry) {
-        missing.push(name);
-        continue;
-      }
-      if (entry.shape.length !== shape.length || entry.shape.some((d, i) => d !== shape[i])) {
-        throw new TrainStateError(`${file}: tensor "${name}" has shape [${entry.shape.join(",")}], expected [${shape.join(",")}] (was the checkpoint made with other settings?)`);
-      }
-      used.add(name);
-      const arr = deviceBuffer(np.array(weightsFloat32(entry, name, file)).reshape(shape));
-      created.push(arr);
-      values.set(path, arr);
-    }
-    if (missing.length === shapes.size && optional) return null;
-    if (missing.length) throw new TrainStateError(`${file}: missing ${missing.length} tensor(s): ${missing.slice(0, 6).join(", ")}${missing.length > 6 ? ", ..." : ""}`);
-    return fillSkeleton(skeleton, values) as P;
-  };
-  try {
-    const params = load("params", false) as P;
-    const mu = load("mu", false) as P;
-    const nu = load("nu", false) as P;
-    const best = load("best", true);
-    const unknown = [...st.tensors.keys()].filter((n) => !used.has(n));
-    if (unknown.length) throw new TrainStateError(`${file}: unexpected tensor(s) ${unknown.slice(0, 6).join(", ")}${unknown.length > 6 ? ", ..." : ""} (was the checkpoint made with another method?)`);
-    return { trees: { params, mu, nu, best }, position };
-  } catch (e) {
-    for (const a of created) if (a.refCount > 0) a.dispose();
-    throw e;
-  }
+export function loadTrainState<P>(file: string, template: P): Promise<{ trees: TrainStateTrees<P>; position: LoopPosition }> {
+  return loadStoredTrainState(trainStateFile(file), template);
 }

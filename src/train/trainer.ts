@@ -23,8 +23,8 @@ import { AdamW, clipCoefficient, globalNorm } from "./optimizer.js";
 import type { AdamWOptions, AdamWState } from "./optimizer.js";
 import { linearWarmupDecay } from "./schedule.js";
 import type { Schedule } from "./schedule.js";
-import { loadTrainState, readTrainPosition, saveTrainState, TRAIN_STATE_FORMAT, TRAIN_STATE_VERSION } from "./train-state.js";
-import type { EvalRecord, LoopPosition } from "./train-state.js";
+import { loadStoredTrainState, readStoredPosition, storeTrainState, TRAIN_STATE_FORMAT, TRAIN_STATE_VERSION } from "./train-state-store.js";
+import type { EvalRecord, LoopPosition, TrainStateStore } from "./train-state-store.js";
 
 /**
  * How a batch becomes a loss. `P` is the trainable tree, `B` a host batch, `D` its device
@@ -192,14 +192,12 @@ export interface TrainLoopOptions<P, B, D> {
   earlyStopPatience?: number;
   /** Called with the new best params (borrowed) when an evaluation improves. */
   onBest?: (params: P, record: EvalRecord) => Promise<void>;
-  /** Resume checkpoint file: written at every epoch end and every `everySteps` steps. */
-  checkpoint?: {
-    /** The resume file (train_state.safetensors). */
-    file: string;
-    /** Also write it every N optimiser steps. */
-    everySteps?: number;
-  };
-  /** Continue from `checkpoint.file` when it exists (its fingerprint must match). */
+  /**
+   * Resume checkpoint: written at every epoch end and every `everySteps` steps into `store`
+   * (on Node `trainStateFile(path)`, train-state.ts).
+   */
+  checkpoint?: { store: TrainStateStore; everySteps?: number };
+  /** Continue from `checkpoint.store` when it holds a checkpoint (its fingerprint must match). */
   resume?: boolean;
   /** Identifies the run's settings; a resume with another fingerprint is refused. */
   fingerprint?: string;
@@ -386,14 +384,15 @@ export async function trainLoop<P, B, D>(opts: TrainLoopOptions<P, B, D>): Promi
   let best: P | null = null;
   let pos: LoopPosition;
   let resumedAtStep: number | undefined;
-  const ckptFile = opts.checkpoint?.file;
-  const existing = opts.resume && ckptFile ? await readTrainPosition(ckptFile) : null;
-  if (existing && ckptFile) {
+  const store = opts.checkpoint?.store;
+  const ckptFile = store?.name;
+  const existing = opts.resume && store ? await readStoredPosition(store) : null;
+  if (existing && store) {
     if (existing.fingerprint !== fingerprint) {
       tree.dispose(opts.params);
       throw new ResumeMismatchError(`${ckptFile}: this checkpoint was made with different settings (data, method, hyper-parameters or seed); start a new run in another folder, or rerun with the original settings`);
     }
-    const loaded = await loadTrainState(ckptFile, opts.params);
+    const loaded = await loadStoredTrainState(store, opts.params);
     tree.dispose(opts.params);
     state = { params: loaded.trees.params, opt: { count: loaded.position.optCount, mu: loaded.trees.mu, nu: loaded.trees.nu } };
     best = loaded.trees.best;
@@ -423,9 +422,9 @@ export async function trainLoop<P, B, D>(opts: TrainLoopOptions<P, B, D>): Promi
   const elapsed = (): number => performance.now() - started;
   const emit = (e: TrainEvent): void => opts.onEvent?.(e);
   const save = async (): Promise<void> => {
-    if (!ckptFile) return;
+    if (!store || ckptFile === undefined) return;
     pos.optCount = state.opt.count;
-    await saveTrainState(ckptFile, { params: state.params, mu: state.opt.mu, nu: state.opt.nu, best }, pos);
+    await storeTrainState(store, { params: state.params, mu: state.opt.mu, nu: state.opt.nu, best }, pos);
     emit({ type: "checkpoint", step: pos.globalStep, epoch: pos.epoch, file: ckptFile });
   };
 

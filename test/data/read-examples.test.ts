@@ -17,7 +17,8 @@ import {
   type ReadResult,
   type RowSchema,
 } from "../../src/data/read-examples.js";
-import { customTask, getTask, type TaskSpec } from "../../src/data/tasks.js";
+import { getTask, type TaskSpec } from "../../src/data/tasks.js";
+import { customTask } from "../../src/data/custom-task.js";
 
 // dist/test/data/ -> repository root; GLUE data lives in ../shared/data/glue
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");

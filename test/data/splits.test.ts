@@ -5,7 +5,8 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readTaskSplit, type Example } from "../../src/data/read-examples.js";
 import { LARGE_TASK_VALIDATION_SIZE, makeSplits, mulberry32, sampleIndices } from "../../src/data/splits.js";
-import { customTask, getTask } from "../../src/data/tasks.js";
+import { getTask } from "../../src/data/tasks.js";
+import { customTask } from "../../src/data/custom-task.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 const GLUE = resolve(ROOT, "../shared/data/glue");

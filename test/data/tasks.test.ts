@@ -1,15 +1,8 @@
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import { resolve } from "node:path";
-import {
-  customTask,
-  defaultEpochs,
-  getTask,
-  GLUE_TASK_NAMES,
-  glueTasks,
-  isGlueTaskName,
-  resolveSizeClass,
-} from "../../src/data/tasks.js";
+import { defaultEpochs, getTask, GLUE_TASK_NAMES, glueTasks, isGlueTaskName, resolveSizeClass } from "../../src/data/tasks.js";
+import { customTask } from "../../src/data/custom-task.js";
 
 describe("GLUE task registry", () => {
   test("all nine GLUE tasks are registered", () => {

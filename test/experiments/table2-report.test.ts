@@ -21,7 +21,7 @@ import {
 } from "../../experiments/table2/report.js";
 import { type PlannedStatus, finishedRecords, logProgress } from "../../experiments/lib/run-status.js";
 import type { PlannedRun } from "../../experiments/compare/plan.js";
-import { readEncoderConfig } from "../../src/models/registry.js";
+import { readEncoderConfig } from "../../src/models/config-file.js";
 import { resolveMethodConfig } from "../../src/petl/registry.js";
 import { REPO_ROOT } from "../helpers/fixtures.js";
 

@@ -11,7 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import { checkJsonDepth, JsonDepthError, MAX_JSON_DEPTH } from "../../src/io/json-depth.js";
 import { parseSafetensors } from "../../src/io/safetensors.js";
-import { readModelConfig } from "../../src/models/registry.js";
+import { readModelConfig } from "../../src/models/config-file.js";
 import { readSeq2SeqFile } from "../../src/data/seq2seq.js";
 import { loadTaskCheckpoint } from "../../src/petl/checkpoint.js";
 

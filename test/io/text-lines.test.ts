@@ -10,7 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { parseTextEncoding, splitTextLines, streamTextLines, TextDecodeError } from "../../src/io/text-lines.js";
-import { customTask } from "../../src/data/tasks.js";
+import { customTask } from "../../src/data/custom-task.js";
 import { readTaskFile, readTaskFileSync } from "../../src/data/read-examples.js";
 import { runCli } from "../helpers/cli.js";
 

@@ -15,7 +15,8 @@ import { readSafetensorsFileSync, writeSafetensorsFileSync } from "../../src/io/
 import type { TensorInput } from "../../src/io/safetensors.js";
 import { layerAddresses } from "../../src/models/architecture.js";
 import { exportHfTensors, loadBackboneDir, loadModelDir } from "../../src/models/load.js";
-import { architectureFor, parseModelConfig, readEncoderConfig } from "../../src/models/registry.js";
+import { architectureFor, parseModelConfig } from "../../src/models/registry.js";
+import { readEncoderConfig } from "../../src/models/config-file.js";
 import { disposeT5Batch, makeT5Batch } from "../../src/models/t5/batch.js";
 import { isT5Config, parseT5Config, t5ConfigToJson } from "../../src/models/t5/config.js";
 import type { T5Config } from "../../src/models/t5/config.js";

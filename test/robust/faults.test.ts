@@ -18,7 +18,7 @@ import { finetune } from "../../src/train/finetune.js";
 import type { FinetuneHyper, TaskInfo } from "../../src/train/finetune.js";
 import { METRICS_FILE, mustRewriteCheckpoint, rewriteCheckpoint, runSeeds } from "../../src/train/task-run.js";
 import type { SeedResult } from "../../src/train/task-run.js";
-import { readTrainPosition } from "../../src/train/train-state.js";
+import { readTrainPosition, trainStateFile } from "../../src/train/train-state.js";
 import { modelFixtureDir } from "../helpers/fixtures.js";
 import { gatedAdapter, syntheticData, tempDir } from "../train/helpers.js";
 
@@ -103,7 +103,7 @@ test("the output folder removed mid-run: training continues, its state is saved 
       validation: syntheticData(8, 2),
       padTokenId: 0,
       hyper,
-      checkpoint: { file, everySteps: 1 },
+      checkpoint: { store: trainStateFile(file), everySteps: 1 },
       resume: false,
       fingerprint: "fp",
       onEvent: (e) => {

@@ -12,7 +12,7 @@ import { initEngine } from "../../src/engine/engine.js";
 import { parseSafetensors, serializeSafetensors } from "../../src/io/safetensors.js";
 import type { TensorInput } from "../../src/io/safetensors.js";
 import { loadModelDir } from "../../src/models/load.js";
-import { readModelConfig } from "../../src/models/registry.js";
+import { readModelConfig } from "../../src/models/config-file.js";
 import { loadTaskCheckpoint } from "../../src/petl/checkpoint.js";
 import { modelFixtureDir } from "../helpers/fixtures.js";
 import { tempDir } from "../train/helpers.js";

@@ -16,6 +16,7 @@ import { TrainingInterrupted } from "../../src/train/trainer.js";
 import { readTrainPosition } from "../../src/train/train-state.js";
 import { modelFixtureDir } from "../helpers/fixtures.js";
 import { gatedAdapter, syntheticData, tempDir } from "../train/helpers.js";
+import { trainStateFile } from "../../src/train/train-state.js";
 
 let dir: string;
 before(async () => {
@@ -41,7 +42,7 @@ test("a SIGINT during step 4 stops the run after step 4, state saved", async () 
         validation: syntheticData(8, 2),
         padTokenId: 0,
         hyper: { epochs: 1, batchSize: 8, gradAccumSteps: 1, lr: 3e-3, maskLr: 3e-2, weightDecay: 0.1, warmupRatio: 0.1, maxGradNorm: 1, seed: 42, evalBatchSize: 32, padToMultipleOf: 16 },
-        checkpoint: { file },
+        checkpoint: { store: trainStateFile(file) },
         resume: false,
         fingerprint: "fp",
         signal: stop.signal,

@@ -25,6 +25,7 @@ import { TrainingInterrupted } from "../../src/train/trainer.js";
 import type { TrainEvent } from "../../src/train/trainer.js";
 import { modelFixtureDir } from "../helpers/fixtures.js";
 import { tempDir } from "./helpers.js";
+import { trainStateFile } from "../../src/train/train-state.js";
 
 let cfg: T5Config;
 let params: T5Params;
@@ -159,7 +160,7 @@ describe("seq2seq fine-tuning on tiny-t5", () => {
           validation,
           validationReferences: references,
           hyper: hyper({ evalSteps: 3 }),
-          checkpoint: { file },
+          checkpoint: { store: trainStateFile(file) },
           resume,
           fingerprint: "seq2seq-test",
           signal: ctl.signal,

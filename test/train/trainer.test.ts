@@ -23,6 +23,7 @@ import type { Method } from "../../src/petl/method.js";
 import { createMethod } from "../../src/petl/registry.js";
 import { gatedAdapter, syntheticData, tempDir } from "./helpers.js";
 import type { GatedAdapter } from "./helpers.js";
+import { trainStateFile } from "../../src/train/train-state.js";
 
 const task: TaskInfo = { kind: "classification", numLabels: 2, metrics: ["accuracy"], mainMetric: "accuracy" };
 const train = syntheticData(48, 1);
@@ -80,7 +81,7 @@ async function run(opts: { file?: string; abortAtStep?: number; resume?: boolean
       validation,
       padTokenId: 0,
       hyper: { ...hyper, jit: opts.jit ?? false, gradAccumSteps: opts.accum ?? 1, batchSize: opts.batchSize ?? hyper.batchSize },
-      ...(opts.file ? { checkpoint: { file: opts.file, everySteps: 2 } } : {}),
+      ...(opts.file ? { checkpoint: { store: trainStateFile(opts.file), everySteps: 2 } } : {}),
       resume: opts.resume ?? false,
       fingerprint: opts.fingerprint ?? "fp",
       signal: ctl.signal,

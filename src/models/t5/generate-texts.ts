@@ -6,8 +6,8 @@
  * (generation_config.json, read by `readGenerationDefaults`) and explicit settings, HF's way.
  */
 import type { Tokenizer } from "../../data/tokenizer.js";
-import { HF_DEFAULT_MAX_LENGTH } from "../generation-config.js";
-import type { GenerationDefaults } from "../generation-config.js";
+import { HF_DEFAULT_MAX_LENGTH } from "../generation-defaults.js";
+import type { GenerationDefaults } from "../generation-defaults.js";
 import type { ModelHooks } from "../hooks.js";
 import type { T5Config } from "./config.js";
 import { t5Generate } from "./generate.js";
