@@ -29,7 +29,7 @@ export { loadTaskCheckpointFromBytes, loadTaskCheckpointFromUrl } from "./petl/c
 export type { TaskCheckpointBytes, TaskCheckpointLoadOptions } from "./petl/checkpoint-bytes.js";
 export type { FetchLike } from "./io/fetch-bytes.js";
 export { parseSafetensors, serializeSafetensors, SafetensorsError } from "./io/safetensors-format.js";
-export type { SafetensorsFile, TensorEntry, TensorInput, SafetensorsDType } from "./io/safetensors-format.js";
+export type { SafetensorsFile, TensorEntry, TensorInput, TensorData, SafetensorsDType } from "./io/safetensors-format.js";
 
 // Data: tasks, the paper's splits, tokenizers
 export { getTask, glueTasks, defaultEpochs, GLUE_TASK_NAMES, EPOCHS_BY_SIZE } from "./data/tasks.js";

@@ -32,7 +32,7 @@ export { loadTaskCheckpointFromBytes, loadTaskCheckpointFromUrl } from "./petl/c
 export type { TaskCheckpointBytes, TaskCheckpointLoadOptions } from "./petl/checkpoint-bytes.js";
 export type { FetchLike } from "./io/fetch-bytes.js";
 export { parseSafetensors, serializeSafetensors, SafetensorsError } from "./io/safetensors-format.js";
-export type { SafetensorsFile, TensorEntry, TensorInput, SafetensorsDType } from "./io/safetensors-format.js";
+export type { SafetensorsFile, TensorEntry, TensorInput, TensorData, SafetensorsDType } from "./io/safetensors-format.js";
 export { backboneFromFiles, modelFromFiles, modelFilesFromBytes, exportHfTensors } from "./models/load-tensors.js";
 export type { ModelFiles } from "./models/load-tensors.js";
 export { initHead } from "./models/bert/init.js";

@@ -64,8 +64,14 @@ export function specialTokenFromConfig(config: JsonObject, key: SpecialTokenKey)
   return undefined;
 }
 
+/**
+ * A tokenizer file that cannot be used (tokenizer.json, tokenizer_config.json, vocab.txt,
+ * vocab.json, merges.txt): not valid JSON, a missing or malformed field, an empty vocabulary, a
+ * required special token that is not in it, a bad merge rule. The message starts with the file.
+ */
 export class TokenizerFileError extends Error {
   constructor(
+    /** The file at fault: `<folder>/<name>`, the folder as the loader was given it (a path or URL), else the file name alone. */
     readonly file: string,
     message: string,
   ) {

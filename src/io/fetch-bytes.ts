@@ -8,7 +8,16 @@
 import type { MakeError } from "./json-bytes.js";
 
 /** The `fetch` the loaders call: the platform's, or one the caller passes (tests, auth headers, caching). */
-export type FetchLike = (url: string) => Promise<{ ok: boolean; status: number; statusText: string; arrayBuffer(): Promise<ArrayBuffer> }>;
+export type FetchLike = (url: string) => Promise<{
+  /** Whether the status is a success (200–299); any other status is an error naming the URL (a 404 is null for an optional file). */
+  ok: boolean;
+  /** The HTTP status code (404 tells a missing file from other failures). */
+  status: number;
+  /** The HTTP reason phrase ("Not Found"), shown after the code in errors; may be "" (HTTP/2 has none). */
+  statusText: string;
+  /** The whole response body; called once, only when `ok`. A rejection is an error naming the URL ("reading the response failed"). */
+  arrayBuffer(): Promise<ArrayBuffer>;
+}>;
 
 /** A folder URL with a trailing slash, resolved against the page's address when relative. */
 export function folderUrl(base: string | URL, error: MakeError): URL {

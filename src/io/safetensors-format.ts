@@ -49,7 +49,13 @@ export const MAX_HEADER_BYTES = 100 * 1024 * 1024;
 
 /** One tensor as stored in a file. */
 export interface TensorEntry {
+  /** The element type, the header's `"dtype"`; each element takes `DTYPE_SIZES[dtype]` bytes. */
   dtype: SafetensorsDType;
+  /**
+   * The dimensions, outermost first (row-major), the header's `"shape"`; `[]` is a scalar.
+   * Their product times the element size is `data.byteLength`: `parseSafetensors` refuses a
+   * header where it is not, and `toFloat32` / `toInt32` check an entry built by hand.
+   */
   shape: number[];
   /** Raw little-endian bytes. For parsed files this is a view into the input buffer (no copy). */
   data: Uint8Array;
@@ -65,6 +71,7 @@ export interface SafetensorsFile {
 
 /** Error for malformed files or invalid tensors; the message names the file and, where relevant, the tensor. */
 export class SafetensorsError extends Error {
+  /** Always "SafetensorsError". */
   override name = "SafetensorsError";
 }
 
@@ -92,8 +99,16 @@ export type TensorData =
 
 /** A tensor to be written. */
 export interface TensorInput {
+  /** The element type to store; `serializeSafetensors` refuses a name outside `SAFETENSORS_DTYPES`. */
   dtype: SafetensorsDType;
+  /** The dimensions, outermost first (row-major); `[]` is a scalar. Non-negative integers. */
   shape: readonly number[];
+  /**
+   * The values in row-major order, one per element of `shape` (a `Uint8Array`: the raw bytes,
+   * `DTYPE_SIZES[dtype]` per element); see `TensorData` for how each kind is converted. A
+   * length or value that does not fit `shape` and `dtype` is a `SafetensorsError` naming the
+   * tensor.
+   */
   data: TensorData;
 }
 

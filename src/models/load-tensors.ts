@@ -68,10 +68,19 @@ export interface LoadOptions {
 
 /** A model's two files, parsed: config.json's config and the tensors of model.safetensors (names: paths or URLs, for messages). */
 export interface ModelFiles {
+  /** config.json's path or URL; errors about the config name it. */
   configFile: string;
+  /** model.safetensors' path or URL; errors about a tensor name it. */
   weightsFile: string;
+  /**
+   * model.safetensors' tensors by their Hugging Face names, as parsed (bytes not yet converted:
+   * `backboneFromFiles` / `modelFromFiles` check each shape against the config and convert it
+   * with `weightsFloat32`).
+   */
   tensors: ReadonlyMap<string, TensorEntry>;
+  /** config.json, parsed by its architecture's parser (`parseModelConfig`). */
   config: ModelConfig;
+  /** How the model type was found when config.json names no `model_type` (null when it does; `ResolvedConfig.inferred`). */
   modelTypeInferred: string | null;
 }
 

@@ -347,7 +347,15 @@ export function adapterConfigText(config: AdapterConfigFile): string {
  * A task checkpoint's two files as bytes, from trained parameters (borrowed), as
  * `saveTaskCheckpoint` writes them: for a page that stores or offers a trained task.
  */
-export async function checkpointBytes<T>(opts: SaveCheckpointOptions<T>): Promise<{ adapterConfig: Uint8Array; weights: Uint8Array }> {
+export async function checkpointBytes<T>(opts: SaveCheckpointOptions<T>): Promise<{
+  /** adapter_config.json (`CONFIG_FILE`): UTF-8 JSON, two-space indented, ending in a newline. */
+  adapterConfig: Uint8Array;
+  /**
+   * adapter_model.safetensors (`MODEL_FILE`): the method's tensors in `opts.dtype` (default F32,
+   * `SaveCheckpointOptions.dtype`), its masks bit-packed as U8, and the heads in F32.
+   */
+  weights: Uint8Array;
+}> {
   const c = checkpointContents(await checkpointState(opts));
   return { adapterConfig: new TextEncoder().encode(adapterConfigText(c.config)), weights: serializeSafetensors(c.tensors, c.metadata, MODEL_FILE) };
 }
@@ -534,7 +542,9 @@ export interface LoadCheckpointOptions {
 export interface CheckpointSources {
   /** The checkpoint: its folder or base URL. */
   source: string;
+  /** adapter_config.json's path or URL; errors about the config name it. */
   configFile: string;
+  /** adapter_model.safetensors' path or URL; errors about a tensor name it. */
   modelFile: string;
 }
 

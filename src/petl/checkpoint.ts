@@ -16,7 +16,14 @@ import type { LoadCheckpointOptions, LoadedCheckpoint, SaveCheckpointOptions, Wr
 export * from "./checkpoint-format.js";
 
 /** Write a task checkpoint folder (created if needed; both files written atomically). */
-export async function saveTaskCheckpoint<T>(dir: string, opts: SaveCheckpointOptions<T>): Promise<{ configFile: string; modelFile: string; bytes: number }> {
+export async function saveTaskCheckpoint<T>(dir: string, opts: SaveCheckpointOptions<T>): Promise<{
+  /** The path of adapter_config.json written (`dir` joined with `CONFIG_FILE`). */
+  configFile: string;
+  /** The path of adapter_model.safetensors written (`dir` joined with `MODEL_FILE`). */
+  modelFile: string;
+  /** The size of adapter_model.safetensors on disk, in bytes (adapter_config.json not counted). */
+  bytes: number;
+}> {
   return writeTaskCheckpoint(dir, await checkpointState(opts));
 }
 

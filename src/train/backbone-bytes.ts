@@ -25,8 +25,12 @@ export interface BackboneBytes {
   tokenizerConfig?: Uint8Array;
   /** vocab.txt (WordPiece), used when there is no tokenizer.json */
   vocab?: Uint8Array;
-  /** vocab.json and merges.txt (byte-level BPE), used when there is neither tokenizer.json nor vocab.txt */
+  /**
+   * vocab.json (byte-level BPE: token to id, RoBERTa / GPT-2), used with `merges` when there is
+   * neither tokenizer.json nor vocab.txt; one without the other is an error naming the files found.
+   */
   vocabJson?: Uint8Array;
+  /** merges.txt (byte-level BPE merge rules, one pair per line), read with `vocabJson`. */
   merges?: Uint8Array;
 }
 

@@ -290,7 +290,24 @@ export interface FinetuneOptions<T> {
   padTokenId: number;
   /** Hyper-parameters. */
   hyper: FinetuneHyper;
-  checkpoint?: { store: TrainStateStore; everySteps?: number };
+  /**
+   * Resume checkpoint, passed to `trainLoop` (`TrainLoopOptions.checkpoint`): written at every
+   * epoch end and every `everySteps` steps into `store`.
+   */
+  checkpoint?: {
+    /** Where the checkpoint is written (replacing the previous one) and, with `resume`, read back from (on Node `trainStateFile(path)`). */
+    store: TrainStateStore;
+    /**
+     * Also write it every this many optimizer steps, counted over the whole run. Absent or 0:
+     * only at epoch ends and on abort (`signal`).
+     */
+    everySteps?: number;
+  };
+  /**
+   * Continue from `checkpoint.store` when it holds a checkpoint made with the same
+   * `fingerprint` (another is a `ResumeMismatchError`); an empty store or no `checkpoint` starts
+   * afresh. Default false (`TrainLoopOptions.resume`).
+   */
   resume?: boolean;
   /** Identifies the run's settings; a resume with another is refused. */
   fingerprint?: string;

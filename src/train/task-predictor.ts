@@ -42,13 +42,17 @@ export function materializedMethod(m: Materialized): Method<Empty> {
 
 /** A backbone loaded for prediction: tokenizer, config and frozen encoder (owned; `dispose`). */
 export interface PredictionBackbone {
+  /** The model's config.json, parsed: an encoder with a classification head's architecture (BERT, RoBERTa). */
   config: EncoderConfig;
   /** How the model type was found when the model's config.json names none (else null). */
   modelTypeInferred: string | null;
+  /** The model's tokenizer (or the caller's), checked to fit: every id it makes is below `config.vocabSize`. */
   tokenizer: Tokenizer;
+  /** The frozen encoder's weights (owned by the backbone; task predictors borrow them). */
   encoder: EncoderParams;
   /** The id padding uses (the tokenizer's, else the config's). */
   padTokenId: number;
+  /** Free the encoder's arrays; predictors and classifiers built on this backbone must not be used afterwards. */
   dispose(): void;
 }
 
@@ -172,12 +176,26 @@ export function predictionOf(labelNames: readonly string[], numLabels: number, l
 }
 
 /** A text to classify: the text alone, or with its pair (sentence-pair tasks). */
-export type ClassifierInput = string | { text: string; textPair?: string };
+export type ClassifierInput =
+  | string
+  | {
+      /** The text (the first segment of a pair). */
+      text: string;
+      /**
+       * The second segment for sentence-pair tasks (MRPC, RTE, ...), encoded after `text` by
+       * the tokenizer's pair template; "" counts as no pair. Truncation (longest first) keeps the
+       * two within `TaskClassifier.maxLength` tokens.
+       */
+      textPair?: string;
+    };
 
 /** One task of a checkpoint as a text classifier (`taskClassifier`). */
 export interface TaskClassifier {
+  /** The task's name inside the checkpoint (adapter_config.json `tasks`). */
   taskName: string;
+  /** Its label names in id order, from the checkpoint (`Prediction.label`); one name for regression ("score" from `trainTask`). */
   labelNames: string[];
+  /** Outputs per input: the columns of `logits` (1 for regression). */
   numLabels: number;
   /** The token limit inputs are truncated to. */
   maxLength: number;

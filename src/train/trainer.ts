@@ -196,8 +196,22 @@ export interface TrainLoopOptions<P, B, D> {
    * Resume checkpoint: written at every epoch end and every `everySteps` steps into `store`
    * (on Node `trainStateFile(path)`, train-state.ts).
    */
-  checkpoint?: { store: TrainStateStore; everySteps?: number };
-  /** Continue from `checkpoint.store` when it holds a checkpoint (its fingerprint must match). */
+  checkpoint?: {
+    /** Where the checkpoint is written (replacing the previous one) and, with `resume`, read back from. */
+    store: TrainStateStore;
+    /**
+     * Also write it every this many optimizer steps, counted over the whole run (a resumed
+     * run's earlier steps included). Absent or 0: only at epoch ends, after a step-interval
+     * evaluation (`evalEverySteps`) and on abort (`signal`).
+     */
+    everySteps?: number;
+  };
+  /**
+   * Continue from `checkpoint.store` when it holds a checkpoint; its fingerprint must equal
+   * `fingerprint` (else `ResumeMismatchError`, and `params` are freed). An empty store starts
+   * afresh; without `checkpoint` this does nothing. Default false: start afresh, and the first
+   * save replaces what the store held.
+   */
   resume?: boolean;
   /** Identifies the run's settings; a resume with another fingerprint is refused. */
   fingerprint?: string;
