@@ -8,4 +8,5 @@ export { np, nn, lax, random, tree, grad, valueAndGrad, vjp, jit, blockUntilRead
 export type { JArray, DType } from "./jax.js";
 export { initEngine, engineInfo } from "./engine.js";
 export type { Backend, EngineInfo, EngineOptions } from "./engine.js";
-export { trackLiveBuffers } from "./live-buffers.js";
+export { trackLiveBuffers, wasmProgramCache } from "./live-buffers.js";
+export type { ProgramCacheStats } from "./live-buffers.js";
