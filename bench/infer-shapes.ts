@@ -49,7 +49,7 @@ for (let b = 1; b <= batches; b++) {
     global.gc?.();
     const h = heap();
     const mb = (x: number): number => Math.round((x / 2 ** 20) * 10) / 10;
-    console.log(JSON.stringify({ batch: b, shapes: shapes.size, rssMiB: mb(process.memoryUsage().rss), heapMiB: mb(h.heapBytes), liveMiB: mb(h.liveBytes), peakLiveMiB: mb(h.peakLiveBytes), programs: (await wasmProgramCache()).size, seconds: Math.round((performance.now() - t0) / 100) / 10 }));
+    console.log(JSON.stringify({ batch: b, shapes: shapes.size, rssMiB: mb(process.memoryUsage().rss), jsHeapMiB: mb(process.memoryUsage().heapUsed), externalMiB: mb(process.memoryUsage().external), heapMiB: mb(h.heapBytes), liveMiB: mb(h.liveBytes), peakLiveMiB: mb(h.peakLiveBytes), programs: (await wasmProgramCache()).size, seconds: Math.round((performance.now() - t0) / 100) / 10 }));
   }
 }
 predictor.dispose();
