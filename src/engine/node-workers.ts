@@ -33,26 +33,26 @@ const WORKER_GC_EVERY = 512;
 
 /**
  * Runs in each worker thread: exposes `self`, `postMessage` and `onmessage` like a Web Worker,
- * and collects garbage every WORKER_GC_EVERY messages (through V8's `gc`, made reachable here
- * with --expose-gc set for the new context only: `vm.runInNewContext`).
+ * and collects garbage every WORKER_GC_EVERY messages through V8's `gc`, reached by setting
+ * --expose-gc and reading `gc` from a new context. V8 flags are process-wide and the flag stays
+ * set: turning it off again raced with the other workers starting (one of them found no `gc` and
+ * died, and the process exited with its work pending). Contexts made later (workers, `vm`) see a
+ * global `gc`; the main thread's does not. Without `gc` the worker simply does not collect.
  */
 const WORKER_PRELUDE = `
 const { parentPort } = require("node:worker_threads");
 globalThis.self = globalThis;
 globalThis.postMessage = (msg) => parentPort.postMessage(msg);
-const collectGarbage = (() => {
-  const v8 = require("node:v8");
-  v8.setFlagsFromString("--expose-gc");
-  try {
-    return require("node:vm").runInNewContext("gc");
-  } finally {
-    v8.setFlagsFromString("--no-expose-gc");
-  }
-})();
+let collectGarbage = null;
+try {
+  require("node:v8").setFlagsFromString("--expose-gc");
+  const gc = require("node:vm").runInNewContext("gc");
+  if (typeof gc === "function") collectGarbage = gc;
+} catch {}
 let sinceCollection = 0;
 parentPort.on("message", (data) => {
   if (typeof self.onmessage === "function") self.onmessage({ data });
-  if (++sinceCollection >= ${WORKER_GC_EVERY}) {
+  if (collectGarbage !== null && ++sinceCollection >= ${WORKER_GC_EVERY}) {
     sinceCollection = 0;
     collectGarbage();
   }
