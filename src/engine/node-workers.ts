@@ -26,7 +26,7 @@ let threadsStarted = 0;
  * module wrappers of older ones become garbage that still holds their compiled code, and a worker
  * allocates so little JavaScript that V8 rarely collects it. Over many input shapes (each compiles
  * new kernels) that code piled up: on tiny-bert with 2 workers RSS grew 43 MiB over 430 new
- * shapes, 14 MiB with this collection, and stayed flat with no workers (bench/RESULTS.md,
+ * shapes, 14–18 MiB with this collection, and stayed flat with no workers (bench/RESULTS.md,
  * "Inference memory"). A collection of a worker's small heap takes a few milliseconds.
  */
 const WORKER_GC_EVERY = 512;
