@@ -55,6 +55,7 @@ export { HOOK_SITES, STACKS, siteName } from "./models/hooks.js";
 export type { HookSite, LayerHooks, ModelHooks, Stack, SublayerContext } from "./models/hooks.js";
 export { parseEncoderConfig, encoderConfigToJson, ConfigError } from "./models/bert/config.js";
 export { makeBatch, disposeBatch, encode, classify, sequenceLoss } from "./models/bert/encoder.js";
+export { encodeAsync } from "./models/bert/encode-async.js";
 export type { HostBatch, DeviceBatch } from "./models/bert/encoder.js";
 export { initHead } from "./models/bert/init.js";
 export type { EncoderParams, HeadParams } from "./models/bert/params.js";
@@ -63,7 +64,7 @@ export { parseT5Config, t5ConfigToJson } from "./models/t5/config.js";
 export type { T5Config } from "./models/t5/config.js";
 export { makeT5Batch, disposeT5Batch, shiftRight, makeT5Labels, disposeT5Labels, IGNORE_LABEL } from "./models/t5/batch.js";
 export type { T5HostBatch, T5Batch, T5Labels } from "./models/t5/batch.js";
-export { t5Encode, t5Decode, t5Forward, t5LmLogits, t5Loss } from "./models/t5/model.js";
+export { t5Encode, t5EncodeAsync, t5Decode, t5Forward, t5LmLogits, t5Loss } from "./models/t5/model.js";
 export type { T5Params } from "./models/t5/params.js";
 
 // PETL methods, task checkpoints, bit-level storage

@@ -80,6 +80,7 @@ export type { HookSite, LayerHooks, ModelHooks, Stack, SublayerContext, Sublayer
 export { parseEncoderConfig, encoderConfigToJson, ConfigError, BERT_MODEL_TYPES } from "./models/bert/config.js";
 export type { BertModelType } from "./models/bert/config.js";
 export { makeBatch, disposeBatch, encode, classify, sequenceLoss } from "./models/bert/encoder.js";
+export { encodeAsync } from "./models/bert/encode-async.js";
 export type { HostBatch, DeviceBatch } from "./models/bert/encoder.js";
 export type { EncoderParams, HeadParams, EmbeddingParams, EncoderLayerParams } from "./models/bert/params.js";
 export type { Linear, Projection, LayerNormParams } from "./models/layers.js";
@@ -89,7 +90,7 @@ export { parseT5Config, t5ConfigToJson, T5_MODEL_TYPES } from "./models/t5/confi
 export type { T5Config, T5ModelType } from "./models/t5/config.js";
 export { makeT5Batch, disposeT5Batch, shiftRight, makeT5Labels, disposeT5Labels, IGNORE_LABEL } from "./models/t5/batch.js";
 export type { T5HostBatch, T5Batch, T5Labels } from "./models/t5/batch.js";
-export { t5Encode, t5Decode, t5Forward, t5LmLogits, t5Loss } from "./models/t5/model.js";
+export { t5Encode, t5EncodeAsync, t5Decode, t5Forward, t5LmLogits, t5Loss } from "./models/t5/model.js";
 export type { KeyValues } from "./models/t5/attention.js";
 export type { T5Params, T5StackParams, T5EncoderLayerParams, T5DecoderLayerParams, T5AttentionParams, T5FfnParams, T5ReluFfnParams, T5GatedFfnParams } from "./models/t5/params.js";
 

@@ -13,4 +13,5 @@
  * @module propetl/engine
  */
 export * from "./browser.js";
-export { trackLiveBuffers } from "./live-buffers.js";
+export { trackLiveBuffers, wasmProgramCache } from "./live-buffers.js";
+export type { ProgramCacheStats } from "./live-buffers.js";

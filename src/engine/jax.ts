@@ -10,3 +10,5 @@
 import "#engine-platform";
 export { numpy as np, nn, lax, random, tree, grad, valueAndGrad, vjp, jit, blockUntilReady, init, defaultDevice } from "#jax-js";
 export type { Array as JArray, DType } from "#jax-js";
+/** The class of concrete arrays (tracers under jit / grad are not instances): engine/layer-by-layer.ts. */
+export { Array as JaxArray } from "#jax-js";

@@ -1,6 +1,6 @@
 /**
- * Live device-buffer counter: how many jax-js buffers are allocated and not yet freed; and the
- * wasm heap's size and use (`wasmHeapStats`).
+ * Live device-buffer counter: how many jax-js buffers are allocated and not yet freed; the
+ * wasm heap's size and use (`wasmHeapStats`); and the compiled-kernel cache (`wasmProgramCache`).
  *
  * jax-js has no public counter, so this wraps the backend's malloc/decRef once. The backend
  * object comes from jax-js's own backend module (the one its index.js imports), found by
@@ -17,6 +17,16 @@ interface CountableBackend {
   propetlLive?: () => number;
   /** Added by the engine patch (patches/): the wasm allocator's figures. */
   propetlHeapStats?: (resetPeak?: boolean) => WasmHeapStats;
+  /** Added by the engine patch: the compiled-kernel cache's size and limit (setting the limit). */
+  propetlProgramCache?: (limit?: number) => ProgramCacheStats;
+}
+
+/** The wasm backend's cache of compiled kernels: a kernel's code depends on its shapes. */
+export interface ProgramCacheStats {
+  /** Compiled kernels held now. */
+  size: number;
+  /** The most it holds (least recently used ones are evicted beyond it). */
+  limit: number;
 }
 
 /** The wasm heap (one WebAssembly.Memory, at most 4 GiB) as the engine's allocator sees it. */
@@ -99,4 +109,17 @@ export async function wasmHeapStatsReader(): Promise<(opts?: { resetPeak?: boole
 /** The wasm heap's figures now (see `wasmHeapStatsReader`). */
 export async function wasmHeapStats(opts: { resetPeak?: boolean } = {}): Promise<WasmHeapStats> {
   return (await wasmHeapStatsReader())(opts);
+}
+
+/**
+ * The wasm backend's compiled-kernel cache: its size and limit (default 1024 programs, an LRU:
+ * engine patch 8). `limit` sets the limit, evicting the least recently used programs beyond
+ * it. Call after initEngine().
+ */
+export async function wasmProgramCache(opts: { limit?: number } = {}): Promise<ProgramCacheStats> {
+  const backend = await loadBackend("wasm");
+  const cache = backend.propetlProgramCache?.bind(backend);
+  if (!cache) throw new Error("the compiled-kernel cache needs the patched engine (patches/@jax-js+jax+*.patch); run npm ci");
+  const s = cache(opts.limit);
+  return { size: s.size, limit: s.limit };
 }

@@ -20,12 +20,43 @@ const blobSources = new Map<string, string>();
 /** worker_threads Workers started through the shim in this process. */
 let threadsStarted = 0;
 
-/** Runs in each worker thread: exposes `self`, `postMessage` and `onmessage` like a Web Worker. */
+/**
+ * Messages between two full garbage collections in a worker thread. Every kernel message carries
+ * its compiled WebAssembly module, and a worker keeps instances of the last 256 kernels: the
+ * module wrappers of older ones become garbage that still holds their compiled code, and a worker
+ * allocates so little JavaScript that V8 rarely collects it. Over many input shapes (each compiles
+ * new kernels) that code piled up: on tiny-bert with 2 workers RSS grew 43 MiB over 430 new
+ * shapes, 14–18 MiB with this collection, and stayed flat with no workers (bench/RESULTS.md,
+ * "Inference memory"). A collection of a worker's small heap takes a few milliseconds.
+ */
+const WORKER_GC_EVERY = 512;
+
+/**
+ * Runs in each worker thread: exposes `self`, `postMessage` and `onmessage` like a Web Worker,
+ * and collects garbage every WORKER_GC_EVERY messages through V8's `gc`, reached by setting
+ * --expose-gc and reading `gc` from a new context. V8 flags are process-wide and the flag stays
+ * set: turning it off again raced with the other workers starting (one of them found no `gc` and
+ * died, and the process exited with its work pending). Contexts made later (workers, `vm`) see a
+ * global `gc`; the main thread's does not. Without `gc` the worker simply does not collect.
+ */
 const WORKER_PRELUDE = `
 const { parentPort } = require("node:worker_threads");
 globalThis.self = globalThis;
 globalThis.postMessage = (msg) => parentPort.postMessage(msg);
-parentPort.on("message", (data) => { if (typeof self.onmessage === "function") self.onmessage({ data }); });
+let collectGarbage = null;
+try {
+  require("node:v8").setFlagsFromString("--expose-gc");
+  const gc = require("node:vm").runInNewContext("gc");
+  if (typeof gc === "function") collectGarbage = gc;
+} catch {}
+let sinceCollection = 0;
+parentPort.on("message", (data) => {
+  if (typeof self.onmessage === "function") self.onmessage({ data });
+  if (collectGarbage !== null && ++sinceCollection >= ${WORKER_GC_EVERY}) {
+    sinceCollection = 0;
+    collectGarbage();
+  }
+});
 `;
 
 interface MessageLike { data: unknown }

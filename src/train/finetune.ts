@@ -16,6 +16,7 @@ import type { EncoderConfig } from "../models/bert/config.js";
 import { architectureOf } from "../models/registry.js";
 import { classify, encode, makeBatch, sequenceLoss } from "../models/bert/encoder.js";
 import type { DeviceBatch } from "../models/bert/encoder.js";
+import { encodeAsync } from "../models/bert/encode-async.js";
 import type { ModelHooks } from "../models/hooks.js";
 import type { EncoderParams, HeadParams } from "../models/bert/params.js";
 import type { HookContext, Method } from "../petl/method.js";
@@ -79,18 +80,35 @@ function deviceBatchOf(d: DeviceInputs): DeviceBatch {
   return { batchSize: B, seqLen: T, inputIds: d.inputIds, positionIds: d.positionIds, tokenTypeIds: d.tokenTypeIds, maskBias: d.maskBias };
 }
 
-/**
- * Logits [B, numLabels] of a device batch. Borrows everything. `taskIdsHost` is passed to
- * the method only outside jit (host data would be frozen into a trace).
- */
-export function forwardLogits<T>(backbone: Backbone, method: Method<T>, params: Trainable<T>, d: DeviceInputs, training: boolean, taskIdsHost?: Int32Array): JArray {
+/** What one forward pass runs: the encoder (the method's override or the frozen one), the batch and the hooks. */
+function forwardParts<T>(backbone: Backbone, method: Method<T>, params: Trainable<T>, d: DeviceInputs, training: boolean, taskIdsHost?: Int32Array): { encoder: EncoderParams; batch: DeviceBatch; hooks: ModelHooks } {
   const batch = deviceBatchOf(d);
   const ctx: HookContext = { batchSize: batch.batchSize, training };
   if (d.taskIds) ctx.taskIds = d.taskIds;
   if (taskIdsHost) ctx.taskIdsHost = taskIdsHost;
   const hooks: ModelHooks = method.hooks(params.method, ctx);
   const encoder = method.encoderOverride ? asEncoderParams(method.encoderOverride(params.method)) : backbone.encoder;
+  return { encoder, batch, hooks };
+}
+
+/**
+ * Logits [B, numLabels] of a device batch. Borrows everything. `taskIdsHost` is passed to
+ * the method only outside jit (host data would be frozen into a trace).
+ */
+export function forwardLogits<T>(backbone: Backbone, method: Method<T>, params: Trainable<T>, d: DeviceInputs, training: boolean, taskIdsHost?: Int32Array): JArray {
+  const { encoder, batch, hooks } = forwardParts(backbone, method, params, d, training, taskIdsHost);
   const hidden = encode(backbone.config, encoder, batch, hooks);
+  return classify(params.head, hidden);
+}
+
+/**
+ * `forwardLogits` for inference (eval mode), layer by layer (`encodeAsync`): the pass holds
+ * one layer's intermediates instead of all of them; the logits are byte-identical. Borrows
+ * everything; the arrays must stay alive until it resolves.
+ */
+export async function forwardLogitsAsync<T>(backbone: Backbone, method: Method<T>, params: Trainable<T>, d: DeviceInputs, taskIdsHost?: Int32Array): Promise<JArray> {
+  const { encoder, batch, hooks } = forwardParts(backbone, method, params, d, false, taskIdsHost);
+  const hidden = await encodeAsync(backbone.config, encoder, batch, hooks);
   return classify(params.head, hidden);
 }
 
@@ -139,18 +157,35 @@ export function classificationObjective<T>(backbone: Backbone, method: Method<T>
   };
 }
 
-/** A prediction function (params and inputs consumed), optionally jitted. */
-export type LogitsFn<T> = (params: Trainable<T>, inputs: DeviceInputs) => JArray;
+/**
+ * A prediction function (params and inputs consumed): jitted (synchronous), or eager and
+ * layer by layer (async, `forwardLogitsAsync`).
+ */
+export type LogitsFn<T> = (params: Trainable<T>, inputs: DeviceInputs) => JArray | Promise<JArray>;
 
-/** The forward pass as a function of (params, inputs), consuming both; jitted on request. */
+/**
+ * The forward pass as a function of (params, inputs), consuming both. Eager (the default) it
+ * runs layer by layer, so its peak memory is one layer's intermediates for the batch; with
+ * `useJit` it is jitted, which needs the synchronous, traceable forward.
+ */
 export function makeLogitsFn<T>(backbone: Backbone, method: Method<T>, useJit: boolean): LogitsFn<T> {
-  const f = (params: Trainable<T>, d: DeviceInputs): JArray => {
-    const logits = forwardLogits(backbone, method, params, d, false);
-    tree.dispose(params);
-    tree.dispose(d);
-    return logits;
+  if (useJit) {
+    const f = (params: Trainable<T>, d: DeviceInputs): JArray => {
+      const logits = forwardLogits(backbone, method, params, d, false);
+      tree.dispose(params);
+      tree.dispose(d);
+      return logits;
+    };
+    return jit(f as unknown as (p: JArray, d: JArray) => JArray) as unknown as LogitsFn<T>;
+  }
+  return async (params: Trainable<T>, d: DeviceInputs): Promise<JArray> => {
+    try {
+      return await forwardLogitsAsync(backbone, method, params, d);
+    } finally {
+      tree.dispose(params);
+      tree.dispose(d);
+    }
   };
-  return useJit ? (jit(f as unknown as (p: JArray, d: JArray) => JArray) as unknown as LogitsFn<T>) : f;
 }
 
 /**
@@ -165,7 +200,7 @@ export async function predictLogits<T>(backbone: Backbone, method: Method<T>, pa
   const fn = opts.logitsFn ?? makeLogitsFn(backbone, method, false);
   for (const indices of evalBatches(lengths, opts.batchSize)) {
     const d = toDeviceInputs(backbone.config, padBatch(indices.map((i) => data[i]), po));
-    const logits = (await fn(tree.ref(params), d).data()) as Float32Array;
+    const logits = (await (await fn(tree.ref(params), d)).data()) as Float32Array;
     indices.forEach((row, b) => out.set(logits.subarray(b * numLabels, (b + 1) * numLabels), row * numLabels));
   }
   checkFiniteLogits(out, numLabels, data);

@@ -17,7 +17,8 @@ import { np, tree } from "../engine/jax.js";
 import type { JArray } from "../engine/jax.js";
 import type { Tokenizer } from "../data/tokenizer.js";
 import type { EncoderConfig } from "../models/bert/config.js";
-import { classify, encode, makeBatch } from "../models/bert/encoder.js";
+import { classify, makeBatch } from "../models/bert/encoder.js";
+import { encodeAsync } from "../models/bert/encode-async.js";
 import type { ModelHooks } from "../models/hooks.js";
 import { loadModelDir } from "../models/load.js";
 import type { EncoderParams, HeadParams } from "../models/bert/params.js";
@@ -112,9 +113,14 @@ export async function mixedTaskLogits(config: EncoderConfig, encoder: EncoderPar
   const host = padBatch(items, { padTokenId, regression: false });
   const batch = makeBatch(config, host);
   const taskIds = np.array(taskIdsHost, { dtype: np.int32 });
-  const hidden = encode(config, modules.encoder ?? encoder, batch, modules.hooks(taskIds));
-  taskIds.dispose();
-  tree.dispose([batch.inputIds, batch.positionIds, batch.tokenTypeIds, batch.maskBias]);
+  let hidden: JArray;
+  try {
+    // Layer by layer (encodeAsync): the pass holds one layer's intermediates at a time.
+    hidden = await encodeAsync(config, modules.encoder ?? encoder, batch, modules.hooks(taskIds));
+  } finally {
+    taskIds.dispose();
+    tree.dispose([batch.inputIds, batch.positionIds, batch.tokenTypeIds, batch.maskBias]);
+  }
   const out: Float32Array[] = new Array<Float32Array>(items.length);
   try {
     for (let t = 0; t < heads.length; t++) {

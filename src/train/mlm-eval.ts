@@ -5,7 +5,8 @@
  */
 import { np } from "../engine/jax.js";
 import type { EncoderConfig } from "../models/bert/config.js";
-import { disposeBatch, encode, makeBatch } from "../models/bert/encoder.js";
+import { disposeBatch, makeBatch } from "../models/bert/encoder.js";
+import { encodeAsync } from "../models/bert/encode-async.js";
 import { maskTokens, mlmLogits } from "../models/bert/mlm.js";
 import type { MlmHeadParams } from "../models/bert/mlm.js";
 import type { EncoderParams } from "../models/bert/params.js";
@@ -59,7 +60,7 @@ export async function evaluateMaskedLm(
     const batch = makeBatch(cfg, { batchSize: B, seqLen: T, inputIds: m.inputIds, attentionMask: mask, tokenTypeIds: new Int32Array(B * T) });
     const pos = np.array(m.positions, { dtype: np.int32 });
     try {
-      const logits = (await mlmLogits(cfg, encoder, head, encode(cfg, encoder, batch), pos).data()) as Float32Array;
+      const logits = (await mlmLogits(cfg, encoder, head, await encodeAsync(cfg, encoder, batch), pos).data()) as Float32Array;
       m.targets.forEach((t, j) => {
         const row = j * V;
         let best = 0, mx = -Infinity;

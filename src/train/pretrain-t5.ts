@@ -49,7 +49,7 @@ import type { T5Batch } from "../models/t5/batch.js";
 import { t5ConfigToJson, T5_FEED_FORWARD_PROJS } from "../models/t5/config.js";
 import type { T5Config, T5FeedForwardProj } from "../models/t5/config.js";
 import { initT5 } from "../models/t5/init.js";
-import { t5Forward, t5LmLogits, t5Loss } from "../models/t5/model.js";
+import { t5Decode, t5EncodeAsync, t5Forward, t5LmLogits, t5Loss } from "../models/t5/model.js";
 import type { T5Params } from "../models/t5/params.js";
 import { mixSeed, uniformInt } from "./batching.js";
 import { existingRun, PRETRAIN_LOG_FILE, PRETRAIN_METRICS_FILE, PRETRAIN_METRICS_FORMAT, PretrainError, readPretrainText, truncateLog } from "./pretrain.js";
@@ -442,7 +442,7 @@ export async function evaluateSpanCorruption(cfg: T5Config, params: T5Params, ba
     d.targets.dispose();
     d.weights.dispose();
     try {
-      const logits = (await t5LmLogits(cfg, params, t5Forward(cfg, params, d.batch)).data()) as Float32Array;
+      const logits = (await t5LmLogits(cfg, params, t5Decode(cfg, params, d.batch, await t5EncodeAsync(cfg, params, d.batch))).data()) as Float32Array;
       h.targets.forEach((t, j) => {
         const row = j * V;
         let best = 0;

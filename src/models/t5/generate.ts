@@ -29,7 +29,8 @@
  * repeated num_beams times, as HF expands the inputs): use batch-independent hooks such as
  * materialised modules (`materializedHooks`, `checkpointHooks`).
  *
- * Memory: the live-array count is the same after every step (the cache's arrays are
+ * Memory: the encoder runs block by block (`t5EncodeAsync`: one block's intermediates at a
+ * time); the live-array count is the same after every step (the cache's arrays are
  * replaced, not accumulated); `onStep` lets a caller watch it. Host work per step is O(rows ·
  * vocab) for the scores.
  */
@@ -40,7 +41,7 @@ import { disposeT5EncoderBatch, makeT5EncoderBatch } from "./batch.js";
 import type { T5Config } from "./config.js";
 import { disposeT5DecoderCache, reorderT5DecoderCache, startT5Decoding, t5DecodeStep } from "./decode-cache.js";
 import type { T5DecoderCache } from "./decode-cache.js";
-import { t5Encode, t5LmLogits } from "./model.js";
+import { t5EncodeAsync, t5LmLogits } from "./model.js";
 import type { T5Params } from "./params.js";
 
 /** The encoder inputs: a padded batch of token ids, row-major [B, S]. */
@@ -133,7 +134,7 @@ export async function t5Generate(cfg: T5Config, params: T5Params, hooks: ModelHo
   const enc = makeT5EncoderBatch(cfg, source);
   let cache: T5DecoderCache;
   try {
-    const states = repeatRows(t5Encode(cfg, params, enc, hooks), o.numBeams);
+    const states = repeatRows(await t5EncodeAsync(cfg, params, enc, hooks), o.numBeams);
     const mask = repeatRows(enc.encoderMaskBias.ref, o.numBeams);
     try {
       cache = startT5Decoding(cfg, params, states, mask, hooks);

@@ -29,6 +29,7 @@
  */
 import { np } from "../../engine/jax.js";
 import type { JArray } from "../../engine/jax.js";
+import { runLayersSettled } from "../../engine/layer-by-layer.js";
 import { weightedCrossEntropy } from "../cross-entropy.js";
 import type { ModelHooks, SublayerHook } from "../hooks.js";
 import { activation, project, rmsNorm } from "../layers.js";
@@ -140,6 +141,31 @@ export function t5Encode(cfg: T5Config, p: T5Params, batch: T5EncoderBatch, hook
       h = attentionBlock(cfg, layer.selfAttention, layer.selfLn, h, null, bias, selfHooks(lh));
       h = ffnBlock(cfg, layer, h, lh?.ffnOutput);
     }
+  } finally {
+    bias.dispose();
+  }
+  return rmsNorm(p.encoder.finalLn, h, cfg.layerNormEps);
+}
+
+/** Encoder block i over h (consumed) with its hooks: self-attention, then the FFN. */
+function t5EncoderBlock(cfg: T5Config, p: T5Params, i: number, h: JArray, bias: KeyBias, hooks: ModelHooks | undefined): JArray {
+  const layer = p.encoder.layers[i];
+  const lh = hooks?.encoder?.[i];
+  return ffnBlock(cfg, layer, attentionBlock(cfg, layer.selfAttention, layer.selfLn, h, null, bias, selfHooks(lh)), lh?.ffnOutput);
+}
+
+/**
+ * `t5Encode` for inference, block by block (engine/layer-by-layer.ts): each block's pending
+ * work runs before the next is recorded, so the pass holds one block's intermediates; the
+ * result is byte-identical to `t5Encode`'s. Training and `jit` keep `t5Encode`.
+ */
+export async function t5EncodeAsync(cfg: T5Config, p: T5Params, batch: T5EncoderBatch, hooks?: ModelHooks): Promise<JArray> {
+  checkHooks(cfg, hooks);
+  const S = batch.encoderLength;
+  const bias = selfBias(p.encoder.relativeBias, batch.encoderMaskBias, S, bucketSpec(cfg, true));
+  let h: JArray;
+  try {
+    h = await runLayersSettled(embed(cfg, p, batch.inputIds, batch.batchSize, S), cfg.numLayers, (x, i) => t5EncoderBlock(cfg, p, i, x, bias, hooks));
   } finally {
     bias.dispose();
   }
