@@ -282,6 +282,12 @@ export interface FinetuneHyper {
   padToMultipleOf?: number;
   /** Compile the training step and the evaluation forward pass with jit (default false). */
   jit?: boolean;
+  /**
+   * Eager steps take their gradient layer by layer with rematerialisation (train/remat.ts):
+   * the memory of one layer's work instead of the whole network's, for about one more forward
+   * pass. Default true; ignored under jit and for full fine-tuning.
+   */
+  remat?: boolean;
 }
 
 export interface FinetuneOptions<T> {
@@ -332,7 +338,7 @@ export async function finetune<T>(opts: FinetuneOptions<T>): Promise<TrainLoopRe
     epochs: hyper.epochs,
     gradAccumSteps: hyper.gradAccumSteps,
     epochBatches: (epoch) => planBatches(lengths, { batchSize: hyper.batchSize, seed: hyper.seed, epoch, ...(hyper.bucketBatches !== undefined ? { bucketBatches: hyper.bucketBatches } : {}) }),
-    objective: classificationObjective(backbone, method, opts.train, task, pad),
+    objective: classificationObjective(backbone, method, opts.train, task, pad, { remat: hyper.remat ?? true }),
     jit: hyper.jit ?? false,
     evaluate: opts.validation.length
       ? async (p): Promise<EvalResult> => {

@@ -15,6 +15,8 @@ import type { MethodConfig, PetlMethod } from "../../src/petl/method.js";
 import { createMethod } from "../../src/petl/registry.js";
 import { classificationObjective } from "../../src/train/finetune.js";
 import type { DeviceInputs, Trainable } from "../../src/train/finetune.js";
+import { multiTaskObjective } from "../../src/train/multitask-run.js";
+import type { MultiTaskInputs, MultiTrainable } from "../../src/train/multitask-run.js";
 import { makeLossAndGrad } from "../../src/train/trainer.js";
 import { ALL_METHODS, SMALL, leaves, relErr, scalar, tinyBert } from "../petl/petl-helpers.js";
 import type { Setup } from "../petl/petl-helpers.js";
@@ -82,6 +84,28 @@ describe("rematerialised gradients equal valueAndGrad's", () => {
     await compare({ method: "propetl-prefix", ...SMALL, tasks: ["a", "b"], combine: "or" }, { taskIds: Array.from({ length: s.B }, (_, i) => (i + 1) % 2) });
   });
   test("regression head (MSE)", async () => compare({ method: "propetl-lora", ...SMALL }, { regression: true }));
+
+  test("multi-task objective (task 1's batch: its head and task masks)", async () => {
+    const method = createMethod({ method: "propetl-adapter", ...SMALL, tasks: ["a", "b"], combine: "or" }, s.model.config) as PetlMethod<unknown>;
+    const params: MultiTrainable<unknown> = { method: method.init(s.model.config, s.model.encoder, 5), heads: [tree.ref(s.model.head), tree.ref(s.model.head)] };
+    const info = { kind: "classification" as const, numLabels: s.model.config.numLabels, metrics: ["accuracy"] as const, mainMetric: "accuracy" as const };
+    const objective = multiTaskObjective({ config: s.model.config, encoder: s.model.encoder }, method, [[], []], [info, info], { padTokenId: 0 });
+    assert.ok(objective.valueAndGrad);
+    const d = (): MultiTaskInputs => {
+      const { labels, ...rest } = inputs(s.labels);
+      return { inputs: rest, labels: { "1": labels } };
+    };
+    const [lp, gp] = makeLossAndGrad(objective.loss, false)(tree.ref(params), d()) as [JArray, MultiTrainable<unknown>];
+    const [lr, gr] = await objective.valueAndGrad(tree.ref(params), d());
+    const [a, b] = [await scalar(lp), await scalar(lr)];
+    assert.ok(Math.abs(a - b) <= 1e-6 * Math.max(1, Math.abs(a)), `loss ${b} vs ${a}`);
+    const got = new Map(leaves(gr));
+    for (const [p, g] of leaves(gp)) {
+      const e = relErr((await (got.get(p) as JArray).ref.data()) as Float32Array, (await g.ref.data()) as Float32Array);
+      assert.ok(e <= 1e-5, `gradient ${p}: relative error ${e}`);
+    }
+    tree.dispose([gp, gr, params] as never);
+  });
 });
 
 describe("the remat path", () => {
