@@ -52,7 +52,9 @@ export interface Objective<P, B, D> {
    * layer with rematerialisation, finetune-remat.ts), in place of `valueAndGrad(loss)`. Same
    * ownership as `loss`: CONSUMES `params` and `inputs`; returns an owned loss and gradient
    * tree. Must equal `valueAndGrad(loss)` up to float rounding. Not used under jit (it awaits
-   * the engine between layers, which a trace cannot).
+   * the engine between layers, which a trace cannot). When present, eager steps call it and
+   * not `loss`: an objective built by spreading another and replacing `loss` must replace or
+   * drop this too.
    */
   valueAndGrad?(params: P, inputs: D): Promise<[JArray, P]>;
 }
