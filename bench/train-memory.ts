@@ -10,7 +10,8 @@
  *
  * For every step it prints the peak of live wasm bytes during the step (the allocator's figure,
  * `wasmHeapStatsReader`), that peak per token (B·T), the live bytes before the step (weights,
- * trainable tree, optimizer moments) and the step's wall time. The first step includes AdamW's
+ * trainable tree, optimizer moments), the step's wall time and the process's CPU time (main
+ * thread and workers: on a shared machine it varies less than the wall time). The first step includes AdamW's
  * moment allocation; later steps show the steady state.
  */
 import os from "node:os";
@@ -98,6 +99,7 @@ async function main(): Promise<void> {
   for (let s = 0; s < steps; s++) {
     const before = heap({ resetPeak: true });
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     const out = await trainStep(state, [data.slice(s * batch, (s + 1) * batch).map((e) => e.index)], {
       objective,
       lossAndGrad,
@@ -107,11 +109,12 @@ async function main(): Promise<void> {
       where: (what) => new NonFiniteLossError(`step ${s + 1}: ${what}`, s + 1, 1),
     });
     const ms = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
     state = out.state;
     const after = heap();
     const peakStep = after.peakLiveBytes - before.liveBytes;
     console.log(
-      `step ${s + 1}: loss ${out.loss.toFixed(4)}  ${(ms / 1000).toFixed(1)} s  peak live ${(after.peakLiveBytes / MiB).toFixed(0)} MiB` +
+      `step ${s + 1}: loss ${out.loss.toFixed(4)}  ${(ms / 1000).toFixed(1)} s (cpu ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s, load ${os.loadavg()[0].toFixed(1)})  peak live ${(after.peakLiveBytes / MiB).toFixed(0)} MiB` +
         ` (${(after.peakLiveBytes / tokens / 1e6).toFixed(3)} MB/token; above the ${(before.liveBytes / MiB).toFixed(0)} MiB held before the step: ${(peakStep / MiB).toFixed(0)} MiB, ${(peakStep / tokens / 1e6).toFixed(3)} MB/token)` +
         `  heap ${(after.heapBytes / MiB).toFixed(0)} MiB`,
     );
