@@ -238,8 +238,9 @@ ${learningRateHelp()}
                           eager step takes it layer by layer, recomputing each layer's forward
                           pass (one more forward pass per step) and holding one layer's
                           activations instead of every layer's: a BERT-base-sized model at
-                          batch 8 x 128 peaks at 0.7 GiB instead of overflowing the 4 GiB heap
-                          (bench/RESULTS.md). Not with --jit, full fine-tuning or T5.
+                          batch 32 x 128 peaks at 1.7 GiB, where the whole-network gradient
+                          overflowed the 4 GiB heap at 8 x 128 (bench/RESULTS.md). About 40%
+                          more CPU time per step. Not with --jit, full fine-tuning or T5.
 
 Checkpoints:
   --output DIR            task checkpoint folder (adapter_config.json, adapter_model.safetensors
