@@ -53,18 +53,22 @@ function vjpOf<T>(f: (x: JArray, t: T) => JArray, x: JArray, t: T): [JArray, Pul
  * Returns an owned loss and gradient tree shaped like `params`.
  */
 export async function rematValueAndGrad<M, H>(stack: RematStack<M, H>, params: RematParams<M, H>): Promise<[JArray, RematParams<M, H>]> {
+  if (!(Number.isInteger(stack.layers) && stack.layers >= 1)) throw new RangeError(`rematValueAndGrad: a stack needs at least one layer, got ${stack.layers}`);
   const inputs: JArray[] = [];
+  let h: JArray | null = null;
   let gMethod: M | null = null;
   let ct: JArray | null = null;
   let loss: JArray | null = null;
   let gHead: H | null = null;
   try {
     // Forward: keep each layer's input, run each layer's work before recording the next.
-    let h = stack.input();
+    h = stack.input();
     await h.blockUntilReady();
     for (let i = 0; i < stack.layers; i++) {
-      inputs.push(h.ref);
-      h = stack.layer(i, h, params.method);
+      const x: JArray = h;
+      h = null;
+      inputs.push(x.ref);
+      h = stack.layer(i, x, params.method);
       await h.blockUntilReady();
     }
     // Head and loss.
@@ -73,7 +77,9 @@ export async function rematValueAndGrad<M, H>(stack: RematStack<M, H>, params: R
       tree.dispose(head as never);
       return loss;
     };
-    const [value, headBack] = vjpOf(headFn, h, tree.ref(params.head as never) as H);
+    const top: JArray = h;
+    h = null;
+    const [value, headBack] = vjpOf(headFn, top, tree.ref(params.head as never) as H);
     loss = value;
     const [ctTop, gh] = headBack(np.onesLike(loss.ref));
     headBack.dispose();
@@ -91,8 +97,9 @@ export async function rematValueAndGrad<M, H>(stack: RematStack<M, H>, params: R
       const [out, back] = vjpOf(layerFn, x, tree.ref(params.method as never) as M);
       await out.blockUntilReady();
       out.dispose();
-      const [ctIn, g]: [JArray, M] = back(ct as JArray);
-      ct = null;
+      const pulled = ct as JArray;
+      ct = null; // consumed by the pullback, whatever happens
+      const [ctIn, g]: [JArray, M] = back(pulled);
       back.dispose();
       ct = ctIn;
       gMethod = gMethod === null ? g : (tree.map(add as never, gMethod as never, g as never) as M);
@@ -102,6 +109,7 @@ export async function rematValueAndGrad<M, H>(stack: RematStack<M, H>, params: R
     ct = null;
     return [loss, { method: gMethod as M, head: gHead }];
   } catch (e) {
+    (h as JArray | null)?.dispose();
     for (const x of inputs) x.dispose();
     if (ct) ct.dispose();
     if (gMethod) tree.dispose(gMethod as never);
