@@ -109,7 +109,7 @@ const TEXT_TO_TEXT_HELP = `Text-to-text tasks (an encoder–decoder model, T5; e
   the best task metric (BLEU as sacreBLEU, or ROUGE-2 F as rouge-score); the task prefix is
   stored in adapter_config.json. The test split's generations go to test_predictions.txt.
   Default model: the bundled models/propetl-mini-t5 when installed. --head-lr, --max-length,
-  --jit and the custom-classification flags do not apply.
+  --jit, --no-remat and the custom-classification flags do not apply.
   --max-source-length N   source tokens incl. the task prefix and EOS (default ${SEQ2SEQ_DEFAULTS.maxSourceLength});
                           longer sources are cut, and the count is reported
   --max-target-length N   target tokens incl. EOS (default ${SEQ2SEQ_DEFAULTS.maxTargetLength})
@@ -234,6 +234,13 @@ ${learningRateHelp()}
                           which measured 2.2-2.3x faster per step on propetl-mini and on a
                           BERT-base-sized model; jit compiles once per padded shape)
   --no-jit                eager (the default; accepted for older commands)
+  --no-remat              take the gradient over the whole network at once; by default an
+                          eager step takes it layer by layer, recomputing each layer's forward
+                          pass (one more forward pass per step) and holding one layer's
+                          activations instead of every layer's: a BERT-base-sized model at
+                          batch 32 x 128 peaks at 1.7 GiB, where the whole-network gradient
+                          overflowed the 4 GiB heap at 8 x 128 (bench/RESULTS.md). About 40%
+                          more CPU time per step. Not with --jit, full fine-tuning or T5.
 
 Checkpoints:
   --output DIR            task checkpoint folder (adapter_config.json, adapter_model.safetensors

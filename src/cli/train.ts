@@ -48,6 +48,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   "max-steps": { type: "string" },
   jit: { type: "boolean" },
   "no-jit": { type: "boolean" },
+  "no-remat": { type: "boolean" },
   resume: { type: "boolean" },
   "save-steps": { type: "string" },
   "keep-train-state": { type: "boolean" },
@@ -105,6 +106,7 @@ function hyperFromArgs(v: Values, methodName: Parameters<typeof defaultLearningR
     ...(maxSteps !== undefined ? { maxSteps } : {}),
     jit,
     padToMultipleOf: jit ? TRAIN_DEFAULTS.padToMultipleOf : 1,
+    remat: !flag(v, "no-remat"),
   };
 }
 

@@ -61,6 +61,14 @@ export interface HookContext {
   taskIdsHost?: Int32Array;
   /** False at evaluation: methods may then use precomputed masks. */
   training: boolean;
+  /**
+   * Hooks are needed for these layers only (indices in the backbone's layer order, stack by
+   * stack: `layerAddresses`); the other layers may get none. Per-layer rematerialisation
+   * (train/remat.ts) builds one layer's hooks at a time, so work a method shares between
+   * layers (a prefix MLP, task masks) is computed for that layer alone and nothing is left
+   * waiting for layers that never run. Default: every layer.
+   */
+  onlyLayers?: readonly number[];
 }
 
 /**

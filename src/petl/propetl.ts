@@ -329,7 +329,11 @@ export class ModularMethod<S> implements PetlMethod<ModularParams<S>> {
     const cfg = this.bound();
     const o = this.options;
     const npos = this.positionCount(cfg);
-    const read = this.kind.openSource(params.source, cfg, o.module, o.share ? 1 : npos, npos);
+    const { layers, index } = this.placement;
+    const only = ctx.onlyLayers ? new Set(ctx.onlyLayers) : undefined;
+    // Positions whose hooks this pass may run: shared work is read once per position.
+    const reads = only ? [...only].reduce((n, i) => n + (index[i] ?? []).filter((p) => p >= 0).length, 0) : npos;
+    const read = this.kind.openSource(params.source, cfg, o.module, o.share ? 1 : npos, reads);
     const spec = new Map(this.spec(cfg).map((t) => [t.name, t]));
     const mode = this.taskMode(ctx);
     const taskMasks = new Map<string, SharedValue>();
@@ -340,7 +344,7 @@ export class ModularMethod<S> implements PetlMethod<ModularParams<S>> {
           "single" in mode
             ? () => this.taskMask(params, mode.single, t.name, true)
             : () => np.stack(o.tasks.map((_, ti) => this.taskMask(params, ti, t.name, true)), 0);
-        taskMasks.set(t.name, new SharedValue(make, npos));
+        taskMasks.set(t.name, new SharedValue(make, reads));
       }
     }
     const effective = (p: number, name: string): JArray => {
@@ -352,8 +356,7 @@ export class ModularMethod<S> implements PetlMethod<ModularParams<S>> {
       if (task !== undefined && "ids" in mode) m = m.slice(mode.ids());
       return unit.mul(m);
     };
-    const { layers, index } = this.placement;
-    return hooksByStack(layers, (i) => this.kind.layerHooks((q, name) => effective(slotOf(index, i, q), name), o.module, (q) => (index[i]?.[q] ?? -1) >= 0));
+    return hooksByStack(layers, (i) => (only && !only.has(i) ? {} : this.kind.layerHooks((q, name) => effective(slotOf(index, i, q), name), o.module, (q) => (index[i]?.[q] ?? -1) >= 0)));
   }
 
   materialize(params: ModularParams<S>, task = 0): Materialized {

@@ -14,7 +14,7 @@ import { computeTaskMetrics } from "../metrics/index.js";
 import type { MainMetric, MetricName, TaskMetricsResult } from "../metrics/index.js";
 import type { EncoderConfig } from "../models/bert/config.js";
 import { architectureOf } from "../models/registry.js";
-import { classify, encode, makeBatch, sequenceLoss } from "../models/bert/encoder.js";
+import { classify, embed, encode, encoderLayer, makeBatch, sequenceLoss } from "../models/bert/encoder.js";
 import type { DeviceBatch } from "../models/bert/encoder.js";
 import { encodeAsync } from "../models/bert/encode-async.js";
 import type { ModelHooks } from "../models/hooks.js";
@@ -22,6 +22,8 @@ import type { EncoderParams, HeadParams } from "../models/bert/params.js";
 import type { HookContext, Method } from "../petl/method.js";
 import { evalBatches, padBatch, planBatches } from "./batching.js";
 import type { EncodedExample, PadOptions, PaddedBatch } from "./batching.js";
+import { rematValueAndGrad } from "./remat.js";
+import type { RematStack } from "./remat.js";
 import { trainLoop } from "./trainer.js";
 import type { EvalResult, Objective, TrainEvent, TrainLoopResult } from "./trainer.js";
 import type { EvalRecord, TrainStateStore } from "./train-state-store.js";
@@ -139,12 +141,42 @@ function padOptions(backbone: Backbone, pad: PadSettings, regression: boolean): 
 }
 
 /**
- * The loss of a classification/regression task over batches given as example positions in
- * `data`. Inputs are padded per batch (dynamic padding).
+ * The encoder of a training forward pass as a stack for per-layer rematerialisation: the
+ * embeddings (frozen), each layer with its hooks alone (`HookContext.onlyLayers`), the head
+ * and the task loss. Computes what `forwardLogits` + `sequenceLoss` compute. Borrows `d`.
  */
-export function classificationObjective<T>(backbone: Backbone, method: Method<T>, data: readonly EncodedExample[], task: Pick<TaskInfo, "kind" | "numLabels">, pad: PadSettings): Objective<Trainable<T>, number[], DeviceInputs> {
-  const po = padOptions(backbone, pad, task.kind === "regression");
+export function encoderRematStack<T>(backbone: Backbone, method: Method<T>, d: DeviceInputs, numLabels: number): RematStack<T, HeadParams> {
+  const batch = deviceBatchOf(d);
+  const { config: cfg, encoder } = backbone;
+  const ctx: HookContext = { batchSize: batch.batchSize, training: true };
+  if (d.taskIds) ctx.taskIds = d.taskIds;
   return {
+    layers: cfg.numLayers,
+    input: () => embed(cfg, encoder.embeddings, batch),
+    layer: (i, x, m) => {
+      const hooks = method.hooks(m, { ...ctx, onlyLayers: [i] });
+      if (hooks.decoder !== undefined) throw new Error(`${cfg.modelType} has no decoder: hooks were given for decoder layers`);
+      return encoderLayer(cfg, encoder.layers[i], x, batch, hooks.encoder?.[i]);
+    },
+    loss: (h, head) => sequenceLoss(classify(head, h), d.labels.ref, numLabels),
+  };
+}
+
+/** Whether a method can train with per-layer rematerialisation (not full fine-tuning: its backbone is the trainable tree). */
+export function canRemat<T>(method: Method<T>): boolean {
+  return method.encoderOverride === undefined;
+}
+
+/**
+ * The loss of a classification/regression task over batches given as example positions in
+ * `data`. Inputs are padded per batch (dynamic padding). With `remat` (default true) the
+ * objective also supplies its own gradient, layer by layer with rematerialisation
+ * (train/remat.ts: the memory of one layer instead of the whole network, for about one more
+ * forward pass); the trainer uses it for eager steps. Full fine-tuning never uses it.
+ */
+export function classificationObjective<T>(backbone: Backbone, method: Method<T>, data: readonly EncodedExample[], task: Pick<TaskInfo, "kind" | "numLabels">, pad: PadSettings, opts: { remat?: boolean } = {}): Objective<Trainable<T>, number[], DeviceInputs> {
+  const po = padOptions(backbone, pad, task.kind === "regression");
+  const objective: Objective<Trainable<T>, number[], DeviceInputs> = {
     size: (indices) => indices.length,
     toDevice: (indices) => toDeviceInputs(backbone.config, padBatch(indices.map((i) => data[i]), po)),
     loss: (params, d) => {
@@ -155,6 +187,16 @@ export function classificationObjective<T>(backbone: Backbone, method: Method<T>
       return loss;
     },
   };
+  if ((opts.remat ?? true) && canRemat(method)) {
+    objective.valueAndGrad = async (params, d) => {
+      try {
+        return await rematValueAndGrad(encoderRematStack(backbone, method, d, task.numLabels), params);
+      } finally {
+        tree.dispose(d);
+      }
+    };
+  }
+  return objective;
 }
 
 /**
@@ -303,6 +345,12 @@ export interface FinetuneHyper {
   padToMultipleOf?: number;
   /** Compile the training step and the evaluation forward pass with jit (default false). */
   jit?: boolean;
+  /**
+   * Eager steps take their gradient layer by layer with rematerialisation (train/remat.ts):
+   * the memory of one layer's work instead of the whole network's, for about one more forward
+   * pass. Default true; ignored under jit and for full fine-tuning.
+   */
+  remat?: boolean;
 }
 
 /** Options of `finetune`. (`TRAIN_DEFAULTS` holds the defaults `trainTask` uses.) */
@@ -383,7 +431,7 @@ export async function finetune<T>(opts: FinetuneOptions<T>): Promise<TrainLoopRe
     epochs: hyper.epochs,
     gradAccumSteps: hyper.gradAccumSteps,
     epochBatches: (epoch) => planBatches(lengths, { batchSize: hyper.batchSize, seed: hyper.seed, epoch, ...(hyper.bucketBatches !== undefined ? { bucketBatches: hyper.bucketBatches } : {}) }),
-    objective: classificationObjective(backbone, method, opts.train, task, pad),
+    objective: classificationObjective(backbone, method, opts.train, task, pad, { remat: hyper.remat ?? true }),
     jit: hyper.jit ?? false,
     evaluate: opts.validation.length
       ? async (p): Promise<EvalResult> => {

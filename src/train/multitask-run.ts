@@ -45,7 +45,9 @@ import { computeStorage, countBackboneParams, sharedAndTaskParts } from "../petl
 import type { StorageReport } from "../petl/storage.js";
 import { encodeExamples, padBatch } from "./batching.js";
 import type { EncodedExample, PadOptions } from "./batching.js";
-import { evaluateTask, forwardLogits, toDeviceInputs } from "./finetune.js";
+import { canRemat, encoderRematStack, evaluateTask, forwardLogits, toDeviceInputs } from "./finetune.js";
+import { rematValueAndGrad } from "./remat.js";
+import type { RematStack } from "./remat.js";
 import type { Backbone, DeviceInputs, FinetuneHyper, PadSettings, TaskInfo, Trainable } from "./finetune.js";
 import { DEFAULT_TEMPERATURE, planMultiTaskBatches, temperatureProbabilities } from "./multitask.js";
 import type { TaskBatch } from "./multitask.js";
@@ -176,11 +178,16 @@ export function checkTaskNames(names: readonly string[]): void {
 }
 
 /** The loss of one-task micro-batches over a multi-task tree (no jit: the task picks the head). */
-export function multiTaskObjective<T>(backbone: Backbone, method: Method<T>, data: readonly (readonly EncodedExample[])[], infos: readonly TaskInfo[], pad: PadSettings, leafPaths: readonly string[] = []): Objective<MultiTrainable<T>, TaskBatch, MultiTaskInputs> {
+export function multiTaskObjective<T>(backbone: Backbone, method: Method<T>, data: readonly (readonly EncodedExample[])[], infos: readonly TaskInfo[], pad: PadSettings, leafPaths: readonly string[] = [], opts: { remat?: boolean } = {}): Objective<MultiTrainable<T>, TaskBatch, MultiTaskInputs> {
   const perTask = infos.map((_, t) => methodForTask(method, t));
   const padOpts = (t: number): PadOptions => ({ padTokenId: pad.padTokenId, regression: infos[t].kind === "regression", ...(pad.padToMultipleOf && pad.padToMultipleOf > 1 ? { padToMultipleOf: pad.padToMultipleOf, maxLength: architectureOf(backbone.config).maxInputLength(backbone.config) } : {}) });
   const frozen = infos.map((_, t) => otherTaskLeaves(leafPaths, infos.length, t));
-  return {
+  const taskOf = (d: MultiTaskInputs): { t: number; labels: JArray } => {
+    const keys = Object.keys(d.labels);
+    if (keys.length !== 1) throw new Error(`multiTaskObjective: a batch must hold one task's labels, got ${keys.length}`);
+    return { t: Number(keys[0]), labels: d.labels[keys[0]] };
+  };
+  const objective: Objective<MultiTrainable<T>, TaskBatch, MultiTaskInputs> = {
     size: (b) => b.indices.length,
     frozen: (b) => frozen[b.task],
     toDevice: (b) => {
@@ -188,10 +195,7 @@ export function multiTaskObjective<T>(backbone: Backbone, method: Method<T>, dat
       return { inputs, labels: { [String(b.task)]: labels } };
     },
     loss: (params, d) => {
-      const keys = Object.keys(d.labels);
-      if (keys.length !== 1) throw new Error(`multiTaskObjective: a batch must hold one task's labels, got ${keys.length}`);
-      const t = Number(keys[0]);
-      const labels = d.labels[keys[0]];
+      const { t, labels } = taskOf(d);
       const trainable: Trainable<T> = { method: params.method, head: params.heads[t] };
       const logits = forwardLogits(backbone, perTask[t], trainable, { ...d.inputs, labels }, true);
       const loss = sequenceLoss(logits, labels.ref, infos[t].numLabels);
@@ -200,6 +204,21 @@ export function multiTaskObjective<T>(backbone: Backbone, method: Method<T>, dat
       return loss;
     },
   };
+  if ((opts.remat ?? true) && canRemat(method)) {
+    // Layer by layer (train/remat.ts); the gradient of every head (zero but task t's), as valueAndGrad's.
+    objective.valueAndGrad = async (params, d) => {
+      try {
+        const { t, labels } = taskOf(d);
+        const one = encoderRematStack(backbone, perTask[t], { ...d.inputs, labels }, infos[t].numLabels);
+        const stack: RematStack<T, HeadParams[]> = { ...one, loss: (h, heads) => one.loss(h, heads[t]) };
+        const [loss, g] = await rematValueAndGrad(stack, { method: params.method, head: params.heads });
+        return [loss, { method: g.method, heads: g.head }];
+      } finally {
+        tree.dispose(d);
+      }
+    };
+  }
+  return objective;
 }
 
 /**
@@ -423,7 +442,7 @@ async function trainOneSeed(opts: TrainMultiTaskOptions, temperature: number, to
       epochs: hyper.epochs,
       gradAccumSteps: hyper.gradAccumSteps,
       epochBatches: plan,
-      objective: multiTaskObjective(backbone, method, train, infos, pad, namedLeaves(params).map(([p]) => p)),
+      objective: multiTaskObjective(backbone, method, train, infos, pad, namedLeaves(params).map(([p]) => p), { remat: hyper.remat ?? true }),
       jit: false,
       evaluate: validation.some((v) => v.length > 0) ? evaluateAll : undefined,
       ...(hyper.earlyStopPatience !== undefined ? { earlyStopPatience: hyper.earlyStopPatience } : {}),

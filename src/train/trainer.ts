@@ -47,6 +47,16 @@ export interface Objective<P, B, D> {
    * as torch skips parameters without a gradient. Default none.
    */
   frozen?(batch: B): readonly string[];
+  /**
+   * The loss and its gradient w.r.t. `params` computed by the objective itself (e.g. layer by
+   * layer with rematerialisation, finetune-remat.ts), in place of `valueAndGrad(loss)`. Same
+   * ownership as `loss`: CONSUMES `params` and `inputs`; returns an owned loss and gradient
+   * tree. Must equal `valueAndGrad(loss)` up to float rounding. Not used under jit (it awaits
+   * the engine between layers, which a trace cannot). When present, eager steps call it and
+   * not `loss`: an objective built by spreading another and replacing `loss` must replace or
+   * drop this too.
+   */
+  valueAndGrad?(params: P, inputs: D): Promise<[JArray, P]>;
 }
 
 /** What an evaluation returns to `trainLoop`. */
@@ -276,13 +286,28 @@ export class TrainingInterrupted extends Error {
 /** A resume file that does not belong to this run (another fingerprint, format or tree); the message says what differs. */
 export class ResumeMismatchError extends Error {}
 
-/** A function returning the loss and its gradient w.r.t. the first argument; consumes both arguments. */
-export type LossAndGrad<P, D> = (params: P, inputs: D) => [JArray, P];
+/**
+ * A function returning the loss and its gradient w.r.t. the first argument; consumes both
+ * arguments. Synchronous for `valueAndGrad` (and jit), a promise for an objective's own
+ * (`Objective.valueAndGrad`).
+ */
+export type LossAndGrad<P, D> = (params: P, inputs: D) => [JArray, P] | Promise<[JArray, P]>;
 
 /** `valueAndGrad` (optionally jitted) of an objective's loss. */
 export function makeLossAndGrad<P, D>(loss: (params: P, inputs: D) => JArray, useJit: boolean): LossAndGrad<P, D> {
   const vg = valueAndGrad(loss as unknown as (p: JArray, d: JArray) => JArray);
   return (useJit ? jit(vg) : vg) as unknown as LossAndGrad<P, D>;
+}
+
+/**
+ * The loss-and-gradient function a training loop uses for an objective: the objective's own
+ * `valueAndGrad` when it has one and the step is eager, else `valueAndGrad` of its loss
+ * (jitted on request).
+ */
+export function objectiveLossAndGrad<P, B, D>(objective: Objective<P, B, D>, useJit: boolean): LossAndGrad<P, D> {
+  const own = objective.valueAndGrad;
+  if (own && !useJit) return (params, inputs) => own.call(objective, params, inputs);
+  return makeLossAndGrad(objective.loss, useJit);
 }
 
 /** Group consecutive micro-batches into optimizer steps. */
@@ -345,7 +370,7 @@ export async function trainStep<P, B, D>(
   };
   for (const mb of microBatches) {
     const weight = objective.size(mb) / total;
-    const [loss, grads] = ctx.lossAndGrad(tree.ref(state.params), objective.toDevice(mb));
+    const [loss, grads] = await ctx.lossAndGrad(tree.ref(state.params), objective.toDevice(mb));
     const scaled: P = weight === 1 ? grads : (tree.map((g: JArray) => g.mul(weight), grads as never) as P);
     gradSum = gradSum === null ? scaled : (tree.map((a: JArray, b: JArray) => a.add(b), gradSum as never, scaled as never) as P);
     const value = (await loss.data())[0];
@@ -384,7 +409,7 @@ export async function trainLoop<P, B, D>(opts: TrainLoopOptions<P, B, D>): Promi
   const maxGradNorm = opts.maxGradNorm ?? 1.0;
   const fingerprint = opts.fingerprint ?? "";
   const optimizer = new AdamW<P>(opts.params, opts.labels, opts.optimizer);
-  const lossAndGrad = makeLossAndGrad(opts.objective.loss, opts.jit ?? false);
+  const lossAndGrad = objectiveLossAndGrad(opts.objective, opts.jit ?? false);
 
   const firstEpoch = opts.epochBatches(0);
   if (firstEpoch.length === 0) throw new RangeError("no training batches (is the training set empty?)");

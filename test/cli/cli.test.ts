@@ -196,6 +196,24 @@ describe("train, eval, predict, inspect, storage on RTE", { skip: GLUE ? false :
     assert.match(both.stderr, /give --jit or --no-jit, not both/);
   });
 
+  test("--no-remat takes the whole-network gradient: the same training to float rounding, recorded in metrics.json", async () => {
+    const small = ["--task", "rte", "--max-train-examples", "16", "--max-eval-examples", "8", "--epochs", "1", "--batch-size", "8", "--bottleneck", "4", "--json"];
+    const runs: { hyper: { remat: boolean }; history: { trainLoss: number }[]; test: { scores: { accuracy: number } } }[] = [];
+    for (const extra of [[], ["--no-remat"]]) {
+      const dir = path.join(work, `remat${extra.length}`);
+      const r = await cli(["train", "--model", model, "--data-dir", GLUE as string, "--output", dir, ...small, ...extra]);
+      assert.equal(r.code, 0, r.stderr);
+      runs.push(JSON.parse(readFileSync(path.join(dir, "metrics.json"), "utf8")) as (typeof runs)[number]);
+    }
+    assert.deepEqual(runs.map((m) => m.hyper.remat), [true, false]);
+    const [a, b] = runs.map((m) => m.history[0].trainLoss);
+    assert.ok(Math.abs(a - b) <= 1e-5 * Math.abs(b), `train loss ${a} (remat) vs ${b} (--no-remat)`);
+    assert.deepEqual(runs[0].test.scores, runs[1].test.scores);
+    const t5 = await cli(["train", "--task", "bible-es-en", "--no-remat", "--output", path.join(work, "t5-remat")]);
+    assert.equal(t5.code, 2);
+    assert.match(t5.stderr, /--no-remat does not apply to the text-to-text task bible-es-en/);
+  });
+
   test("--seeds runs each seed and reports mean and std", async () => {
     const dir = path.join(work, "seeds");
     const r = await cli(["train", "--model", model, "--data-dir", GLUE as string, "--output", dir, "--task", "rte", "--max-train-examples", "16", "--max-eval-examples", "8", "--epochs", "1", "--batch-size", "8", "--bottleneck", "4", "--method", "lora", "--rank", "2", "--seeds", "1,2", "--json"]);

@@ -1,0 +1,129 @@
+/**
+ * Peak wasm heap per token of one training step (forward + backward + AdamW) of a randomly
+ * initialised BERT-base-shaped model (12 layers, hidden 768, 12 heads, FFN 3072; propetl-mini's
+ * 8,000-token vocabulary) with a PETL method (default ProPETL-adapter), at batch × length given
+ * on the command line. The model is built in memory; nothing is read but propetl-mini's
+ * config.json.
+ *
+ *   node dist/bench/train-memory.js [BATCH=8] [LENGTH=128] [--steps 2] [--threads 2]
+ *        [--method propetl-adapter] [--no-remat] [--layers 12 --hidden 768 --heads 12 --intermediate 3072]
+ *
+ * For every step it prints the peak of live wasm bytes during the step (the allocator's figure,
+ * `wasmHeapStatsReader`), that peak per token (B·T), the live bytes before the step (weights,
+ * trainable tree, optimizer moments), the step's wall time and the process's CPU time (main
+ * thread and workers: on a shared machine it varies less than the wall time). The first step includes AdamW's
+ * moment allocation; later steps show the steady state.
+ */
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { initEngine } from "../src/engine/engine.js";
+import { blockUntilReady, tree } from "../src/engine/jax.js";
+import { wasmHeapStatsReader } from "../src/engine/live-buffers.js";
+import { readEncoderConfig } from "../src/models/config-file.js";
+import { initEncoder, initHead } from "../src/models/bert/init.js";
+import type { EncoderConfig } from "../src/models/bert/config.js";
+import type { MethodName, PetlMethod } from "../src/petl/method.js";
+import { createMethod } from "../src/petl/registry.js";
+import type { EncodedExample } from "../src/train/batching.js";
+import { classificationObjective, groupLabels } from "../src/train/finetune.js";
+import type { Trainable } from "../src/train/finetune.js";
+import { AdamW } from "../src/train/optimizer.js";
+import { objectiveLossAndGrad, trainStep } from "../src/train/trainer.js";
+import type { StepState } from "../src/train/trainer.js";
+import { NonFiniteLossError } from "../src/train/trainer.js";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+const MiB = 2 ** 20;
+
+const { values: a, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    steps: { type: "string", default: "2" },
+    threads: { type: "string", default: "2" },
+    method: { type: "string", default: "propetl-adapter" },
+    "no-remat": { type: "boolean", default: false },
+    layers: { type: "string", default: "12" },
+    hidden: { type: "string", default: "768" },
+    heads: { type: "string", default: "12" },
+    intermediate: { type: "string", default: "3072" },
+  },
+});
+const batch = Number(positionals[0] ?? 8);
+const length = Number(positionals[1] ?? 128);
+const steps = Number(a.steps);
+const remat = !a["no-remat"];
+
+/** Random token ids (no padding: every row is `length` tokens), alternating labels. */
+function randomExamples(n: number, len: number, vocab: number, seed: number): EncodedExample[] {
+  let s = seed >>> 0;
+  const next = (): number => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s;
+  };
+  return Array.from({ length: n }, (_, index) => {
+    const ids = new Int32Array(len);
+    ids[0] = 2;
+    for (let t = 1; t < len; t++) ids[t] = 5 + (next() % (vocab - 5));
+    return { inputIds: ids, tokenTypeIds: new Int32Array(len), label: index % 2, index };
+  });
+}
+
+async function main(): Promise<void> {
+  await initEngine({ threads: Number(a.threads) });
+  const base = readEncoderConfig(path.join(ROOT, "models", "propetl-mini", "config.json")) as EncoderConfig;
+  const cfg: EncoderConfig = {
+    ...base,
+    numLayers: Number(a.layers),
+    hiddenSize: Number(a.hidden),
+    numHeads: Number(a.heads),
+    intermediateSize: Number(a.intermediate),
+  };
+  const encoder = initEncoder(cfg, 1);
+  const method = createMethod({ method: a.method as MethodName }, cfg) as PetlMethod<unknown>;
+  const params: Trainable<unknown> = { method: method.init(cfg, encoder, 1), head: initHead(cfg, 2) };
+  const data = randomExamples(batch * steps, length, cfg.vocabSize, 7);
+  const objective = classificationObjective({ config: cfg, encoder }, method, data, { kind: "classification", numLabels: cfg.numLabels }, { padTokenId: cfg.padTokenId }, { remat });
+  const optimizer = new AdamW<Trainable<unknown>>(params, groupLabels(method, params), {
+    groups: { module: { lr: 1e-3, weightDecay: 0.1 }, scores: { lr: 1e-2, weightDecay: 0.1 }, head: { lr: 1e-3, weightDecay: 0.1 } },
+  });
+  const lossAndGrad = objectiveLossAndGrad(objective, false);
+  const heap = await wasmHeapStatsReader();
+  console.log(`machine: ${os.cpus()[0]?.model ?? "?"}, ${os.cpus().length} cores, load ${os.loadavg().map((x) => x.toFixed(1)).join(" ")}; engine threads ${a.threads}; node ${process.version}`);
+  console.log(`model: random init, ${cfg.numLayers} layers, hidden ${cfg.hiddenSize}, ${cfg.numHeads} heads, FFN ${cfg.intermediateSize}, vocab ${cfg.vocabSize}; ${a.method}; batch ${batch} x ${length} = ${batch * length} tokens; remat ${remat ? "on" : "off"}`);
+  let state: StepState<Trainable<unknown>> = { params, opt: optimizer.init(params) };
+  // Run the initialisation's pending work, so that "held before the step" is the weights alone.
+  await blockUntilReady([encoder, state.params, state.opt.mu, state.opt.nu] as never);
+  const tokens = batch * length;
+  for (let s = 0; s < steps; s++) {
+    const before = heap({ resetPeak: true });
+    const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
+    const out = await trainStep(state, [data.slice(s * batch, (s + 1) * batch).map((e) => e.index)], {
+      objective,
+      lossAndGrad,
+      optimizer,
+      lrScale: 1,
+      maxGradNorm: 1,
+      where: (what) => new NonFiniteLossError(`step ${s + 1}: ${what}`, s + 1, 1),
+    });
+    const ms = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    state = out.state;
+    const after = heap();
+    const peakStep = after.peakLiveBytes - before.liveBytes;
+    console.log(
+      `step ${s + 1}: loss ${out.loss.toFixed(4)}  ${(ms / 1000).toFixed(1)} s (cpu ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s, load ${os.loadavg()[0].toFixed(1)})  peak live ${(after.peakLiveBytes / MiB).toFixed(0)} MiB` +
+        ` (${(after.peakLiveBytes / tokens / 1e6).toFixed(3)} MB/token; above the ${(before.liveBytes / MiB).toFixed(0)} MiB held before the step: ${(peakStep / MiB).toFixed(0)} MiB, ${(peakStep / tokens / 1e6).toFixed(3)} MB/token)` +
+        `  heap ${(after.heapBytes / MiB).toFixed(0)} MiB`,
+    );
+  }
+  tree.dispose(state.params);
+  tree.dispose(state.opt.mu);
+  tree.dispose(state.opt.nu);
+  tree.dispose(encoder);
+  method.dispose();
+}
+
+await main();
