@@ -18,8 +18,11 @@ import type { PredictionBackbone, TaskPredictor } from "./task-predictor.js";
 
 export * from "./task-predictor.js";
 
-/** A backbone and a task checkpoint loaded together for prediction (`loadPredictor`; owned: `dispose`). */
-export interface Predictor {
+/**
+ * A backbone and a task checkpoint loaded together for prediction (`loadPredictor`; owned:
+ * `dispose`): the task's `TaskPredictor` fields on its own backbone.
+ */
+export interface Predictor extends Pick<TaskPredictor, "taskName" | "labelNames" | "numLabels" | "logits"> {
   /** The backbone's config. */
   config: EncoderConfig;
   /** How the model type was found when the model's config.json names none (else null). */
@@ -28,17 +31,6 @@ export interface Predictor {
   tokenizer: Tokenizer;
   /** The loaded checkpoint. */
   checkpoint: LoadedCheckpoint;
-  /** Task name inside the checkpoint. */
-  taskName: string;
-  /** Its label names in id order ("score" for regression). */
-  labelNames: string[];
-  /** Outputs per example (1 for regression). */
-  numLabels: number;
-  /** Logits N × numLabels for encoded examples, in their order (row-major). */
-  logits(data: readonly EncodedExample[], opts?: {
-    /** Examples per forward pass (default 64). */
-    batchSize?: number;
-  }): Promise<Float32Array>;
   /** Tokenize texts (and optional pairs) with the model's tokenizer. */
   encode(items: readonly {
     /** The (first) text. */
