@@ -61,10 +61,11 @@ export interface LoadReport {
   durationS: number;
   /**
    * Resident memory (MB) after start, after the per-task warm-up, after the warm-up traffic
-   * (`warmupAmount`; = afterWarmup without it), at 25/50/75% of the measured run, at its end, and
-   * the most seen during it.
+   * (`warmupAmount`; = afterWarmup without it), at 25/50/75% of the measured run, at its end, the
+   * most seen during it, and the means of the samples (every 250 ms) in its first and last thirds:
+   * a trend that one sample's garbage-collection timing does not decide.
    */
-  rssMb: { afterStart: number; afterWarmup: number; afterTraffic: number; quarter: number; half: number; threeQuarters: number; end: number; max: number };
+  rssMb: { afterStart: number; afterWarmup: number; afterTraffic: number; quarter: number; half: number; threeQuarters: number; end: number; max: number; firstThirdMean: number; lastThirdMean: number };
   autocannon: { sent: number; total: number; errors: number; timeouts: number; non2xx: number };
   batches: { count: number; meanRequests: number; meanTasks: number; meanInputs: number };
   cache: { hits: number; misses: number };
@@ -224,6 +225,10 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
     const end = rssMb(pid);
     const runMs = performance.now() - tRun;
     const at = (f: number): number => samples.find((x) => x.t >= f * runMs)?.mb ?? end;
+    const meanOf = (from: number, to: number): number => {
+      const xs = samples.filter((x) => x.t >= from * runMs && x.t < to * runMs).map((x) => x.mb);
+      return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : end;
+    };
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     const br = histo(metrics, "propetl_batch_requests");
     const bt = histo(metrics, "propetl_batch_tasks");
@@ -247,7 +252,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
       throughputRps: (validCount + badCount) / result.duration,
       validInputsPerSecond: validInputs / result.duration,
       durationS: result.duration,
-      rssMb: { afterStart, afterWarmup, afterTraffic, quarter: at(0.25), half: at(0.5), threeQuarters: at(0.75), end, max: maxRss },
+      rssMb: { afterStart, afterWarmup, afterTraffic, quarter: at(0.25), half: at(0.5), threeQuarters: at(0.75), end, max: maxRss, firstThirdMean: meanOf(0, 1 / 3), lastThirdMean: meanOf(2 / 3, 1.01) },
       autocannon: { sent: result.requests.sent, total: result.requests.total, errors: result.errors, timeouts: result.timeouts, non2xx: result.non2xx },
       batches: { count: br.count, meanRequests: br.count ? br.sum / br.count : 0, meanTasks: bt.count ? bt.sum / bt.count : 0, meanInputs: bi.count ? bi.sum / bi.count : 0 },
       cache: { hits: counter(metrics, "propetl_task_cache_lookups_total", 'result="hit"'), misses: counter(metrics, "propetl_task_cache_lookups_total", 'result="miss"') },
