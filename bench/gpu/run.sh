@@ -62,11 +62,9 @@ else
       fi
     fi
     if [ -x "$S/bundle/bin/node" ]; then
-      ROOT=$S/root
-      mkdir -p "$ROOT"
+      # The bundle is the package root: package.json's "imports" map #engine-platform and #jax-js.
+      ROOT=$S/bundle
       cp "$REPO/package.json" "$ROOT/"
-      ln -sfn "$S/bundle/dist" "$ROOT/dist"
-      ln -sfn "$S/bundle/node_modules" "$ROOT/node_modules"
       NODE=$S/bundle/bin/node
     fi
   else
