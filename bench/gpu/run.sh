@@ -31,7 +31,7 @@ if [ ! -s "$S/results/torch.jsonl" ]; then
   command -v nvidia-smi >/dev/null && nvidia-smi -L | tee -a "$S/results/run.log"
   log "PyTorch half (timeout ${TORCH_TIMEOUT:-180} s)"
   if PYTHONUNBUFFERED=1 timeout "${TORCH_TIMEOUT:-180}" "$PYTHON" bench/gpu/torch_bert_base.py >"$S/results/torch.tmp" 2>"$S/results/torch.err"; then
-    mv "$S/results/torch.tmp" "$S/results/torch.jsonl"
+    mv "$S/results/torch.tmp" "$S/results/torch.jsonl" && rm -f "$S/results/torch.partial.jsonl"
   else
     log "PyTorch half failed (status $?): $(tail -3 "$S/results/torch.err")"
     cp "$S/results/torch.tmp" "$S/results/torch.partial.jsonl" 2>/dev/null
@@ -85,7 +85,7 @@ if [ -n "$ROOT" ] && [ ! -s "$S/results/node.jsonl" ]; then
   fi
   log "jax-js half: $NODE $("$NODE" --version) on $ROOT (timeout ${NODE_TIMEOUT:-360} s)"
   if BENCH_BACKEND=webgpu timeout "${NODE_TIMEOUT:-360}" "$NODE" "$ROOT/dist/bench/gpu/bert-base.js" >"$S/results/node.tmp" 2>"$S/results/node.err"; then
-    mv "$S/results/node.tmp" "$S/results/node.jsonl"
+    mv "$S/results/node.tmp" "$S/results/node.jsonl" && rm -f "$S/results/node.partial.jsonl"
   else
     log "jax-js half failed (status $?): $(grep -v '^Warning' "$S/results/node.err" | tail -5)"
     cp "$S/results/node.tmp" "$S/results/node.partial.jsonl" 2>/dev/null
