@@ -5,11 +5,11 @@
  * asked for, or for "auto" webgpu where `navigator.gpu` gives a hardware adapter (not a fallback
  * or software one: those are slower than wasm), else wasm. On Node "auto" looks only at a
  * `navigator.gpu` the application installed; `backend: "webgpu"` loads Dawn (the optional package
- * `webgpu`) and fails with what to install when it is missing. `threads` is the wasm backend's worker count: jax-js, patched by propetl
- * (DESIGN.md, patch 6), creates its worker pool at the first parallel kernel, sized as this file
- * says then. The platform layer ("#engine-platform": `platform-node.ts` on Node,
- * `platform-browser.ts` elsewhere) decides the default and how the pool is sized: on Node
- * $PROPETL_THREADS, else all cores, through the Worker shim; in a browser
+ * `webgpu`) and fails with what to install when it is missing. `threads` is the wasm backend's
+ * worker count: jax-js, patched by propetl (DESIGN.md, patch 6), creates its worker pool at the
+ * first parallel kernel, sized as this file says then. The platform layer ("#engine-platform":
+ * `platform-node.ts` on Node, `platform-browser.ts` elsewhere) decides the default and how the
+ * pool is sized: on Node $PROPETL_THREADS, else all cores, through the Worker shim; in a browser
  * `navigator.hardwareConcurrency` (at most 8) when the page is cross-origin isolated, else 1.
  * With 1 thread on Node there is no pool: kernels run on the calling thread.
  */
@@ -19,7 +19,6 @@ import type { GpuAdapterInfo } from "./gpu-adapter.js";
 import { defaultDevice, init } from "./jax.js";
 
 export type { GpuAdapterInfo } from "./gpu-adapter.js";
-export { describeAdapter } from "./gpu-adapter.js";
 
 /** A jax-js backend: wasm (the default where WebGPU is absent), webgpu, or jax-js's cpu backend. */
 export type Backend = "wasm" | "webgpu" | "cpu";
