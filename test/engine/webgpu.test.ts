@@ -5,7 +5,7 @@
  * its own process, and the results must agree. Skipped when no WebGPU adapter is found (package
  * missing, or no WebGPU-capable driver), unless PROPETL_REQUIRE_WEBGPU=1 (CI: .ci/run installs
  * Mesa's software Vulkan driver, lavapipe, and sets it). On lavapipe the webgpu run takes about
- * 30 s on 2 cores, mostly compiling shaders.
+ * 20–30 s on 2 cores with an empty shader cache, mostly compiling shaders (4 s with it warm).
  *
  * Tolerances: both backends compute in float32 but not the same way (WGSL kernels with their own
  * tiling, reduction order and exp/tanh/erf, against wasm's), so results differ in the last bits,
