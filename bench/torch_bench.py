@@ -2,18 +2,15 @@
 
 One BERT-base-shaped layer (forward; forward+backward w.r.t. a Pfeiffer adapter after the
 FFN, backbone frozen) and one training step of a 4-layer hidden-256 model with adapters.
-Prints JSON lines. Threads: torch.set_num_threads($BENCH_THREADS or 2).
+Prints JSON lines. Threads: torch.set_num_threads($BENCH_THREADS or 2). bench/gpu/torch_bert_base.py
+imports its model pieces (`lin`, `layer_params`, `layer`, `timeit`).
 """
 import json, math, os, sys, time
 import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
-threads = int(os.environ.get("BENCH_THREADS", "2"))
-torch.set_num_threads(threads)
 reps = int(os.environ.get("BENCH_REPS", "5"))
-shapes = json.loads(os.environ["BENCH_SHAPES"])
-torch.manual_seed(0)
 
 
 def lin(i, o):
@@ -26,6 +23,8 @@ def layer_params(H, Fd):
 
 
 def layer(p, x, bias, heads, adapter):
+    """One encoder layer. `adapter`: a (down, up) pair added to the FFN output, or a function
+    hook(out, residual, ln) returning the FFN output to use (ln: the output LayerNorm's (g, b))."""
     B, T, H = x.shape
     hd = H // heads
     def split(t):
@@ -35,21 +34,29 @@ def layer(p, x, bias, heads, adapter):
     ctx = torch.matmul(torch.softmax(s, -1), v).transpose(1, 2).reshape(B, T, H)
     h1 = F.layer_norm(F.linear(ctx, *p["ao"]) + x, (H,), *p["ln1"], eps=1e-12)
     out = F.linear(F.gelu(F.linear(h1, *p["i"])), *p["o"])
-    down, up = adapter
-    out = out + F.linear(F.relu(F.linear(out, *down)), *up)
+    if callable(adapter):
+        out = adapter(out, h1, p["ln2"])
+    else:
+        down, up = adapter
+        out = out + F.linear(F.relu(F.linear(out, *down)), *up)
     return F.layer_norm(out + h1, (H,), *p["ln2"], eps=1e-12)
 
 
-def timeit(label, fn):
+def timeit(label, fn, sync=lambda: None, extra=None):
+    """Run fn twice untimed, then `reps` times; print {engine, case, median_ms, min_ms, **extra}.
+    `sync` waits for the device (torch.cuda.synchronize on a GPU) before each clock read."""
     fn(); fn()
     ts = []
     for _ in range(reps):
-        t0 = time.perf_counter(); fn(); ts.append((time.perf_counter() - t0) * 1000)
+        sync(); t0 = time.perf_counter(); fn(); sync(); ts.append((time.perf_counter() - t0) * 1000)
     ts.sort()
-    print(json.dumps({"engine": "pytorch", "case": label, "median_ms": ts[len(ts) // 2], "min_ms": ts[0]}), flush=True)
+    print(json.dumps({"engine": "pytorch", "case": label, "median_ms": ts[len(ts) // 2], "min_ms": ts[0], **(extra or {})}), flush=True)
 
 
 def main():
+    torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "2")))
+    torch.manual_seed(0)
+    shapes = json.loads(os.environ["BENCH_SHAPES"])
     L = shapes["layer"]
     H, heads, Fd, B, T, bn = L["hidden"], L["heads"], L["ffn"], L["batch"], L["seq"], L["bottleneck"]
     p = layer_params(H, Fd)
@@ -93,4 +100,5 @@ def main():
     timeit("train_step_4L_h256", step)
 
 
-main()
+if __name__ == "__main__":
+    main()

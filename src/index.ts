@@ -22,8 +22,8 @@
  */
 
 // Engine
-export { initEngine, engineInfo } from "./engine/engine.js";
-export type { Backend, EngineInfo, EngineOptions } from "./engine/engine.js";
+export { initEngine, engineInfo, describeEngine } from "./engine/engine.js";
+export type { Backend, EngineInfo, EngineOptions, GpuAdapterInfo } from "./engine/engine.js";
 
 // Loading from bytes and URLs (as in the browser entry, src/browser.ts; the folder loaders' validation)
 export { loadBackboneFromBytes, loadBackboneFromUrl } from "./train/backbone-bytes.js";

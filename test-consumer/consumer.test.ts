@@ -85,6 +85,8 @@ test("the tarball carries the vendored engine with its licence, no install scrip
   for (const hook of ["preinstall", "install", "postinstall"]) assert.equal(pkg.scripts?.[hook], undefined, `the package has a ${hook} script`);
   assert.equal(pkg.dependencies?.["@jax-js/jax"], undefined, "@jax-js/jax is vendored, not a dependency");
   assert.ok(!existsSync(path.join(app, "node_modules/@jax-js")), "an unpatched @jax-js/jax was installed next to propetl");
+  // Dawn's Node binding (~21 MB native) is an optional peer dependency: only `--backend webgpu` needs it.
+  assert.ok(!existsSync(path.join(app, "node_modules/webgpu")), "the optional peer dependency webgpu was installed with propetl");
 });
 
 test("the engine-defect reproductions behave as in the repository (fixed) on the installed propetl/engine", () => {

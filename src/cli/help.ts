@@ -155,7 +155,8 @@ ${Object.entries(COMMANDS)
   .join("\n")}
 
 Run "propetl <command> --help" for a command's options.
-Global: --version, --help. Engine threads: --threads N (or PROPETL_THREADS).
+Global: --version, --help. Engine: --threads N (or PROPETL_THREADS), --backend auto|wasm|webgpu|cpu
+(webgpu in Node needs the optional package: npm install webgpu).
 
 Example:
   propetl train --model ./roberta-base --task rte --data-dir ./glue --output runs/rte
@@ -164,10 +165,15 @@ Example:
   propetl score --metric rouge1,rouge2,rougeL --predictions summaries.txt --references gold.txt
 `;
 
+const BACKEND_HELP = `  --backend NAME          engine backend: auto (default: wasm; on Node webgpu only when the program
+                          installed a navigator.gpu with a hardware adapter), wasm, cpu, or webgpu
+                          (a GPU through Dawn: npm install webgpu; Vulkan/Metal/D3D12 driver needed)`;
+
 const COMMON_OUT = `Output:
   --json                  JSON lines on stdout (also the default when stdout is not a terminal)
   --quiet                 fewer progress messages
-  --threads N             engine worker threads (default: all cores; or PROPETL_THREADS)`;
+  --threads N             engine worker threads (default: all cores; or PROPETL_THREADS)
+${BACKEND_HELP}`;
 
 const MULTI_TASK_HELP = `Multi-task (paper Sec. 3.4): one method, one checkpoint, several tasks
   --tasks A,B,...         train on these tasks together instead of --task: built-in (spam,
@@ -306,6 +312,7 @@ input's other fields kept.
   --max-length N          default 128
 ${JIT_FORWARD_HELP}
   --threads N             engine worker threads
+${BACKEND_HELP}
 `;
 
 export const STORAGE_HELP = `Usage: propetl storage [CHECKPOINT] [--method NAME] [--model DIR | --config FILE] [options]
@@ -509,6 +516,7 @@ after the decoder start token, up to and including EOS).
                           truncated (their EOS kept) with a warning that counts them
   --json                  JSON lines {"text", "ids"}
   --threads N             engine worker threads
+${BACKEND_HELP}
 
 Defaults come from the model folder's generation_config.json when it has one (else from the
 generation keys of its config.json), as Hugging Face reads them: max_new_tokens (or max_length,
@@ -614,6 +622,7 @@ then exits.
                           every N ms (default 0: never; POST /v1/tasks/reload rescans)
   --log                   log every request (JSON lines on stderr)
   --threads N             engine worker threads
+${BACKEND_HELP}
 `;
 
 export const HELP: Record<CommandName, string> = {

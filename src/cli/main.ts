@@ -1,14 +1,15 @@
 #!/usr/bin/env node
 /**
  * `propetl` command dispatcher. Help and version are answered without loading the engine;
- * a command's module is imported only when it runs. `--threads N` becomes the `threads` option
- * the command passes to `initEngine` (engine-options.ts); without it, the engine's default
- * applies (PROPETL_THREADS, else all cores).
+ * a command's module is imported only when it runs. `--threads N` and `--backend NAME` become
+ * the `threads` and `backend` options the command passes to `initEngine` (engine-options.ts);
+ * without them, the engine's defaults apply (PROPETL_THREADS, else all cores; backend "auto").
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { setEngineThreads } from "./engine-options.js";
+import { CLI_BACKENDS, setEngineBackend, setEngineThreads } from "./engine-options.js";
+import type { Backend } from "../engine/engine.js";
 import { COMMANDS, HELP, MAIN_HELP } from "./help.js";
 import { watchOutputStreams } from "./interrupt.js";
 import type { CommandName } from "./help.js";
@@ -27,23 +28,40 @@ function version(): string {
   return "unknown";
 }
 
-/** Take `--threads N` / `--threads=N` out of argv and record it for the engine. */
-function applyThreads(argv: string[]): string[] {
+/**
+ * Take the engine flags out of argv and record them: `--threads N` / `--threads=N` and
+ * `--backend NAME` / `--backend=NAME`. A bad value ends the process with status 2.
+ */
+function applyEngineFlags(argv: string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
+    let flag: "threads" | "backend";
     let value: string | undefined;
-    if (a === "--threads") value = argv[++i];
-    else if (a.startsWith("--threads=")) value = a.slice("--threads=".length);
-    else {
+    if (a === "--threads" || a === "--backend") {
+      flag = a === "--threads" ? "threads" : "backend";
+      value = argv[++i];
+    } else if (a.startsWith("--threads=") || a.startsWith("--backend=")) {
+      flag = a.startsWith("--threads=") ? "threads" : "backend";
+      value = a.slice(a.indexOf("=") + 1);
+    } else {
       out.push(a);
       continue;
     }
-    if (value === undefined || !/^\d+$/.test(value) || Number(value) < 1) {
-      process.stderr.write(`propetl: --threads must be a positive integer, got ${value === undefined ? "nothing" : `"${value}"`}\n`);
-      process.exit(2);
+    const got = value === undefined ? "nothing" : `"${value}"`;
+    if (flag === "threads") {
+      if (value === undefined || !/^\d+$/.test(value) || Number(value) < 1) {
+        process.stderr.write(`propetl: --threads must be a positive integer, got ${got}\n`);
+        process.exit(2);
+      }
+      setEngineThreads(Number(value));
+    } else {
+      if (value === undefined || !(CLI_BACKENDS as readonly string[]).includes(value)) {
+        process.stderr.write(`propetl: --backend must be one of ${CLI_BACKENDS.join(", ")}, got ${got}\n`);
+        process.exit(2);
+      }
+      setEngineBackend(value as Backend | "auto");
     }
-    setEngineThreads(Number(value));
   }
   return out;
 }
@@ -54,7 +72,7 @@ interface CommandModule {
 
 async function main(): Promise<number> {
   watchOutputStreams();
-  const argv = applyThreads(process.argv.slice(2));
+  const argv = applyEngineFlags(process.argv.slice(2));
   const cmd = argv[0];
   if (cmd === undefined || cmd === "--help" || cmd === "-h" || cmd === "help") {
     const topic = cmd === "help" ? argv[1] : undefined;

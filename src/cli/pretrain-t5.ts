@@ -1,7 +1,7 @@
 /** `propetl pretrain --arch t5`: T5 span-corruption pretraining; see help.ts (PRETRAIN_HELP). */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
-import { initEngine, isWasmHeapExhausted } from "../engine/engine.js";
+import { describeEngine, initEngine, isWasmHeapExhausted } from "../engine/engine.js";
 import { tokenizerFromFiles, TokenizerFileError } from "../data/tokenizer.js";
 import type { Tokenizer, TokenizerFiles } from "../data/tokenizer.js";
 import { T5_FEED_FORWARD_PROJS } from "../models/t5/config.js";
@@ -110,7 +110,7 @@ export async function runPretrainT5(v: Values, textFiles: string[], hyper: Parti
 
   const reporter = makeReporter({ json: flag(v, "json"), quiet: flag(v, "quiet"), words: { run: "pretrain", epoch: "round", eval: "held-out", examples: "chunks" } });
   const engine = await initEngine(engineOptions());
-  reporter.log(`pretraining a fresh T5 on ${textFiles.join(", ")}; output ${output}; engine ${engine.backend} with ${engine.threads} thread(s)`);
+  reporter.log(`pretraining a fresh T5 on ${textFiles.join(", ")}; output ${output}; engine ${describeEngine(engine)}`);
   const stop = stopOnInterrupt((m) => reporter.warn(m));
   const seed = t5Hyper.seed ?? T5_PRETRAIN_DEFAULTS.seed;
   try {

@@ -1,7 +1,7 @@
 /** `propetl pretrain`: see help.ts (PRETRAIN_HELP). */
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { initEngine, isWasmHeapExhausted } from "../engine/engine.js";
+import { describeEngine, initEngine, isWasmHeapExhausted } from "../engine/engine.js";
 import { loadTokenizer } from "../data/tokenizer.js";
 import type { Tokenizer } from "../data/tokenizer.js";
 import { readEncoderConfig } from "../models/config-file.js";
@@ -176,7 +176,7 @@ export async function run(argv: string[]): Promise<number> {
 
   const reporter = makeReporter({ json: flag(v, "json"), quiet: flag(v, "quiet"), words: { run: "pretrain", epoch: "round", eval: "held-out", examples: "windows" } });
   const engine = await initEngine(engineOptions());
-  reporter.log(`pretraining ${initDir !== undefined ? `from ${initDir}` : "a fresh BERT"} on ${textFiles.join(", ")}; output ${output}; engine ${engine.backend} with ${engine.threads} thread(s)`);
+  reporter.log(`pretraining ${initDir !== undefined ? `from ${initDir}` : "a fresh BERT"} on ${textFiles.join(", ")}; output ${output}; engine ${describeEngine(engine)}`);
 
   const stop = stopOnInterrupt((m) => reporter.warn(m));
   const seed = hyper.seed ?? PRETRAIN_DEFAULTS.seed;

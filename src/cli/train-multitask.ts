@@ -8,7 +8,7 @@
  */
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { initEngine } from "../engine/engine.js";
+import { describeEngine, initEngine } from "../engine/engine.js";
 import { defaultEpochs, isGlueTaskName } from "../data/tasks.js";
 import { readEncoderConfig } from "../models/config-file.js";
 import { formatSharedAndTaskParts, formatStorageReport, sharedAndTaskParts } from "../petl/storage.js";
@@ -159,7 +159,7 @@ export async function runMultiTaskTrain(v: Values, argv: string[], modelDir: str
   }
   const hyper = hyperFromArgs(v, method, epochs);
   const engine = await initEngine(engineOptions());
-  reporter.log(`tasks ${taskNames.join(", ")}; model ${modelDir}${bundled ? " (bundled)" : ""}; method ${method.method}${methodMasksText(method)}; temperature ${temperature}; output ${output}; engine ${engine.backend} with ${engine.threads} thread(s)`);
+  reporter.log(`tasks ${taskNames.join(", ")}; model ${modelDir}${bundled ? " (bundled)" : ""}; method ${method.method}${methodMasksText(method)}; temperature ${temperature}; output ${output}; engine ${describeEngine(engine)}`);
 
   const stop = stopOnInterrupt((m) => reporter.warn(m));
   return runTraining(reporter, stop, async () => {

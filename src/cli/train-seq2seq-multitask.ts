@@ -8,7 +8,7 @@
  */
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { initEngine } from "../engine/engine.js";
+import { describeEngine, initEngine } from "../engine/engine.js";
 import { isSeq2SeqBuiltinName, loadSeq2SeqTask } from "../data/seq2seq.js";
 import { isGlueTaskName } from "../data/tasks.js";
 import type { TaskSpec } from "../data/tasks.js";
@@ -151,7 +151,7 @@ export async function runSeq2seqMultiTaskTrain(v: Values, argv: string[], modelD
   for (const s of skipped) reporter.warn(`skipped ${s.count} bad row(s) in ${s.file}${s.messages.length ? `; first: ${s.messages[0]}` : ""}`);
   const engine = await initEngine(engineOptions());
   reporter.log(
-    `text-to-text tasks ${taskNames.join(", ")}; model ${modelDir}${bundled ? " (bundled)" : ""}; method ${method.method}${method.k !== undefined ? ` (k ${method.k}${method.taskK !== undefined ? `, task k ${method.taskK}, ${method.combine?.toUpperCase()}` : ""})` : ""}; temperature ${temperature}; output ${output}; engine ${engine.backend} with ${engine.threads} thread(s)`,
+    `text-to-text tasks ${taskNames.join(", ")}; model ${modelDir}${bundled ? " (bundled)" : ""}; method ${method.method}${method.k !== undefined ? ` (k ${method.k}${method.taskK !== undefined ? `, task k ${method.taskK}, ${method.combine?.toUpperCase()}` : ""})` : ""}; temperature ${temperature}; output ${output}; engine ${describeEngine(engine)}`,
   );
   const stop = stopOnInterrupt((m) => reporter.warn(m));
   return runTraining(reporter, stop, async () => {

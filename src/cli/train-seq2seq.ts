@@ -5,7 +5,7 @@
  */
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { initEngine } from "../engine/engine.js";
+import { describeEngine, initEngine } from "../engine/engine.js";
 import { isSeq2SeqBuiltinName, loadSeq2SeqTask } from "../data/seq2seq.js";
 import type { Seq2SeqTask } from "../data/seq2seq.js";
 import { readModelConfig } from "../models/config-file.js";
@@ -164,7 +164,7 @@ export async function runSeq2seqTrain(v: Values, argv: string[], data: Seq2seqCl
 
   const reporter = makeReporter({ json: flag(v, "json"), quiet: flag(v, "quiet") });
   const engine = await initEngine(engineOptions());
-  reporter.log(`task ${data.task.name} (text-to-text, ${data.task.metric}) from ${data.source}; model ${modelDir}${bundled ? " (bundled)" : ""}; method ${method.method}; output ${output}; engine ${engine.backend} with ${engine.threads} thread(s)`);
+  reporter.log(`task ${data.task.name} (text-to-text, ${data.task.metric}) from ${data.source}; model ${modelDir}${bundled ? " (bundled)" : ""}; method ${method.method}; output ${output}; engine ${describeEngine(engine)}`);
   const stop = stopOnInterrupt((m) => reporter.warn(m));
   return runTraining(reporter, stop, async () => {
     const res = await trainSeq2seqTask({

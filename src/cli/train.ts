@@ -2,7 +2,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { readEncoderConfig } from "../models/config-file.js";
-import { initEngine } from "../engine/engine.js";
+import { describeEngine, initEngine } from "../engine/engine.js";
 import { defaultLearningRates } from "../petl/methods.js";
 import { plainCounterpart, resolveMethodConfig } from "../petl/registry.js";
 import { compareStorage, formatStorageReport } from "../petl/storage.js";
@@ -154,7 +154,7 @@ export async function run(argv: string[]): Promise<number> {
   const epochs = epochsFlag ?? defaultEpochs(data.task, firstSplits.train.length);
   const hyper = hyperFromArgs(v, method, epochs);
   const engine = await initEngine(engineOptions());
-  reporter.log(`task ${data.task.name} from ${data.source}; model ${modelDir}${bundled ? " (bundled)" : ""}; method ${method.method}; output ${output}; engine ${engine.backend} with ${engine.threads} thread(s)`);
+  reporter.log(`task ${data.task.name} from ${data.source}; model ${modelDir}${bundled ? " (bundled)" : ""}; method ${method.method}; output ${output}; engine ${describeEngine(engine)}`);
 
   const stop = stopOnInterrupt((m) => reporter.warn(m));
   return runTraining(reporter, stop, async () => {

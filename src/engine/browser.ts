@@ -5,5 +5,5 @@
  */
 export { np, nn, lax, random, tree, grad, valueAndGrad, vjp, jit, blockUntilReady } from "./jax.js";
 export type { JArray, DType } from "./jax.js";
-export { initEngine, engineInfo } from "./engine.js";
-export type { Backend, EngineInfo, EngineOptions } from "./engine.js";
+export { initEngine, engineInfo, describeEngine } from "./engine.js";
+export type { Backend, EngineInfo, EngineOptions, GpuAdapterInfo } from "./engine.js";

@@ -1,18 +1,24 @@
 /**
  * The numeric engine's setup in one place: backend choice and thread count.
  *
- * `initEngine({ backend, threads })` starts the engine once per process. The backend is
- * webgpu where the platform has it (`navigator.gpu` gives an adapter), else wasm ("auto"), or the
- * one asked for. `threads` is the wasm backend's worker count: jax-js, patched by propetl
- * (DESIGN.md, patch 6), creates its worker pool at the first parallel kernel, sized as this file
- * says then. The platform layer ("#engine-platform": `platform-node.ts` on Node,
- * `platform-browser.ts` elsewhere) decides the default and how the pool is sized: on Node
- * $PROPETL_THREADS, else all cores, through the Worker shim; in a browser
+ * `initEngine({ backend, threads })` starts the engine once per process. The backend is the one
+ * asked for, or for "auto" webgpu where `navigator.gpu` gives a hardware adapter (not a fallback
+ * or software one: those are slower than wasm), else wasm. On Node "auto" looks only at a
+ * `navigator.gpu` the application installed; `backend: "webgpu"` loads Dawn (the optional package
+ * `webgpu`) and fails with what to install when it is missing. `threads` is the wasm backend's
+ * worker count: jax-js, patched by propetl (DESIGN.md, patch 6), creates its worker pool at the
+ * first parallel kernel, sized as this file says then. The platform layer ("#engine-platform":
+ * `platform-node.ts` on Node, `platform-browser.ts` elsewhere) decides the default and how the
+ * pool is sized: on Node $PROPETL_THREADS, else all cores, through the Worker shim; in a browser
  * `navigator.hardwareConcurrency` (at most 8) when the page is cross-origin isolated, else 1.
  * With 1 thread on Node there is no pool: kernels run on the calling thread.
  */
-import { useWasmThreads, wasmThreads } from "#engine-platform";
+import { findWebGpu, useWasmThreads, wasmThreads } from "#engine-platform";
+import { describeAdapter, isHardwareAdapter } from "./gpu-adapter.js";
+import type { GpuAdapterInfo } from "./gpu-adapter.js";
 import { defaultDevice, init } from "./jax.js";
+
+export type { GpuAdapterInfo } from "./gpu-adapter.js";
 
 /** A jax-js backend: wasm (the default where WebGPU is absent), webgpu, or jax-js's cpu backend. */
 export type Backend = "wasm" | "webgpu" | "cpu";
@@ -22,7 +28,11 @@ const OPTION_NAMES: readonly string[] = ["backend", "threads"];
 
 /** Options of `initEngine`. */
 export interface EngineOptions {
-  /** Backend to use; "auto" picks webgpu where available, else wasm. Default "auto". */
+  /**
+   * Backend to use. Default "auto": webgpu where `navigator.gpu` gives a hardware adapter (on
+   * Node only when the application installed `navigator.gpu`), else wasm. "webgpu" on Node loads
+   * Dawn (`npm install webgpu`) and is an error when it or an adapter is missing.
+   */
   backend?: Backend | "auto";
   /**
    * Worker threads for the wasm backend's kernels, a positive integer (1: the calling thread
@@ -39,6 +49,8 @@ export interface EngineInfo {
   backend: Backend;
   /** Threads the backend computes on: the wasm worker count, 1 for the others. */
   threads: number;
+  /** The GPU adapter, for the webgpu backend only. */
+  adapter?: GpuAdapterInfo;
 }
 
 interface Running {
@@ -124,13 +136,24 @@ async function start(options: EngineOptions): Promise<Running> {
   const want = options.backend ?? "auto";
   const threads = wasmThreads(options.threads);
   let backend: Backend;
+  let adapter: GpuAdapterInfo | undefined;
+  if (want === "auto" || want === "webgpu") {
+    const probe = await findWebGpu(want === "webgpu");
+    if (probe.adapter === null) {
+      if (want === "webgpu") throw new Error(`initEngine: backend "webgpu" is not available: ${probe.reason}`);
+    } else if (want === "webgpu" || isHardwareAdapter(probe.adapter)) {
+      adapter = probe.adapter;
+    }
+  }
   if (want === "auto") {
-    const nav = (globalThis as { navigator?: { gpu?: unknown } }).navigator;
-    const got = nav?.gpu !== undefined ? await init("webgpu", "wasm") : await init("wasm");
+    const got = adapter !== undefined ? await init("webgpu", "wasm") : await init("wasm");
     backend = got.includes("webgpu") ? "webgpu" : "wasm";
   } else {
     const got = await init(want);
-    if (!got.includes(want)) throw new Error(`backend "${want}" is not available here (got: ${got.join(", ") || "none"})`);
+    if (!got.includes(want)) {
+      const on = adapter !== undefined ? ` on ${describeAdapter(adapter)} (jax-js could not open a device on it)` : "";
+      throw new Error(`initEngine: backend "${want}" is not available here${on} (got: ${got.join(", ") || "none"})`);
+    }
     backend = want;
   }
   // jax-js (patched) creates its worker pool at the first parallel kernel, from the global
@@ -139,6 +162,7 @@ async function start(options: EngineOptions): Promise<Running> {
   useWasmThreads(threads);
   defaultDevice(backend);
   current = { backend, threads: backend === "wasm" ? threads : 1 };
+  if (backend === "webgpu" && adapter !== undefined) current.adapter = adapter;
   return { info: current, requested: want, wasmThreads: threads };
 }
 
@@ -146,6 +170,15 @@ async function start(options: EngineOptions): Promise<Running> {
 export function engineInfo(): EngineInfo {
   if (!current) throw new Error("propetl engine not started: call initEngine() first");
   return current;
+}
+
+/**
+ * The engine in one line for a command's start line: "wasm with 2 thread(s)", or
+ * "webgpu on nvidia hopper ... (driver)".
+ */
+export function describeEngine(info: EngineInfo = engineInfo()): string {
+  if (info.backend === "webgpu") return `webgpu on ${info.adapter ? describeAdapter(info.adapter) : "an unnamed adapter"}`;
+  return `${info.backend} with ${info.threads} thread(s)`;
 }
 
 /** The engine's info for a record (metrics files), or null before initEngine(). */

@@ -7,6 +7,9 @@
  * used only then; this layer sizes the pool by giving `navigator` its own `hardwareConcurrency`.
  */
 
+import { probeAdapter } from "./gpu-adapter.js";
+import type { GpuLike, WebGpuProbe } from "./gpu-adapter.js";
+
 /** Which platform layer this is. */
 export const PLATFORM: "node" | "browser" = "browser";
 
@@ -64,4 +67,16 @@ export function useWasmThreads(threads: number): void {
   } catch {
     // A navigator that refuses the property keeps the browser's count.
   }
+}
+
+/**
+ * The WebGPU adapter jax-js would use: the browser's `navigator.gpu`, asked for a
+ * "high-performance" adapter as jax-js asks. `explicit` changes nothing here (the browser has
+ * `navigator.gpu` or not).
+ */
+export function findWebGpu(explicit: boolean): Promise<WebGpuProbe> {
+  void explicit;
+  const gpu = (globalThis as { navigator?: { gpu?: GpuLike } }).navigator?.gpu;
+  if (gpu === undefined) return Promise.resolve({ adapter: null, reason: "this browser has no navigator.gpu (WebGPU)" });
+  return probeAdapter(gpu, "navigator.gpu");
 }
