@@ -19,6 +19,7 @@ import type { ModuleOptionName } from "../petl/methods.js";
 import { COMBINE_RULES, COMBINE_RULE_HELP } from "../petl/combine-rule.js";
 import { demoPresetsText } from "./demo-presets.js";
 import { SEQ2SEQ_DEFAULTS } from "../train/seq2seq-defaults.js";
+import { REMAT_AUTO_BYTES } from "../train/remat-choice.js";
 
 const HELP_WIDTH = 96;
 
@@ -240,13 +241,15 @@ ${learningRateHelp()}
                           which measured 2.2-2.3x faster per step on propetl-mini and on a
                           BERT-base-sized model; jit compiles once per padded shape)
   --no-jit                eager (the default; accepted for older commands)
-  --no-remat              take the gradient over the whole network at once; by default an
-                          eager step takes it layer by layer, recomputing each layer's forward
-                          pass (one more forward pass per step) and holding one layer's
-                          activations instead of every layer's: a BERT-base-sized model at
-                          batch 32 x 128 peaks at 1.7 GiB, where the whole-network gradient
-                          overflowed the 4 GiB heap at 8 x 128 (bench/RESULTS.md). About 40%
-                          more CPU time per step. Not with --jit, full fine-tuning or T5.
+  --remat                 take an eager step's gradient layer by layer, recomputing each
+                          layer's forward pass and holding one layer's activations instead of
+                          every layer's: a BERT-base-sized model at batch 32 x 128 peaks at
+                          1.7 GiB, where the whole-network gradient overflowed the 4 GiB heap at
+                          8 x 128 (bench/RESULTS.md); 1.4-1.5x the time per step
+  --no-remat              take the gradient over the whole network at once. Default (neither):
+                          --remat when the whole-network gradient's activations would exceed
+                          ${REMAT_AUTO_BYTES / 1024 ** 3} GiB (estimated from the batch size, the longest input and the
+                          model's widths). Not with --jit, full fine-tuning or T5.
 
 Checkpoints:
   --output DIR            task checkpoint folder (adapter_config.json, adapter_model.safetensors

@@ -31,7 +31,7 @@ import { seq2seqOutOfMemoryMessage } from "./out-of-memory.js";
 
 
 /** Flags of `train` that only classification tasks take. */
-const CLASSIFICATION_ONLY = ["head-lr", "max-length", "jit", "no-remat", "labels", "regression", "text-column", "text-pair-column", "label-column", "skip-bad-rows"] as const;
+const CLASSIFICATION_ONLY = ["head-lr", "max-length", "jit", "no-remat", "remat", "labels", "regression", "text-column", "text-pair-column", "label-column", "skip-bad-rows"] as const;
 
 /** Flags that only text-to-text tasks take (help.ts, "Text-to-text tasks"). */
 export const SEQ2SEQ_ONLY = ["max-source-length", "max-target-length", "max-new-tokens", "num-beams", "length-penalty", "eval-steps", "source-column", "target-column", "prefix", "metric"] as const;

@@ -20,6 +20,7 @@ import { isSeq2seqRequest, loadSeq2seqArgs, runSeq2seqTrain, SEQ2SEQ_ONLY } from
 import type { Reporter } from "./progress.js";
 import { stopOnInterrupt } from "./interrupt.js";
 import { runTraining, seedsJson } from "./train-outcome.js";
+import type { RematChoice } from "../train/remat-choice.js";
 import { isMultiTaskRequest, MULTITASK_ONLY, runMultiTaskTrain } from "./train-multitask.js";
 import { isSeq2seqMultiTaskRequest, runSeq2seqMultiTaskTrain } from "./train-seq2seq-multitask.js";
 import { outOfMemoryMessage } from "./out-of-memory.js";
@@ -49,6 +50,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   jit: { type: "boolean" },
   "no-jit": { type: "boolean" },
   "no-remat": { type: "boolean" },
+  remat: { type: "boolean" },
   resume: { type: "boolean" },
   "save-steps": { type: "string" },
   "keep-train-state": { type: "boolean" },
@@ -106,8 +108,14 @@ function hyperFromArgs(v: Values, methodName: Parameters<typeof defaultLearningR
     ...(maxSteps !== undefined ? { maxSteps } : {}),
     jit,
     padToMultipleOf: jit ? TRAIN_DEFAULTS.padToMultipleOf : 1,
-    remat: !flag(v, "no-remat"),
+    remat: rematFlag(v),
   };
+}
+
+/** --remat (always), --no-remat (never) or neither ("auto": when the whole-network gradient would not fit comfortably). */
+function rematFlag(v: Parameters<typeof flag>[0]): RematChoice {
+  if (flag(v, "remat") && flag(v, "no-remat")) throw new CliError("--remat and --no-remat contradict each other: give one (neither: decided from the step's size)");
+  return flag(v, "no-remat") ? false : flag(v, "remat") ? true : "auto";
 }
 
 export async function run(argv: string[]): Promise<number> {

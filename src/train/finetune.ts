@@ -24,6 +24,8 @@ import { evalBatches, padBatch, planBatches } from "./batching.js";
 import type { EncodedExample, PadOptions, PaddedBatch } from "./batching.js";
 import { rematValueAndGrad } from "./remat.js";
 import type { RematStack } from "./remat.js";
+import { resolveRemat } from "./remat-choice.js";
+import type { RematChoice } from "./remat-choice.js";
 import { trainLoop } from "./trainer.js";
 import type { EvalResult, Objective, TrainEvent, TrainLoopResult } from "./trainer.js";
 import type { EvalRecord, TrainStateStore } from "./train-state-store.js";
@@ -348,9 +350,11 @@ export interface FinetuneHyper {
   /**
    * Eager steps take their gradient layer by layer with rematerialisation (train/remat.ts):
    * the memory of one layer's work instead of the whole network's, for about one more forward
-   * pass. Default true; ignored under jit and for full fine-tuning.
+   * pass. Default "auto": when the whole-network gradient would not fit comfortably
+   * (`resolveRemat`, from the batch size and the longest training example). Ignored under jit
+   * and for full fine-tuning.
    */
-  remat?: boolean;
+  remat?: RematChoice;
 }
 
 /** Options of `finetune`. (`TRAIN_DEFAULTS` holds the defaults `trainTask` uses.) */
@@ -431,7 +435,7 @@ export async function finetune<T>(opts: FinetuneOptions<T>): Promise<TrainLoopRe
     epochs: hyper.epochs,
     gradAccumSteps: hyper.gradAccumSteps,
     epochBatches: (epoch) => planBatches(lengths, { batchSize: hyper.batchSize, seed: hyper.seed, epoch, ...(hyper.bucketBatches !== undefined ? { bucketBatches: hyper.bucketBatches } : {}) }),
-    objective: classificationObjective(backbone, method, opts.train, task, pad, { remat: hyper.remat ?? true }),
+    objective: classificationObjective(backbone, method, opts.train, task, pad, { remat: resolveRemat(hyper.remat, backbone.config, hyper.batchSize, lengths.reduce((a, b) => Math.max(a, b), 1)) }),
     jit: hyper.jit ?? false,
     evaluate: opts.validation.length
       ? async (p): Promise<EvalResult> => {

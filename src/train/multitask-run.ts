@@ -47,6 +47,7 @@ import { encodeExamples, padBatch } from "./batching.js";
 import type { EncodedExample, PadOptions } from "./batching.js";
 import { canRemat, encoderRematStack, evaluateTask, forwardLogits, toDeviceInputs } from "./finetune.js";
 import { rematValueAndGrad } from "./remat.js";
+import { resolveRemat } from "./remat-choice.js";
 import type { RematStack } from "./remat.js";
 import type { Backbone, DeviceInputs, FinetuneHyper, PadSettings, TaskInfo, Trainable } from "./finetune.js";
 import { DEFAULT_TEMPERATURE, planMultiTaskBatches, temperatureProbabilities } from "./multitask.js";
@@ -442,7 +443,7 @@ async function trainOneSeed(opts: TrainMultiTaskOptions, temperature: number, to
       epochs: hyper.epochs,
       gradAccumSteps: hyper.gradAccumSteps,
       epochBatches: plan,
-      objective: multiTaskObjective(backbone, method, train, infos, pad, namedLeaves(params).map(([p]) => p), { remat: hyper.remat ?? true }),
+      objective: multiTaskObjective(backbone, method, train, infos, pad, namedLeaves(params).map(([p]) => p), { remat: resolveRemat(hyper.remat, backbone.config, hyper.batchSize, train.reduce((m, t) => t.reduce((a, e) => Math.max(a, e.inputIds.length), m), 1)) }),
       jit: false,
       evaluate: validation.some((v) => v.length > 0) ? evaluateAll : undefined,
       ...(hyper.earlyStopPatience !== undefined ? { earlyStopPatience: hyper.earlyStopPatience } : {}),
