@@ -34,6 +34,8 @@ export type { SafetensorsFile, TensorEntry, TensorInput, TensorData, Safetensors
 // Data: tasks, the paper's splits, tokenizers
 export { getTask, glueTasks, defaultEpochs, GLUE_TASK_NAMES, EPOCHS_BY_SIZE } from "./data/tasks.js";
 export type { TaskSpec, TaskKind, FileFormat, FileLayout, GlueTaskName } from "./data/tasks.js";
+export { parseExamples, schemaOf, DataFormatError } from "./data/parse-examples.js";
+export type { Example, ReadOptions, ReadResult, RowSchema } from "./data/parse-examples.js";
 export { makeSplits, LARGE_TASK_VALIDATION_SIZE } from "./data/splits.js";
 export type { Splits } from "./data/splits.js";
 export { tokenizerFromJson, tokenizerFromFiles, tokenizerFromVocabTxt, TokenizerFileError, TokenizerMismatchError } from "./data/tokenizer-core.js";
@@ -80,6 +82,8 @@ export { sharedAndTaskParts, formatSharedAndTaskParts } from "./petl/storage.js"
 export type { SharedAndTaskParts } from "./petl/storage.js";
 
 // Training
+export { resolveRemat, plainActivationBytes, REMAT_AUTO_BYTES, PLAIN_UNITS_PER_TOKEN_LAYER } from "./train/remat-choice.js";
+export type { RematChoice } from "./train/remat-choice.js";
 export { finetune, evaluateTask, predictLogits, scoreLogits, classificationObjective } from "./train/finetune.js";
 export type { FinetuneOptions, FinetuneHyper, TaskInfo, Trainable, Backbone } from "./train/finetune.js";
 export { trainLoop, trainStep, NonFiniteLossError, TrainingInterrupted, ResumeMismatchError } from "./train/trainer.js";

@@ -49,7 +49,7 @@ export { getTask, glueTasks, defaultEpochs, GLUE_TASK_NAMES, EPOCHS_BY_SIZE, SMA
 export type { TaskSpec, TaskKind, FileFormat, FileLayout, GlueTaskName, SizeClass, ColumnRef, TaskFile } from "./data/tasks.js";
 export { customTask } from "./data/custom-task.js";
 export type { CustomTaskOptions } from "./data/custom-task.js";
-export { readTaskFile, readTaskSplit, readExamples, parseExamples, taskSplitPath, DataFormatError } from "./data/read-examples.js";
+export { readTaskFile, readTaskSplit, readExamples, parseExamples, schemaOf, taskSplitPath, DataFormatError } from "./data/read-examples.js";
 export type { Example, ReadOptions, ReadResult, RowSchema } from "./data/read-examples.js";
 export type { TextEncoding } from "./io/text-lines.js";
 export { makeSplits, LARGE_TASK_VALIDATION_SIZE } from "./data/splits.js";
@@ -107,6 +107,8 @@ export type { StorageReport, StorageOptions, ModelDims, StorageGroup, StorageAmo
 // Training
 export { trainTask, checkWritableDir, summarize, METRICS_FILE, TRAIN_STATE_FILE, TrainTaskError } from "./train/task-run.js";
 export type { TrainTaskOptions, TrainTaskResult, TaskSplits, SeedResult } from "./train/task-run.js";
+export { resolveRemat, plainActivationBytes, REMAT_AUTO_BYTES, PLAIN_UNITS_PER_TOKEN_LAYER } from "./train/remat-choice.js";
+export type { RematChoice } from "./train/remat-choice.js";
 export { finetune, evaluateTask, predictLogits, scoreLogits, classificationObjective } from "./train/finetune.js";
 export type { FinetuneOptions, FinetuneHyper, TaskInfo, Trainable, Backbone, DeviceInputs, PadSettings, LogitsFn } from "./train/finetune.js";
 export { trainLoop, trainStep, NonFiniteLossError, TrainingInterrupted, ResumeMismatchError } from "./train/trainer.js";
