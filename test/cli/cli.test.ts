@@ -196,11 +196,11 @@ describe("train, eval, predict, inspect, storage on RTE", { skip: GLUE ? false :
     assert.match(both.stderr, /give --jit or --no-jit, not both/);
   });
 
-  test("--no-remat takes the whole-network gradient: the same training to float rounding, recorded in metrics.json", async () => {
+  test("--remat and --no-remat: the same training to float rounding, recorded in metrics.json", async () => {
     const small = ["--task", "rte", "--max-train-examples", "16", "--max-eval-examples", "8", "--epochs", "1", "--batch-size", "8", "--bottleneck", "4", "--json"];
     const runs: { hyper: { remat: boolean }; history: { trainLoss: number }[]; test: { scores: { accuracy: number } } }[] = [];
-    for (const extra of [[], ["--no-remat"]]) {
-      const dir = path.join(work, `remat${extra.length}`);
+    for (const extra of [["--remat"], ["--no-remat"]]) {
+      const dir = path.join(work, `remat-${extra[0].slice(2)}`);
       const r = await cli(["train", "--model", model, "--data-dir", GLUE as string, "--output", dir, ...small, ...extra]);
       assert.equal(r.code, 0, r.stderr);
       runs.push(JSON.parse(readFileSync(path.join(dir, "metrics.json"), "utf8")) as (typeof runs)[number]);
