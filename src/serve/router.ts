@@ -11,6 +11,10 @@
  * forward passes, and several tasks of one multi-task checkpoint (one prototype, per-task masks)
  * share one encoder pass with per-example modules (train/mixed-task.ts); both agree with the
  * one-at-a-time results to float32 rounding (the kernels round differently with the row count).
+ * `complete({ task, prompts })` (T5 backbone) queues with a second micro-batcher of the same
+ * options; its batch is split by task and generation settings, and each group's prompts run
+ * through one generate call (completions.ts) and are split back per request: padding does not
+ * change a row's ids, so a request gets the text it gets alone.
  * All device work runs one batch at a time, so an eviction never frees arrays in use.
  */
 import { initEngine } from "../engine/engine.js";
