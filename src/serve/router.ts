@@ -11,6 +11,10 @@
  * forward passes, and several tasks of one multi-task checkpoint (one prototype, per-task masks)
  * share one encoder pass with per-example modules (train/mixed-task.ts); both agree with the
  * one-at-a-time results to float32 rounding (the kernels round differently with the row count).
+ * `complete({ task, prompts })` (T5 backbone) queues with a second micro-batcher of the same
+ * options; its batch is split by task and generation settings, and each group's prompts run
+ * through one generate call (completions.ts) and are split back per request: padding does not
+ * change a row's ids, so a request gets the text it gets alone.
  * All device work runs one batch at a time, so an eviction never frees arrays in use.
  */
 import { initEngine } from "../engine/engine.js";
@@ -27,11 +31,13 @@ import { tree } from "../engine/jax.js";
 import type { JArray } from "../engine/jax.js";
 import type { HeadParams } from "../models/bert/params.js";
 import { resolveGenerateOptions } from "../models/t5/generate-texts.js";
+import type { GenerateSettings } from "../models/t5/generate-texts.js";
 import { MicroBatcher } from "./batcher.js";
 import { completeTexts, isT5ModelDir, loadT5Backbone, loadT5Task } from "./completions.js";
 import type { Completion, T5Backbone, T5Task } from "./completions.js";
 import type { BatchOutcome } from "./batcher.js";
 import { scanTasks, taskStorage } from "./catalog.js";
+import { groupIndices } from "./grouping.js";
 import type { Catalog, CatalogProblem, CatalogTask } from "./catalog.js";
 import { TaskCache } from "./task-cache.js";
 import type { TaskCacheStats } from "./task-cache.js";
@@ -264,13 +270,19 @@ type Loaded = { kind: "task"; tp: TaskPredictor; bytes: number; dispose(): void 
 interface GenJob {
   task: CatalogTask;
   prompts: readonly string[];
-  maxTokens: number;
+  /** The generation settings; jobs with equal settings for one task share a generate call. */
+  settings: GenerateSettings;
+  /** What the job counts against the batch's token budget. */
+  tokens: number;
 }
 
 interface Job {
   task: CatalogTask;
   examples: EncodedExample[];
 }
+
+/** Rows per generate call inside a completion group (as `propetl generate`'s default --batch-size). */
+const GENERATE_BATCH = 16;
 
 function checkPositive(name: string, x: number | undefined, fallback: number, min = 1): number {
   const v = x ?? fallback;
@@ -364,13 +376,7 @@ export async function createTaskRouter(opts: TaskRouterOptions): Promise<TaskRou
       const t0 = performance.now();
       const out = new Array<BatchOutcome<Prediction[]>>(jobs.length);
       // Task groups in order of first appearance; each group's inputs in request order.
-      const groups = new Map<string, number[]>();
-      jobs.forEach((j, i) => {
-        const k = cacheKey(j.task);
-        const g = groups.get(k);
-        if (g) g.push(i);
-        else groups.set(k, [i]);
-      });
+      const groups = groupIndices(jobs, (j) => cacheKey(j.task));
       const taskCount = groups.size;
       // Several tasks of one multi-task checkpoint: one encoder pass over their stacked modules.
       const byCheckpoint = new Map<string, string[]>();
@@ -447,45 +453,56 @@ export async function createTaskRouter(opts: TaskRouterOptions): Promise<TaskRou
       return out;
     });
 
-  const batcher = new MicroBatcher<Job, Prediction[]>(
-    runBatch,
-    {
-      ...(opts.batchWindowMs !== undefined ? { windowMs: opts.batchWindowMs } : {}),
-      ...(opts.maxBatchTokens !== undefined ? { maxBatchTokens: opts.maxBatchTokens } : {}),
-      ...(opts.maxQueue !== undefined ? { maxQueue: opts.maxQueue } : {}),
-      ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
-    },
-  );
+  // Classify and completion requests queue with the same window, token budget, queue limit and timeouts.
+  const batcherOptions = {
+    ...(opts.batchWindowMs !== undefined ? { windowMs: opts.batchWindowMs } : {}),
+    ...(opts.maxBatchTokens !== undefined ? { maxBatchTokens: opts.maxBatchTokens } : {}),
+    ...(opts.maxQueue !== undefined ? { maxQueue: opts.maxQueue } : {}),
+    ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+  };
+  const batcher = new MicroBatcher<Job, Prediction[]>(runBatch, batcherOptions);
 
   const t5Key = (t: CatalogTask): string => `t5\u0000${t.name}\u0000${t.mtimeMs}`;
+  // A batch's completion jobs grouped by task and generation settings; each group's prompts
+  // (in request order) go through one generate call, padded to the group's longest prompt.
   const runGeneration = (jobs: readonly GenJob[]): Promise<BatchOutcome<Completion[]>[]> =>
     exclusive(async () => {
       batches++;
       const t0 = performance.now();
-      const out: BatchOutcome<Completion[]>[] = [];
+      const out = new Array<BatchOutcome<Completion[]>>(jobs.length);
       const backbone = t5 as T5Backbone;
-      for (const j of jobs) {
+      const groups = groupIndices(jobs, (j) => `${t5Key(j.task)}\u0000${JSON.stringify(j.settings)}`);
+      for (const members of groups.values()) {
+        const first = jobs[members[0]];
         try {
           const ta = performance.now();
-          const { value, hit } = await cache.get(t5Key(j.task), async () => {
-            const loaded = await loadT5Task(backbone, j.task.dir, j.task.checkpointTask);
+          const { value, hit } = await cache.get(t5Key(first.task), async () => {
+            const loaded = await loadT5Task(backbone, first.task.dir, first.task.checkpointTask);
             return { kind: "t5" as const, task: loaded, bytes: loaded.bytes, dispose: () => loaded.dispose() };
           });
-          if (value.kind !== "t5") throw new Error(`cache entry for ${j.task.name} is a ${value.kind} entry`);
+          if (value.kind !== "t5") throw new Error(`cache entry for ${first.task.name} is a ${value.kind} entry`);
           opts.observer?.cache?.(hit, performance.now() - ta);
-          out.push({ ok: true, value: await completeTexts(backbone, value.task, j.prompts, j.maxTokens !== undefined ? { maxNewTokens: j.maxTokens } : {}, { maxSourceLength, batchSize: 16 }) });
+          const completions = await completeTexts(backbone, value.task, members.flatMap((i) => jobs[i].prompts), first.settings, { maxSourceLength, batchSize: GENERATE_BATCH });
+          let row = 0;
+          for (const i of members) {
+            out[i] = { ok: true, value: completions.slice(row, row + jobs[i].prompts.length) };
+            row += jobs[i].prompts.length;
+          }
         } catch (e) {
-          out.push({ ok: false, error: e instanceof Error ? e : new Error(String(e)) });
+          const error = e instanceof Error ? e : new Error(String(e));
+          for (const i of members) out[i] = { ok: false, error };
         }
       }
-      opts.observer?.batch?.({ requests: jobs.length, examples: jobs.reduce((s, j) => s + j.prompts.length, 0), tokens: 0, tasks: new Set(jobs.map((j) => j.task.name)).size, ms: performance.now() - t0 });
+      opts.observer?.batch?.({
+        requests: jobs.length,
+        examples: jobs.reduce((s, j) => s + j.prompts.length, 0),
+        tokens: jobs.reduce((s, j) => s + j.tokens, 0),
+        tasks: new Set(jobs.map((j) => j.task.name)).size,
+        ms: performance.now() - t0,
+      });
       return out;
     });
-  const genBatcher = new MicroBatcher<GenJob, Completion[]>(runGeneration, {
-    windowMs: 0,
-    ...(opts.maxQueue !== undefined ? { maxQueue: opts.maxQueue } : {}),
-    ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
-  });
+  const genBatcher = new MicroBatcher<GenJob, Completion[]>(runGeneration, batcherOptions);
 
   // One scan at a time; callers during a scan share it.
   let scanning: Promise<{ added: string[]; removed: string[]; changed: string[] }> | null = null;
@@ -568,8 +585,11 @@ export async function createTaskRouter(opts: TaskRouterOptions): Promise<TaskRou
       const task = await lookup(req.task);
       if (task.kind !== "text-to-text" || t5 === null) throw new RouterInputError("task", `"${req.task}" is a ${task.kind} task, not a text-to-text one (use classify)`);
       const requested = req.maxTokens ?? resolveGenerateOptions(t5.generation, {}).maxNewTokens;
-      const job: GenJob = { task, prompts: req.prompts, maxTokens: Math.min(requested, maxNewTokens) };
-      const completions = await genBatcher.submit(job, 1);
+      const settings: GenerateSettings = { maxNewTokens: Math.min(requested, maxNewTokens) };
+      // The token budget counts each prompt's tokens (before the task prefix and truncation) and the tokens it may generate.
+      const tokens = req.prompts.reduce((s, p) => s + Math.min(t5.tokenizer.encode(p, undefined, { maxLength: Infinity }).inputIds.length, maxSourceLength) + (settings.maxNewTokens ?? 0), 0);
+      const job: GenJob = { task, prompts: req.prompts, settings, tokens };
+      const completions = await genBatcher.submit(job, tokens);
       return { task: task.name, completions };
     },
     async classify(req) {

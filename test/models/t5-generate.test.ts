@@ -3,7 +3,8 @@
  * re-runs the full teacher-forced decoder for every token; greedy and beam search give the
  * ids of the PyTorch reference (scripts/t5_generate_reference.py, fixtures by
  * scripts/make_t5_generate_fixtures.py) on tiny-t5 and tiny-t5-v1_1 with padded batches;
- * the live-array count is flat across generated tokens; bad options are errors.
+ * a padded batch gives every row the ids it gets alone; the live-array count is flat across
+ * generated tokens; bad options are errors.
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -119,6 +120,37 @@ for (const name of ["tiny-t5", "tiny-t5-v1_1"]) {
           disposeMaterialized(mat);
           meth.dispose();
         }
+      }
+    });
+
+    test("a padded batch gives every row the ids it gets alone, unpadded (greedy and beams, bare and with prefix modules)", async () => {
+      const src = fixtureSource(name);
+      const S = src.encoderLength;
+      const rows = Array.from({ length: src.batchSize }, (_, b) => {
+        const n = src.attentionMask.subarray(b * S, (b + 1) * S).reduce((a, x) => a + x, 0);
+        return src.inputIds.slice(b * S, b * S + n);
+      });
+      assert.ok(rows.some((r) => r.length < S), "the batch pads some row");
+      const meth = createMethod({ method: "propetl-prefix", prefixLength: 3, prefixHidden: 16 }, m.cfg);
+      const spec = meth.stateSpec(m.cfg);
+      const rng = new HostRng(22);
+      const state: MethodState = { tensors: new Map(), masks: new Map() };
+      for (const [n, shape] of spec.tensors) state.tensors.set(n, { shape, data: rng.normalArray(shape.reduce((a, b) => a * b, 1), 0.3) });
+      for (const [n, shape] of spec.masks) state.masks.set(n, { shape, bits: Uint8Array.from(rng.uniformArray(shape.reduce((a, b) => a * b, 1), 0, 1), (u) => (u < 0.5 ? 1 : 0)) });
+      const mat = meth.materializeState(m.cfg, state);
+      try {
+        for (const hooks of [undefined, materializedHooks(mat)]) {
+          for (const numBeams of [1, 3]) {
+            const batched = await t5Generate(m.cfg, m.params, hooks, src, { maxNewTokens: 8, numBeams });
+            for (const [b, r] of rows.entries()) {
+              const alone = await t5Generate(m.cfg, m.params, hooks, { batchSize: 1, encoderLength: r.length, inputIds: r, attentionMask: new Int32Array(r.length).fill(1) }, { maxNewTokens: 8, numBeams });
+              assert.deepEqual(batched.sequences[b], alone.sequences[0], `row ${b}, ${numBeams} beam(s), ${hooks ? "prefix" : "bare"}`);
+            }
+          }
+        }
+      } finally {
+        disposeMaterialized(mat);
+        meth.dispose();
       }
     });
   });

@@ -3,7 +3,9 @@
  * "summarize: "): the router's completions are the texts `propetl generate --checkpoint` prints
  * for the same prompts and token limit; POST /v1/completions answers OpenAI's shape; its errors
  * name OpenAI's fields (model, prompt, max_tokens, temperature); classify on a text-to-text
- * task is a 400; the router frees what it allocated.
+ * task is a 400; the router frees what it allocated. Concurrent completion requests share
+ * micro-batches (one generate call per task and settings) and get exactly the texts they get one
+ * at a time; /metrics counts those batches.
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -18,6 +20,7 @@ import { loadBackboneDir } from "../../src/models/load.js";
 import { saveTaskCheckpoint } from "../../src/petl/checkpoint.js";
 import { createMethod } from "../../src/petl/registry.js";
 import { buildServer } from "../../src/serve/http.js";
+import { createServeMetrics } from "../../src/serve/metrics.js";
 import { createTaskRouter, RouterInputError } from "../../src/serve/router.js";
 import type { TaskRouter } from "../../src/serve/router.js";
 import { runCli } from "../helpers/cli.js";
@@ -119,6 +122,58 @@ describe("completions", () => {
     assert.equal(router.stats().cache.entries, 1);
     await router.complete({ task: "summ", prompts: ["a"], maxTokens: 2 });
     assert.equal(router.stats().cache.misses, before.misses);
+  });
+
+  test("close frees every buffer the router allocated", async () => {
+    await app.close();
+    await router.close();
+    assert.equal(live(), baseline);
+  });
+});
+
+describe("concurrent completions share micro-batches", () => {
+  let router: TaskRouter;
+  let app: FastifyInstance;
+  let baseline: number;
+  const metrics = createServeMetrics();
+  // Prompts of different lengths (the batch pads them), one request of two prompts, and two requests with another token limit.
+  const REQS: { prompts: string[]; maxTokens: number }[] = [
+    { prompts: ["the cat sat on the mat"], maxTokens: 6 },
+    { prompts: ["a"], maxTokens: 6 },
+    { prompts: ["a house by the river and a boat on the water under the bridge"], maxTokens: 6 },
+    { prompts: ["who said it", "no"], maxTokens: 6 },
+    { prompts: ["the end of the day"], maxTokens: 3 },
+    { prompts: ["it was as it is"], maxTokens: 6 },
+    { prompts: ["that is the one with a hat"], maxTokens: 3 },
+    { prompts: ["he has been there"], maxTokens: 6 },
+  ];
+  const batchCounts = async (): Promise<{ sum: number; count: number }> => {
+    const text = (await app.inject({ method: "GET", url: "/metrics" })).body;
+    const num = (name: string): number => {
+      const m = new RegExp(`^${name} (\\S+)$`, "m").exec(text);
+      assert.ok(m, `${name} in /metrics`);
+      return Number(m[1]);
+    };
+    return { sum: num("propetl_batch_requests_sum"), count: num("propetl_batch_requests_count") };
+  };
+  before(async () => {
+    baseline = live();
+    router = await createTaskRouter({ modelDir, tasksDir, maxNewTokens: 16, batchWindowMs: 20, observer: metrics.observer });
+    app = await buildServer(router, { maxNewTokens: 16, metrics });
+  });
+
+  test("N concurrent requests get exactly the texts of the same requests one at a time, in batches of more than one request", async () => {
+    const alone = [];
+    for (const r of REQS) alone.push(await router.complete({ task: "summ", ...r }));
+    const seq = await batchCounts();
+    assert.deepEqual(seq, { sum: REQS.length, count: REQS.length }, "one request per batch when sent one at a time");
+    const together = await Promise.all(REQS.map((r) => router.complete({ task: "summ", ...r })));
+    assert.deepEqual(together, alone);
+    const all = await batchCounts();
+    const batches = all.count - seq.count;
+    assert.equal(all.sum - seq.sum, REQS.length);
+    assert.ok(batches < REQS.length, `${REQS.length} concurrent requests ran in ${batches} batches`);
+    assert.ok(together.flatMap((r) => r.completions).some((c) => c.text !== together[0].completions[0].text), "the prompts get different texts");
   });
 
   test("close frees every buffer the router allocated", async () => {
