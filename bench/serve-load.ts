@@ -65,6 +65,8 @@ export interface LoadReport {
    * most seen during it, and the means of the samples (every 250 ms) in its first and last thirds:
    * a trend that one sample's garbage-collection timing does not decide.
    */
+  /** The server's own memory figures (MB) from /metrics at the start and the end of the measured run. */
+  serverMemoryMb: { atStart: ReturnType<typeof processMemory>; atEnd: ReturnType<typeof processMemory> };
   rssMb: { afterStart: number; afterWarmup: number; afterTraffic: number; quarter: number; half: number; threeQuarters: number; end: number; max: number; firstThirdMean: number; lastThirdMean: number };
   autocannon: { sent: number; total: number; errors: number; timeouts: number; non2xx: number };
   batches: { count: number; meanRequests: number; meanTasks: number; meanInputs: number };
@@ -126,6 +128,15 @@ function histoLabelled(text: string, name: string, labels: string): { sum: numbe
   const sum = new RegExp(`^${name}_sum\\{${labels}\\} (\\S+)$`, "m").exec(text);
   const count = new RegExp(`^${name}_count\\{${labels}\\} (\\S+)$`, "m").exec(text);
   return { sum: sum ? Number(sum[1]) : 0, count: count ? Number(count[1]) : 0 };
+}
+
+/** The server's JS heap (used, total) and external memory (MB; the wasm heap's memory counts as external) from its /metrics. */
+function processMemory(text: string): { heapUsed: number; heapTotal: number; external: number } {
+  const g = (name: string): number => {
+    const m = new RegExp(`^propetl_${name}(?:\\{[^}]*\\})? (\\S+)$`, "m").exec(text);
+    return m ? Number(m[1]) / 2 ** 20 : NaN;
+  };
+  return { heapUsed: g("nodejs_heap_size_used_bytes"), heapTotal: g("nodejs_heap_size_total_bytes"), external: g("nodejs_external_memory_bytes") };
 }
 
 function counter(text: string, name: string, labels: string): number {
@@ -212,6 +223,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
     measuring = true;
     sent = 0;
     const afterTraffic = rssMb(pid);
+    const memAtStart = processMemory(await (await fetch(`${server.url}/metrics`)).text());
     let maxRss = afterTraffic;
     const samples: { t: number; mb: number }[] = [];
     const tRun = performance.now();
@@ -230,6 +242,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
       return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : end;
     };
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    const memAtEnd = processMemory(metrics);
     const br = histo(metrics, "propetl_batch_requests");
     const bt = histo(metrics, "propetl_batch_tasks");
     const bi = histo(metrics, "propetl_batch_inputs");
@@ -253,6 +266,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
       validInputsPerSecond: validInputs / result.duration,
       durationS: result.duration,
       rssMb: { afterStart, afterWarmup, afterTraffic, quarter: at(0.25), half: at(0.5), threeQuarters: at(0.75), end, max: maxRss, firstThirdMean: meanOf(0, 1 / 3), lastThirdMean: meanOf(2 / 3, 1.01) },
+      serverMemoryMb: { atStart: memAtStart, atEnd: memAtEnd },
       autocannon: { sent: result.requests.sent, total: result.requests.total, errors: result.errors, timeouts: result.timeouts, non2xx: result.non2xx },
       batches: { count: br.count, meanRequests: br.count ? br.sum / br.count : 0, meanTasks: bt.count ? bt.sum / bt.count : 0, meanInputs: bi.count ? bi.sum / bi.count : 0 },
       cache: { hits: counter(metrics, "propetl_task_cache_lookups_total", 'result="hit"'), misses: counter(metrics, "propetl_task_cache_lookups_total", 'result="miss"') },
