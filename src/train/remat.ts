@@ -19,6 +19,7 @@
  */
 import { blockUntilReady, np, tree, vjp } from "../engine/jax.js";
 import type { JArray } from "../engine/jax.js";
+import { runLayersSettled } from "../engine/layer-by-layer.js";
 
 /** A stack of layers between a frozen input and a loss head, for `rematValueAndGrad`. */
 export interface RematStack<M, H> {
@@ -62,15 +63,10 @@ export async function rematValueAndGrad<M, H>(stack: RematStack<M, H>, params: R
   let gHead: H | null = null;
   try {
     // Forward: keep each layer's input, run each layer's work before recording the next.
-    h = stack.input();
-    await h.blockUntilReady();
-    for (let i = 0; i < stack.layers; i++) {
-      const x: JArray = h;
-      h = null;
+    h = await runLayersSettled(stack.input(), stack.layers, (x, i) => {
       inputs.push(x.ref);
-      h = stack.layer(i, x, params.method);
-      await h.blockUntilReady();
-    }
+      return stack.layer(i, x, params.method);
+    });
     // Head and loss.
     const headFn = (hL: JArray, head: H): JArray => {
       const loss = stack.loss(hL, head);

@@ -135,19 +135,14 @@ export function t5Encode(cfg: T5Config, p: T5Params, batch: T5EncoderBatch, hook
   let h = embed(cfg, p, batch.inputIds, batch.batchSize, S);
   const bias = selfBias(p.encoder.relativeBias, batch.encoderMaskBias, S, bucketSpec(cfg, true));
   try {
-    for (let i = 0; i < cfg.numLayers; i++) {
-      const layer = p.encoder.layers[i];
-      const lh = hooks?.encoder?.[i];
-      h = attentionBlock(cfg, layer.selfAttention, layer.selfLn, h, null, bias, selfHooks(lh));
-      h = ffnBlock(cfg, layer, h, lh?.ffnOutput);
-    }
+    for (let i = 0; i < cfg.numLayers; i++) h = t5EncoderBlock(cfg, p, i, h, bias, hooks);
   } finally {
     bias.dispose();
   }
   return rmsNorm(p.encoder.finalLn, h, cfg.layerNormEps);
 }
 
-/** Encoder block i over h (consumed) with its hooks: self-attention, then the FFN. */
+/** Encoder block i over h (consumed) with its hooks: self-attention, then the FFN (`t5Encode`, `t5EncodeAsync`). */
 function t5EncoderBlock(cfg: T5Config, p: T5Params, i: number, h: JArray, bias: KeyBias, hooks: ModelHooks | undefined): JArray {
   const layer = p.encoder.layers[i];
   const lh = hooks?.encoder?.[i];
