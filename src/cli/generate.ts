@@ -18,7 +18,7 @@ import { checkpointHooks, loadTaskCheckpoint } from "../petl/checkpoint.js";
 import { CliError, flag, int, num, parseCommand, required, str } from "./args.js";
 import type { OptionSpec } from "./args.js";
 import { engineOptions } from "./engine-options.js";
-import { GENERATE_DEFAULTS } from "./help.js";
+import { GENERATE_DEFAULTS } from "../models/generation-defaults.js";
 import { readLines, splitLines } from "./score.js";
 
 const OPTIONS: Record<string, OptionSpec> = {

@@ -19,6 +19,7 @@ import type { ModuleOptionName } from "../petl/methods.js";
 import { COMBINE_RULES, COMBINE_RULE_HELP } from "../petl/combine-rule.js";
 import { demoPresetsText } from "./demo-presets.js";
 import { SEQ2SEQ_DEFAULTS } from "../train/seq2seq-defaults.js";
+import { GENERATE_DEFAULTS } from "../models/generation-defaults.js";
 import { REMAT_AUTO_BYTES } from "../train/remat-choice.js";
 
 const HELP_WIDTH = 96;
@@ -489,8 +490,6 @@ Example:
   propetl score --metric bleu --predictions ro-en.hyp --references ro-en.ref
 `;
 
-/** `propetl generate` defaults: inputs per batch; the longest input in tokens (EOS included; T5's pretraining length). */
-export const GENERATE_DEFAULTS = { batchSize: 16, maxSourceLength: 512 } as const;
 
 export const GENERATE_HELP = `Usage: propetl generate --model DIR [--checkpoint DIR] (--text TEXT | --input FILE) [options]
 

@@ -12,6 +12,12 @@
 /** The file name Hugging Face keeps generation defaults in. */
 export const GENERATION_CONFIG_FILE = "generation_config.json";
 
+/**
+ * Generation from texts by default (`propetl generate`, serve's completions): sources per
+ * generate call; the longest source in tokens (EOS included; T5's pretraining length).
+ */
+export const GENERATE_DEFAULTS = { batchSize: 16, maxSourceLength: 512 } as const;
+
 /** Hugging Face's `GenerationConfig` default for `max_length` (prompt included). */
 export const HF_DEFAULT_MAX_LENGTH = 20;
 

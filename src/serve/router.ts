@@ -31,6 +31,7 @@ import { tree } from "../engine/jax.js";
 import type { JArray } from "../engine/jax.js";
 import type { HeadParams } from "../models/bert/params.js";
 import { resolveGenerateOptions } from "../models/t5/generate-texts.js";
+import { GENERATE_DEFAULTS } from "../models/generation-defaults.js";
 import type { GenerateSettings } from "../models/t5/generate-texts.js";
 import { MicroBatcher } from "./batcher.js";
 import { completeTexts, isT5ModelDir, loadT5Backbone, loadT5Task } from "./completions.js";
@@ -203,7 +204,7 @@ export interface TaskRouterOptions {
   tokenizer?: Tokenizer;
   /** Text-to-text: the most tokens a completion may ask for (default 256). */
   maxNewTokens?: number;
-  /** Text-to-text: longest prompt in tokens, longer ones truncated (default 512, as `generate`). */
+  /** Text-to-text: longest prompt in tokens, longer ones truncated (default `GENERATE_DEFAULTS.maxSourceLength`, as `generate`). */
   maxSourceLength?: number;
   /** Engine options, if the engine is not started yet. */
   engine?: EngineOptions;
@@ -281,8 +282,6 @@ interface Job {
   examples: EncodedExample[];
 }
 
-/** Rows per generate call inside a completion group (as `propetl generate`'s default --batch-size). */
-const GENERATE_BATCH = 16;
 
 function checkPositive(name: string, x: number | undefined, fallback: number, min = 1): number {
   const v = x ?? fallback;
@@ -301,7 +300,7 @@ export async function createTaskRouter(opts: TaskRouterOptions): Promise<TaskRou
   let catalog: Catalog = await scanTasks(opts.tasksDir);
   let lastScan = Date.now();
   const maxNewTokens = checkPositive("maxNewTokens", opts.maxNewTokens, 256);
-  const maxSourceLength = checkPositive("maxSourceLength", opts.maxSourceLength, 512, 2);
+  const maxSourceLength = checkPositive("maxSourceLength", opts.maxSourceLength, GENERATE_DEFAULTS.maxSourceLength, 2);
   await initEngine(opts.engine);
   const t5 = isT5ModelDir(opts.modelDir) ? await loadT5Backbone(opts.modelDir) : null;
   const bbOrNull = t5 === null ? await loadPredictionBackbone(opts.modelDir, opts.tokenizer ? { tokenizer: opts.tokenizer } : {}) : null;
@@ -482,7 +481,7 @@ export async function createTaskRouter(opts: TaskRouterOptions): Promise<TaskRou
           });
           if (value.kind !== "t5") throw new Error(`cache entry for ${first.task.name} is a ${value.kind} entry`);
           opts.observer?.cache?.(hit, performance.now() - ta);
-          const completions = await completeTexts(backbone, value.task, members.flatMap((i) => jobs[i].prompts), first.settings, { maxSourceLength, batchSize: GENERATE_BATCH });
+          const completions = await completeTexts(backbone, value.task, members.flatMap((i) => jobs[i].prompts), first.settings, { maxSourceLength, batchSize: GENERATE_DEFAULTS.batchSize });
           let row = 0;
           for (const i of members) {
             out[i] = { ok: true, value: completions.slice(row, row + jobs[i].prompts.length) };
