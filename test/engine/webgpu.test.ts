@@ -25,6 +25,7 @@ import { isHardwareAdapter } from "../../src/engine/gpu-adapter.js";
 import { installDawn } from "../../src/engine/node-webgpu.js";
 import { runCli } from "../helpers/cli.js";
 import type { WebGpuCaseResult } from "./webgpu-case.js";
+import { relErr } from "../petl/petl-helpers.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const REQUIRE = process.env.PROPETL_REQUIRE_WEBGPU === "1";
@@ -44,18 +45,6 @@ function runCase(backend: "wasm" | "webgpu"): WebGpuCaseResult {
   const r = spawnSync(process.execPath, [file], { encoding: "utf8", timeout: 300_000, maxBuffer: 64 << 20 });
   assert.equal(r.status, 0, `${backend} case failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split("\n").pop() ?? "{}") as WebGpuCaseResult;
-}
-
-/** Largest |a − b| over the largest |b|. */
-function relDiff(a: readonly number[], b: readonly number[]): number {
-  assert.equal(a.length, b.length, "same number of values");
-  let d = 0;
-  let s = 0;
-  for (let i = 0; i < a.length; i++) {
-    d = Math.max(d, Math.abs(a[i] - b[i]));
-    s = Math.max(s, Math.abs(b[i]));
-  }
-  return d / (s + 1e-30);
 }
 
 test("auto never chooses a fallback or software adapter; hardware adapters qualify", () => {
@@ -109,16 +98,16 @@ test("webgpu agrees with wasm: ProPETL-adapter forward, loss, gradients and one 
   assert.ok(gpu.engine.adapter !== undefined, "engineInfo() reports the adapter");
   assert.deepEqual(gpu.engine.adapter, probe.adapter, "the adapter the engine reports is the one Dawn offers");
 
-  assert.ok(relDiff(gpu.logits, wasm.logits) < 1e-4, `logits: relative difference ${relDiff(gpu.logits, wasm.logits)}`);
+  assert.ok(relErr(gpu.logits, wasm.logits) < 1e-4, `logits: relative difference ${relErr(gpu.logits, wasm.logits)}`);
   assert.ok(Math.abs(gpu.loss - wasm.loss) < 1e-4 * Math.max(1, Math.abs(wasm.loss)), `loss ${gpu.loss} vs wasm ${wasm.loss}`);
   assert.deepEqual(Object.keys(gpu.grads).sort(), Object.keys(wasm.grads).sort(), "the same trainable leaves");
   for (const [leaf, g] of Object.entries(wasm.grads)) {
     assert.ok(g.some((v) => v !== 0), `wasm gradient of ${leaf} is not all zero`);
-    const e = relDiff(gpu.grads[leaf], g);
+    const e = relErr(gpu.grads[leaf], g);
     assert.ok(e < 2e-3, `gradient ${leaf}: relative difference ${e}`);
   }
   for (const [leaf, p] of Object.entries(wasm.updated)) {
-    const e = relDiff(gpu.updated[leaf], p);
+    const e = relErr(gpu.updated[leaf], p);
     assert.ok(e < 1e-4, `updated ${leaf}: relative difference ${e}`);
   }
   // The step was applied on both: the loss of the updated parameters is lower, and equal.
