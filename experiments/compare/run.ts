@@ -2,7 +2,9 @@
  * Runs an experiment grid with `propetl train`, several runs at a time, each in its own
  * process and folder (results/<run id>/, the CLI's metrics.json and train.log). Resumable:
  * finished runs (metrics.json present) are skipped and interrupted ones continue from their
- * resume state, so the command can be rerun until the grid is full. Plans: `compare`
+ * resume state; a finished run whose recorded command differs from the plan's (the plan
+ * changed since) stops the runner before it starts anything, so old results are never
+ * counted as the new plan's, so the command can be rerun until the grid is full. Plans: `compare`
  * (compare/plan.ts, the default), `converge` (converge/plan.ts), `figure3`
  * (figure3/plan.ts) and `table2` (table2/plan.ts: single-task and multi-task runs). Every run starts in the repository root, so a plan's relative paths
  * (figure3's `--model models/propetl-mini-t5`) name this checkout's files; a relative
@@ -30,6 +32,7 @@ import type { PlannedRun } from "./plan.js";
 import { planRuns as convergePlan } from "../converge/plan.js";
 import { runnerPlan as figure3Plan } from "../figure3/plan.js";
 import { planRuns as table2Plan } from "../table2/plan.js";
+import { plannedPart } from "../converge/report.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, "../../..");
@@ -65,10 +68,17 @@ if (!(Number.isInteger(jobs) && jobs >= 1)) throw new Error(`--jobs must be a po
 if (!(Number.isInteger(threads) && threads >= 1)) throw new Error(`--threads must be a positive integer, got ${a.threads}`);
 const deadline = Number(a.minutes) > 0 ? Date.now() + Number(a.minutes) * 60_000 : Infinity;
 
-type Status = "done" | "partial" | "pending";
+/** "stale": a metrics.json whose recorded command is not the plan's (the plan changed since it ran). */
+type Status = "done" | "stale" | "partial" | "pending";
 const runDir = (r: PlannedRun): string => path.join(resultsDir, r.id);
-const statusOf = (r: PlannedRun): Status =>
-  existsSync(path.join(runDir(r), "metrics.json")) ? "done" : existsSync(runDir(r)) ? "partial" : "pending";
+function statusOf(r: PlannedRun): Status {
+  const metrics = path.join(runDir(r), "metrics.json");
+  if (!existsSync(metrics)) return existsSync(runDir(r)) ? "partial" : "pending";
+  const recorded = (JSON.parse(readFileSync(metrics, "utf8")) as { command?: unknown }).command;
+  const ok = Array.isArray(recorded) && recorded.every((c) => typeof c === "string")
+    && plannedPart(recorded as string[]).join(" ") === plannedPart(r.args).join(" ");
+  return ok ? "done" : "stale";
+}
 
 let plan = plans[planName]();
 if (a.only) {
@@ -84,6 +94,12 @@ if (a.list) {
   process.exit(0);
 }
 
+const stale = plan.filter((r) => statusOf(r) === "stale");
+if (stale.length > 0) {
+  console.error(`${stale.length} finished run(s) in ${resultsDir} were run with other arguments than the plan's (the plan changed since); move them aside before running:`);
+  for (const r of stale) console.error(`  ${path.join(runDir(r), "metrics.json")}`);
+  process.exit(1);
+}
 const todo = plan.filter((r) => statusOf(r) !== "done" && (r.code !== "before" || beforeCli !== undefined));
 const noBefore = plan.filter((r) => statusOf(r) !== "done" && r.code === "before" && beforeCli === undefined).length;
 if (noBefore > 0) console.log(`${noBefore} run(s) need --before-dir and are skipped`);
