@@ -1,0 +1,45 @@
+/**
+ * The grid runner counts a finished run as done only when its recorded command is the plan's:
+ * a metrics.json left from an earlier plan (other budget) stops the runner before it starts
+ * anything, instead of being counted as the new plan's result.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { planRuns } from "../../experiments/table2/plan.js";
+
+const RUNNER = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../experiments/compare/run.js");
+
+function writeMetrics(dir: string, command: string[]): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, "metrics.json"), JSON.stringify({ format: "propetl-metrics", command }));
+}
+
+test("the runner lists a run recorded with the plan's arguments as done, another as stale, and refuses to run past a stale one", () => {
+  const results = mkdtempSync(path.join(tmpdir(), "propetl-runner-"));
+  try {
+    const [first, second] = planRuns();
+    writeMetrics(path.join(results, first.id), ["propetl", "train", ...first.args, "--output", path.join(results, first.id), "--json"]);
+    const oldBudget = second.args.map((a, i) => (second.args[i - 1] === "--epochs" ? "3" : a));
+    writeMetrics(path.join(results, second.id), ["propetl", "train", ...oldBudget, "--output", path.join(results, second.id), "--json"]);
+
+    const list = spawnSync(process.execPath, [RUNNER, "--plan", "table2", "--results", results, "--list"], { encoding: "utf8" });
+    assert.equal(list.status, 0, list.stderr);
+    const statusOf = (id: string) => list.stdout.split("\n").find((l) => l.includes(` ${id} `))?.split(/\s+/)[0];
+    assert.equal(statusOf(first.id), "done");
+    assert.equal(statusOf(second.id), "stale");
+    assert.match(list.stdout, /1\/30 done/);
+
+    const run = spawnSync(process.execPath, [RUNNER, "--plan", "table2", "--results", results, "--limit", "1"], { encoding: "utf8" });
+    assert.equal(run.status, 1);
+    assert.match(run.stderr, /1 finished run\(s\) .* other arguments than the plan's/);
+    assert.ok(run.stderr.includes(path.join(results, second.id, "metrics.json")), run.stderr);
+    assert.doesNotMatch(run.stdout, /running/);
+  } finally {
+    rmSync(results, { recursive: true, force: true });
+  }
+});
