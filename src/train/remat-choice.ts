@@ -33,3 +33,54 @@ export function resolveRemat(choice: RematChoice | undefined, cfg: Parameters<ty
   if (choice === true || choice === false) return choice;
   return plainActivationBytes(cfg, batchSize, seqLen) > REMAT_AUTO_BYTES;
 }
+
+/**
+ * Width units of activation memory T5's whole-network gradient keeps per token per block, for
+ * the encoder's blocks (per source token) and the decoder's (per target token), where a unit
+ * is `t5EncoderUnit` / `t5DecoderUnit`; and bytes per target token per vocabulary entry of the
+ * LM head (logits, log-softmax and their cotangents). Measured on random T5s with
+ * ProPETL-adapter (test/train/seq2seq-remat-memory.test.ts, bench/RESULTS.md "T5 training
+ * memory per token").
+ */
+export const T5_PLAIN_UNITS = { encoder: 0, decoder: 0, vocabBytes: 0 };
+
+/** The FFN's inner width: d_ff, twice for the gated FFN (two input projections). */
+function ffnWidth(cfg: T5Widths): number {
+  return cfg.feedForwardProj.startsWith("gated") ? 2 * cfg.dFf : cfg.dFf;
+}
+
+/** Bytes per source token of one encoder width unit: hidden state, FFN, attention row over S. */
+export function t5EncoderUnit(cfg: T5Widths, S: number): number {
+  return (cfg.dModel + ffnWidth(cfg) + cfg.numHeads * S) * 4;
+}
+
+/** Bytes per target token of one decoder width unit: hidden state, FFN, self-attention row over T and cross-attention row over S. */
+export function t5DecoderUnit(cfg: T5Widths, S: number, T: number): number {
+  return (cfg.dModel + ffnWidth(cfg) + cfg.numHeads * (S + T)) * 4;
+}
+
+/** The widths of a T5 config that its activation estimate reads. */
+export interface T5Widths {
+  dModel: number;
+  dFf: number;
+  numHeads: number;
+  numLayers: number;
+  numDecoderLayers: number;
+  vocabSize: number;
+  /** "relu" or "gated-gelu" (the gated FFN has two inner projections). */
+  feedForwardProj: string;
+}
+
+/** T5's whole-network gradient's estimated activation bytes for a micro-batch of `batchSize` pairs, sources of S tokens, targets of T. */
+export function t5PlainActivationBytes(cfg: T5Widths, batchSize: number, S: number, T: number): number {
+  const enc = S * cfg.numLayers * T5_PLAIN_UNITS.encoder * t5EncoderUnit(cfg, S);
+  const dec = T * cfg.numDecoderLayers * T5_PLAIN_UNITS.decoder * t5DecoderUnit(cfg, S, T);
+  const head = T * cfg.vocabSize * T5_PLAIN_UNITS.vocabBytes;
+  return batchSize * (enc + dec + head);
+}
+
+/** `resolveRemat` for T5: "auto" is true when `t5PlainActivationBytes` exceeds `REMAT_AUTO_BYTES`. */
+export function resolveT5Remat(choice: RematChoice | undefined, cfg: T5Widths, batchSize: number, S: number, T: number): boolean {
+  if (choice === true || choice === false) return choice;
+  return t5PlainActivationBytes(cfg, batchSize, S, T) > REMAT_AUTO_BYTES;
+}
