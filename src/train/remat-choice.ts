@@ -45,17 +45,17 @@ export function resolveRemat(choice: RematChoice | undefined, cfg: Parameters<ty
 export const T5_PLAIN_UNITS = { encoder: 0, decoder: 0, vocabBytes: 0 };
 
 /** The FFN's inner width: d_ff, twice for the gated FFN (two input projections). */
-function ffnWidth(cfg: T5Widths): number {
+function ffnWidth(cfg: Pick<T5Widths, "dFf" | "feedForwardProj">): number {
   return cfg.feedForwardProj.startsWith("gated") ? 2 * cfg.dFf : cfg.dFf;
 }
 
 /** Bytes per source token of one encoder width unit: hidden state, FFN, attention row over S. */
-export function t5EncoderUnit(cfg: T5Widths, S: number): number {
+export function t5EncoderUnit(cfg: Pick<T5Widths, "dModel" | "dFf" | "numHeads" | "feedForwardProj">, S: number): number {
   return (cfg.dModel + ffnWidth(cfg) + cfg.numHeads * S) * 4;
 }
 
 /** Bytes per target token of one decoder width unit: hidden state, FFN, self-attention row over T and cross-attention row over S. */
-export function t5DecoderUnit(cfg: T5Widths, S: number, T: number): number {
+export function t5DecoderUnit(cfg: Pick<T5Widths, "dModel" | "dFf" | "numHeads" | "feedForwardProj">, S: number, T: number): number {
   return (cfg.dModel + ffnWidth(cfg) + cfg.numHeads * (S + T)) * 4;
 }
 

@@ -166,6 +166,14 @@ export interface RematEncoderDecoder<M> {
   decoderLayer(j: number, y: JArray, encoderStates: JArray, method: M): JArray;
   /** The scalar loss from the last decoder block's output (consumed); the head is frozen. */
   loss(h: JArray): JArray;
+  /**
+   * Optionally, the loss as a sum over row chunks of the last decoder block's output seen as
+   * [rows, d]: `loss(x, start)` of rows start … start + n − 1 (x [n, d], consumed). When given,
+   * the head's loss and cotangent run `size` rows at a time (each chunk's work freed before
+   * the next), so the head holds one chunk's logits instead of every position's (an LM head
+   * over a large vocabulary); `loss` above is then unused.
+   */
+  lossRows?: { rows: number; size: number; loss(x: JArray, start: number): JArray };
 }
 
 /** The decoder's differentiated tree: the method's, and the encoder output every decoder block reads. */
@@ -174,6 +182,42 @@ type DecoderTree<M> = { method: M; encoderStates: JArray };
 /** `vjp` of a function of one array (consumes `x`). */
 function vjp1(f: (x: JArray) => JArray, x: JArray): [JArray, ((ct: JArray) => [JArray]) & { dispose(): void }] {
   return (vjp as unknown as (fn: unknown, primals: unknown[]) => [JArray, ((ct: JArray) => [JArray]) & { dispose(): void }])(f, [x]);
+}
+
+/** The loss at the decoder's top `h` (consumed) and its cotangent there, settled: one `vjp`, or one per row chunk (`lossRows`). */
+async function headLossAndCotangent<M>(stack: RematEncoderDecoder<M>, h: JArray): Promise<[JArray, JArray]> {
+  const chunks = stack.lossRows;
+  if (!chunks || chunks.size >= chunks.rows) {
+    const [loss, back] = vjp1((x) => stack.loss(x), h);
+    const [ct] = back(np.onesLike(loss.ref));
+    back.dispose();
+    await blockUntilReady([loss, ct] as never);
+    return [loss, ct];
+  }
+  const shape = h.shape;
+  const flat = h.reshape([chunks.rows, -1]);
+  const cts: JArray[] = [];
+  let total: JArray | null = null;
+  try {
+    for (let start = 0; start < chunks.rows; start += chunks.size) {
+      const end = Math.min(chunks.rows, start + chunks.size);
+      const [l, back] = vjp1((x) => chunks.loss(x, start), flat.ref.slice([start, end]));
+      const [ct] = back(np.onesLike(l.ref));
+      back.dispose();
+      cts.push(ct);
+      total = total === null ? l : total.add(l);
+      await blockUntilReady([total, ct] as never);
+    }
+    const ct = np.concatenate(cts.splice(0), 0).reshape(shape);
+    await ct.blockUntilReady();
+    return [total as JArray, ct];
+  } catch (e) {
+    for (const c of cts) c.dispose();
+    (total as JArray | null)?.dispose();
+    throw e;
+  } finally {
+    flat.dispose();
+  }
 }
 
 /**
@@ -206,13 +250,10 @@ export async function rematEncoderDecoderValueAndGrad<M>(stack: RematEncoderDeco
     await enc.blockUntilReady();
     // Decoder forward.
     const decTop = await forwardKeepingInputs(stack.decoderInput(), stack.decoderLayers, decInputs, (j, y) => stack.decoderLayer(j, y, enc, method));
-    // Loss and its cotangent at the decoder's top.
-    const [loss, headBack] = vjp1((h) => stack.loss(h), decTop);
+    // Loss and its cotangent at the decoder's top (in row chunks when the stack says how).
+    const [loss, ctTop] = await headLossAndCotangent(stack, decTop);
     owned.loss = loss;
-    const [ctTop] = headBack(np.onesLike(loss.ref));
-    headBack.dispose();
     owned.ct = ctTop;
-    await blockUntilReady([loss, ctTop] as never);
     // Decoder backward: the method's and the encoder output's cotangents summed over blocks.
     owned.ct = null;
     const decTree: DecoderTree<M> = { method, encoderStates: enc };

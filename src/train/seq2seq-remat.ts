@@ -3,7 +3,9 @@
  * (train/remat.ts, `rematEncoderDecoderValueAndGrad`): the same blocks, biases and head as
  * `seq2seqLoss` (models/t5/model.ts), with each block's hooks built alone
  * (`HookContext.onlyLayers`: encoder block i is layer i, decoder block j is layer
- * numLayers + j, the order of `layerAddresses`).
+ * numLayers + j, the order of `layerAddresses`). The LM head and loss run over chunks of target
+ * positions (`headChunkRows`): with T5's 32k vocabulary the whole batch's logits, their
+ * log-softmax and cotangents were the largest term of a rematerialised step.
  */
 import type { JArray } from "../engine/jax.js";
 import type { T5Batch } from "../models/t5/batch.js";
@@ -21,6 +23,16 @@ export interface Seq2seqRematInputs {
   batch: T5Batch;
   /** int32 [B*T] label ids and float32 [B*T] weights (borrowed). */
   labels: { targets: JArray; weights: JArray };
+  /** Target positions per chunk of the LM head and loss (default `headChunkRows`). */
+  headRows?: number;
+}
+
+/** Bytes of logits one chunk of the LM head may hold: 16 MiB (its loss and cotangent hold a small multiple). */
+export const HEAD_CHUNK_BYTES = 16 * 2 ** 20;
+
+/** Target positions per chunk of the LM head: `HEAD_CHUNK_BYTES` of float32 logits, at least one. */
+export function headChunkRows(vocabSize: number): number {
+  return Math.max(1, Math.floor(HEAD_CHUNK_BYTES / (4 * vocabSize)));
 }
 
 /**
@@ -45,6 +57,20 @@ export function seq2seqRematStack<T>(method: Method<T>, inputs: Seq2seqRematInpu
     decoderInput: () => embed(cfg, p, batch.decoderInputIds, batch.batchSize, batch.decoderLength),
     decoderLayer: (j, y, enc, m) => t5DecoderBlock(cfg, p, j, y, enc, decBias, hooksFor(m, E + j)),
     loss: (h) => t5Loss(cfg, t5LmLogits(cfg, p, t5DecoderOutput(cfg, p, h)), labels),
+    lossRows: {
+      rows: batch.batchSize * batch.decoderLength,
+      size: inputs.headRows ?? headChunkRows(cfg.vocabSize),
+      loss: (x, start) => {
+        const n = x.shape[0];
+        const part = { targets: labels.targets.ref.slice([start, start + n]), weights: labels.weights.ref.slice([start, start + n]) };
+        try {
+          return t5Loss(cfg, t5LmLogits(cfg, p, t5DecoderOutput(cfg, p, x)), part);
+        } finally {
+          part.targets.dispose();
+          part.weights.dispose();
+        }
+      },
+    },
     dispose: () => {
       encBias.dispose();
       decBias.dispose();
