@@ -38,11 +38,19 @@ export function resolveRemat(choice: RematChoice | undefined, cfg: Parameters<ty
  * Width units of activation memory T5's whole-network gradient keeps per token per block, for
  * the encoder's blocks (per source token) and the decoder's (per target token), where a unit
  * is `t5EncoderUnit` / `t5DecoderUnit`; and bytes per target token per vocabulary entry of the
- * LM head (logits, log-softmax and their cotangents). Measured on random T5s with
- * ProPETL-adapter (test/train/seq2seq-remat-memory.test.ts, bench/RESULTS.md "T5 training
- * memory per token").
+ * LM head (logits, shifted logits, the one-hot targets, exp and their cotangents). Derived
+ * 2026-12-02 with ProPETL-adapter (bench/RESULTS.md, "T5 training memory per token"):
+ *   - the ratio of the terms on small random T5s (d_model 64, 4 heads, d_ff 256, batch 4),
+ *     varying one stack's depth (2 → 6 blocks) or the vocabulary (200 → 3,200) at a time: an
+ *     encoder block 17.0 U per source token (S = T = 32) and 15.4 (S = 64, T = 16); a decoder
+ *     block 20.1 U per target token (S = T) and 24.4 (S = 4T: its cross-attention keys and
+ *     values are per source token); the head 54 bytes;
+ *   - the scale from a T5-base-sized model (12 + 12 blocks, d_model 768, vocabulary 32,128) at
+ *     batch 2 × (64 + 64): 2,290 MiB above the weights, 1.69× what the small models' figures
+ *     predict for its blocks (wider models keep more per unit, as BERT's did: 21 → 26-30).
+ * Hence the blocks' figures are the small models' larger ones × 1.69, the head's as measured.
  */
-export const T5_PLAIN_UNITS = { encoder: 0, decoder: 0, vocabBytes: 0 };
+export const T5_PLAIN_UNITS = { encoder: 29, decoder: 41, vocabBytes: 54 } as const;
 
 /** The FFN's inner width: d_ff, twice for the gated FFN (two input projections). */
 function ffnWidth(cfg: Pick<T5Widths, "dFf" | "feedForwardProj">): number {
