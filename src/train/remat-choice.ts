@@ -69,11 +69,17 @@ export function t5DecoderUnit(cfg: Pick<T5Widths, "dModel" | "dFf" | "numHeads" 
 
 /** The widths of a T5 config that its activation estimate reads. */
 export interface T5Widths {
+  /** d_model: the residual width. */
   dModel: number;
+  /** d_ff: the FFN's inner width. */
   dFf: number;
+  /** Attention heads. */
   numHeads: number;
+  /** Encoder blocks. */
   numLayers: number;
+  /** Decoder blocks. */
   numDecoderLayers: number;
+  /** Vocabulary entries (the LM head's width). */
   vocabSize: number;
   /** "relu" or "gated-gelu" (the gated FFN has two inner projections). */
   feedForwardProj: string;

@@ -16,6 +16,10 @@
  * The waits need the engine's pending work to run on its own (worker pool or main thread),
  * which `await blockUntilReady` allows where a synchronous read would be refused (see
  * bench/RESULTS.md, "Inference memory"). Hence the function is async and cannot run under jit.
+ *
+ * `rematEncoderDecoderValueAndGrad` does the same over an encoder–decoder (T5): both stacks
+ * block by block, the encoder output's cotangent summed over the decoder blocks that read it,
+ * and the loss head optionally in row chunks.
  */
 import { blockUntilReady, np, tree, vjp } from "../engine/jax.js";
 import type { JArray } from "../engine/jax.js";
