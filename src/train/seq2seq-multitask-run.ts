@@ -38,7 +38,7 @@ import { DEFAULT_TEMPERATURE, planMultiTaskBatches, temperatureProbabilities } f
 import type { TaskBatch } from "./multitask.js";
 import { encodePairs } from "./seq2seq-batching.js";
 import type { EncodedPair, TextPair } from "./seq2seq-batching.js";
-import { generateIds, seq2seqDeviceInputs, seq2seqLoss, seq2seqRemat, seq2seqRematValueAndGrad } from "./seq2seq.js";
+import { generateIds, seq2seqDeviceInputs, seq2seqLoss, seq2seqRemat, seq2seqRematValueAndGrad, withoutRemat } from "./seq2seq.js";
 import type { Seq2seqBackbone, Seq2seqDeviceInputs, Seq2seqHyper, Seq2seqTrainable } from "./seq2seq.js";
 import { linearWarmupDecay } from "./schedule.js";
 import { checkpointBytes, finishSeed, METRICS_FORMAT, mustRewriteCheckpoint, rewriteCheckpoint, runSeeds, TRAIN_STATE_FILE } from "./task-run.js";
@@ -220,7 +220,7 @@ async function trainOneSeed(opts: TrainSeq2seqMultiTaskOptions, temperature: num
   const plan = (epoch: number): TaskBatch[] =>
     planMultiTaskBatches(pairLengths, { batchSize: hyper.batchSize, seed, epoch, temperature, batchesPerEpoch, ...(hyper.bucketBatches !== undefined ? { bucketBatches: hyper.bucketBatches } : {}) });
   const fp = fingerprint(
-    { tasks: names, prefixes: tasks.map((t) => t.prefix), method: method.config, hyper, temperature, lengths, config: t5ConfigToJson(t5), weights: statSync(path.join(opts.modelDir, "model.safetensors")).size, nVal: validation.map((v) => v.length) },
+    { tasks: names, prefixes: tasks.map((t) => t.prefix), method: method.config, hyper: withoutRemat(hyper), temperature, lengths, config: t5ConfigToJson(t5), weights: statSync(path.join(opts.modelDir, "model.safetensors")).size, nVal: validation.map((v) => v.length) },
     train,
   );
   log(`seed ${seed}: ${method.config.method} on ${tasks.length} text-to-text tasks -> ${dir}; an epoch is ⌈${totalTrain} / ${hyper.batchSize}⌉ = ${batchesPerEpoch} batches, each from one task drawn with p ∝ n^(1/${temperature})`);

@@ -230,6 +230,17 @@ export async function evaluateSeq2seq<T>(
   return { ...scoreGenerations(opts.metric, predictions, references), predictions };
 }
 
+/**
+ * The hyper-parameters a resume fingerprint covers: not `remat`, which changes how the gradient
+ * is computed (to float rounding), not the training, so that runs started before T5 had it (and
+ * runs that switch it) resume.
+ */
+export function withoutRemat<H extends { remat?: unknown }>(hyper: H): Omit<H, "remat"> {
+  const out: H = { ...hyper };
+  delete out.remat;
+  return out;
+}
+
 /** Hyper-parameters of a text-to-text run: the fine-tuning ones (no head) and generation. */
 export interface Seq2seqHyper extends Omit<FinetuneHyper, "headLr" | "jit" | "padToMultipleOf"> {
   generation: GenerationSettings;
