@@ -20,7 +20,7 @@ import type { T5Params } from "../../src/models/t5/params.js";
 import type { MethodConfig, PetlMethod } from "../../src/petl/method.js";
 import { createMethod } from "../../src/petl/registry.js";
 import type { EncodedPair } from "../../src/train/seq2seq-batching.js";
-import { seq2seqObjective } from "../../src/train/seq2seq.js";
+import { seq2seqObjective, withoutRemat } from "../../src/train/seq2seq.js";
 import type { Seq2seqBackbone, Seq2seqDeviceInputs, Seq2seqTrainable } from "../../src/train/seq2seq.js";
 import { rematEncoderDecoderValueAndGrad } from "../../src/train/remat.js";
 import { seq2seqRematStack } from "../../src/train/seq2seq-remat.js";
@@ -161,6 +161,13 @@ describe("the T5 remat path", () => {
     assert.equal(live(), n0, "live buffers after three more steps");
     tree.dispose(params);
     method.dispose();
+  });
+
+  test("resume fingerprints leave remat out (runs started before T5 had it resume)", () => {
+    const h = { epochs: 2, batchSize: 8, remat: "auto" as const };
+    assert.deepEqual(withoutRemat(h), { epochs: 2, batchSize: 8 });
+    assert.deepEqual(withoutRemat({ ...h, remat: true }), withoutRemat({ ...h, remat: false }));
+    assert.equal(h.remat, "auto", "the input is not changed");
   });
 
   test("full fine-tuning and remat: false keep valueAndGrad", () => {
