@@ -50,7 +50,14 @@ export function resolveRemat(choice: RematChoice | undefined, cfg: Parameters<ty
  *     predict for its blocks (wider models keep more per unit, as BERT's did: 21 → 26-30).
  * Hence the blocks' figures are the small models' larger ones × 1.69, the head's as measured.
  */
-export const T5_PLAIN_UNITS = { encoder: 29, decoder: 41, vocabBytes: 54 } as const;
+export const T5_PLAIN_UNITS = {
+  /** Encoder width units (`t5EncoderUnit`) per source token per encoder block. */
+  encoder: 29,
+  /** Decoder width units (`t5DecoderUnit`) per target token per decoder block. */
+  decoder: 41,
+  /** Bytes per target token per vocabulary entry of the LM head and loss. */
+  vocabBytes: 54,
+} as const;
 
 /** The FFN's inner width: d_ff, twice for the gated FFN (two input projections). */
 function ffnWidth(cfg: Pick<T5Widths, "dFf" | "feedForwardProj">): number {
