@@ -135,6 +135,6 @@ export function asUsageError<T>(fn: () => T): T {
 
 /** --remat (always), --no-remat (never) or neither ("auto": when the whole-network gradient would not fit comfortably). */
 export function rematFlag(v: Values): RematChoice {
-  if (flag(v, "remat") && flag(v, "no-remat")) throw new CliError("--remat and --no-remat contradict each other: give one (neither: decided from the step's size)");
+  if (flag(v, "remat") && flag(v, "no-remat")) throw new CliError("--remat and --no-remat contradict each other: give one (neither: decided from the step's size)", 2);
   return flag(v, "no-remat") ? false : flag(v, "remat") ? true : "auto";
 }
