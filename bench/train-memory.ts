@@ -8,6 +8,13 @@
  *   node dist/bench/train-memory.js [BATCH=8] [LENGTH=128] [--steps 2] [--threads 2]
  *        [--method propetl-adapter] [--no-remat] [--layers 12 --hidden 768 --heads 12 --intermediate 3072]
  *
+ * With `--t5`, the model is a random T5-base-shaped encoder–decoder instead (12 + 12 blocks,
+ * d_model 768, 12 heads of 64, d_ff 3072, ReLU, tied head, t5-base's 32,128-token vocabulary;
+ * `--layers`, `--hidden`, `--heads`, `--intermediate`, `--vocab` change them) trained on the
+ * text-to-text objective with pairs of LENGTH source and `--target-length` (default LENGTH)
+ * target tokens; "per token" is then per source + target token. `--remat` / `--no-remat`
+ * force the choice; neither prints what "auto" (`resolveT5Remat`) would choose and takes it.
+ *
  * For every step it prints the peak of live wasm bytes during the step (the allocator's figure,
  * `wasmHeapStatsReader`), that peak per token (B·T), the live bytes before the step (weights,
  * trainable tree, optimizer moments), the step's wall time and the process's CPU time (main
@@ -22,6 +29,12 @@ import { initEngine } from "../src/engine/engine.js";
 import { blockUntilReady, tree } from "../src/engine/jax.js";
 import { wasmHeapStatsReader } from "../src/engine/live-buffers.js";
 import { readEncoderConfig } from "../src/models/config-file.js";
+import { parseT5Config } from "../src/models/t5/config.js";
+import { initT5 } from "../src/models/t5/init.js";
+import { resolveT5Remat, t5PlainActivationBytes } from "../src/train/remat-choice.js";
+import type { EncodedPair } from "../src/train/seq2seq-batching.js";
+import { seq2seqObjective } from "../src/train/seq2seq.js";
+import type { Seq2seqTrainable } from "../src/train/seq2seq.js";
 import { initEncoder, initHead } from "../src/models/bert/init.js";
 import type { EncoderConfig } from "../src/models/bert/config.js";
 import type { MethodName, PetlMethod } from "../src/petl/method.js";
@@ -44,6 +57,10 @@ const { values: a, positionals } = parseArgs({
     threads: { type: "string", default: "2" },
     method: { type: "string", default: "propetl-adapter" },
     "no-remat": { type: "boolean", default: false },
+    remat: { type: "boolean", default: false },
+    t5: { type: "boolean", default: false },
+    "target-length": { type: "string" },
+    vocab: { type: "string", default: "32128" },
     layers: { type: "string", default: "12" },
     hidden: { type: "string", default: "768" },
     heads: { type: "string", default: "12" },
@@ -54,6 +71,7 @@ const batch = Number(positionals[0] ?? 8);
 const length = Number(positionals[1] ?? 128);
 const steps = Number(a.steps);
 const remat = !a["no-remat"];
+const targetLength = Number(a["target-length"] ?? length);
 
 /** Random token ids (no padding: every row is `length` tokens), alternating labels. */
 function randomExamples(n: number, len: number, vocab: number, seed: number): EncodedExample[] {
@@ -68,6 +86,73 @@ function randomExamples(n: number, len: number, vocab: number, seed: number): En
     for (let t = 1; t < len; t++) ids[t] = 5 + (next() % (vocab - 5));
     return { inputIds: ids, tokenTypeIds: new Int32Array(len), label: index % 2, index };
   });
+}
+
+/** Random pairs of `len` source and `tlen` target tokens (no padding; both end with EOS = 1). */
+function randomPairs(n: number, len: number, tlen: number, vocab: number, seed: number): EncodedPair[] {
+  let s = seed >>> 0;
+  const next = (): number => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s;
+  };
+  const ids = (k: number): Int32Array => Int32Array.from({ length: k }, (_, t) => (t === k - 1 ? 1 : 2 + (next() % (vocab - 2))));
+  return Array.from({ length: n }, (_, index) => ({ inputIds: ids(len), labels: ids(tlen), index }));
+}
+
+/** The `--t5` run: the text-to-text objective on a random T5. */
+async function mainT5(): Promise<void> {
+  await initEngine({ threads: Number(a.threads) });
+  const cfg = parseT5Config(
+    { model_type: "t5", vocab_size: Number(a.vocab), d_model: Number(a.hidden), d_kv: Number(a.hidden) / Number(a.heads), d_ff: Number(a.intermediate), num_layers: Number(a.layers), num_decoder_layers: Number(a.layers), num_heads: Number(a.heads), feed_forward_proj: "relu", tie_word_embeddings: true, pad_token_id: 0, eos_token_id: 1, decoder_start_token_id: 0 },
+    "bench T5",
+  );
+  const params = initT5(cfg, 1);
+  const method = createMethod({ method: a.method as MethodName }, cfg) as PetlMethod<unknown>;
+  const trainable: Seq2seqTrainable<unknown> = { method: method.init(cfg, params, 1) };
+  const data = randomPairs(batch * steps, length, targetLength, cfg.vocabSize, 7);
+  const choice = a.remat ? true : a["no-remat"] ? false : "auto";
+  const useRemat = resolveT5Remat(choice, cfg, batch, length, targetLength);
+  const objective = seq2seqObjective({ config: cfg, params }, method, data, { remat: useRemat });
+  const optimizer = new AdamW<Seq2seqTrainable<unknown>>(trainable, { method: method.groups(trainable.method) }, {
+    groups: { module: { lr: 1e-3, weightDecay: 0.1 }, scores: { lr: 1e-2, weightDecay: 0.1 } },
+  });
+  const lossAndGrad = objectiveLossAndGrad(objective, false);
+  const heap = await wasmHeapStatsReader();
+  const tokens = batch * (length + targetLength);
+  console.log(`machine: ${os.cpus()[0]?.model ?? "?"}, ${os.cpus().length} cores, load ${os.loadavg().map((x) => x.toFixed(1)).join(" ")}; engine threads ${a.threads}; node ${process.version}`);
+  console.log(
+    `model: random T5, ${cfg.numLayers} + ${cfg.numDecoderLayers} blocks, d_model ${cfg.dModel}, ${cfg.numHeads} heads, d_ff ${cfg.dFf}, vocab ${cfg.vocabSize}; ${a.method}; batch ${batch} x (${length} + ${targetLength}) = ${tokens} tokens; ` +
+      `remat ${useRemat ? "on" : "off"} (${choice === "auto" ? "auto" : "forced"}; whole-network estimate ${(t5PlainActivationBytes(cfg, batch, length, targetLength) / MiB).toFixed(0)} MiB)`,
+  );
+  let state: StepState<Seq2seqTrainable<unknown>> = { params: trainable, opt: optimizer.init(trainable) };
+  await blockUntilReady([params, state.params, state.opt.mu, state.opt.nu] as never);
+  for (let s = 0; s < steps; s++) {
+    const before = heap({ resetPeak: true });
+    const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
+    const out = await trainStep(state, [data.slice(s * batch, (s + 1) * batch).map((e) => e.index)], {
+      objective,
+      lossAndGrad,
+      optimizer,
+      lrScale: 1,
+      maxGradNorm: 1,
+      where: (what) => new NonFiniteLossError(`step ${s + 1}: ${what}`, s + 1, 1),
+    });
+    const ms = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    state = out.state;
+    const after = heap();
+    const peakStep = after.peakLiveBytes - before.liveBytes;
+    console.log(
+      `step ${s + 1}: loss ${out.loss.toFixed(4)}  ${(ms / 1000).toFixed(1)} s (cpu ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s)  peak live ${(after.peakLiveBytes / MiB).toFixed(0)} MiB` +
+        ` (above the ${(before.liveBytes / MiB).toFixed(0)} MiB held before the step: ${(peakStep / MiB).toFixed(0)} MiB, ${(peakStep / tokens / 1e6).toFixed(3)} MB/token)  heap ${(after.heapBytes / MiB).toFixed(0)} MiB`,
+    );
+  }
+  tree.dispose(state.params);
+  tree.dispose(state.opt.mu);
+  tree.dispose(state.opt.nu);
+  tree.dispose(params);
+  method.dispose();
 }
 
 async function main(): Promise<void> {
@@ -126,4 +211,4 @@ async function main(): Promise<void> {
   method.dispose();
 }
 
-await main();
+await (a.t5 ? mainT5() : main());

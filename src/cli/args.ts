@@ -3,6 +3,7 @@
  * number/list readers with messages naming the option, and usage errors.
  */
 import { parseArgs } from "node:util";
+import type { RematChoice } from "../train/remat-choice.js";
 
 /** A user-facing error; `exitCode` 2 for usage errors, 1 otherwise. */
 export class CliError extends Error {
@@ -130,4 +131,10 @@ export function asUsageError<T>(fn: () => T): T {
     if (e instanceof CliError) throw e;
     throw new CliError((e as Error).message, 2);
   }
+}
+
+/** --remat (always), --no-remat (never) or neither ("auto": when the whole-network gradient would not fit comfortably). */
+export function rematFlag(v: Values): RematChoice {
+  if (flag(v, "remat") && flag(v, "no-remat")) throw new CliError("--remat and --no-remat contradict each other: give one (neither: decided from the step's size)", 2);
+  return flag(v, "no-remat") ? false : flag(v, "remat") ? true : "auto";
 }

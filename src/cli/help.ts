@@ -111,7 +111,10 @@ const TEXT_TO_TEXT_HELP = `Text-to-text tasks (an encoder–decoder model, T5; e
   the best task metric (BLEU as sacreBLEU, or ROUGE-2 F as rouge-score); the task prefix is
   stored in adapter_config.json. The test split's generations go to test_predictions.txt.
   Default model: the bundled models/propetl-mini-t5 when installed. --head-lr, --max-length,
-  --jit, --no-remat and the custom-classification flags do not apply.
+  --jit and the custom-classification flags do not apply. --remat / --no-remat work as for
+  classification, block by block over the encoder and the decoder (the LM head and loss in
+  chunks of target positions); "auto" estimates from the batch size and the longest source
+  and target.
   --max-source-length N   source tokens incl. the task prefix and EOS (default ${SEQ2SEQ_DEFAULTS.maxSourceLength});
                           longer sources are cut, and the count is reported
   --max-target-length N   target tokens incl. EOS (default ${SEQ2SEQ_DEFAULTS.maxTargetLength})
@@ -250,7 +253,7 @@ ${learningRateHelp()}
   --no-remat              take the gradient over the whole network at once. Default (neither):
                           --remat when the whole-network gradient's activations would exceed
                           ${REMAT_AUTO_BYTES / 1024 ** 3} GiB (estimated from the batch size, the longest input and the
-                          model's widths). Not with --jit, full fine-tuning or T5.
+                          model's widths). Not with --jit or full fine-tuning.
 
 Checkpoints:
   --output DIR            task checkpoint folder (adapter_config.json, adapter_model.safetensors

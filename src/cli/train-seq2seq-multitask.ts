@@ -37,7 +37,7 @@ import { multiTaskMethodFromArgs, multiTaskStorageText, resultText } from "./tra
 import { loadSeq2seqArgs, seq2seqHyperFromArgs } from "./train-seq2seq.js";
 
 /** Flags of classification training that a text-to-text multi-task run refuses. */
-const NOT_HERE = ["head-lr", "max-length", "jit", "no-remat", "remat", "task", "train-file", "dev-file", "task-dir", "format", "text-column", "text-pair-column", "label-column", "labels", "regression", "task-name", "no-header", "source-column", "target-column", "prefix", "metric"] as const;
+const NOT_HERE = ["head-lr", "max-length", "jit", "task", "train-file", "dev-file", "task-dir", "format", "text-column", "text-pair-column", "label-column", "labels", "regression", "task-name", "no-header", "source-column", "target-column", "prefix", "metric"] as const;
 
 /** Whether `--tasks` names a text-to-text task, or `--model` is an encoder–decoder: the run is text-to-text. */
 export function isSeq2seqMultiTaskRequest(v: Values): boolean {

@@ -20,7 +20,7 @@ import type { TextPair } from "../train/seq2seq-batching.js";
 import { seq2seqStorage, trainSeq2seqTask } from "../train/seq2seq-run.js";
 import type { Seq2seqTaskInfo } from "../train/seq2seq-run.js";
 import type { Seq2seqHyper } from "../train/seq2seq.js";
-import { asUsageError, CliError, flag, int, intList, num, str } from "./args.js";
+import { asUsageError, CliError, flag, int, intList, num, rematFlag, str } from "./args.js";
 import type { Values } from "./args.js";
 import { methodConfigFromArgs } from "./common.js";
 import { engineOptions } from "./engine-options.js";
@@ -31,7 +31,7 @@ import { seq2seqOutOfMemoryMessage } from "./out-of-memory.js";
 
 
 /** Flags of `train` that only classification tasks take. */
-const CLASSIFICATION_ONLY = ["head-lr", "max-length", "jit", "no-remat", "remat", "labels", "regression", "text-column", "text-pair-column", "label-column", "skip-bad-rows"] as const;
+const CLASSIFICATION_ONLY = ["head-lr", "max-length", "jit", "labels", "regression", "text-column", "text-pair-column", "label-column", "skip-bad-rows"] as const;
 
 /** Flags that only text-to-text tasks take (help.ts, "Text-to-text tasks"). */
 export const SEQ2SEQ_ONLY = ["max-source-length", "max-target-length", "max-new-tokens", "num-beams", "length-penalty", "eval-steps", "source-column", "target-column", "prefix", "metric"] as const;
@@ -132,6 +132,7 @@ export function seq2seqHyperFromArgs(v: Values, method: MethodConfig): { hyper: 
       numBeams: int(v, "num-beams", { min: 1 }) ?? SEQ2SEQ_DEFAULTS.numBeams,
       ...(lengthPenalty !== undefined ? { lengthPenalty } : {}),
     },
+    remat: rematFlag(v),
     ...(evalSteps !== undefined ? { evalSteps } : {}),
     ...(earlyStop !== undefined ? { earlyStopPatience: earlyStop } : {}),
     ...(maxSteps !== undefined ? { maxSteps } : {}),

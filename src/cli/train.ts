@@ -11,7 +11,7 @@ import { BUNDLED_MODEL, BUNDLED_T5_MODEL, findBundledModel, defaultOutputDir, re
 import type { FinetuneHyper } from "../train/finetune.js";
 import { checkWritableDir, storageFor, trainTask } from "../train/task-run.js";
 import type { TrainTaskResult } from "../train/task-run.js";
-import { asUsageError, CliError, flag, int, intList, num, parseCommand, required, str } from "./args.js";
+import { asUsageError, CliError, flag, int, intList, num, parseCommand, rematFlag, required, str } from "./args.js";
 import type { OptionSpec, Values } from "./args.js";
 import { jitFromArgs, loadTaskData, METHOD_OPTIONS, methodConfigFromArgs, TASK_OPTIONS } from "./common.js";
 import { engineOptions } from "./engine-options.js";
@@ -20,7 +20,6 @@ import { isSeq2seqRequest, loadSeq2seqArgs, runSeq2seqTrain, SEQ2SEQ_ONLY } from
 import type { Reporter } from "./progress.js";
 import { stopOnInterrupt } from "./interrupt.js";
 import { runTraining, seedsJson } from "./train-outcome.js";
-import type { RematChoice } from "../train/remat-choice.js";
 import { isMultiTaskRequest, MULTITASK_ONLY, runMultiTaskTrain } from "./train-multitask.js";
 import { isSeq2seqMultiTaskRequest, runSeq2seqMultiTaskTrain } from "./train-seq2seq-multitask.js";
 import { outOfMemoryMessage } from "./out-of-memory.js";
@@ -112,11 +111,6 @@ function hyperFromArgs(v: Values, methodName: Parameters<typeof defaultLearningR
   };
 }
 
-/** --remat (always), --no-remat (never) or neither ("auto": when the whole-network gradient would not fit comfortably). */
-function rematFlag(v: Parameters<typeof flag>[0]): RematChoice {
-  if (flag(v, "remat") && flag(v, "no-remat")) throw new CliError("--remat and --no-remat contradict each other: give one (neither: decided from the step's size)");
-  return flag(v, "no-remat") ? false : flag(v, "remat") ? true : "auto";
-}
 
 export async function run(argv: string[]): Promise<number> {
   const { values: v } = parseCommand("train", argv, OPTIONS);

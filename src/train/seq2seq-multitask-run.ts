@@ -38,7 +38,7 @@ import { DEFAULT_TEMPERATURE, planMultiTaskBatches, temperatureProbabilities } f
 import type { TaskBatch } from "./multitask.js";
 import { encodePairs } from "./seq2seq-batching.js";
 import type { EncodedPair, TextPair } from "./seq2seq-batching.js";
-import { generateIds, seq2seqDeviceInputs, seq2seqLoss } from "./seq2seq.js";
+import { generateIds, seq2seqDeviceInputs, seq2seqLoss, seq2seqRemat, seq2seqRematValueAndGrad, withoutRemat } from "./seq2seq.js";
 import type { Seq2seqBackbone, Seq2seqDeviceInputs, Seq2seqHyper, Seq2seqTrainable } from "./seq2seq.js";
 import { linearWarmupDecay } from "./schedule.js";
 import { checkpointBytes, finishSeed, METRICS_FORMAT, mustRewriteCheckpoint, rewriteCheckpoint, runSeeds, TRAIN_STATE_FILE } from "./task-run.js";
@@ -126,23 +126,44 @@ function fingerprint(parts: unknown, data: readonly (readonly EncodedPair[])[]):
 /** A task-`t` batch on the device, keyed by the task index (a key survives tracing, a number leaf would not). */
 export type TaskKeyedInputs = Record<string, Seq2seqDeviceInputs>;
 
-/** The loss of one-task batches over a multi-task tree: task t's batch runs through task t's masks. */
-export function seq2seqMultiTaskObjective<T>(backbone: Seq2seqBackbone, method: PetlMethod<T>, data: readonly (readonly EncodedPair[])[], leafPaths: readonly string[]): Objective<Seq2seqTrainable<T>, TaskBatch, TaskKeyedInputs> {
+/**
+ * The loss of one-task batches over a multi-task tree: task t's batch runs through task t's
+ * masks. With `remat` (default true) it also supplies its own gradient, block by block with
+ * rematerialisation (`seq2seqRematValueAndGrad`).
+ */
+export function seq2seqMultiTaskObjective<T>(backbone: Seq2seqBackbone, method: PetlMethod<T>, data: readonly (readonly EncodedPair[])[], leafPaths: readonly string[], opts: { remat?: boolean } = {}): Objective<Seq2seqTrainable<T>, TaskBatch, TaskKeyedInputs> {
   const perTask = data.map((_, t) => methodForTask(method, t));
   const frozen = data.map((_, t) => otherTaskLeaves(leafPaths, data.length, t));
-  return {
+  const taskOf = (d: TaskKeyedInputs): string => {
+    const keys = Object.keys(d);
+    if (keys.length !== 1) throw new Error(`seq2seqMultiTaskObjective: a batch must hold one task's inputs, got ${keys.length}`);
+    return keys[0];
+  };
+  const objective: Objective<Seq2seqTrainable<T>, TaskBatch, TaskKeyedInputs> = {
     size: (b) => b.indices.length,
     frozen: (b) => frozen[b.task],
     toDevice: (b) => ({ [String(b.task)]: seq2seqDeviceInputs(backbone.config, b.indices.map((i) => data[b.task][i])) }),
     loss: (params, d) => {
-      const keys = Object.keys(d);
-      if (keys.length !== 1) throw new Error(`seq2seqMultiTaskObjective: a batch must hold one task's inputs, got ${keys.length}`);
-      const loss = seq2seqLoss(backbone, perTask[Number(keys[0])], params, d[keys[0]], true);
+      const key = taskOf(d);
+      const loss = seq2seqLoss(backbone, perTask[Number(key)], params, d[key], true);
       tree.dispose(params);
       tree.dispose(d);
       return loss;
     },
   };
+  if ((opts.remat ?? true) && !method.encoderOverride) {
+    objective.valueAndGrad = async (params, d) => {
+      let key: string;
+      try {
+        key = taskOf(d);
+      } catch (e) {
+        tree.dispose([params, d] as never);
+        throw e;
+      }
+      return seq2seqRematValueAndGrad(backbone, perTask[Number(key)], params, d[key]);
+    };
+  }
+  return objective;
 }
 
 async function trainOneSeed(opts: TrainSeq2seqMultiTaskOptions, temperature: number, tokenizer: Tokenizer, seed: number, dir: string): Promise<{ result: SeedResult; storage: StorageReport | null }> {
@@ -199,7 +220,7 @@ async function trainOneSeed(opts: TrainSeq2seqMultiTaskOptions, temperature: num
   const plan = (epoch: number): TaskBatch[] =>
     planMultiTaskBatches(pairLengths, { batchSize: hyper.batchSize, seed, epoch, temperature, batchesPerEpoch, ...(hyper.bucketBatches !== undefined ? { bucketBatches: hyper.bucketBatches } : {}) });
   const fp = fingerprint(
-    { tasks: names, prefixes: tasks.map((t) => t.prefix), method: method.config, hyper, temperature, lengths, config: t5ConfigToJson(t5), weights: statSync(path.join(opts.modelDir, "model.safetensors")).size, nVal: validation.map((v) => v.length) },
+    { tasks: names, prefixes: tasks.map((t) => t.prefix), method: method.config, hyper: withoutRemat(hyper), temperature, lengths, config: t5ConfigToJson(t5), weights: statSync(path.join(opts.modelDir, "model.safetensors")).size, nVal: validation.map((v) => v.length) },
     train,
   );
   log(`seed ${seed}: ${method.config.method} on ${tasks.length} text-to-text tasks -> ${dir}; an epoch is ⌈${totalTrain} / ${hyper.batchSize}⌉ = ${batchesPerEpoch} batches, each from one task drawn with p ∝ n^(1/${temperature})`);
@@ -238,7 +259,7 @@ async function trainOneSeed(opts: TrainSeq2seqMultiTaskOptions, temperature: num
       epochs: hyper.epochs,
       gradAccumSteps: hyper.gradAccumSteps,
       epochBatches: plan,
-      objective: seq2seqMultiTaskObjective(backbone, method, train, namedLeaves(trainable).map(([p]) => p)),
+      objective: seq2seqMultiTaskObjective(backbone, method, train, namedLeaves(trainable).map(([p]) => p), { remat: seq2seqRemat(hyper.remat, t5, hyper.batchSize, train) }),
       evaluate: validation.some((v) => v.length > 0) ? evaluateAll : undefined,
       ...(hyper.evalSteps !== undefined ? { evalEverySteps: hyper.evalSteps } : {}),
       ...(hyper.earlyStopPatience !== undefined ? { earlyStopPatience: hyper.earlyStopPatience } : {}),

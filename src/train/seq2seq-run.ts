@@ -28,7 +28,7 @@ import { computeStorage } from "../petl/storage.js";
 import type { StorageReport } from "../petl/storage.js";
 import { encodePairs } from "./seq2seq-batching.js";
 import type { EncodedPair, TextPair } from "./seq2seq-batching.js";
-import { evaluateSeq2seq, seq2seqFinetune } from "./seq2seq.js";
+import { evaluateSeq2seq, seq2seqFinetune, withoutRemat } from "./seq2seq.js";
 import type { Seq2seqHyper, Seq2seqTrainable } from "./seq2seq.js";
 import { checkpointBytes, finishSeed, METRICS_FORMAT, mustRewriteCheckpoint, rewriteCheckpoint, runSeeds, TRAIN_STATE_FILE, TrainTaskError } from "./task-run.js";
 import type { SeedResult, TrainTaskResult } from "./task-run.js";
@@ -140,7 +140,7 @@ async function trainOneSeed(opts: TrainSeq2seqOptions, tokenizer: Tokenizer, see
   const storage = seq2seqStorage(t5, method.config);
   const stateFile = path.join(dir, TRAIN_STATE_FILE);
   const fp = fingerprint(
-    { task: task.name, prefix: task.prefix, method: method.config, hyper, lengths, config: t5ConfigToJson(t5), weights: statSync(path.join(opts.modelDir, "model.safetensors")).size, nVal: validation.length },
+    { task: task.name, prefix: task.prefix, method: method.config, hyper: withoutRemat(hyper), lengths, config: t5ConfigToJson(t5), weights: statSync(path.join(opts.modelDir, "model.safetensors")).size, nVal: validation.length },
     train,
   );
   log(`seed ${seed}: ${train.length} train / ${validation.length} validation / ${test.length} test pairs; ${method.config.method} -> ${dir}`);

@@ -1,7 +1,7 @@
 /**
  * `propetl train` on text-to-text tasks, end to end on a tiny random T5 with the t5-small
  * tokenizer: the built-in bible-es-en task (checkpoint with its task prefix, metrics.json,
- * test generations), full fine-tuning of the whole T5, a custom JSONL task with --source-column/--target-column, resume of a
+ * test generations), --remat and --no-remat alike, full fine-tuning of the whole T5, a custom JSONL task with --source-column/--target-column, resume of a
  * finished run, and the bad inputs: a source longer than the limit (cut and counted), an
  * empty target (named by file and line), an unknown task, a tokenizer that does not match the
  * model's vocabulary, a BERT model, and flags of the other task kind.
@@ -68,6 +68,20 @@ describe("propetl train on text-to-text tasks", () => {
     const again = await runCli(["train", "--task", "bible-es-en", "--model", modelDir, ...QUICK, "--output", out, "--resume"]);
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, /seed 42: already finished/);
+  });
+
+  test("--remat and --no-remat: the same training to float rounding, recorded in metrics.json", async () => {
+    const runs: { hyper: { remat: unknown }; history: { trainLoss: number }[]; test: { scores: Record<string, number> } }[] = [];
+    for (const flag of ["--remat", "--no-remat"]) {
+      const out = path.join(work, `remat-${flag.slice(2)}`);
+      const r = await runCli(["train", "--task", "bible-es-en", "--model", modelDir, ...QUICK, "--output", out, "--json", flag]);
+      assert.equal(r.code, 0, r.stderr);
+      runs.push(JSON.parse(readFileSync(path.join(out, "metrics.json"), "utf8")) as (typeof runs)[number]);
+    }
+    assert.deepEqual(runs.map((m) => m.hyper.remat), [true, false]);
+    const [a, b] = runs.map((m) => m.history[0].trainLoss);
+    assert.ok(Number.isFinite(a) && Math.abs(a - b) <= 1e-5 * Math.abs(b), `train loss ${a} (--remat) vs ${b} (--no-remat)`);
+    assert.deepEqual(runs[0].test.scores, runs[1].test.scores);
   });
 
   test("--method full: the whole T5 is tuned and stored; `propetl generate` on the checkpoint gives the run's test texts", async () => {

@@ -5,7 +5,8 @@
  * `t5LmLogits` at every position within 1e-5, without hooks, with PETL methods' materialised
  * modules (adapter, Houlsby, LoRA on q/v and cross q/v, prefix, ProPETL versions) and with
  * additive hooks at every site incl. self- and cross-attention prefixes; reordering the
- * cache's rows equals decoding the reordered inputs; the live-array count stays flat per step.
+ * cache's rows equals decoding the reordered inputs; the live-array count stays flat per step;
+ * the block-by-block step that generation runs (`t5DecodeStepAsync`) gives the same bytes.
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -19,7 +20,7 @@ import { disposeT5Batch, makeT5Batch, shiftRight } from "../../src/models/t5/bat
 import type { T5Batch } from "../../src/models/t5/batch.js";
 import { isT5Config } from "../../src/models/t5/config.js";
 import type { T5Config } from "../../src/models/t5/config.js";
-import { disposeT5DecoderCache, reorderT5DecoderCache, startT5Decoding, t5DecodeStep } from "../../src/models/t5/decode-cache.js";
+import { disposeT5DecoderCache, reorderT5DecoderCache, startT5Decoding, t5DecodeStep, t5DecodeStepAsync } from "../../src/models/t5/decode-cache.js";
 import { t5Decode, t5Encode, t5LmLogits } from "../../src/models/t5/model.js";
 import type { T5Params } from "../../src/models/t5/params.js";
 import { HostRng } from "../../src/petl/mask.js";
@@ -62,7 +63,7 @@ async function fullLogits(s: Setup, hooks: ModelHooks | undefined): Promise<Floa
 }
 
 /** Step-by-step logits [B*T*V] (same layout), and the live-array count after each step. */
-async function stepLogits(s: Setup, hooks: ModelHooks | undefined): Promise<{ logits: Float32Array; live: number[] }> {
+async function stepLogits(s: Setup, hooks: ModelHooks | undefined, settled = false): Promise<{ logits: Float32Array; live: number[] }> {
   const live = await trackLiveBuffers();
   const { B, T } = s;
   const V = s.cfg.vocabSize;
@@ -72,7 +73,8 @@ async function stepLogits(s: Setup, hooks: ModelHooks | undefined): Promise<{ lo
   try {
     for (let t = 0; t < T; t++) {
       const ids = Int32Array.from({ length: B }, (_, r) => s.decoderIds[r * T + t]);
-      const step = (await t5LmLogits(s.cfg, s.params, t5DecodeStep(s.cfg, s.params, cache, ids)).data()) as Float32Array;
+      const states = settled ? await t5DecodeStepAsync(s.cfg, s.params, cache, ids) : t5DecodeStep(s.cfg, s.params, cache, ids);
+      const step = (await t5LmLogits(s.cfg, s.params, states).data()) as Float32Array;
       for (let r = 0; r < B; r++) out.set(step.subarray(r * V, (r + 1) * V), (r * T + t) * V);
       counts.push(live());
     }
@@ -161,6 +163,10 @@ for (const name of ["tiny-t5", "tiny-t5-v1_1"]) {
       assert.ok(d < 1e-5, `${what}: step-by-step vs full logits max |d| = ${d}`);
       // Every step replaces the cache's arrays: the live-array count is the same after each.
       assert.ok(got.live.every((n) => n === got.live[0]), `${what}: live arrays per step ${got.live.join(",")}`);
+      // The block-by-block step (generation's) computes the same bytes.
+      const settled = await stepLogits(s, hooks, true);
+      assert.deepEqual(settled.logits, got.logits, `${what}: t5DecodeStepAsync = t5DecodeStep byte for byte`);
+      assert.deepEqual(settled.live, got.live, `${what}: the same live arrays per step`);
     };
 
     test("no hooks", async () => {

@@ -9,14 +9,16 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { initEngine } from "../../src/engine/engine.js";
-import { tree } from "../../src/engine/jax.js";
+import { np, tree } from "../../src/engine/jax.js";
 import { loadBackboneDir } from "../../src/models/load.js";
-import { disposeT5Batch, makeT5Batch } from "../../src/models/t5/batch.js";
-import { isT5Config } from "../../src/models/t5/config.js";
+import { disposeT5Batch, disposeT5EncoderBatch, makeT5Batch, makeT5EncoderBatch } from "../../src/models/t5/batch.js";
+import { isT5Config, parseT5Config } from "../../src/models/t5/config.js";
+import { disposeT5DecoderCache, startT5Decoding, t5DecodeStep } from "../../src/models/t5/decode-cache.js";
+import { initT5 } from "../../src/models/t5/init.js";
 import type { T5Config } from "../../src/models/t5/config.js";
 import { t5Generate } from "../../src/models/t5/generate.js";
 import type { T5GenerateSource } from "../../src/models/t5/generate.js";
-import { t5Forward, t5LmLogits } from "../../src/models/t5/model.js";
+import { t5Encode, t5Forward, t5LmLogits } from "../../src/models/t5/model.js";
 import type { T5Params } from "../../src/models/t5/params.js";
 import type { ModelHooks } from "../../src/models/hooks.js";
 import { HostRng } from "../../src/petl/mask.js";
@@ -231,6 +233,60 @@ describe("generation options and memory", () => {
       assert.equal(counts.length, 24);
       assert.ok(counts.every((n) => n === counts[0]), `numBeams ${numBeams}: live arrays per step ${counts.join(",")}`);
       assert.equal(live(), before, `numBeams ${numBeams}: nothing left allocated`);
+    }
+  });
+
+  test("live bytes grow by the self-attention cache alone (within the allocator's rounding); a step's peak is a fraction of an unsettled step's (6 decoder blocks)", async () => {
+    const { wasmHeapStatsReader } = await import("../../src/engine/live-buffers.js");
+    const heap = await wasmHeapStatsReader();
+    const cfg = parseT5Config({ model_type: "t5", vocab_size: 64, d_model: 64, d_kv: 16, d_ff: 128, num_layers: 2, num_decoder_layers: 6, num_heads: 4, feed_forward_proj: "relu", tie_word_embeddings: true, pad_token_id: 0, eos_token_id: 1, decoder_start_token_id: 0 }, "test T5");
+    const params = initT5(cfg, 3);
+    const [B, S, NEW] = [4, 24, 12];
+    const src: T5GenerateSource = { batchSize: B, encoderLength: S, inputIds: Int32Array.from({ length: B * S }, (_, i) => 2 + ((i * 7) % 60)), attentionMask: new Int32Array(B * S).fill(1) };
+    const perPosition = 2 * cfg.numHeads * cfg.dKv * 4 * cfg.numDecoderLayers; // keys + values of every block, per row
+    try {
+      const peaks = new Map<number, number>();
+      for (const numBeams of [1, 3]) {
+        const live: number[] = [];
+        const peak: number[] = [];
+        let last = heap({ resetPeak: true });
+        await t5Generate(cfg, params, undefined, src, {
+          maxNewTokens: NEW,
+          numBeams,
+          eosTokenId: null,
+          onStep: () => {
+            const h = heap({ resetPeak: true });
+            live.push(h.liveBytes);
+            peak.push(h.peakLiveBytes - last.liveBytes);
+            last = h;
+          },
+        });
+        // The allocator rounds blocks up (at most 2x): beam search held the old and the reordered cache between steps before its reorder was awaited (2-4x).
+        const grown = live[live.length - 1] - live[0];
+        const cache = NEW * B * numBeams * perPosition;
+        assert.ok(grown <= 2 * cache, `numBeams ${numBeams}: live bytes grew by ${grown} over ${NEW} steps; the self-attention cache holds ${cache}`);
+        peaks.set(numBeams, Math.max(...peak.slice(1)));
+      }
+      // The same greedy steps unsettled (t5DecodeStep: every block recorded before any runs).
+      const enc = makeT5EncoderBatch(cfg, src);
+      const cache = startT5Decoding(cfg, params, t5Encode(cfg, params, enc), enc.encoderMaskBias);
+      disposeT5EncoderBatch(enc);
+      let unsettled = 0;
+      try {
+        let tokens = new Int32Array(B).fill(cfg.decoderStartTokenId);
+        for (let step = 0; step < NEW; step++) {
+          const before = heap({ resetPeak: true });
+          const ids = (await np.argmax(t5LmLogits(cfg, params, t5DecodeStep(cfg, params, cache, tokens)).reshape([B, cfg.vocabSize]), 1).data()) as Int32Array;
+          if (step > 0) unsettled = Math.max(unsettled, heap().peakLiveBytes - before.liveBytes);
+          tokens = Int32Array.from(ids);
+        }
+      } finally {
+        disposeT5DecoderCache(cache);
+      }
+      const greedy = peaks.get(1) as number;
+      assert.ok(greedy * 2 <= unsettled, `a step's peak above the live bytes: ${greedy} settled block by block vs ${unsettled} unsettled`);
+    } finally {
+      tree.dispose(params);
     }
   });
 

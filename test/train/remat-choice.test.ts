@@ -4,7 +4,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { plainActivationBytes, resolveRemat, REMAT_AUTO_BYTES } from "../../src/train/remat-choice.js";
+import { plainActivationBytes, resolveRemat, resolveT5Remat, REMAT_AUTO_BYTES, t5PlainActivationBytes } from "../../src/train/remat-choice.js";
 import { CliError } from "../../src/cli/args.js";
 import { run as train } from "../../src/cli/train.js";
 
@@ -20,6 +20,24 @@ test("auto: off for propetl-mini at the demo's 32 x 64, on for a BERT-base-sized
   assert.equal(resolveRemat("auto", BASE, 8, 64), true);
   assert.equal(resolveRemat("auto", BASE, 32, 128), true);
   assert.ok(plainActivationBytes(BASE, 8, 128) > 2 * REMAT_AUTO_BYTES);
+});
+
+const T5_BASE = { dModel: 768, dFf: 3072, numHeads: 12, numLayers: 12, numDecoderLayers: 12, vocabSize: 32128, feedForwardProj: "relu" };
+const MINI_T5 = { dModel: 256, dFf: 1024, numHeads: 4, numLayers: 4, numDecoderLayers: 4, vocabSize: 8000, feedForwardProj: "relu" }; // propetl-mini-t5
+
+test("T5 auto: on for a T5-base-sized model from 2 x (64 + 64), off for propetl-mini-t5 at 16 x (96 + 96)", () => {
+  // T5-base's whole-network gradient held 2,290 MiB above the weights at 2 x (64 + 64) and
+  // overflowed the 4 GiB heap at 8 x (128 + 128) (bench/RESULTS.md).
+  assert.equal(resolveT5Remat("auto", T5_BASE, 2, 64, 64), true);
+  assert.equal(resolveT5Remat("auto", T5_BASE, 8, 128, 128), true);
+  assert.equal(resolveT5Remat("auto", T5_BASE, 1, 32, 32), false);
+  const est = t5PlainActivationBytes(T5_BASE, 2, 64, 64);
+  assert.ok(est >= 0.9 * 2290 * 2 ** 20 && est <= 1.3 * 2290 * 2 ** 20, `estimate ${(est / 2 ** 20).toFixed(0)} MiB vs 2,290 measured`);
+  // propetl-mini-t5 at 16 x (96 + 96): 2,450 MiB peak measured in a whole step (bench/RESULTS.md, "Inference memory").
+  assert.equal(resolveT5Remat("auto", MINI_T5, 16, 96, 96), true);
+  assert.equal(resolveT5Remat("auto", MINI_T5, 4, 64, 64), false);
+  assert.equal(resolveT5Remat(false, T5_BASE, 8, 128, 128), false);
+  assert.equal(resolveT5Remat(true, MINI_T5, 1, 8, 8), true);
 });
 
 test("explicit choices are kept whatever the size", () => {

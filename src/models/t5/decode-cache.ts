@@ -26,6 +26,7 @@
  */
 import { np } from "../../engine/jax.js";
 import type { JArray } from "../../engine/jax.js";
+import { runLayersSettled } from "../../engine/layer-by-layer.js";
 import type { ModelHooks } from "../hooks.js";
 import { rmsNorm } from "../layers.js";
 import { attend, attentionKeyValues, crossHooks, selfHooks } from "./attention.js";
@@ -111,6 +112,38 @@ export function startT5Decoding(cfg: T5Config, p: T5Params, encoderStates: JArra
  * position's self-attention keys/values to the cache.
  */
 export function t5DecodeStep(cfg: T5Config, p: T5Params, cache: T5DecoderCache, tokenIds: Int32Array): JArray {
+  const step = beginStep(cfg, p, cache, tokenIds);
+  let h = step.h;
+  try {
+    for (let i = 0; i < cfg.numDecoderLayers; i++) h = decodeBlock(cfg, p, cache, i, h, step.selfBias);
+  } finally {
+    step.dispose();
+  }
+  cache.length += 1;
+  return rmsNorm(p.decoder.finalLn, h, cfg.layerNormEps);
+}
+
+/**
+ * `t5DecodeStep` block by block (engine/layer-by-layer.ts): each block's pending work (its
+ * cache update, a pending reorder of its cache rows, its attention over the cached keys and
+ * values) runs before the next block is recorded, so a step holds one block's intermediates
+ * and one block's old and new cache instead of every block's. Byte-identical to `t5DecodeStep`
+ * (the same per-block function); generation (`t5Generate`) uses it.
+ */
+export async function t5DecodeStepAsync(cfg: T5Config, p: T5Params, cache: T5DecoderCache, tokenIds: Int32Array): Promise<JArray> {
+  const step = beginStep(cfg, p, cache, tokenIds);
+  let h: JArray;
+  try {
+    h = await runLayersSettled(step.h, cfg.numDecoderLayers, (x, i) => decodeBlock(cfg, p, cache, i, x, step.selfBias));
+  } finally {
+    step.dispose();
+  }
+  cache.length += 1;
+  return rmsNorm(p.decoder.finalLn, h, cfg.layerNormEps);
+}
+
+/** A step's embedded tokens [B, 1, d] and the new position's causal self-attention bias by prefix length (freed by `dispose`). */
+function beginStep(cfg: T5Config, p: T5Params, cache: T5DecoderCache, tokenIds: Int32Array): { h: JArray; selfBias: (P: number) => JArray; dispose(): void } {
   const B = cache.batchSize;
   if (tokenIds.length !== B) throw new Error(`t5DecodeStep: ${tokenIds.length} token ids for a cache of ${B} rows`);
   for (let r = 0; r < B; r++) {
@@ -118,40 +151,42 @@ export function t5DecodeStep(cfg: T5Config, p: T5Params, cache: T5DecoderCache, 
     if (!Number.isInteger(id) || id < 0 || id >= cfg.vocabSize) throw new Error(`t5DecodeStep: token id ${id} of row ${r} is outside the vocabulary (size ${cfg.vocabSize})`);
   }
   const ids = np.array(tokenIds, { dtype: np.int32 });
-  let h = embed(cfg, p, ids, B, 1);
+  const h = embed(cfg, p, ids, B, 1);
   ids.dispose();
   const t = cache.length;
   const spec = bucketSpec(cfg, false);
   // The new position's causal bias against P prefix keys and t+1 sequence keys, by P.
   const biases = new Map<number, JArray>();
-  const selfBias = (P: number): JArray => {
-    let b = biases.get(P);
-    if (b === undefined) {
-      b = positionBias(p.decoder.relativeBias, 1, P + t + 1, P + t, spec);
-      biases.set(P, b);
-    }
-    return b.ref;
+  return {
+    h,
+    selfBias: (P) => {
+      let b = biases.get(P);
+      if (b === undefined) {
+        b = positionBias(p.decoder.relativeBias, 1, P + t + 1, P + t, spec);
+        biases.set(P, b);
+      }
+      return b.ref;
+    },
+    dispose: () => {
+      for (const b of biases.values()) b.dispose();
+    },
   };
-  try {
-    for (let i = 0; i < cfg.numDecoderLayers; i++) {
-      const layer = p.decoder.layers[i];
-      const lh = cache.hooks?.decoder?.[i];
-      const sh = selfHooks(lh);
-      const c = cache.self[i];
-      const normed = rmsNorm(layer.selfLn, h.ref, cfg.layerNormEps);
-      const fresh = attentionKeyValues(layer.selfAttention, normed, sh, false);
-      c.key = c.key === null ? fresh.key : np.concatenate([c.key, fresh.key], 1);
-      c.value = c.value === null ? fresh.value : np.concatenate([c.value, fresh.value], 1);
-      h = attend(cfg, layer.selfAttention, h, normed, { key: c.key, value: c.value }, selfBias(c.prefixLength), sh);
-      const normedCross = rmsNorm(layer.crossLn, h.ref, cfg.layerNormEps);
-      h = attend(cfg, layer.crossAttention, h, normedCross, cache.cross[i], cache.crossBias[i].ref, crossHooks(lh));
-      h = ffnBlock(cfg, layer, h, lh?.ffnOutput);
-    }
-  } finally {
-    for (const b of biases.values()) b.dispose();
-  }
-  cache.length = t + 1;
-  return rmsNorm(p.decoder.finalLn, h, cfg.layerNormEps);
+}
+
+/** Decoder block i of a step over h [B, 1, d] (consumed): appends the position's keys/values to block i's cache. */
+function decodeBlock(cfg: T5Config, p: T5Params, cache: T5DecoderCache, i: number, h: JArray, selfBias: (P: number) => JArray): JArray {
+  const layer = p.decoder.layers[i];
+  const lh = cache.hooks?.decoder?.[i];
+  const sh = selfHooks(lh);
+  const c = cache.self[i];
+  const normed = rmsNorm(layer.selfLn, h.ref, cfg.layerNormEps);
+  const fresh = attentionKeyValues(layer.selfAttention, normed, sh, false);
+  c.key = c.key === null ? fresh.key : np.concatenate([c.key, fresh.key], 1);
+  c.value = c.value === null ? fresh.value : np.concatenate([c.value, fresh.value], 1);
+  h = attend(cfg, layer.selfAttention, h, normed, { key: c.key, value: c.value }, selfBias(c.prefixLength), sh);
+  const normedCross = rmsNorm(layer.crossLn, h.ref, cfg.layerNormEps);
+  h = attend(cfg, layer.crossAttention, h, normedCross, cache.cross[i], cache.crossBias[i].ref, crossHooks(lh));
+  return ffnBlock(cfg, layer, h, lh?.ffnOutput);
 }
 
 /** Rows `rows` of a [B, ...] array (consumed): row r of the result is row rows[r]. */

@@ -30,16 +30,18 @@
  * materialised modules (`materializedHooks`, `checkpointHooks`).
  *
  * Memory: the encoder runs block by block (`t5EncodeAsync`: one block's intermediates at a
- * time); the live-array count is the same after every step (the cache's arrays are
- * replaced, not accumulated); `onStep` lets a caller watch it. Host work per step is O(rows ·
+ * time), and so does every decoding step (`t5DecodeStepAsync`: one block's intermediates,
+ * cache update and pending beam reorder at a time); the live-array count is the same after
+ * every step (the cache's arrays are replaced, not accumulated), the live bytes grow by the
+ * self-attention cache's new position alone; `onStep` lets a caller watch it. Host work per step is O(rows ·
  * vocab) for the scores.
  */
-import { np, nn } from "../../engine/jax.js";
+import { blockUntilReady, np, nn } from "../../engine/jax.js";
 import type { JArray } from "../../engine/jax.js";
 import type { ModelHooks } from "../hooks.js";
 import { disposeT5EncoderBatch, makeT5EncoderBatch } from "./batch.js";
 import type { T5Config } from "./config.js";
-import { disposeT5DecoderCache, reorderT5DecoderCache, startT5Decoding, t5DecodeStep } from "./decode-cache.js";
+import { disposeT5DecoderCache, reorderT5DecoderCache, startT5Decoding, t5DecodeStepAsync } from "./decode-cache.js";
 import type { T5DecoderCache } from "./decode-cache.js";
 import { t5EncodeAsync, t5LmLogits } from "./model.js";
 import type { T5Params } from "./params.js";
@@ -157,7 +159,7 @@ async function greedy(cfg: T5Config, p: T5Params, cache: T5DecoderCache, B: numb
   const finished = new Array<boolean>(B).fill(false);
   let tokens = new Int32Array(B).fill(o.start);
   for (let step = 0; step < o.maxNewTokens; step++) {
-    const logits = t5LmLogits(cfg, p, t5DecodeStep(cfg, p, cache, tokens));
+    const logits = t5LmLogits(cfg, p, await t5DecodeStepAsync(cfg, p, cache, tokens));
     const best = (await np.argmax(logits.reshape([B, cfg.vocabSize]), 1).data()) as Int32Array;
     tokens = new Int32Array(B);
     for (let r = 0; r < B; r++) {
@@ -245,7 +247,7 @@ async function beamSearch(cfg: T5Config, p: T5Params, cache: T5DecoderCache, B: 
   const candidates = new Float32Array(nb * V);
   for (let step = 0; step < o.maxNewTokens; step++) {
     const curLength = step + 2; // start token + the tokens so far + this one
-    const logits = t5LmLogits(cfg, p, t5DecodeStep(cfg, p, cache, tokens)).reshape([rows, V]);
+    const logits = t5LmLogits(cfg, p, await t5DecodeStepAsync(cfg, p, cache, tokens)).reshape([rows, V]);
     const logp = (await nn.logSoftmax(logits, -1).data()) as Float32Array;
     const nextScores = new Float32Array(rows);
     const nextTokens = new Int32Array(rows);
@@ -284,6 +286,8 @@ async function beamSearch(cfg: T5Config, p: T5Params, cache: T5DecoderCache, B: 
       done[b] = hyps[b].isDone(candidates[top[0]], curLength);
     }
     reorderT5DecoderCache(cache, nextRows, "self");
+    // Run the reorder now: until it runs, the old and the reordered cache are both held.
+    await blockUntilReady(cache.self.flatMap((c) => (c.key !== null && c.value !== null ? [c.key, c.value] : [])) as never);
     histories = Array.from({ length: rows }, (_, r) => [...histories[nextRows[r]], nextTokens[r]]);
     beamScores = nextScores;
     tokens = nextTokens;

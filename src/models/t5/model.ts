@@ -42,7 +42,7 @@ import { positionBias } from "./relative-position.js";
 import type { BucketSpec } from "./relative-position.js";
 
 /** The additive attention bias of a stack's self- or cross-attention: for the sequence's keys, and for P prefix keys. */
-interface KeyBias {
+export interface T5KeyBias {
   /** [B|1, heads|1, Tq, Tk] incl. the mask (borrowed by the attention). */
   keys: JArray;
   /** [1, heads|1, Tq|1, P] (owned by the caller): prefix keys are always attended. */
@@ -54,7 +54,7 @@ interface KeyBias {
  * (the encoder output, for cross-attention; borrowed) or, for self-attention (null), from the
  * normed x. `x` [B,Tq,d] is consumed.
  */
-function attentionBlock(cfg: T5Config, p: T5AttentionParams, ln: JArray, x: JArray, kv: JArray | null, bias: KeyBias, hooks: AttentionHooks): JArray {
+function attentionBlock(cfg: T5Config, p: T5AttentionParams, ln: JArray, x: JArray, kv: JArray | null, bias: T5KeyBias, hooks: AttentionHooks): JArray {
   const normed = rmsNorm(ln, x.ref, cfg.layerNormEps);
   const keys = attentionKeyValues(p, kv ?? normed, hooks);
   let keyBias = bias.keys.ref;
@@ -97,7 +97,7 @@ export function bucketSpec(cfg: T5Config, bidirectional: boolean): BucketSpec {
  * A stack's self-attention bias: block 0's relative-position bias plus the mask, and prefix
  * biases by length (made on first use, freed by `dispose`).
  */
-function selfBias(table: JArray, mask: JArray, length: number, spec: BucketSpec): KeyBias & { dispose(): void } {
+function selfBias(table: JArray, mask: JArray, length: number, spec: BucketSpec): T5KeyBias & { dispose(): void } {
   const keys = positionBias(table, length, length, 0, spec).add(mask.ref);
   const prefixes = new Map<number, JArray>();
   return {
@@ -131,19 +131,32 @@ export function checkHooks(cfg: T5Config, hooks: ModelHooks | undefined): void {
 /** The encoder's last hidden states [B, S, d] (after its final RMSNorm); `hooks.encoder[i]` attaches to block i. */
 export function t5Encode(cfg: T5Config, p: T5Params, batch: T5EncoderBatch, hooks?: ModelHooks): JArray {
   checkHooks(cfg, hooks);
-  const S = batch.encoderLength;
-  let h = embed(cfg, p, batch.inputIds, batch.batchSize, S);
-  const bias = selfBias(p.encoder.relativeBias, batch.encoderMaskBias, S, bucketSpec(cfg, true));
+  let h = embed(cfg, p, batch.inputIds, batch.batchSize, batch.encoderLength);
+  const bias = t5EncoderBias(cfg, p, batch);
   try {
     for (let i = 0; i < cfg.numLayers; i++) h = t5EncoderBlock(cfg, p, i, h, bias, hooks);
   } finally {
     bias.dispose();
   }
+  return t5EncoderOutput(cfg, p, h);
+}
+
+/** The encoder's self-attention bias for a batch (position bias + padding mask; dispose it after the pass). */
+export function t5EncoderBias(cfg: T5Config, p: T5Params, batch: T5EncoderBatch): T5KeyBias & { dispose(): void } {
+  return selfBias(p.encoder.relativeBias, batch.encoderMaskBias, batch.encoderLength, bucketSpec(cfg, true));
+}
+
+/** The encoder's final RMSNorm over the last block's output h (consumed): the encoder output. */
+export function t5EncoderOutput(cfg: T5Config, p: T5Params, h: JArray): JArray {
   return rmsNorm(p.encoder.finalLn, h, cfg.layerNormEps);
 }
 
-/** Encoder block i over h (consumed) with its hooks: self-attention, then the FFN (`t5Encode`, `t5EncodeAsync`). */
-function t5EncoderBlock(cfg: T5Config, p: T5Params, i: number, h: JArray, bias: KeyBias, hooks: ModelHooks | undefined): JArray {
+/**
+ * Encoder block i over h [B,S,d] (consumed) with its hooks (`hooks.encoder[i]`): self-attention,
+ * then the FFN. The one block body of `t5Encode`, `t5EncodeAsync` and the rematerialised
+ * gradient (train/seq2seq-remat.ts). `bias` from `t5EncoderBias` (borrowed).
+ */
+export function t5EncoderBlock(cfg: T5Config, p: T5Params, i: number, h: JArray, bias: T5KeyBias, hooks: ModelHooks | undefined): JArray {
   const layer = p.encoder.layers[i];
   const lh = hooks?.encoder?.[i];
   return ffnBlock(cfg, layer, attentionBlock(cfg, layer.selfAttention, layer.selfLn, h, null, bias, selfHooks(lh)), lh?.ffnOutput);
@@ -156,15 +169,14 @@ function t5EncoderBlock(cfg: T5Config, p: T5Params, i: number, h: JArray, bias: 
  */
 export async function t5EncodeAsync(cfg: T5Config, p: T5Params, batch: T5EncoderBatch, hooks?: ModelHooks): Promise<JArray> {
   checkHooks(cfg, hooks);
-  const S = batch.encoderLength;
-  const bias = selfBias(p.encoder.relativeBias, batch.encoderMaskBias, S, bucketSpec(cfg, true));
+  const bias = t5EncoderBias(cfg, p, batch);
   let h: JArray;
   try {
-    h = await runLayersSettled(embed(cfg, p, batch.inputIds, batch.batchSize, S), cfg.numLayers, (x, i) => t5EncoderBlock(cfg, p, i, x, bias, hooks));
+    h = await runLayersSettled(embed(cfg, p, batch.inputIds, batch.batchSize, batch.encoderLength), cfg.numLayers, (x, i) => t5EncoderBlock(cfg, p, i, x, bias, hooks));
   } finally {
     bias.dispose();
   }
-  return rmsNorm(p.encoder.finalLn, h, cfg.layerNormEps);
+  return t5EncoderOutput(cfg, p, h);
 }
 
 /**
@@ -173,22 +185,38 @@ export async function t5EncodeAsync(cfg: T5Config, p: T5Params, batch: T5Encoder
  */
 export function t5Decode(cfg: T5Config, p: T5Params, batch: T5Batch, encoderStates: JArray, hooks?: ModelHooks): JArray {
   checkHooks(cfg, hooks);
-  const T = batch.decoderLength;
-  let h = embed(cfg, p, batch.decoderInputIds, batch.batchSize, T);
-  const bias = selfBias(p.decoder.relativeBias, batch.decoderMaskBias, T, bucketSpec(cfg, false));
-  const cross: KeyBias = { keys: batch.encoderMaskBias, prefix: (P) => np.zeros([1, 1, 1, P]) };
+  let h = embed(cfg, p, batch.decoderInputIds, batch.batchSize, batch.decoderLength);
+  const bias = t5DecoderBias(cfg, p, batch);
   try {
-    for (let i = 0; i < cfg.numDecoderLayers; i++) {
-      const layer: T5DecoderLayerParams = p.decoder.layers[i];
-      const lh = hooks?.decoder?.[i];
-      h = attentionBlock(cfg, layer.selfAttention, layer.selfLn, h, null, bias, selfHooks(lh));
-      h = attentionBlock(cfg, layer.crossAttention, layer.crossLn, h, encoderStates, cross, crossHooks(lh));
-      h = ffnBlock(cfg, layer, h, lh?.ffnOutput);
-    }
+    for (let i = 0; i < cfg.numDecoderLayers; i++) h = t5DecoderBlock(cfg, p, i, h, encoderStates, bias, hooks);
   } finally {
     bias.dispose();
     encoderStates.dispose();
   }
+  return t5DecoderOutput(cfg, p, h);
+}
+
+/** The decoder's attention biases for a batch: self-attention (position bias + causal and padding mask) and cross-attention (the encoder's padding mask). Dispose after the pass. */
+export function t5DecoderBias(cfg: T5Config, p: T5Params, batch: T5Batch): { self: T5KeyBias; cross: T5KeyBias; dispose(): void } {
+  const self = selfBias(p.decoder.relativeBias, batch.decoderMaskBias, batch.decoderLength, bucketSpec(cfg, false));
+  return { self, cross: { keys: batch.encoderMaskBias, prefix: (P) => np.zeros([1, 1, 1, P]) }, dispose: () => self.dispose() };
+}
+
+/**
+ * Decoder block i over h [B,T,d] (consumed) with its hooks (`hooks.decoder[i]`): causal
+ * self-attention, cross-attention over `encoderStates` [B,S,d] (borrowed), then the FFN. The
+ * one block body of `t5Decode` and the rematerialised gradient (train/seq2seq-remat.ts).
+ */
+export function t5DecoderBlock(cfg: T5Config, p: T5Params, i: number, h: JArray, encoderStates: JArray, bias: { self: T5KeyBias; cross: T5KeyBias }, hooks: ModelHooks | undefined): JArray {
+  const layer: T5DecoderLayerParams = p.decoder.layers[i];
+  const lh = hooks?.decoder?.[i];
+  h = attentionBlock(cfg, layer.selfAttention, layer.selfLn, h, null, bias.self, selfHooks(lh));
+  h = attentionBlock(cfg, layer.crossAttention, layer.crossLn, h, encoderStates, bias.cross, crossHooks(lh));
+  return ffnBlock(cfg, layer, h, lh?.ffnOutput);
+}
+
+/** The decoder's final RMSNorm over the last block's output h (consumed): the decoder's last hidden states. */
+export function t5DecoderOutput(cfg: T5Config, p: T5Params, h: JArray): JArray {
   return rmsNorm(p.decoder.finalLn, h, cfg.layerNormEps);
 }
 
