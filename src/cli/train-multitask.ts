@@ -198,5 +198,5 @@ export async function runMultiTaskTrain(v: Values, argv: string[], modelDir: str
       resultText(res, taskNames) + (storage ? `\n${multiTaskStorageText(storage)}` : ""),
     );
     return 0;
-  }, () => outOfMemoryMessage({ batchSize: hyper.batchSize, gradAccumSteps: hyper.gradAccumSteps, maxLength, numLayers: modelConfig.numLayers, hiddenSize: modelConfig.hiddenSize }));
+  }, () => outOfMemoryMessage({ batchSize: hyper.batchSize, gradAccumSteps: hyper.gradAccumSteps, maxLength, numLayers: modelConfig.numLayers, hiddenSize: modelConfig.hiddenSize, remat: hyper.remat ?? "auto" }));
 }

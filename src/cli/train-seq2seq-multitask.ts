@@ -191,5 +191,5 @@ export async function runSeq2seqMultiTaskTrain(v: Values, argv: string[], modelD
       resultText(res, taskNames) + (storage ? `\n${multiTaskStorageText(storage)}` : ""),
     );
     return 0;
-  }, () => seq2seqOutOfMemoryMessage({ tasks: taskNames, batchSize: hyper.batchSize, maxSourceLength, maxTargetLength }));
+  }, () => seq2seqOutOfMemoryMessage({ tasks: taskNames, batchSize: hyper.batchSize, maxSourceLength, maxTargetLength, remat: hyper.remat ?? "auto" }));
 }

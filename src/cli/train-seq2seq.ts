@@ -221,5 +221,5 @@ export async function runSeq2seqTrain(v: Values, argv: string[], data: Seq2seqCl
       lines.join("\n") + storageText,
     );
     return 0;
-  }, () => seq2seqOutOfMemoryMessage({ tasks: [data.task.name], batchSize: hyper.batchSize, maxSourceLength, maxTargetLength }));
+  }, () => seq2seqOutOfMemoryMessage({ tasks: [data.task.name], batchSize: hyper.batchSize, maxSourceLength, maxTargetLength, remat: hyper.remat ?? "auto" }));
 }

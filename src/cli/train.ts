@@ -204,6 +204,6 @@ export async function run(argv: string[]): Promise<number> {
   }, () => {
     const size = storageFor(modelConfig, method, data.task.numLabels);
     const modules = size ? { moduleParams: size.words32, backboneParams: size.model.backboneParams } : {};
-    return outOfMemoryMessage({ batchSize: hyper.batchSize, gradAccumSteps: hyper.gradAccumSteps, maxLength, numLayers: modelConfig.numLayers, hiddenSize: modelConfig.hiddenSize, ...modules });
+    return outOfMemoryMessage({ batchSize: hyper.batchSize, gradAccumSteps: hyper.gradAccumSteps, maxLength, numLayers: modelConfig.numLayers, hiddenSize: modelConfig.hiddenSize, remat: hyper.remat ?? "auto", ...modules });
   });
 }

@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { isWasmHeapExhausted } from "../../src/engine/engine.js";
-import { outOfMemoryMessage } from "../../src/cli/out-of-memory.js";
+import { outOfMemoryMessage, seq2seqOutOfMemoryMessage } from "../../src/cli/out-of-memory.js";
 
 test("only jax-js's 4 GiB RangeError counts as the heap being full", () => {
   assert.ok(isWasmHeapExhausted(new RangeError("Allocation exceeds the 4 GiB memory32 limit")));
@@ -29,4 +29,15 @@ test("a module larger than half the backbone is named as the likely cause (a --b
   assert.doesNotMatch(m, /--batch-size/);
   // A normal module keeps the batch advice.
   assert.match(outOfMemoryMessage({ batchSize: 32, gradAccumSteps: 1, maxLength: 64, numLayers: 4, hiddenSize: 256, moduleParams: 33_000, backboneParams: 5_300_000 }), /--batch-size 8 --grad-accum 4/);
+});
+
+test("the advice names --remat unless the run forced it on, and only for commands that have it", () => {
+  const size = { batchSize: 32, gradAccumSteps: 1, maxLength: 128, numLayers: 12, hiddenSize: 768 };
+  assert.match(outOfMemoryMessage({ ...size, remat: "auto" }), /or --remat \(recompute each layer's activations/);
+  assert.match(outOfMemoryMessage({ ...size, remat: false }), /--remat/);
+  assert.doesNotMatch(outOfMemoryMessage({ ...size, remat: true }), /--remat/);
+  assert.doesNotMatch(outOfMemoryMessage({ ...size, lengthFlag: "--seq-len" }), /--remat/, "pretraining has no --remat");
+  const s2s = { tasks: ["bible-es-en"], batchSize: 16, maxSourceLength: 128, maxTargetLength: 128 };
+  assert.match(seq2seqOutOfMemoryMessage({ ...s2s, remat: "auto" }), /bible-es-en.*or use --remat/);
+  assert.doesNotMatch(seq2seqOutOfMemoryMessage({ ...s2s, remat: true }), /--remat/);
 });
