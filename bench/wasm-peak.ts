@@ -7,7 +7,7 @@
  * same as the brief's 2 mul + 2 add without FMA, so the FMA loop's rate / 16 is the clock and
  * its rate the peak. Run directly it prints {"muladd": GFLOP/CPU-s, "fma": GFLOP/CPU-s | null}.
  */
-import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
+import { isMainThread } from "node:worker_threads";
 
 const CHAINS = 8;
 const UNROLL = 8;
@@ -114,25 +114,7 @@ export function measurePeakCpu(fma: boolean, reps = 3, seconds = 0.3): number {
   return best;
 }
 
-/** Runs the loop on `threads` worker threads at once; returns the summed GFLOP/s (best of `reps`). */
-export async function measurePeak(threads: number, fma: boolean, reps = 3, seconds = 0.5): Promise<number> {
-  let best = 0;
-  for (let r = 0; r < reps; r++) {
-    const rates = await Promise.all(Array.from({ length: threads }, () => new Promise<number>((resolve, reject) => {
-      const w = new Worker(new URL(import.meta.url), { workerData: { fma, seconds } });
-      w.once("message", (m: { flops: number; secs: number }) => { resolve(m.flops / m.secs / 1e9); void w.terminate(); });
-      w.once("error", reject);
-    })));
-    best = Math.max(best, rates.reduce((a, b) => a + b, 0));
-  }
-  return best;
-}
-
 if (isMainThread && process.argv[1] && import.meta.url.endsWith(process.argv[1].split("/").pop() ?? "")) {
   console.log(JSON.stringify({ muladd: measurePeakCpu(false, 5), fma: hasRelaxedSimd() ? measurePeakCpu(true, 5) : null }));
 }
 
-if (!isMainThread && parentPort && (workerData as { fma?: boolean } | null)?.fma !== undefined) {
-  const { fma, seconds } = workerData as { fma: boolean; seconds: number };
-  parentPort.postMessage(runLoop(fma, seconds));
-}
