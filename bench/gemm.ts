@@ -143,10 +143,11 @@ function driver(): void {
     peak = peakRun([]);
   }
   const corePeak = Math.max(peak.muladd, peak.fma ?? 0);
-  const pct = (x: number | undefined, threads: number) => (x !== undefined ? `${((100 * x) / (corePeak * threads)).toFixed(0)}%` : "-");
+  // GFLOP per CPU-second is already per core: its share of one core's peak, whatever the threads.
+  const pct = (x: number | undefined) => (x !== undefined ? `${((100 * x) / corePeak).toFixed(0)}%` : "-");
   console.log(`node ${process.version}; reps ${process.env.GEMM_REPS ?? 5}; medians. One core's wasm-SIMD peak (bench/wasm-peak.ts), GFLOP per CPU-second: ` +
     `mul+add loop ${peak.muladd.toFixed(1)}, relaxed_madd loop ${peak.fma === null ? "n/a" : `${peak.fma.toFixed(1)} (clock ${(peak.fma / 16).toFixed(2)} GHz at 16 flop/cycle)`}; peak used: ${corePeak.toFixed(1)}`);
-  console.log("wall: GFLOP/s; cpu: GFLOP per CPU-second of the process, all threads (the % of peak is cpu / (peak × threads))");
+  console.log("wall: GFLOP/s; cpu: GFLOP per CPU-second of the process, all threads; % peak: cpu / one core's peak");
   const head = ["case", "thr", ...variants.map((v) => `jax ${v} wall`), "torch wall",
     ...variants.map((v) => `jax ${v} cpu`), "torch cpu", ...variants.map((v) => `jax ${v} % peak`), ...variants.map((v) => `torch/${v} wall`)];
   console.log(`| ${head.join(" | ")} |`);
@@ -157,7 +158,7 @@ function driver(): void {
       if (js.every((r) => !r)) continue;
       const t = rows.find((r) => r.engine === "pytorch" && r.case === c.name && r.threads === threads);
       console.log(`| ${[c.name, threads, ...js.map((r) => f(r?.gflops)), f(t?.gflops),
-        ...js.map((r) => f(r?.cpu_gflops)), f(t?.cpu_gflops), ...js.map((r) => pct(r?.cpu_gflops, threads)),
+        ...js.map((r) => f(r?.cpu_gflops)), f(t?.cpu_gflops), ...js.map((r) => pct(r?.cpu_gflops)),
         ...js.map((r) => (r && t ? `${(t.gflops / r.gflops).toFixed(2)}x` : "-"))].join(" | ")} |`);
     }
   }
