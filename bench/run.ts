@@ -5,12 +5,13 @@
  *
  *   npm run bench            # threads = all cores; BENCH_REPS=5 by default
  *   PROPETL_THREADS=2 BENCH_REPS=7 npm run bench
+ *   BENCH_CASES=train_step_4L_h256,train_step_bert_base_8x128 node dist/bench/run.js
  */
 import { execFileSync } from "node:child_process";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { LAYER_BENCH, STEP_BENCH } from "./shapes.js";
+import { BERT_STEP_BENCH, LAYER_BENCH, STEP_BENCH, benchCases } from "./shapes.js";
 
 interface Row { engine: string; case: string; median_ms: number; min_ms: number }
 
@@ -24,12 +25,13 @@ function parse(out: string): Row[] {
   return out.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Row);
 }
 
+benchCases(); // refuse an unknown $BENCH_CASES before running anything
 const env = { ...process.env, PROPETL_THREADS: threads, BENCH_THREADS: threads, BENCH_REPS: reps };
 const jsRows = parse(execFileSync(process.execPath, [path.join(here, "layer-bench.js")], { env, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }));
 let torchRows: Row[] = [];
 try {
   torchRows = parse(execFileSync(python, [path.join(root, "bench", "torch_bench.py")], {
-    env: { ...env, BENCH_SHAPES: JSON.stringify({ layer: LAYER_BENCH, step: STEP_BENCH }) },
+    env: { ...env, BENCH_SHAPES: JSON.stringify({ layer: LAYER_BENCH, step: STEP_BENCH, bert: BERT_STEP_BENCH }) },
     encoding: "utf8",
     stdio: ["ignore", "pipe", "inherit"],
   }));
