@@ -12,7 +12,8 @@
  * matmul of a frozen layer (output = weight size, reduction = batch × seq) would show.
  *
  *   PROPETL_THREADS=1 node dist/bench/step-profile.js 4L        # or: bert
- *   PROFILE_REPS=3 ... ; PROFILE_LIST=1 prints every matmul shape with its count and time
+ *   PROFILE_REPS=3 ... ; PROFILE_LIST=1 prints every matmul shape with its count and time, and
+ *   the other kernels that took the most time
  */
 import { initEngine } from "../src/engine/engine.js";
 import { profiler } from "../src/engine/jax.js";
@@ -49,6 +50,7 @@ async function main(): Promise<void> {
   let macs = 0;
   let wall = 0;
   const exps = new Map<string, number>();
+  const other = new Map<string, { n: number; ms: number }>();
   for (let r = 0; r < reps; r++) {
     performance.clearMeasures();
     profiler.startTrace();
@@ -62,6 +64,12 @@ async function main(): Promise<void> {
       sums[c] += e.duration;
       counts[c]++;
       if (process.env.PROFILE_EXPS === "1" && props.has("reduction")) exps.set(`${props.get("reduction")} ${props.get("exp")}`, (exps.get(`${props.get("reduction")} ${props.get("exp")}`) ?? 0) + 1);
+      if (c !== "matmul") {
+        const key = `${c} ${props.get("size") ?? ""} ${props.get("reduction") ?? ""} ${c === "routine" ? e.name : (props.get("exp") ?? "").replace(/<float32>|:int32|\$gidx|\$ridx/g, "").slice(0, 160)}`;
+        const o = other.get(key) ?? { n: 0, ms: 0 };
+        o.n++; o.ms += e.duration;
+        other.set(key, o);
+      }
       if (c === "matmul") {
         const size = Number(props.get("size"));
         const red = Number((props.get("reduction") ?? ":0").split(":")[1]);
@@ -91,6 +99,10 @@ async function main(): Promise<void> {
     console.log(`| output size × reduction | per step | ms/step | GFLOP/step |`);
     console.log(`|---|---:|---:|---:|`);
     for (const [k, m] of [...mm].sort((a, b) => b[1].ms - a[1].ms)) console.log(`| ${k} | ${m.n / reps} | ${per(m.ms).toFixed(1)} | ${((per(m.macs) * 2) / 1e9).toFixed(2)} |`);
+  }
+  if (process.env.PROFILE_LIST === "1") {
+    console.log(`top other kernels (class, size, reduction, expression): per step, ms/step`);
+    for (const [k, o] of [...other].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25)) console.log(`${(o.n / reps).toFixed(0).padStart(4)} ${per(o.ms).toFixed(1).padStart(8)}  ${k}`);
   }
   if (process.env.PROFILE_EXPS === "1") for (const [k, n] of exps) console.log(n / reps, k.slice(0, 300));
 }

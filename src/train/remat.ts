@@ -9,7 +9,8 @@
  * layer is recorded. The head and loss are one `vjp`. Then, from the top, layer i is run again
  * under `vjp` with respect to (its input, the trainable tree), the incoming cotangent is pulled
  * back, the trainable gradients are summed over layers (a prototype shared by every layer gets
- * the sum of its layers' gradients), and the layer's work is awaited and freed before layer
+ * the sum of its layers' gradients; layer 0 is pulled back w.r.t. the trainable tree alone, as
+ * the stack's input needs no cotangent), and the layer's work is awaited and freed before layer
  * i − 1. The cost is one more forward pass of the stack; the result equals `valueAndGrad` of
  * the same loss up to float rounding (test/train/remat.test.ts).
  *
@@ -47,6 +48,11 @@ type Pullback<T> = ((ct: JArray) => [JArray, T]) & { dispose(): void };
 /** `vjp` of f(x, t) → array, typed for this file (consumes `x` and `t`). */
 function vjpOf<T>(f: (x: JArray, t: T) => JArray, x: JArray, t: T): [JArray, Pullback<T>] {
   return (vjp as unknown as (fn: unknown, primals: unknown[]) => [JArray, Pullback<T>])(f, [x, t]);
+}
+
+/** `vjp` of f(t) → array (consumes `t`): the pullback gives the cotangent of t alone. */
+function vjpOf1<T>(f: (t: T) => JArray, t: T): [JArray, ((ct: JArray) => [T]) & { dispose(): void }] {
+  return (vjp as unknown as (fn: unknown, primals: unknown[]) => [JArray, ((ct: JArray) => [T]) & { dispose(): void }])(f, [t]);
 }
 
 /**
@@ -90,6 +96,22 @@ export async function rematValueAndGrad<M, H>(stack: RematStack<M, H>, params: R
         return y;
       };
       const x = inputs.pop() as JArray;
+      if (i === 0) {
+        // The stack's input gets no gradient: layer 0 is pulled back w.r.t. the trainable tree
+        // alone (x a constant), so none of its input-gradient work (a layer's dx matmuls,
+        // attention and norms) runs.
+        const [out, back] = vjpOf1((m: M) => layerFn(x.ref, m), tree.ref(params.method as never) as M);
+        x.dispose();
+        await out.blockUntilReady();
+        out.dispose();
+        const pulled = ct as JArray;
+        ct = null;
+        const [g] = back(pulled);
+        back.dispose();
+        gMethod = gMethod === null ? g : (tree.map(add as never, gMethod as never, g as never) as M);
+        await blockUntilReady(gMethod as never);
+        continue;
+      }
       const [out, back] = vjpOf(layerFn, x, tree.ref(params.method as never) as M);
       await out.blockUntilReady();
       out.dispose();
