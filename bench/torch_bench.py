@@ -99,14 +99,16 @@ def propetl_bert(S):
 
 
 def timeit(label, fn, sync=lambda: None, extra=None):
-    """Run fn twice untimed, then `reps` times; print {engine, case, median_ms, min_ms, **extra}.
+    """Run fn twice untimed, then `reps` times; print {engine, case, median_ms, min_ms, cpu_ms, **extra}
+    (cpu_ms: the median CPU time of the process, all threads, per run).
     `sync` waits for the device (torch.cuda.synchronize on a GPU) before each clock read."""
     fn(); fn()
-    ts = []
+    ts, cpu = [], []
     for _ in range(reps):
-        sync(); t0 = time.perf_counter(); fn(); sync(); ts.append((time.perf_counter() - t0) * 1000)
-    ts.sort()
-    print(json.dumps({"engine": "pytorch", "case": label, "median_ms": ts[len(ts) // 2], "min_ms": ts[0], **(extra or {})}), flush=True)
+        sync(); c0 = time.process_time(); t0 = time.perf_counter(); fn(); sync()
+        ts.append((time.perf_counter() - t0) * 1000); cpu.append((time.process_time() - c0) * 1000)
+    ts.sort(); cpu.sort()
+    print(json.dumps({"engine": "pytorch", "case": label, "median_ms": ts[len(ts) // 2], "min_ms": ts[0], "cpu_ms": cpu[len(cpu) // 2], **(extra or {})}), flush=True)
 
 
 def main():
