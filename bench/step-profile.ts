@@ -27,11 +27,11 @@ export function kernelClass(name: string, props: Map<string, string>): "matmul" 
   if (!name.startsWith("Kernel[")) return "routine";
   const red = props.get("reduction");
   if (red === undefined) return "elementwise";
-  // A dot reduces a product of two global reads; a plain reduction reads one input.
-  const exp = props.get("exp") ?? "";
-  // (jax-js prints reads as G_i / GV_i and the reduction as "Add:<length>".)
-  const loads = exp.match(/\bGV?_\d+</g)?.length ?? 0;
-  return red.startsWith("Add:") && exp.includes(" * ") && loads >= 2 ? "matmul" : "reduction";
+  // A dot reduces exactly a product of two different global inputs, `(GV_0<float32>{..}[..] * GV_1<..>[..])`;
+  // anything else (a fused variance's (x − m)², a sum) is a plain reduction. Index and view
+  // expressions are dropped before matching.
+  const bare = (props.get("exp") ?? "").replace(/\[[^\]]*\]/g, "").replace(/\{[^}]*\}/g, "").replace(/<\w+>/g, "");
+  return red.startsWith("Add:") && /^\(GV?_(\d+) \* GV?_(?!\1\))\d+\)$/.test(bare) ? "matmul" : "reduction";
 }
 
 async function main(): Promise<void> {
