@@ -47,8 +47,9 @@ export function topKMask(a: JArray, k: number): JArray {
   const flat = a.reshape([n]);
   const order = np.argsort(np.negative(flat.ref));
   const last = order.slice([K - 1, K]);
-  const t = flat.ref.slice(last.ref);
   const index = np.arange(n, undefined, undefined, { dtype: np.int32 });
+  const isLast = index.ref.equal(last.ref);
+  const t = np.max(np.where(isLast, flat.ref, -Infinity), 0, { keepdims: true });
   const tied = flat.ref.equal(t.ref).mul(index.lessEqual(last));
   return flat.greater(t).add(tied).astype(np.float32).reshape(shape);
 }
