@@ -6,7 +6,8 @@
 import { np, nn, random } from "../src/engine/jax.js";
 import type { JArray } from "../src/engine/jax.js";
 import type { EncoderConfig } from "../src/models/bert/config.js";
-import { linear } from "../src/models/layers.js";
+import { HIDDEN_ACTS, linear } from "../src/models/layers.js";
+import type { HiddenAct } from "../src/models/layers.js";
 import type { LayerHooks } from "../src/models/hooks.js";
 import type { EncoderLayerParams, EncoderParams, Linear } from "../src/models/bert/params.js";
 
@@ -23,9 +24,14 @@ export function layerParams(H: number, F: number): EncoderLayerParams {
   return { query: lin(H, H), key: lin(H, H), value: lin(H, H), attnOut: lin(H, H), attnLn: ln(H), inter: lin(H, F), out: lin(F, H), outLn: ln(H) };
 }
 
-/** A BERT config of these sizes (GELU, 2 labels, positions = seq). */
+/**
+ * A BERT config of these sizes (exact GELU, 2 labels, positions = seq). $BENCH_ACT ("gelu_new"
+ * or "relu") swaps the activation, to measure what exact GELU costs; PyTorch's side stays exact.
+ */
 export function config(H: number, heads: number, F: number, L: number, vocab: number, seq: number): EncoderConfig {
-  return { modelType: "bert", vocabSize: vocab, hiddenSize: H, numLayers: L, numHeads: heads, intermediateSize: F, hiddenAct: "gelu", layerNormEps: 1e-12, maxPositions: seq, typeVocabSize: 2, padTokenId: 0, numLabels: 2 };
+  const act = process.env.BENCH_ACT ?? "gelu";
+  if (!(HIDDEN_ACTS as readonly string[]).includes(act)) throw new Error(`BENCH_ACT: one of ${HIDDEN_ACTS.join(", ")}, got "${act}"`);
+  return { modelType: "bert", vocabSize: vocab, hiddenSize: H, numLayers: L, numHeads: heads, intermediateSize: F, hiddenAct: act as HiddenAct, layerNormEps: 1e-12, maxPositions: seq, typeVocabSize: 2, padTokenId: 0, numLabels: 2 };
 }
 
 /** A random encoder (embeddings and layers) for `cfg`. */
@@ -53,17 +59,24 @@ export function hostBatch(B: number, T: number, vocab: number) {
 
 /**
  * Run `fn` twice untimed (kernel compilation), then `reps` times, and print one JSON line:
- * {engine: "jax-js", case, median_ms, min_ms, ...extra}.
+ * {engine: "jax-js", case, median_ms, min_ms, cpu_ms, ...extra}; cpu_ms is the median CPU time
+ * of the process (all its threads, workers included) per run, which other load on a shared
+ * machine inflates less than the wall time. (Node only: `process.cpuUsage`.)
  */
 export async function time(label: string, reps: number, fn: () => Promise<void>, extra: Record<string, unknown> = {}): Promise<void> {
   await fn();
   await fn();
   const ts: number[] = [];
+  const cpu: number[] = [];
   for (let r = 0; r < reps; r++) {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     await fn();
     ts.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000);
   }
   ts.sort((a, b) => a - b);
-  console.log(JSON.stringify({ engine: "jax-js", case: label, median_ms: ts[Math.floor(ts.length / 2)], min_ms: ts[0], ...extra }));
+  cpu.sort((a, b) => a - b);
+  console.log(JSON.stringify({ engine: "jax-js", case: label, median_ms: ts[Math.floor(ts.length / 2)], min_ms: ts[0], cpu_ms: cpu[Math.floor(cpu.length / 2)], ...extra }));
 }

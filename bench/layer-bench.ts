@@ -1,22 +1,24 @@
 /**
  * Times one BERT-base-shaped layer (forward; forward+backward w.r.t. a Pfeiffer adapter after
- * the FFN with the backbone frozen) and one training step of a 4-layer hidden-256 model.
+ * the FFN with the backbone frozen), one training step of a 4-layer hidden-256 model and one
+ * BERT-base ProPETL-adapter training step at batch 8 × 128 (bench/bench-steps.ts).
+ * $BENCH_CASES (comma-separated, bench/shapes.ts) picks some.
  * Prints JSON lines; bench/run.ts compares them with PyTorch.
  */
 import { initEngine } from "../src/engine/engine.js";
 import { blockUntilReady, np, tree, valueAndGrad } from "../src/engine/jax.js";
-import type { JArray } from "../src/engine/jax.js";
-import { classify, disposeBatch, encode, encoderLayer, makeBatch, sequenceLoss } from "../src/models/bert/encoder.js";
-import type { EncoderParams, HeadParams } from "../src/models/bert/params.js";
-import { adapterHook, config, encoderParams, hostBatch, layerParams, lin, rnd, time } from "./bench-model.js";
+import { disposeBatch, encoderLayer, makeBatch } from "../src/models/bert/encoder.js";
+import { adapterHook, config, hostBatch, layerParams, lin, rnd, time } from "./bench-model.js";
 import type { Adapter } from "./bench-model.js";
-import { LAYER_BENCH, STEP_BENCH } from "./shapes.js";
+import { step4L, stepBertBase } from "./bench-steps.js";
+import { LAYER_BENCH, benchCases } from "./shapes.js";
 
 async function main(): Promise<void> {
   const info = await initEngine();
   console.error(`jax-js ${info.backend}, ${info.threads} threads`);
   const reps = Number(process.env.BENCH_REPS ?? 5);
-  {
+  const cases = benchCases();
+  if (cases.includes("layer_forward") || cases.includes("layer_forward_backward_adapter")) {
     const { hidden: H, heads, ffn: F, batch: B, seq: T, bottleneck: bn } = LAYER_BENCH;
     const cfg = config(H, heads, F, 1, 1000, T);
     const p = layerParams(H, F);
@@ -24,7 +26,7 @@ async function main(): Promise<void> {
     const batch = makeBatch(cfg, hostBatch(B, T, 1000));
     const adapter: Adapter = { down: lin(H, bn), up: lin(bn, H) };
     await blockUntilReady([p, x, adapter]);
-    await time("layer_forward", reps, async () => {
+    if (cases.includes("layer_forward")) await time("layer_forward", reps, async () => {
       const y = encoderLayer(cfg, p, x.ref, batch, adapterHook(adapter));
       await y.blockUntilReady();
       y.dispose();
@@ -34,7 +36,7 @@ async function main(): Promise<void> {
       tree.dispose(a);
       return np.mean(np.square(y));
     };
-    await time("layer_forward_backward_adapter", reps, async () => {
+    if (cases.includes("layer_forward_backward_adapter")) await time("layer_forward_backward_adapter", reps, async () => {
       const [l, g] = valueAndGrad(loss)(tree.ref(adapter));
       await blockUntilReady([l, g]);
       l.dispose();
@@ -43,31 +45,15 @@ async function main(): Promise<void> {
     tree.dispose([p, x, adapter]);
     disposeBatch(batch);
   }
-  {
-    const { hidden: H, heads, ffn: F, layers: L, batch: B, seq: T, bottleneck: bn, vocab } = STEP_BENCH;
-    const cfg = config(H, heads, F, L, vocab, T);
-    const enc: EncoderParams = encoderParams(cfg);
-    type Trainable = { adapters: Adapter[]; head: HeadParams };
-    let params: Trainable = { adapters: Array.from({ length: L }, () => ({ down: lin(H, bn), up: lin(bn, H) })), head: { dense: lin(H, H), out: lin(H, 2) } };
-    const batch = makeBatch(cfg, hostBatch(B, T, vocab));
-    const labels = np.array(new Int32Array(B).map((_, i) => i % 2), { dtype: np.int32 });
-    await blockUntilReady([enc, params]);
-    const loss = (t: Trainable) => {
-      const h = encode(cfg, enc, batch, { encoder: t.adapters.map(adapterHook) });
-      const l = sequenceLoss(classify(t.head, h), labels.ref, 2);
-      tree.dispose(t);
-      return l;
-    };
-    await time("train_step_4L_h256", reps, async () => {
-      const [l, g] = valueAndGrad(loss)(tree.ref(params));
-      // Plain SGD update so the step includes writing new parameters.
-      const next = tree.map((pp: JArray, gg: JArray) => pp.sub(gg.mul(1e-3)), params, g) as Trainable;
-      params = next;
-      await blockUntilReady([l, params]);
-      l.dispose();
-    });
-    tree.dispose([enc, params, labels]);
-    disposeBatch(batch);
+  if (cases.includes("train_step_4L_h256")) {
+    const step = await step4L();
+    await time("train_step_4L_h256", reps, () => step.run());
+    step.dispose();
+  }
+  if (cases.includes("train_step_bert_base_8x128")) {
+    const step = await stepBertBase();
+    await time("train_step_bert_base_8x128", reps, () => step.run(), { remat: step.remat });
+    step.dispose();
   }
 }
 

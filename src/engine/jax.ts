@@ -8,7 +8,7 @@
  * scripts/vendor-engine.mjs, the one this package ships (DESIGN.md, the engine).
  */
 import "#engine-platform";
-export { numpy as np, nn, lax, random, tree, grad, valueAndGrad, vjp, jit, blockUntilReady, init, defaultDevice } from "#jax-js";
+export { numpy as np, nn, lax, random, tree, grad, valueAndGrad, vjp, jit, blockUntilReady, init, defaultDevice, profiler, makeJaxpr } from "#jax-js";
 export type { Array as JArray, DType } from "#jax-js";
 /** The class of concrete arrays (tracers under jit / grad are not instances): engine/layer-by-layer.ts. */
 export { Array as JaxArray } from "#jax-js";

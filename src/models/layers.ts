@@ -7,7 +7,7 @@
  * both matmul operands then reduce over a contiguous axis, which jax-js's wasm kernels need
  * for speed (reducing over a strided axis of 256 floats measured 30x slower).
  */
-import { np, nn } from "../engine/jax.js";
+import { jit, np, nn } from "../engine/jax.js";
 import type { JArray } from "../engine/jax.js";
 
 /** A linear layer: `w` is [out, in] as in PyTorch, `b` is [out]. */
@@ -55,15 +55,35 @@ export function rmsNorm(g: JArray, x: JArray, eps: number): JArray {
   return x.mul(np.reciprocal(np.sqrt(variance.add(eps)))).mul(g.ref);
 }
 
-/** LayerNorm over the last axis (biased variance, as torch). */
-export function layerNorm(p: LayerNormParams, x: JArray, eps: number): JArray {
+/** LayerNorm's operations, unfused: x, g and b are consumed. */
+function layerNormOps(x: JArray, g: JArray, b: JArray, eps: number): JArray {
   const axis = x.ndim - 1;
   const mean = np.mean(x.ref, axis, { keepdims: true });
   const centered = x.sub(mean);
   const variance = np.mean(np.square(centered.ref), axis, { keepdims: true });
   const normed = centered.mul(np.reciprocal(np.sqrt(variance.add(eps))));
-  return normed.mul(p.g.ref).add(p.b.ref);
+  return normed.mul(g).add(b);
 }
+
+/**
+ * LayerNorm under `jit` (eps static): jax-js fuses its elementwise work into a few kernels, and
+ * its gradient (jit's JVP and transpose are jitted too) likewise, instead of one kernel per
+ * operation and a dispatch each (bench/RESULTS.md, "Model-level speed levers"). The trace is
+ * cached per input shape (jax-js keeps 64, patch 8).
+ */
+const layerNormFused = jit((x: JArray, g: JArray, b: JArray, eps: number) => layerNormOps(x, g, b, eps), { staticArgnums: [3] });
+
+/** LayerNorm over the last axis (biased variance, as torch). */
+export function layerNorm(p: LayerNormParams, x: JArray, eps: number): JArray {
+  return layerNormFused(x, p.g.ref, p.b.ref, eps);
+}
+
+/**
+ * softmax(scores · scale + bias) over the last axis, under `jit` (scale static) so that the
+ * scaling, the mask bias and the softmax (and their gradient) run as a few fused kernels.
+ * `scores` and `bias` (broadcast against scores) are consumed.
+ */
+export const scaledMaskedSoftmax = jit((scores: JArray, bias: JArray, scale: number) => nn.softmax(scores.mul(scale).add(bias), -1), { staticArgnums: [2] });
 
 export function activation(name: HiddenAct, x: JArray): JArray {
   switch (name) {

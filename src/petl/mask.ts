@@ -40,11 +40,18 @@ export function topKMask(a: JArray, k: number): JArray {
     a.dispose();
     return np.ones(shape);
   }
-  // Stable argsort of −a: descending magnitude, lower index first among ties. Its inverse
-  // permutation is each entry's rank; the K best ranks are kept.
-  const order = np.argsort(np.negative(a.reshape([n])));
-  const rank = np.argsort(order);
-  return rank.less(K).astype(np.float32).reshape(shape);
+  // Stable argsort of −a: descending magnitude, lower index first among ties. Its K-th entry j
+  // is the last one kept, with value t = a[j]: the kept entries are those above t and those
+  // equal to t at an index ≤ j. One argsort (the old inverse-permutation argsort for the ranks
+  // cost as much again: bench/RESULTS.md, "Model-level speed levers").
+  const flat = a.reshape([n]);
+  const order = np.argsort(np.negative(flat.ref));
+  const last = order.slice([K - 1, K]);
+  const index = np.arange(n, undefined, undefined, { dtype: np.int32 });
+  const isLast = index.ref.equal(last.ref);
+  const t = np.max(np.where(isLast, flat.ref, -Infinity), 0, { keepdims: true });
+  const tied = flat.ref.equal(t.ref).mul(index.lessEqual(last));
+  return flat.greater(t).add(tied).astype(np.float32).reshape(shape);
 }
 
 /**

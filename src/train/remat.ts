@@ -9,7 +9,8 @@
  * layer is recorded. The head and loss are one `vjp`. Then, from the top, layer i is run again
  * under `vjp` with respect to (its input, the trainable tree), the incoming cotangent is pulled
  * back, the trainable gradients are summed over layers (a prototype shared by every layer gets
- * the sum of its layers' gradients), and the layer's work is awaited and freed before layer
+ * the sum of its layers' gradients; layer 0 is pulled back w.r.t. the trainable tree alone, as
+ * the stack's input needs no cotangent), and the layer's work is awaited and freed before layer
  * i − 1. The cost is one more forward pass of the stack; the result equals `valueAndGrad` of
  * the same loss up to float rounding (test/train/remat.test.ts).
  *
@@ -53,18 +54,26 @@ function vjpOf<T>(f: (x: JArray, t: T) => JArray, x: JArray, t: T): [JArray, Pul
   return (vjp as unknown as (fn: unknown, primals: unknown[]) => [JArray, Pullback<T>])(f, [x, t]);
 }
 
+/** `vjp` of f(t) → array (consumes `t`): the pullback gives the cotangent of t alone. */
+function vjpOf1<T>(f: (t: T) => JArray, t: T): [JArray, ((ct: JArray) => [T]) & { dispose(): void }] {
+  return (vjp as unknown as (fn: unknown, primals: unknown[]) => [JArray, ((ct: JArray) => [T]) & { dispose(): void }])(f, [t]);
+}
+
 /**
  * Pull a cotangent back through layers n − 1 … 0 of a stack from the top: layer i runs again
  * under `vjp` w.r.t. (its kept input, the tree `t`), and the tree's cotangents are summed over
- * the layers. `inputs` (layer i's input at index i) are consumed as they are used, `ct` is
- * consumed, `t` is borrowed, `layer(i, x, t)` consumes x and borrows t. Each layer's work is
- * awaited and its pullback freed before the layer below. Returns the cotangent of layer 0's
- * input and the summed tree cotangent (owned); on an error, what it owns is freed (the
+ * the layers. Layer 0 is pulled back w.r.t. the tree alone: the stack's input (frozen
+ * embeddings, in every stack here) needs no cotangent, so none of layer 0's input-gradient
+ * work (its dx matmuls, attention and norms) runs. `inputs` (layer i's input at index i) are
+ * consumed as they are used, `ct` is consumed, `t` is borrowed, `layer(i, x, t)` consumes x
+ * and borrows t. Each layer's work is awaited and its pullback freed before the layer below.
+ * Returns the summed tree cotangent (owned); on an error, what it owns is freed (the
  * remaining `inputs` stay the caller's).
  */
-async function pullBackLayers<T>(inputs: JArray[], ct: JArray, t: T, layer: (i: number, x: JArray, t: T) => JArray): Promise<[JArray, T]> {
+async function pullBackLayers<T>(inputs: JArray[], ct: JArray, t: T, layer: (i: number, x: JArray, t: T) => JArray): Promise<T> {
   let cur: JArray | null = ct;
   let sum: T | null = null;
+  const accumulate = (g: T): T => (sum === null ? g : (tree.map(add as never, sum as never, g as never) as T));
   try {
     for (let i = inputs.length - 1; i >= 0; i--) {
       const layerFn = (x: JArray, tt: T): JArray => {
@@ -73,6 +82,19 @@ async function pullBackLayers<T>(inputs: JArray[], ct: JArray, t: T, layer: (i: 
         return y;
       };
       const x = inputs.pop() as JArray;
+      if (i === 0) {
+        const [out, back] = vjpOf1((tt: T) => layerFn(x.ref, tt), tree.ref(t as never) as T);
+        x.dispose();
+        await out.blockUntilReady();
+        out.dispose();
+        const pulled: JArray = cur as JArray;
+        cur = null; // consumed by the pullback, whatever happens
+        const [g] = back(pulled);
+        back.dispose();
+        sum = accumulate(g);
+        await blockUntilReady(sum as never);
+        continue;
+      }
       const [out, back] = vjpOf(layerFn, x, tree.ref(t as never) as T);
       await out.blockUntilReady();
       out.dispose();
@@ -81,13 +103,13 @@ async function pullBackLayers<T>(inputs: JArray[], ct: JArray, t: T, layer: (i: 
       const [ctIn, g]: [JArray, T] = back(pulled);
       back.dispose();
       cur = ctIn;
-      sum = sum === null ? g : (tree.map(add as never, sum as never, g as never) as T);
+      sum = accumulate(g);
       await blockUntilReady([ctIn, sum] as never);
     }
     if (sum === null) throw new RangeError("pullBackLayers: no layers");
-    return [cur as JArray, sum];
+    return sum;
   } catch (e) {
-    cur?.dispose();
+    (cur as JArray | null)?.dispose();
     if (sum !== null) tree.dispose(sum as never);
     throw e;
   }
@@ -133,8 +155,7 @@ export async function rematValueAndGrad<M, H>(stack: RematStack<M, H>, params: R
     // Backward, from the top layer down.
     const pulled: JArray = ct;
     ct = null;
-    const [ctIn, gMethod] = await pullBackLayers(inputs, pulled, params.method, (i, x, m) => stack.layer(i, x, m));
-    ctIn.dispose();
+    const gMethod = await pullBackLayers(inputs, pulled, params.method, (i, x, m) => stack.layer(i, x, m));
     return [loss, { method: gMethod, head: gHead }];
   } catch (e) {
     (h as JArray | null)?.dispose();
@@ -261,8 +282,7 @@ export async function rematEncoderDecoderValueAndGrad<M>(stack: RematEncoderDeco
     // Decoder backward: the method's and the encoder output's cotangents summed over blocks.
     owned.ct = null;
     const decTree: DecoderTree<M> = { method, encoderStates: enc };
-    const [ctDec0, gDec] = await pullBackLayers(decInputs, ctTop, decTree, (j, y, t) => stack.decoderLayer(j, y, t.encoderStates, t.method));
-    ctDec0.dispose();
+    const gDec = await pullBackLayers(decInputs, ctTop, decTree, (j, y, t) => stack.decoderLayer(j, y, t.encoderStates, t.method));
     owned.gDec = gDec.method;
     enc.dispose();
     owned.enc = null;
@@ -272,8 +292,7 @@ export async function rematEncoderDecoderValueAndGrad<M>(stack: RematEncoderDeco
     encAgain.dispose();
     const [ctEnc] = encBack(gDec.encoderStates);
     encBack.dispose();
-    const [ctEnc0, gEnc] = await pullBackLayers(encInputs, ctEnc, method, (i, x, m) => stack.encoderLayer(i, x, m));
-    ctEnc0.dispose();
+    const gEnc = await pullBackLayers(encInputs, ctEnc, method, (i, x, m) => stack.encoderLayer(i, x, m));
     owned.gDec = null;
     const g = tree.map(add as never, gEnc as never, gDec.method as never) as M; // consumes both
     await blockUntilReady(g as never);

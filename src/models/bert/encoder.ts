@@ -6,7 +6,7 @@
  */
 import { lax, np, nn } from "../../engine/jax.js";
 import { prependPrefix } from "../attention-prefix.js";
-import { activation, layerNorm, linear } from "../layers.js";
+import { activation, layerNorm, linear, scaledMaskedSoftmax } from "../layers.js";
 import type { LayerNormParams } from "../layers.js";
 import type { JArray } from "../../engine/jax.js";
 import type { EncoderConfig } from "./config.js";
@@ -145,8 +145,7 @@ function selfAttention(cfg: EncoderConfig, p: EncoderLayerParams, x: JArray, bat
   const qh = splitHeads(q, heads);
   const kh = splitHeads(k, heads).transpose([0, 1, 3, 2]);
   const vh = splitHeads(v, heads);
-  const scores = np.matmul(qh, kh).mul(1 / Math.sqrt(H / heads)).add(bias);
-  const probs = nn.softmax(scores, -1);
+  const probs = scaledMaskedSoftmax(np.matmul(qh, kh), bias, 1 / Math.sqrt(H / heads));
   const ctx = np.matmul(probs, vh);
   return ctx.transpose([0, 2, 1, 3]).reshape([B, T, H]);
 }
