@@ -44,7 +44,7 @@ import { classificationObjective, groupLabels } from "../src/train/finetune.js";
 import type { Trainable } from "../src/train/finetune.js";
 import { AdamW } from "../src/train/optimizer.js";
 import { objectiveLossAndGrad, trainStep } from "../src/train/trainer.js";
-import type { StepState } from "../src/train/trainer.js";
+import type { LossAndGrad, Objective, StepState } from "../src/train/trainer.js";
 import { NonFiniteLossError } from "../src/train/trainer.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -99,6 +99,43 @@ function randomPairs(n: number, len: number, tlen: number, vocab: number, seed: 
   return Array.from({ length: n }, (_, index) => ({ inputIds: ids(len), labels: ids(tlen), index }));
 }
 
+/**
+ * Run `steps` training steps of `batch` examples of `data` each, printing per step the loss,
+ * wall and CPU seconds, the load, and the peak live wasm bytes, in all and above what was held
+ * before the step, per token (`tokens` per step). Returns the final state.
+ */
+async function measureSteps<P, D>(
+  state0: StepState<P>,
+  data: readonly { index: number }[],
+  tokens: number,
+  ctx: { objective: Objective<P, number[], D>; lossAndGrad: LossAndGrad<P, D>; optimizer: AdamW<P> },
+  heap: Awaited<ReturnType<typeof wasmHeapStatsReader>>,
+): Promise<StepState<P>> {
+  let state = state0;
+  for (let s = 0; s < steps; s++) {
+    const before = heap({ resetPeak: true });
+    const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
+    const out = await trainStep(state, [data.slice(s * batch, (s + 1) * batch).map((e) => e.index)], {
+      ...ctx,
+      lrScale: 1,
+      maxGradNorm: 1,
+      where: (what) => new NonFiniteLossError(`step ${s + 1}: ${what}`, s + 1, 1),
+    });
+    const ms = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    state = out.state;
+    const after = heap();
+    const peakStep = after.peakLiveBytes - before.liveBytes;
+    console.log(
+      `step ${s + 1}: loss ${out.loss.toFixed(4)}  ${(ms / 1000).toFixed(1)} s (cpu ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s, load ${os.loadavg()[0].toFixed(1)})  peak live ${(after.peakLiveBytes / MiB).toFixed(0)} MiB` +
+        ` (${(after.peakLiveBytes / tokens / 1e6).toFixed(3)} MB/token; above the ${(before.liveBytes / MiB).toFixed(0)} MiB held before the step: ${(peakStep / MiB).toFixed(0)} MiB, ${(peakStep / tokens / 1e6).toFixed(3)} MB/token)` +
+        `  heap ${(after.heapBytes / MiB).toFixed(0)} MiB`,
+    );
+  }
+  return state;
+}
+
 /** The `--t5` run: the text-to-text objective on a random T5. */
 async function mainT5(): Promise<void> {
   await initEngine({ threads: Number(a.threads) });
@@ -126,28 +163,7 @@ async function mainT5(): Promise<void> {
   );
   let state: StepState<Seq2seqTrainable<unknown>> = { params: trainable, opt: optimizer.init(trainable) };
   await blockUntilReady([params, state.params, state.opt.mu, state.opt.nu] as never);
-  for (let s = 0; s < steps; s++) {
-    const before = heap({ resetPeak: true });
-    const t0 = performance.now();
-    const cpu0 = process.cpuUsage();
-    const out = await trainStep(state, [data.slice(s * batch, (s + 1) * batch).map((e) => e.index)], {
-      objective,
-      lossAndGrad,
-      optimizer,
-      lrScale: 1,
-      maxGradNorm: 1,
-      where: (what) => new NonFiniteLossError(`step ${s + 1}: ${what}`, s + 1, 1),
-    });
-    const ms = performance.now() - t0;
-    const cpu = process.cpuUsage(cpu0);
-    state = out.state;
-    const after = heap();
-    const peakStep = after.peakLiveBytes - before.liveBytes;
-    console.log(
-      `step ${s + 1}: loss ${out.loss.toFixed(4)}  ${(ms / 1000).toFixed(1)} s (cpu ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s)  peak live ${(after.peakLiveBytes / MiB).toFixed(0)} MiB` +
-        ` (above the ${(before.liveBytes / MiB).toFixed(0)} MiB held before the step: ${(peakStep / MiB).toFixed(0)} MiB, ${(peakStep / tokens / 1e6).toFixed(3)} MB/token)  heap ${(after.heapBytes / MiB).toFixed(0)} MiB`,
-    );
-  }
+  state = await measureSteps(state, data, tokens, { objective, lossAndGrad, optimizer }, heap);
   tree.dispose(state.params);
   tree.dispose(state.opt.mu);
   tree.dispose(state.opt.nu);
@@ -180,30 +196,7 @@ async function main(): Promise<void> {
   let state: StepState<Trainable<unknown>> = { params, opt: optimizer.init(params) };
   // Run the initialisation's pending work, so that "held before the step" is the weights alone.
   await blockUntilReady([encoder, state.params, state.opt.mu, state.opt.nu] as never);
-  const tokens = batch * length;
-  for (let s = 0; s < steps; s++) {
-    const before = heap({ resetPeak: true });
-    const t0 = performance.now();
-    const cpu0 = process.cpuUsage();
-    const out = await trainStep(state, [data.slice(s * batch, (s + 1) * batch).map((e) => e.index)], {
-      objective,
-      lossAndGrad,
-      optimizer,
-      lrScale: 1,
-      maxGradNorm: 1,
-      where: (what) => new NonFiniteLossError(`step ${s + 1}: ${what}`, s + 1, 1),
-    });
-    const ms = performance.now() - t0;
-    const cpu = process.cpuUsage(cpu0);
-    state = out.state;
-    const after = heap();
-    const peakStep = after.peakLiveBytes - before.liveBytes;
-    console.log(
-      `step ${s + 1}: loss ${out.loss.toFixed(4)}  ${(ms / 1000).toFixed(1)} s (cpu ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s, load ${os.loadavg()[0].toFixed(1)})  peak live ${(after.peakLiveBytes / MiB).toFixed(0)} MiB` +
-        ` (${(after.peakLiveBytes / tokens / 1e6).toFixed(3)} MB/token; above the ${(before.liveBytes / MiB).toFixed(0)} MiB held before the step: ${(peakStep / MiB).toFixed(0)} MiB, ${(peakStep / tokens / 1e6).toFixed(3)} MB/token)` +
-        `  heap ${(after.heapBytes / MiB).toFixed(0)} MiB`,
-    );
-  }
+  state = await measureSteps(state, data, batch * length, { objective, lossAndGrad, optimizer }, heap);
   tree.dispose(state.params);
   tree.dispose(state.opt.mu);
   tree.dispose(state.opt.nu);
