@@ -13,9 +13,8 @@ import { performance } from "node:perf_hooks";
 import { initEngine } from "../src/engine/engine.js";
 import { np, tree } from "../src/engine/jax.js";
 import { disposeT5Batch, makeT5Batch } from "../src/models/t5/batch.js";
-import { parseT5Config } from "../src/models/t5/config.js";
 import { t5Generate } from "../src/models/t5/generate.js";
-import { initT5 } from "../src/models/t5/init.js";
+import { paddedSources, t5SmallShaped } from "./t5-bench-model.js";
 import { t5Forward, t5LmLogits } from "../src/models/t5/model.js";
 
 const threads = Number(process.argv[2] ?? 1);
@@ -24,21 +23,8 @@ const S = Number(process.env.BENCH_SOURCE ?? 64);
 const NEW = Number(process.env.BENCH_NEW ?? 32);
 
 await initEngine({ threads });
-const cfg = parseT5Config(
-  { model_type: "t5", vocab_size: 32128, d_model: 512, d_kv: 64, d_ff: 2048, num_layers: 6, num_heads: 8, feed_forward_proj: "relu", tie_word_embeddings: true, pad_token_id: 0, eos_token_id: 1, decoder_start_token_id: 0 },
-  "bench config",
-);
-const params = initT5(cfg, 1);
-const inputIds = new Int32Array(B * S);
-const attentionMask = new Int32Array(B * S);
-for (let r = 0; r < B; r++) {
-  const len = S - 4 * r; // rows of different lengths
-  for (let t = 0; t < len; t++) {
-    inputIds[r * S + t] = t === len - 1 ? 1 : 2 + ((r * 131 + t * 17) % 32000);
-    attentionMask[r * S + t] = 1;
-  }
-}
-const source = { batchSize: B, encoderLength: S, inputIds, attentionMask };
+const { cfg, params } = t5SmallShaped();
+const source = paddedSources(B, S);
 
 async function timeGenerate(numBeams: number): Promise<{ ms: number; steps: number }> {
   let steps = 0;
