@@ -4,7 +4,8 @@
  * finished runs (metrics.json present) are skipped and interrupted ones continue from their
  * resume state; a finished run whose recorded command differs from the plan's (the plan
  * changed since) stops the runner before it starts anything, so old results are never
- * counted as the new plan's, so the command can be rerun until the grid is full. Plans: `compare`
+ * counted as the new plan's; a run another live runner is training (its `runner.lock`) is
+ * skipped, so the command can be rerun until the grid is full. Plans: `compare`
  * (compare/plan.ts, the default), `converge` (converge/plan.ts), `figure3`
  * (figure3/plan.ts) and `table2` (table2/plan.ts: single-task and multi-task runs). Every run starts in the repository root, so a plan's relative paths
  * (figure3's `--model models/propetl-mini-t5`) name this checkout's files; a relative
@@ -22,7 +23,7 @@
  * table); --list prints the plan with each run's status and exits.
  */
 import { spawn } from "node:child_process";
-import { createWriteStream, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { closeSync, createWriteStream, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -106,16 +107,60 @@ if (noBefore > 0) console.log(`${noBefore} run(s) need --before-dir and are skip
 const queue = limit > 0 ? todo.slice(0, limit) : todo;
 console.log(`${plan.length} runs planned, ${plan.length - todo.length} done, running ${queue.length} with ${jobs} jobs x ${threads} threads`);
 
+/**
+ * Take the run's lock (`<run dir>/runner.lock`, holding the runner's pid), so that two runners
+ * (another `--only` beside the main one, another machine on a shared folder) never train the
+ * same run into one folder at once. A lock whose process is gone is taken over. Returns the
+ * pid holding it when another live process does, else null (the lock is now this runner's).
+ */
+function takeLock(dir: string): number | null {
+  const lock = path.join(dir, "runner.lock");
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(lock, "wx");
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return null;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      const pid = Number(readFileSync(lock, "utf8"));
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) return pid;
+      rmSync(lock, { force: true }); // its runner is gone
+    }
+  }
+  throw new Error(`${lock}: could not take the lock`);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
 function runOne(r: PlannedRun): Promise<number> {
   const dir = runDir(r);
   const resume = existsSync(dir);
   mkdirSync(dir, { recursive: true });
+  const holder = takeLock(dir);
+  if (holder !== null) {
+    console.log(`skip ${r.id}: another runner (pid ${holder}) is training it`);
+    return Promise.resolve(-1);
+  }
   const args = [r.code === "before" ? (beforeCli as string) : cli, "train", ...overrideArgs(r.args, a.model ? ["--model", path.resolve(a.model)] : []), "--output", dir, "--json", ...(resume ? ["--resume"] : [])];
   const log = createWriteStream(path.join(dir, "train.log"), { flags: "a" });
   const child = spawn(process.execPath, args, { cwd: repoRoot, env: { ...process.env, PROPETL_THREADS: String(threads) }, stdio: ["ignore", "pipe", "pipe"] });
   child.stdout.pipe(log);
   child.stderr.pipe(log);
-  return new Promise((resolve) => child.on("close", (code) => { log.end(); resolve(code ?? 1); }));
+  return new Promise((resolve) =>
+    child.on("close", (code) => {
+      log.end();
+      rmSync(path.join(dir, "runner.lock"), { force: true });
+      resolve(code ?? 1);
+    }),
+  );
 }
 
 const started = Date.now();
@@ -131,6 +176,10 @@ async function worker(): Promise<void> {
     }
     const t0 = Date.now();
     const code = await runOne(r);
+    if (code === -1) {
+      skipped++;
+      continue;
+    }
     const secs = ((Date.now() - t0) / 1000).toFixed(0);
     if (code === 0 && existsSync(path.join(runDir(r), "metrics.json"))) {
       finished++;
@@ -143,5 +192,5 @@ async function worker(): Promise<void> {
   }
 }
 await Promise.all(Array.from({ length: jobs }, () => worker()));
-console.log(`finished ${finished}, failed ${failed}, skipped ${skipped} (finished elsewhere), ${queue.length - finished - failed - skipped} not started; ${((Date.now() - started) / 60000).toFixed(1)} min`);
+console.log(`finished ${finished}, failed ${failed}, skipped ${skipped} (finished or running elsewhere), ${queue.length - finished - failed - skipped} not started; ${((Date.now() - started) / 60000).toFixed(1)} min`);
 process.exit(failed > 0 ? 1 : 0);

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { test } from "node:test";
@@ -39,6 +39,24 @@ test("the runner lists a run recorded with the plan's arguments as done, another
     assert.match(run.stderr, /1 finished run\(s\) .* other arguments than the plan's/);
     assert.ok(run.stderr.includes(path.join(results, second.id, "metrics.json")), run.stderr);
     assert.doesNotMatch(run.stdout, /running/);
+  } finally {
+    rmSync(results, { recursive: true, force: true });
+  }
+});
+
+test("the runner skips a run whose lock another live runner holds, and starts nothing for it", () => {
+  const results = mkdtempSync(path.join(tmpdir(), "propetl-runner-"));
+  try {
+    const [first] = planRuns();
+    const dir = path.join(results, first.id);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, "runner.lock"), String(process.pid)); // this test process: alive
+    const only = `^${first.id}$`;
+    const run = spawnSync(process.execPath, [RUNNER, "--plan", "table2", "--results", results, "--only", only], { encoding: "utf8" });
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stdout, new RegExp(`skip ${first.id}: another runner \\(pid ${process.pid}\\) is training it`));
+    assert.match(run.stdout, /finished 0, failed 0, skipped 1/);
+    assert.ok(!existsSync(path.join(dir, "train.log")), "nothing was started");
   } finally {
     rmSync(results, { recursive: true, force: true });
   }
