@@ -4,8 +4,10 @@
  * and columns that are not multiples of the micro-tile (2 or 4 rows, 4 columns), batch
  * dimensions, transposed operands, reductions long enough to be tiled (k > 512) and short ones
  * (k ≤ 128), and a fused elementwise epilogue (scale and bias under jit) on a tiled reduction.
- * The same checks run in a child process with $PROPETL_WASM_GEMM=legacy (jax-js 0.1.25's
- * kernel), so both kernels the engine can select stay correct.
+ * Batched cases with even and odd rows per batch cover patch 11 (a micro-tile's rows share the
+ * second operand's pointers only when they lie in one batch). The same checks run in child
+ * processes with $PROPETL_WASM_GEMM=legacy (jax-js 0.1.25's kernel) and =p10 (patch 10 without
+ * patch 11), so every kernel the engine can select stays correct.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -30,6 +32,13 @@ const CASES: Case[] = [
   [2, 33, 1536, 40, "nt"],
   [1, 24, 40, 28, "tn"], // weight-gradient form: first operand transposed
   [2, 10, 6, 3, "nn"], // k not a multiple of 4: the scalar path
+  // Patch 11: a micro-tile's 2 rows share the second operand's pointers when they lie in one batch.
+  [3, 6, 16, 12, "nt"], // even rows per batch: shared
+  [5, 2, 32, 8, "nt"], // one micro-tile per batch
+  [3, 5, 16, 8, "nt"], // odd rows per batch: micro-tiles straddle batches, not shared
+  [4, 9, 24, 8, "nn"], // the same through the engine's copy of the second operand
+  [2, 128, 64, 128, "nt"], // attention q·kᵀ
+  [2, 128, 128, 64, "nn"], // attention p·v
 ];
 
 function naive(a: Float32Array, b: Float32Array, [batch, M, K, N, layout]: Case): Float64Array {
@@ -100,11 +109,13 @@ if (process.env.GEMM_TEST_CHILD === "1") {
     assert.deepEqual(await checkAll(), []);
   });
 
-  test("jax-js 0.1.25's kernel ($PROPETL_WASM_GEMM=legacy) matches it too", () => {
-    const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url)], {
-      env: { ...process.env, GEMM_TEST_CHILD: "1", PROPETL_WASM_GEMM: "legacy" },
-      encoding: "utf8",
+  for (const [variant, kernel] of [["legacy", "jax-js 0.1.25's kernel"], ["p10", "patch 10's kernel without patch 11"]]) {
+    test(`${kernel} ($PROPETL_WASM_GEMM=${variant}) matches it too`, () => {
+      const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url)], {
+        env: { ...process.env, GEMM_TEST_CHILD: "1", PROPETL_WASM_GEMM: variant },
+        encoding: "utf8",
+      });
+      assert.deepEqual(JSON.parse(out.trim().split("\n").pop() ?? "null"), []);
     });
-    assert.deepEqual(JSON.parse(out.trim().split("\n").pop() ?? "null"), []);
-  });
+  }
 }
