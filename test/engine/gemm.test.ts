@@ -4,10 +4,12 @@
  * and columns that are not multiples of the micro-tile (2 or 4 rows, 4 columns), batch
  * dimensions, transposed operands, reductions long enough to be tiled (k > 512) and short ones
  * (k ≤ 128), and a fused elementwise epilogue (scale and bias under jit) on a tiled reduction.
- * Batched cases with even and odd rows per batch cover patch 11 (a micro-tile's rows share the
- * second operand's pointers only when they lie in one batch). The same checks run in child
- * processes with $PROPETL_WASM_GEMM=legacy (jax-js 0.1.25's kernel) and =p10 (patch 10 without
- * patch 11), so every kernel the engine can select stays correct.
+ * Reductions of every length mod 4 (1, 2, 3, 6, 127, 258, 1029, and 1537 with an epilogue)
+ * cover patch 13's zero-padded last step; batched cases with even and odd rows per batch cover
+ * patch 11 (a micro-tile's rows share the second operand's pointers only when they lie in one
+ * batch). The same checks run in child processes with $PROPETL_WASM_GEMM=legacy (jax-js
+ * 0.1.25's kernel) and =p10 (patch 10 alone: without patches 11 and 13), so every kernel the
+ * engine can select stays correct.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -31,7 +33,15 @@ const CASES: Case[] = [
   [4, 16, 64, 16, "nt"], // batched attention-like
   [2, 33, 1536, 40, "nt"],
   [1, 24, 40, 28, "tn"], // weight-gradient form: first operand transposed
-  [2, 10, 6, 3, "nn"], // k not a multiple of 4: the scalar path
+  // k not a multiple of 4 (patch 13: a zero-padded last step; the scalar loop before it).
+  [2, 10, 6, 3, "nn"],
+  [1, 9, 1, 5, "nt"], // k = 1: the padded step only
+  [1, 4, 2, 8, "nt"],
+  [2, 6, 3, 12, "tn"],
+  [3, 14, 127, 16, "nn"], // attention p·v at an odd sequence length
+  [2, 127, 64, 127, "nt"], // q·kᵀ at an odd sequence length (k = 64, odd rows and columns)
+  [1, 40, 258, 36, "nt"],
+  [1, 8, 1029, 8, "nt"], // long and odd: one reduction tile
   // Patch 11: a micro-tile's 2 rows share the second operand's pointers when they lie in one batch.
   [3, 6, 16, 12, "nt"], // even rows per batch: shared
   [5, 2, 32, 8, "nt"], // one micro-tile per batch
@@ -99,6 +109,17 @@ async function checkAll(): Promise<string[]> {
   const want = naive(xh, wh, [1, M, K, N, "nt"]).map((v, i) => 0.5 * v + bh[i % N]);
   const err = maxScaledError(got, want, K);
   if (!(err < 2e-6)) problems.push(`jit epilogue [${M},${K}]x[${K},${N}]: max error / sqrt(k) ${err}`);
+  // The same epilogue after a padded last step (k = 1537).
+  const x2 = random.normal(random.key(seed++), [M, 1537]);
+  const w2 = random.normal(random.key(seed++), [N, 1537]);
+  const x2h = (await x2.ref.data()) as Float32Array;
+  const w2h = (await w2.ref.data()) as Float32Array;
+  const b2 = random.normal(random.key(seed++), [N]);
+  const b2h = (await b2.ref.data()) as Float32Array;
+  const got2 = (await f(x2, w2, b2).data()) as Float32Array;
+  const want2 = naive(x2h, w2h, [1, M, 1537, N, "nt"]).map((v, i) => 0.5 * v + b2h[i % N]);
+  const err2 = maxScaledError(got2, want2, 1537);
+  if (!(err2 < 2e-6)) problems.push(`jit epilogue [${M},1537]x[1537,${N}]: max error / sqrt(k) ${err2}`);
   return problems;
 }
 
@@ -109,7 +130,7 @@ if (process.env.GEMM_TEST_CHILD === "1") {
     assert.deepEqual(await checkAll(), []);
   });
 
-  for (const [variant, kernel] of [["legacy", "jax-js 0.1.25's kernel"], ["p10", "patch 10's kernel without patch 11"]]) {
+  for (const [variant, kernel] of [["legacy", "jax-js 0.1.25's kernel"], ["p10", "patch 10's kernel without patches 11 and 13"]]) {
     test(`${kernel} ($PROPETL_WASM_GEMM=${variant}) matches it too`, () => {
       const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url)], {
         env: { ...process.env, GEMM_TEST_CHILD: "1", PROPETL_WASM_GEMM: variant },
