@@ -12,7 +12,8 @@
  *   GEMM_VARIANTS=legacy,default node dist/bench/gemm.js   # engine GEMM kernels side by side
  *
  * A variant is the value of $PROPETL_WASM_GEMM for the jax-js process: "legacy" selects
- * jax-js 0.1.25's matmul kernel, "default" (unset) the register-blocked one (DESIGN.md, patch 10).
+ * jax-js 0.1.25's matmul kernel, "p10" patch 10's register-blocked kernel alone, "default" (unset)
+ * the current one (DESIGN.md, patches 10, 11 and 13).
  * Each case runs the product as the model writes it: `linear` is x @ w.T with w [out, in], the
  * weight gradient dy.T @ x, attention q @ k.T and p @ v per head; operand copies the engine
  * makes (patch 2) are part of the time.
