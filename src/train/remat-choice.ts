@@ -14,6 +14,26 @@
 export const PLAIN_UNITS_PER_TOKEN_LAYER = 24;
 
 /**
+ * Width units (as `PLAIN_UNITS_PER_TOKEN_LAYER`'s) per token that a layer kept by the
+ * layer-by-layer gradient holds from its forward pass to its backward pass: its residuals (the
+ * `vjp` pullback, `keepLayers`), once its pending work has run. Measured 2026-12-02 with
+ * ProPETL-adapter (bench/RESULTS.md, "Partial rematerialisation"): each further kept layer
+ * added 77 MiB to the peak of a BERT-base-sized model at 8 × 128 (3.7 U per token) from 2 to
+ * 6 kept layers; 2.3 U on average over 3 kept layers of a small model
+ * (test/train/remat-memory.test.ts). A sixth of what a layer of the whole-network gradient
+ * holds, which also keeps every intermediate still waiting to run.
+ */
+export const KEPT_UNITS_PER_TOKEN_LAYER = 4;
+
+/**
+ * Width units per token of the rematerialised gradient's own work beside the kept layers: one
+ * layer's forward and backward and every layer's kept input. Measured 14.1 U (0.30 MB per
+ * token above the weights) on a BERT-base-sized model at 8 × 128 and 15.7 U at 32 × 128, 13.8 U
+ * on a small one (bench/RESULTS.md, "Training memory per token"; test/train/remat-memory.test.ts).
+ */
+export const REMAT_WORK_UNITS_PER_TOKEN = 16;
+
+/**
  * The activation budget of `remat: "auto"`: half the wasm engine's 4 GiB heap, the rest left to
  * weights, optimizer state and the allocator's slack. When the whole-network gradient's
  * activations fit in it, the run takes the whole-network gradient (one forward pass less: 1.5x
@@ -33,17 +53,6 @@ export type RematChoice = boolean | "auto";
  */
 export type RematPlan = { remat: false } | { remat: true; keepLayers: number };
 
-/**
- * Layers whose residuals fit in `REMAT_AUTO_BYTES` beside the rematerialised gradient's own
- * work, given each layer's estimated residual bytes (`perLayer`) and the most a layer's work
- * takes while they are held (`work`: the top kept layer's forward, or the first rematerialised
- * layer's, is running while the kept layers' residuals are live). At most `layers`, at least 0.
- */
-function layersThatFit(perLayer: number, work: number, layers: number): number {
-  const n = Math.floor((REMAT_AUTO_BYTES - work) / perLayer);
-  return Math.max(0, Math.min(layers, n));
-}
-
 /** The whole-network gradient's estimated activation bytes for a micro-batch of `batchSize` × `seqLen` tokens. */
 export function plainActivationBytes(cfg: { hiddenSize: number; intermediateSize: number; numHeads: number; numLayers: number }, batchSize: number, seqLen: number): number {
   const unit = (cfg.hiddenSize + cfg.intermediateSize + cfg.numHeads * seqLen) * 4;
@@ -51,21 +60,33 @@ export function plainActivationBytes(cfg: { hiddenSize: number; intermediateSize
 }
 
 /**
+ * Layers whose residuals (`perLayer` bytes each) fit in `REMAT_AUTO_BYTES` beside the
+ * rematerialised gradient's own work (`work` bytes: one layer's forward or backward is running
+ * while the kept layers' residuals are live). At most `layers`, at least 0.
+ */
+function layersThatFit(perLayer: number, work: number, layers: number): number {
+  const n = Math.floor((REMAT_AUTO_BYTES - work) / perLayer);
+  return Math.max(0, Math.min(layers, n));
+}
+
+/**
  * Resolve a `RematChoice` for an encoder's step of `batchSize` × `seqLen` tokens: `true` is
  * every layer rematerialised (`keepLayers` 0, the least memory), `false` the whole-network
  * gradient. "auto" (and `undefined`) takes the whole-network gradient when
- * `plainActivationBytes` fits in `REMAT_AUTO_BYTES`; otherwise it keeps the residuals of as
- * many top layers as fit there beside one more layer's work, each layer estimated at
- * `plainActivationBytes` / numLayers: keepLayers = ⌊budget / per layer⌋ − 1, at least 0 (for
- * BERT-base at 8 × 128, 528 MB a layer: 3 of 12; at 32 × 128: 0).
+ * `plainActivationBytes` fits in `REMAT_AUTO_BYTES`; otherwise the gradient layer by layer,
+ * keeping the residuals of as many top layers as fit in that budget beside the layer-by-layer
+ * gradient's own work: with U the width unit of `plainActivationBytes` times the tokens,
+ * keepLayers = ⌊(budget − `REMAT_WORK_UNITS_PER_TOKEN` U) / (`KEPT_UNITS_PER_TOKEN_LAYER` U)⌋,
+ * from 0 to numLayers. For BERT-base (U = 22 MB at 8 × 128): all 12 layers at 8 × 128
+ * (nothing run twice), 8 at 16 × 128, 2 at 32 × 128, none from 64 × 128.
  */
 export function rematPlan(choice: RematChoice | undefined, cfg: Parameters<typeof plainActivationBytes>[0], batchSize: number, seqLen: number): RematPlan {
   if (choice === false) return { remat: false };
   if (choice === true) return { remat: true, keepLayers: 0 };
   const plain = plainActivationBytes(cfg, batchSize, seqLen);
   if (plain <= REMAT_AUTO_BYTES) return { remat: false };
-  const perLayer = plain / cfg.numLayers;
-  return { remat: true, keepLayers: layersThatFit(perLayer, perLayer, cfg.numLayers) };
+  const units = plain / (cfg.numLayers * PLAIN_UNITS_PER_TOKEN_LAYER); // one width unit over the step's tokens
+  return { remat: true, keepLayers: layersThatFit(KEPT_UNITS_PER_TOKEN_LAYER * units, REMAT_WORK_UNITS_PER_TOKEN * units, cfg.numLayers) };
 }
 
 /** Whether `rematPlan` rematerialises any layer: "auto" is true when `plainActivationBytes` exceeds `REMAT_AUTO_BYTES`. */
@@ -143,11 +164,13 @@ export function t5PlainActivationBytes(cfg: T5Widths, batchSize: number, S: numb
  * `rematPlan` for T5, `keepLayers` counted in the backward pass's order (the decoder's blocks
  * from the top, then the encoder's: `rematEncoderDecoderValueAndGrad`). "auto" takes the
  * whole-network gradient when `t5PlainActivationBytes` fits in `REMAT_AUTO_BYTES`; otherwise it
- * keeps as many decoder blocks' residuals (`T5_PLAIN_UNITS.decoder` per target token each) as
- * fit there beside one block's work (the larger of an encoder and a decoder block), then, if
- * every decoder block fits, encoder blocks' likewise. The LM head is not counted: the
- * rematerialised gradient runs it in chunks of `HEAD_CHUNK_BYTES` of logits
- * (train/seq2seq-remat.ts), so all blocks may be kept where the whole-network head did not fit.
+ * keeps as many decoder blocks' residuals as fit there beside one block's work, then, if every
+ * decoder block fits, encoder blocks' likewise. T5's kept blocks have not been measured, so
+ * both a kept block and the work are costed at the whole-network gradient's per-block figures
+ * (`T5_PLAIN_UNITS`; the work the larger of an encoder and a decoder block): far more than
+ * BERT's measured kept layers (`KEPT_UNITS_PER_TOKEN_LAYER`), so it keeps fewer blocks than
+ * would fit. The LM head is not counted: the rematerialised gradient runs it in chunks of
+ * `HEAD_CHUNK_BYTES` of logits (train/seq2seq-remat.ts).
  */
 export function t5RematPlan(choice: RematChoice | undefined, cfg: T5Widths, batchSize: number, S: number, T: number): RematPlan {
   if (choice === false) return { remat: false };

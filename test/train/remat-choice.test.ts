@@ -1,11 +1,12 @@
 /**
  * `remat: "auto"` (train/remat-choice.ts): the whole-network gradient where its activations fit
  * comfortably (faster), layer by layer where they would not, keeping the residuals of as many
- * top layers as the budget holds beside one layer's work; explicit choices are kept.
+ * top layers as the budget holds beside the layer-by-layer gradient's work; explicit choices
+ * are kept.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { plainActivationBytes, rematPlan, resolveRemat, resolveT5Remat, REMAT_AUTO_BYTES, T5_PLAIN_UNITS, t5DecoderUnit, t5EncoderUnit, t5PlainActivationBytes, t5RematPlan } from "../../src/train/remat-choice.js";
+import { KEPT_UNITS_PER_TOKEN_LAYER, plainActivationBytes, PLAIN_UNITS_PER_TOKEN_LAYER, REMAT_WORK_UNITS_PER_TOKEN, rematPlan, resolveRemat, resolveT5Remat, REMAT_AUTO_BYTES, T5_PLAIN_UNITS, t5DecoderUnit, t5EncoderUnit, t5PlainActivationBytes, t5RematPlan } from "../../src/train/remat-choice.js";
 import type { RematPlan } from "../../src/train/remat-choice.js";
 import { CliError } from "../../src/cli/args.js";
 import { run as train } from "../../src/cli/train.js";
@@ -57,22 +58,23 @@ function kept(plan: RematPlan): number {
   return plan.keepLayers;
 }
 
-test("auto keeps as many top layers' residuals as fit: BERT-base from 3 of 12 at 8 x 128 to none at 32 x 128", () => {
-  // 8 x 128: 24 U x (768 + 3072 + 12 x 128) x 4 B x 1,024 tokens = 528 MB a layer; 2 GiB holds
-  // 4 of them, one of which is the work of the layer being run.
-  assert.equal(plainActivationBytes(BASE, 8, 128) / 12, 528_482_304);
-  assert.deepEqual(rematPlan("auto", BASE, 8, 128), { remat: true, keepLayers: 3 });
-  assert.deepEqual(rematPlan(undefined, BASE, 8, 128), { remat: true, keepLayers: 3 });
-  // 8 x 64: 226 MB a layer, 9 fit: keep 8. 16 x 128: 1.06 GB a layer, 2 fit: keep 1.
-  assert.deepEqual(rematPlan("auto", BASE, 8, 64), { remat: true, keepLayers: 8 });
-  assert.deepEqual(rematPlan("auto", BASE, 16, 128), { remat: true, keepLayers: 1 });
-  // 32 x 128: a layer (2.1 GB) is more than the budget: every layer rematerialised.
-  assert.deepEqual(rematPlan("auto", BASE, 32, 128), { remat: true, keepLayers: 0 });
+test("auto keeps as many top layers' residuals as fit: BERT-base all 12 at 8 x 128, 2 at 32 x 128", () => {
+  // One width unit over 8 x 128 tokens: (768 + 3072 + 12 x 128) x 4 B x 1,024 = 22 MB. The
+  // layer-by-layer gradient's work, 16 U, is 352 MB; a kept layer, 4 U, 88 MB: all 12 fit.
+  assert.equal(plainActivationBytes(BASE, 8, 128) / (12 * PLAIN_UNITS_PER_TOKEN_LAYER), 22_020_096);
+  assert.deepEqual(rematPlan("auto", BASE, 8, 128), { remat: true, keepLayers: 12 });
+  assert.deepEqual(rematPlan(undefined, BASE, 8, 128), { remat: true, keepLayers: 12 });
+  assert.deepEqual(rematPlan("auto", BASE, 8, 64), { remat: true, keepLayers: 12 });
+  // 16 x 128: work 705 MB, a kept layer 176 MB: 8 fit. 32 x 128: 1,409 and 352 MB: 2 fit.
+  assert.deepEqual(rematPlan("auto", BASE, 16, 128), { remat: true, keepLayers: 8 });
+  assert.deepEqual(rematPlan("auto", BASE, 32, 128), { remat: true, keepLayers: 2 });
+  // 64 x 128: the work alone is over the budget: every layer rematerialised.
+  assert.deepEqual(rematPlan("auto", BASE, 64, 128), { remat: true, keepLayers: 0 });
   assert.deepEqual(rematPlan("auto", BASE, 4, 64), { remat: false });
   assert.deepEqual(rematPlan("auto", MINI, 32, 64), { remat: false });
 });
 
-test("auto's budget arithmetic on synthetic configs: kept layers plus one layer's work fit, one more would not", () => {
+test("auto's budget arithmetic on synthetic configs: the work and the kept layers fit, one more layer would not", () => {
   let partial = 0;
   for (const layers of [2, 3, 6, 12, 24]) {
     for (const hiddenSize of [64, 256, 768, 1024]) {
@@ -87,18 +89,17 @@ test("auto's budget arithmetic on synthetic configs: kept layers plus one layer'
             continue;
           }
           const m = kept(plan);
-          const perLayer = plain / layers;
-          assert.ok(Number.isInteger(m) && m >= 0 && m <= layers - 2, `${what}: keep ${m}`);
-          if (m > 0) {
-            partial++;
-            assert.ok((m + 1) * perLayer <= REMAT_AUTO_BYTES, `${what}: ${m} kept + one layer's work exceed the budget`);
-          }
-          assert.ok((m + 2) * perLayer > REMAT_AUTO_BYTES, `${what}: one more layer (${m + 1}) would still fit`);
+          const U = (hiddenSize + 4 * hiddenSize + (hiddenSize / 64) * seq) * 4 * batch * seq;
+          const bytes = (k: number): number => (REMAT_WORK_UNITS_PER_TOKEN + k * KEPT_UNITS_PER_TOKEN_LAYER) * U;
+          assert.ok(Number.isInteger(m) && m >= 0 && m <= layers, `${what}: keep ${m}`);
+          if (m > 0 && m < layers) partial++;
+          if (m > 0) assert.ok(bytes(m) <= REMAT_AUTO_BYTES, `${what}: the work and ${m} kept layers exceed the budget`);
+          assert.ok(m === layers || bytes(m + 1) > REMAT_AUTO_BYTES, `${what}: one more layer (${m + 1}) would still fit`);
         }
       }
     }
   }
-  assert.ok(partial > 10, `${partial} sizes keep some layers`);
+  assert.ok(partial > 10, `${partial} sizes keep some layers but not all`);
 });
 
 test("T5 auto keeps the decoder's top blocks first, then the encoder's, beside one block's work", () => {
