@@ -51,7 +51,17 @@ export type RematChoice = boolean | "auto";
  * by layer with the top `keepLayers` layers keeping their residuals and the others
  * rematerialised (`rematValueAndGrad`'s option). The objectives take it as their options.
  */
-export type RematPlan = { remat: false } | { remat: true; keepLayers: number };
+export type RematPlan =
+  | {
+      /** The whole-network gradient. */
+      remat: false;
+    }
+  | {
+      /** Layer by layer. */
+      remat: true;
+      /** Top layers that keep their residuals; the others are rematerialised (0 … numLayers). */
+      keepLayers: number;
+    };
 
 /** The whole-network gradient's estimated activation bytes for a micro-batch of `batchSize` × `seqLen` tokens. */
 export function plainActivationBytes(cfg: { hiddenSize: number; intermediateSize: number; numHeads: number; numLayers: number }, batchSize: number, seqLen: number): number {
