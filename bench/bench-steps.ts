@@ -11,10 +11,13 @@
  * Each is an eager gradient of the cross-entropy loss and a plain SGD update (lr 1e-3), as
  * bench/torch_bench.py does with `loss.backward()` and `torch.optim.SGD`. The gradient is the
  * one `propetl train` takes at that size: `valueAndGrad` of the whole network, or, where
- * `resolveRemat("auto")` says its activations would not fit (BERT-base at 8 × 128: its
+ * `rematPlan("auto")` says its activations would not fit (BERT-base at 8 × 128: its
  * whole-network gradient overflows the 4 GiB wasm heap), the per-layer rematerialised
- * gradient of the trainer's own stack (`encoderRematStack`, one more forward pass; $BENCH_REMAT
- * = 0 or 1 forces it). `run()` does one step and waits for it; `dispose()` frees everything.
+ * gradient of the trainer's own stack (`encoderRematStack`), the top `keepLayers` layers
+ * keeping their residuals and the others run forward again. $BENCH_REMAT = 0 forces the
+ * whole-network gradient, 1 every layer rematerialised; $BENCH_REMAT_KEEP = m the
+ * rematerialised gradient keeping m layers. `run()` does one step and waits for it;
+ * `dispose()` frees everything.
  */
 import { blockUntilReady, np, tree, valueAndGrad } from "../src/engine/jax.js";
 import type { JArray } from "../src/engine/jax.js";
@@ -25,7 +28,8 @@ import { createMethod } from "../src/petl/registry.js";
 import { encoderRematStack } from "../src/train/finetune.js";
 import type { DeviceInputs } from "../src/train/finetune.js";
 import { rematValueAndGrad } from "../src/train/remat.js";
-import { resolveRemat } from "../src/train/remat-choice.js";
+import { rematPlan } from "../src/train/remat-choice.js";
+import type { RematPlan } from "../src/train/remat-choice.js";
 import { adapterHook, config, encoderParams, hostBatch, lin } from "./bench-model.js";
 import type { Adapter } from "./bench-model.js";
 import { BERT_STEP_BENCH, STEP_BENCH } from "./shapes.js";
@@ -36,6 +40,8 @@ export interface BenchStep {
   run(): Promise<void>;
   /** Whether the gradient is rematerialised layer by layer. */
   remat: boolean;
+  /** With `remat`, how many top layers keep their residuals (the others are run again). */
+  keepLayers?: number;
   /** Frees the parameters, the batch and the method. */
   dispose(): void;
 }
@@ -93,16 +99,24 @@ export async function stepBertBase(): Promise<BenchStep> {
     return l;
   };
   const vg = valueAndGrad(loss);
-  const remat = process.env.BENCH_REMAT === undefined ? resolveRemat("auto", cfg, S.batch, S.seq) : process.env.BENCH_REMAT === "1";
+  const env = process.env;
+  const plan: RematPlan =
+    env.BENCH_REMAT_KEEP !== undefined ? { remat: true, keepLayers: Number(env.BENCH_REMAT_KEEP) }
+    : env.BENCH_REMAT === "0" ? { remat: false }
+    : env.BENCH_REMAT === "1" ? { remat: true, keepLayers: 0 }
+    : rematPlan("auto", cfg, S.batch, S.seq);
+  const remat = plan.remat;
+  const keepLayers = plan.remat ? plan.keepLayers : undefined;
   const d: DeviceInputs = { inputIds: batch.inputIds, positionIds: batch.positionIds, tokenTypeIds: batch.tokenTypeIds, maskBias: batch.maskBias, labels };
   const stack = encoderRematStack({ config: cfg, encoder: enc }, method, d, 2);
   return {
     remat,
+    ...(keepLayers !== undefined ? { keepLayers } : {}),
     async run() {
       let l: JArray;
       let g: Trainable;
       if (remat) {
-        const [rl, rg] = await rematValueAndGrad(stack, { method: tree.ref(params.petl), head: tree.ref(params.head) });
+        const [rl, rg] = await rematValueAndGrad(stack, { method: tree.ref(params.petl), head: tree.ref(params.head) }, { keepLayers });
         [l, g] = [rl, { petl: rg.method, head: rg.head }];
       } else {
         [l, g] = vg(tree.ref(params as never)) as [JArray, Trainable];

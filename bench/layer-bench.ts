@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   }
   if (cases.includes("train_step_bert_base_8x128")) {
     const step = await stepBertBase();
-    await time("train_step_bert_base_8x128", reps, () => step.run(), { remat: step.remat });
+    await time("train_step_bert_base_8x128", reps, () => step.run(), { remat: step.remat, keepLayers: step.keepLayers });
     step.dispose();
   }
 }

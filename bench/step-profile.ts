@@ -42,7 +42,7 @@ async function main(): Promise<void> {
   const reps = Number(process.env.PROFILE_REPS ?? 2);
   const step = which === "4L" ? await step4L() : await stepBertBase();
   const shape = which === "4L" ? STEP_BENCH : BERT_STEP_BENCH;
-  console.error(`remat: ${step.remat}`);
+  console.error(`remat: ${step.remat}${step.remat ? `, keeping ${step.keepLayers ?? 0} layers` : ""}`);
   await step.run(); // compiles kernels
   const sums = { matmul: 0, reduction: 0, elementwise: 0, routine: 0 };
   const counts = { matmul: 0, reduction: 0, elementwise: 0, routine: 0 };

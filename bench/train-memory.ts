@@ -6,14 +6,17 @@
  * config.json.
  *
  *   node dist/bench/train-memory.js [BATCH=8] [LENGTH=128] [--steps 2] [--threads 2]
- *        [--method propetl-adapter] [--no-remat] [--layers 12 --hidden 768 --heads 12 --intermediate 3072]
+ *        [--method propetl-adapter] [--remat | --no-remat | --keep M] [--layers 12 --hidden 768 --heads 12 --intermediate 3072]
+ *
+ * Neither `--remat` (every layer rematerialised) nor `--no-remat` (the whole-network gradient)
+ * nor `--keep M` (rematerialised, the top M layers or blocks keeping their residuals) takes
+ * what "auto" (`rematPlan`, `t5RematPlan`) chooses, and prints it.
  *
  * With `--t5`, the model is a random T5-base-shaped encoder–decoder instead (12 + 12 blocks,
  * d_model 768, 12 heads of 64, d_ff 3072, ReLU, tied head, t5-base's 32,128-token vocabulary;
  * `--layers`, `--hidden`, `--heads`, `--intermediate`, `--vocab` change them) trained on the
  * text-to-text objective with pairs of LENGTH source and `--target-length` (default LENGTH)
- * target tokens; "per token" is then per source + target token. `--remat` / `--no-remat`
- * force the choice; neither prints what "auto" (`resolveT5Remat`) would choose and takes it.
+ * target tokens; "per token" is then per source + target token.
  *
  * For every step it prints the peak of live wasm bytes during the step (the allocator's figure,
  * `wasmHeapStatsReader`), that peak per token (B·T), the live bytes before the step (weights,
@@ -31,7 +34,8 @@ import { wasmHeapStatsReader } from "../src/engine/live-buffers.js";
 import { readEncoderConfig } from "../src/models/config-file.js";
 import { parseT5Config } from "../src/models/t5/config.js";
 import { initT5 } from "../src/models/t5/init.js";
-import { resolveT5Remat, t5PlainActivationBytes } from "../src/train/remat-choice.js";
+import { plainActivationBytes, rematPlan, t5PlainActivationBytes, t5RematPlan } from "../src/train/remat-choice.js";
+import type { RematChoice, RematPlan } from "../src/train/remat-choice.js";
 import type { EncodedPair } from "../src/train/seq2seq-batching.js";
 import { seq2seqObjective } from "../src/train/seq2seq.js";
 import type { Seq2seqTrainable } from "../src/train/seq2seq.js";
@@ -58,6 +62,7 @@ const { values: a, positionals } = parseArgs({
     method: { type: "string", default: "propetl-adapter" },
     "no-remat": { type: "boolean", default: false },
     remat: { type: "boolean", default: false },
+    keep: { type: "string" },
     t5: { type: "boolean", default: false },
     "target-length": { type: "string" },
     vocab: { type: "string", default: "32128" },
@@ -70,7 +75,18 @@ const { values: a, positionals } = parseArgs({
 const batch = Number(positionals[0] ?? 8);
 const length = Number(positionals[1] ?? 128);
 const steps = Number(a.steps);
-const remat = !a["no-remat"];
+const choice: RematChoice = a.remat ? true : a["no-remat"] ? false : "auto";
+
+/** The plan: `--keep M`, else the choice resolved by `resolve` ("auto" or forced). */
+function planOf(resolve: (c: RematChoice) => RematPlan): RematPlan {
+  return a.keep !== undefined ? { remat: true, keepLayers: Number(a.keep) } : resolve(choice);
+}
+
+/** The plan in words. */
+function describePlan(plan: RematPlan): string {
+  const how = plan.remat ? `remat on, keeping ${plan.keepLayers} layers' residuals` : "remat off (whole-network gradient)";
+  return `${how} (${a.keep !== undefined ? "--keep" : choice === "auto" ? "auto" : "forced"})`;
+}
 const targetLength = Number(a["target-length"] ?? length);
 
 /** Random token ids (no padding: every row is `length` tokens), alternating labels. */
@@ -147,9 +163,8 @@ async function mainT5(): Promise<void> {
   const method = createMethod({ method: a.method as MethodName }, cfg) as PetlMethod<unknown>;
   const trainable: Seq2seqTrainable<unknown> = { method: method.init(cfg, params, 1) };
   const data = randomPairs(batch * steps, length, targetLength, cfg.vocabSize, 7);
-  const choice = a.remat ? true : a["no-remat"] ? false : "auto";
-  const useRemat = resolveT5Remat(choice, cfg, batch, length, targetLength);
-  const objective = seq2seqObjective({ config: cfg, params }, method, data, { remat: useRemat });
+  const plan = planOf((c) => t5RematPlan(c, cfg, batch, length, targetLength));
+  const objective = seq2seqObjective({ config: cfg, params }, method, data, plan);
   const optimizer = new AdamW<Seq2seqTrainable<unknown>>(trainable, { method: method.groups(trainable.method) }, {
     groups: { module: { lr: 1e-3, weightDecay: 0.1 }, scores: { lr: 1e-2, weightDecay: 0.1 } },
   });
@@ -159,7 +174,7 @@ async function mainT5(): Promise<void> {
   console.log(`machine: ${os.cpus()[0]?.model ?? "?"}, ${os.cpus().length} cores, load ${os.loadavg().map((x) => x.toFixed(1)).join(" ")}; engine threads ${a.threads}; node ${process.version}`);
   console.log(
     `model: random T5, ${cfg.numLayers} + ${cfg.numDecoderLayers} blocks, d_model ${cfg.dModel}, ${cfg.numHeads} heads, d_ff ${cfg.dFf}, vocab ${cfg.vocabSize}; ${a.method}; batch ${batch} x (${length} + ${targetLength}) = ${tokens} tokens; ` +
-      `remat ${useRemat ? "on" : "off"} (${choice === "auto" ? "auto" : "forced"}; whole-network estimate ${(t5PlainActivationBytes(cfg, batch, length, targetLength) / MiB).toFixed(0)} MiB)`,
+      `${describePlan(plan)}; whole-network estimate ${(t5PlainActivationBytes(cfg, batch, length, targetLength) / MiB).toFixed(0)} MiB`,
   );
   let state: StepState<Seq2seqTrainable<unknown>> = { params: trainable, opt: optimizer.init(trainable) };
   await blockUntilReady([params, state.params, state.opt.mu, state.opt.nu] as never);
@@ -185,14 +200,15 @@ async function main(): Promise<void> {
   const method = createMethod({ method: a.method as MethodName }, cfg) as PetlMethod<unknown>;
   const params: Trainable<unknown> = { method: method.init(cfg, encoder, 1), head: initHead(cfg, 2) };
   const data = randomExamples(batch * steps, length, cfg.vocabSize, 7);
-  const objective = classificationObjective({ config: cfg, encoder }, method, data, { kind: "classification", numLabels: cfg.numLabels }, { padTokenId: cfg.padTokenId }, { remat });
+  const plan = planOf((c) => rematPlan(c, cfg, batch, length));
+  const objective = classificationObjective({ config: cfg, encoder }, method, data, { kind: "classification", numLabels: cfg.numLabels }, { padTokenId: cfg.padTokenId }, plan);
   const optimizer = new AdamW<Trainable<unknown>>(params, groupLabels(method, params), {
     groups: { module: { lr: 1e-3, weightDecay: 0.1 }, scores: { lr: 1e-2, weightDecay: 0.1 }, head: { lr: 1e-3, weightDecay: 0.1 } },
   });
   const lossAndGrad = objectiveLossAndGrad(objective, false);
   const heap = await wasmHeapStatsReader();
   console.log(`machine: ${os.cpus()[0]?.model ?? "?"}, ${os.cpus().length} cores, load ${os.loadavg().map((x) => x.toFixed(1)).join(" ")}; engine threads ${a.threads}; node ${process.version}`);
-  console.log(`model: random init, ${cfg.numLayers} layers, hidden ${cfg.hiddenSize}, ${cfg.numHeads} heads, FFN ${cfg.intermediateSize}, vocab ${cfg.vocabSize}; ${a.method}; batch ${batch} x ${length} = ${batch * length} tokens; remat ${remat ? "on" : "off"}`);
+  console.log(`model: random init, ${cfg.numLayers} layers, hidden ${cfg.hiddenSize}, ${cfg.numHeads} heads, FFN ${cfg.intermediateSize}, vocab ${cfg.vocabSize}; ${a.method}; batch ${batch} x ${length} = ${batch * length} tokens; ${describePlan(plan)}; whole-network estimate ${(plainActivationBytes(cfg, batch, length) / MiB).toFixed(0)} MiB`);
   let state: StepState<Trainable<unknown>> = { params, opt: optimizer.init(params) };
   // Run the initialisation's pending work, so that "held before the step" is the weights alone.
   await blockUntilReady([encoder, state.params, state.opt.mu, state.opt.nu] as never);

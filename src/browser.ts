@@ -82,8 +82,8 @@ export { sharedAndTaskParts, formatSharedAndTaskParts } from "./petl/storage.js"
 export type { SharedAndTaskParts } from "./petl/storage.js";
 
 // Training
-export { resolveRemat, plainActivationBytes, REMAT_AUTO_BYTES, PLAIN_UNITS_PER_TOKEN_LAYER, resolveT5Remat, t5PlainActivationBytes, t5EncoderUnit, t5DecoderUnit, T5_PLAIN_UNITS } from "./train/remat-choice.js";
-export type { RematChoice, T5Widths } from "./train/remat-choice.js";
+export { resolveRemat, rematPlan, t5RematPlan, plainActivationBytes, REMAT_AUTO_BYTES, PLAIN_UNITS_PER_TOKEN_LAYER, KEPT_UNITS_PER_TOKEN_LAYER, REMAT_WORK_UNITS_PER_TOKEN, resolveT5Remat, t5PlainActivationBytes, t5EncoderUnit, t5DecoderUnit, T5_PLAIN_UNITS } from "./train/remat-choice.js";
+export type { RematChoice, RematPlan, T5Widths } from "./train/remat-choice.js";
 export { finetune, evaluateTask, predictLogits, scoreLogits, classificationObjective } from "./train/finetune.js";
 export type { FinetuneOptions, FinetuneHyper, TaskInfo, Trainable, Backbone } from "./train/finetune.js";
 export { trainLoop, trainStep, NonFiniteLossError, TrainingInterrupted, ResumeMismatchError } from "./train/trainer.js";

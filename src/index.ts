@@ -107,8 +107,8 @@ export type { StorageReport, StorageOptions, ModelDims, StorageGroup, StorageAmo
 // Training
 export { trainTask, checkWritableDir, summarize, METRICS_FILE, TRAIN_STATE_FILE, TrainTaskError } from "./train/task-run.js";
 export type { TrainTaskOptions, TrainTaskResult, TaskSplits, SeedResult } from "./train/task-run.js";
-export { resolveRemat, plainActivationBytes, REMAT_AUTO_BYTES, PLAIN_UNITS_PER_TOKEN_LAYER, resolveT5Remat, t5PlainActivationBytes, t5EncoderUnit, t5DecoderUnit, T5_PLAIN_UNITS } from "./train/remat-choice.js";
-export type { RematChoice, T5Widths } from "./train/remat-choice.js";
+export { resolveRemat, rematPlan, t5RematPlan, plainActivationBytes, REMAT_AUTO_BYTES, PLAIN_UNITS_PER_TOKEN_LAYER, KEPT_UNITS_PER_TOKEN_LAYER, REMAT_WORK_UNITS_PER_TOKEN, resolveT5Remat, t5PlainActivationBytes, t5EncoderUnit, t5DecoderUnit, T5_PLAIN_UNITS } from "./train/remat-choice.js";
+export type { RematChoice, RematPlan, T5Widths } from "./train/remat-choice.js";
 export { finetune, evaluateTask, predictLogits, scoreLogits, classificationObjective } from "./train/finetune.js";
 export type { FinetuneOptions, FinetuneHyper, TaskInfo, Trainable, Backbone, DeviceInputs, PadSettings, LogitsFn } from "./train/finetune.js";
 export { trainLoop, trainStep, NonFiniteLossError, TrainingInterrupted, ResumeMismatchError } from "./train/trainer.js";

@@ -251,9 +251,12 @@ ${learningRateHelp()}
                           1.7 GiB, where the whole-network gradient overflowed the 4 GiB heap at
                           8 x 128 (bench/RESULTS.md); 1.4-1.5x the time per step
   --no-remat              take the gradient over the whole network at once. Default (neither):
-                          --remat when the whole-network gradient's activations would exceed
-                          ${REMAT_AUTO_BYTES / 1024 ** 3} GiB (estimated from the batch size, the longest input and the
-                          model's widths). Not with --jit or full fine-tuning.
+                          that where the whole-network gradient's activations fit in ${REMAT_AUTO_BYTES / 1024 ** 3} GiB
+                          (estimated from the batch size, the longest input and the model's
+                          widths), else layer by layer keeping as many top layers' activations
+                          as fit there and recomputing only the others (a BERT-base-sized
+                          model keeps all 12 at 8 x 128, 2 at 32 x 128). Not with --jit or
+                          full fine-tuning.
 
 Checkpoints:
   --output DIR            task checkpoint folder (adapter_config.json, adapter_model.safetensors

@@ -21,7 +21,7 @@ export interface StepSize {
 
 /** The advice to rematerialise, for a run that did not force it on. */
 const REMAT_HINT =
-  "--remat (recompute each layer's activations in the backward pass instead of keeping them: far less memory for about 1.5× the step time; \"auto\" turns it on only above an estimated 2 GiB of activations)";
+  "--remat (recompute each layer's activations in the backward pass instead of keeping them: the least memory, for about 1.5× the step time; \"auto\" recomputes only the layers whose activations would not fit in an estimated 2 GiB)";
 
 export function outOfMemoryMessage(s: StepSize): string {
   const tokens = s.batchSize * s.maxLength;

@@ -24,7 +24,7 @@ import { evalBatches, padBatch, planBatches } from "./batching.js";
 import type { EncodedExample, PadOptions, PaddedBatch } from "./batching.js";
 import { rematValueAndGrad } from "./remat.js";
 import type { RematStack } from "./remat.js";
-import { resolveRemat } from "./remat-choice.js";
+import { rematPlan } from "./remat-choice.js";
 import type { RematChoice } from "./remat-choice.js";
 import { trainLoop } from "./trainer.js";
 import type { EvalResult, Objective, TrainEvent, TrainLoopResult } from "./trainer.js";
@@ -173,10 +173,12 @@ export function canRemat<T>(method: Method<T>): boolean {
  * The loss of a classification/regression task over batches given as example positions in
  * `data`. Inputs are padded per batch (dynamic padding). With `remat` (default true) the
  * objective also supplies its own gradient, layer by layer with rematerialisation
- * (train/remat.ts: the memory of one layer instead of the whole network, for about one more
- * forward pass); the trainer uses it for eager steps. Full fine-tuning never uses it.
+ * (train/remat.ts: the memory of one layer's work plus the top `keepLayers` (default 0)
+ * layers' residuals instead of the whole network's, for one more forward pass of the other
+ * layers; `rematPlan` gives both options); the trainer uses it for eager steps. Full
+ * fine-tuning never uses it.
  */
-export function classificationObjective<T>(backbone: Backbone, method: Method<T>, data: readonly EncodedExample[], task: Pick<TaskInfo, "kind" | "numLabels">, pad: PadSettings, opts: { remat?: boolean } = {}): Objective<Trainable<T>, number[], DeviceInputs> {
+export function classificationObjective<T>(backbone: Backbone, method: Method<T>, data: readonly EncodedExample[], task: Pick<TaskInfo, "kind" | "numLabels">, pad: PadSettings, opts: { remat?: boolean; keepLayers?: number } = {}): Objective<Trainable<T>, number[], DeviceInputs> {
   const po = padOptions(backbone, pad, task.kind === "regression");
   const objective: Objective<Trainable<T>, number[], DeviceInputs> = {
     size: (indices) => indices.length,
@@ -192,7 +194,7 @@ export function classificationObjective<T>(backbone: Backbone, method: Method<T>
   if ((opts.remat ?? true) && canRemat(method)) {
     objective.valueAndGrad = async (params, d) => {
       try {
-        return await rematValueAndGrad(encoderRematStack(backbone, method, d, task.numLabels), params);
+        return await rematValueAndGrad(encoderRematStack(backbone, method, d, task.numLabels), params, { keepLayers: opts.keepLayers ?? 0 });
       } finally {
         tree.dispose(d);
       }
@@ -349,10 +351,11 @@ export interface FinetuneHyper {
   jit?: boolean;
   /**
    * Eager steps take their gradient layer by layer with rematerialisation (train/remat.ts):
-   * the memory of one layer's work instead of the whole network's, for about one more forward
-   * pass. Default "auto": when the whole-network gradient would not fit comfortably
-   * (`resolveRemat`, from the batch size and the longest training example). Ignored under jit
-   * and for full fine-tuning.
+   * `true`, every layer rematerialised (the memory of one layer's work instead of the whole
+   * network's, for about one more forward pass). Default "auto": the whole-network gradient
+   * where it fits comfortably, else only the layers whose residuals do not fit are
+   * rematerialised (`rematPlan`, from the batch size and the longest training example).
+   * Ignored under jit and for full fine-tuning.
    */
   remat?: RematChoice;
 }
@@ -435,7 +438,7 @@ export async function finetune<T>(opts: FinetuneOptions<T>): Promise<TrainLoopRe
     epochs: hyper.epochs,
     gradAccumSteps: hyper.gradAccumSteps,
     epochBatches: (epoch) => planBatches(lengths, { batchSize: hyper.batchSize, seed: hyper.seed, epoch, ...(hyper.bucketBatches !== undefined ? { bucketBatches: hyper.bucketBatches } : {}) }),
-    objective: classificationObjective(backbone, method, opts.train, task, pad, { remat: resolveRemat(hyper.remat, backbone.config, hyper.batchSize, lengths.reduce((a, b) => Math.max(a, b), 1)) }),
+    objective: classificationObjective(backbone, method, opts.train, task, pad, rematPlan(hyper.remat, backbone.config, hyper.batchSize, lengths.reduce((a, b) => Math.max(a, b), 1))),
     jit: hyper.jit ?? false,
     evaluate: opts.validation.length
       ? async (p): Promise<EvalResult> => {

@@ -47,7 +47,7 @@ import { encodeExamples, padBatch } from "./batching.js";
 import type { EncodedExample, PadOptions } from "./batching.js";
 import { canRemat, encoderRematStack, evaluateTask, forwardLogits, toDeviceInputs } from "./finetune.js";
 import { rematValueAndGrad } from "./remat.js";
-import { resolveRemat } from "./remat-choice.js";
+import { rematPlan } from "./remat-choice.js";
 import type { RematStack } from "./remat.js";
 import type { Backbone, DeviceInputs, FinetuneHyper, PadSettings, TaskInfo, Trainable } from "./finetune.js";
 import { DEFAULT_TEMPERATURE, planMultiTaskBatches, temperatureProbabilities } from "./multitask.js";
@@ -178,8 +178,12 @@ export function checkTaskNames(names: readonly string[]): void {
   }
 }
 
-/** The loss of one-task micro-batches over a multi-task tree (no jit: the task picks the head). */
-export function multiTaskObjective<T>(backbone: Backbone, method: Method<T>, data: readonly (readonly EncodedExample[])[], infos: readonly TaskInfo[], pad: PadSettings, leafPaths: readonly string[] = [], opts: { remat?: boolean } = {}): Objective<MultiTrainable<T>, TaskBatch, MultiTaskInputs> {
+/**
+ * The loss of one-task micro-batches over a multi-task tree (no jit: the task picks the head).
+ * `opts` as `classificationObjective`'s: with `remat` (default true) its own gradient, layer by
+ * layer, the top `keepLayers` (default 0) layers keeping their residuals.
+ */
+export function multiTaskObjective<T>(backbone: Backbone, method: Method<T>, data: readonly (readonly EncodedExample[])[], infos: readonly TaskInfo[], pad: PadSettings, leafPaths: readonly string[] = [], opts: { remat?: boolean; keepLayers?: number } = {}): Objective<MultiTrainable<T>, TaskBatch, MultiTaskInputs> {
   const perTask = infos.map((_, t) => methodForTask(method, t));
   const padOpts = (t: number): PadOptions => ({ padTokenId: pad.padTokenId, regression: infos[t].kind === "regression", ...(pad.padToMultipleOf && pad.padToMultipleOf > 1 ? { padToMultipleOf: pad.padToMultipleOf, maxLength: architectureOf(backbone.config).maxInputLength(backbone.config) } : {}) });
   const frozen = infos.map((_, t) => otherTaskLeaves(leafPaths, infos.length, t));
@@ -212,7 +216,7 @@ export function multiTaskObjective<T>(backbone: Backbone, method: Method<T>, dat
         const { t, labels } = taskOf(d);
         const one = encoderRematStack(backbone, perTask[t], { ...d.inputs, labels }, infos[t].numLabels);
         const stack: RematStack<T, HeadParams[]> = { ...one, loss: (h, heads) => one.loss(h, heads[t]) };
-        const [loss, g] = await rematValueAndGrad(stack, { method: params.method, head: params.heads });
+        const [loss, g] = await rematValueAndGrad(stack, { method: params.method, head: params.heads }, { keepLayers: opts.keepLayers ?? 0 });
         return [loss, { method: g.method, heads: g.head }];
       } finally {
         tree.dispose(d);
@@ -443,7 +447,7 @@ async function trainOneSeed(opts: TrainMultiTaskOptions, temperature: number, to
       epochs: hyper.epochs,
       gradAccumSteps: hyper.gradAccumSteps,
       epochBatches: plan,
-      objective: multiTaskObjective(backbone, method, train, infos, pad, namedLeaves(params).map(([p]) => p), { remat: resolveRemat(hyper.remat, backbone.config, hyper.batchSize, train.reduce((m, t) => t.reduce((a, e) => Math.max(a, e.inputIds.length), m), 1)) }),
+      objective: multiTaskObjective(backbone, method, train, infos, pad, namedLeaves(params).map(([p]) => p), rematPlan(hyper.remat, backbone.config, hyper.batchSize, train.reduce((m, t) => t.reduce((a, e) => Math.max(a, e.inputIds.length), m), 1))),
       jit: false,
       evaluate: validation.some((v) => v.length > 0) ? evaluateAll : undefined,
       ...(hyper.earlyStopPatience !== undefined ? { earlyStopPatience: hyper.earlyStopPatience } : {}),

@@ -129,9 +129,10 @@ export type TaskKeyedInputs = Record<string, Seq2seqDeviceInputs>;
 /**
  * The loss of one-task batches over a multi-task tree: task t's batch runs through task t's
  * masks. With `remat` (default true) it also supplies its own gradient, block by block with
- * rematerialisation (`seq2seqRematValueAndGrad`).
+ * rematerialisation (`seq2seqRematValueAndGrad`, keeping `keepLayers` blocks' residuals,
+ * default 0).
  */
-export function seq2seqMultiTaskObjective<T>(backbone: Seq2seqBackbone, method: PetlMethod<T>, data: readonly (readonly EncodedPair[])[], leafPaths: readonly string[], opts: { remat?: boolean } = {}): Objective<Seq2seqTrainable<T>, TaskBatch, TaskKeyedInputs> {
+export function seq2seqMultiTaskObjective<T>(backbone: Seq2seqBackbone, method: PetlMethod<T>, data: readonly (readonly EncodedPair[])[], leafPaths: readonly string[], opts: { remat?: boolean; keepLayers?: number } = {}): Objective<Seq2seqTrainable<T>, TaskBatch, TaskKeyedInputs> {
   const perTask = data.map((_, t) => methodForTask(method, t));
   const frozen = data.map((_, t) => otherTaskLeaves(leafPaths, data.length, t));
   const taskOf = (d: TaskKeyedInputs): string => {
@@ -160,7 +161,7 @@ export function seq2seqMultiTaskObjective<T>(backbone: Seq2seqBackbone, method: 
         tree.dispose([params, d] as never);
         throw e;
       }
-      return seq2seqRematValueAndGrad(backbone, perTask[Number(key)], params, d[key]);
+      return seq2seqRematValueAndGrad(backbone, perTask[Number(key)], params, d[key], opts.keepLayers ?? 0);
     };
   }
   return objective;
@@ -259,7 +260,7 @@ async function trainOneSeed(opts: TrainSeq2seqMultiTaskOptions, temperature: num
       epochs: hyper.epochs,
       gradAccumSteps: hyper.gradAccumSteps,
       epochBatches: plan,
-      objective: seq2seqMultiTaskObjective(backbone, method, train, namedLeaves(trainable).map(([p]) => p), { remat: seq2seqRemat(hyper.remat, t5, hyper.batchSize, train) }),
+      objective: seq2seqMultiTaskObjective(backbone, method, train, namedLeaves(trainable).map(([p]) => p), seq2seqRemat(hyper.remat, t5, hyper.batchSize, train)),
       evaluate: validation.some((v) => v.length > 0) ? evaluateAll : undefined,
       ...(hyper.evalSteps !== undefined ? { evalEverySteps: hyper.evalSteps } : {}),
       ...(hyper.earlyStopPatience !== undefined ? { earlyStopPatience: hyper.earlyStopPatience } : {}),

@@ -32,8 +32,8 @@ import type { FinetuneHyper } from "./finetune.js";
 import { padPairs } from "./seq2seq-batching.js";
 import type { EncodedPair } from "./seq2seq-batching.js";
 import { rematEncoderDecoderValueAndGrad } from "./remat.js";
-import { resolveT5Remat } from "./remat-choice.js";
-import type { RematChoice } from "./remat-choice.js";
+import { t5RematPlan } from "./remat-choice.js";
+import type { RematChoice, RematPlan } from "./remat-choice.js";
 import { seq2seqRematStack } from "./seq2seq-remat.js";
 import type { Schedule } from "./schedule.js";
 import { linearWarmupDecay } from "./schedule.js";
@@ -98,14 +98,15 @@ export function seq2seqLoss<T>(backbone: Seq2seqBackbone, method: Method<T>, par
 /**
  * The loss and gradient of `seq2seqLoss` block by block with rematerialisation
  * (`rematEncoderDecoderValueAndGrad`, train/seq2seq-remat.ts): the memory of one block's work
- * plus each block's input instead of the whole network's. CONSUMES `params` and `d`. Not for
- * full fine-tuning (`canRemat`).
+ * plus each block's input instead of the whole network's; the top `keepLayers` blocks in the
+ * backward pass's order (decoder first) keep their residuals instead. CONSUMES `params` and `d`.
+ * Not for full fine-tuning (`canRemat`).
  */
-export async function seq2seqRematValueAndGrad<T>(backbone: Seq2seqBackbone, method: Method<T>, params: Seq2seqTrainable<T>, d: Seq2seqDeviceInputs): Promise<[JArray, Seq2seqTrainable<T>]> {
+export async function seq2seqRematValueAndGrad<T>(backbone: Seq2seqBackbone, method: Method<T>, params: Seq2seqTrainable<T>, d: Seq2seqDeviceInputs, keepLayers = 0): Promise<[JArray, Seq2seqTrainable<T>]> {
   let stack: ReturnType<typeof seq2seqRematStack<T>> | null = null;
   try {
     stack = seq2seqRematStack(method, { backbone, batch: batchOf(d), labels: { targets: d.targets, weights: d.weights } });
-    const [loss, g] = await rematEncoderDecoderValueAndGrad(stack, params.method);
+    const [loss, g] = await rematEncoderDecoderValueAndGrad(stack, params.method, { keepLayers });
     return [loss, { method: g }];
   } catch (e) {
     if (stack === null) tree.dispose(params);
@@ -119,10 +120,10 @@ export async function seq2seqRematValueAndGrad<T>(backbone: Seq2seqBackbone, met
 /**
  * The loss of a text-to-text task over batches given as pair positions in `data`. With
  * `remat` (default true) the objective also supplies its own gradient, block by block with
- * rematerialisation (`seq2seqRematValueAndGrad`); the trainer uses it for eager steps. Full
- * fine-tuning never uses it.
+ * rematerialisation (`seq2seqRematValueAndGrad`, keeping `keepLayers` blocks' residuals, default
+ * 0); the trainer uses it for eager steps. Full fine-tuning never uses it.
  */
-export function seq2seqObjective<T>(backbone: Seq2seqBackbone, method: Method<T>, data: readonly EncodedPair[], opts: { remat?: boolean } = {}): Objective<Seq2seqTrainable<T>, number[], Seq2seqDeviceInputs> {
+export function seq2seqObjective<T>(backbone: Seq2seqBackbone, method: Method<T>, data: readonly EncodedPair[], opts: { remat?: boolean; keepLayers?: number } = {}): Objective<Seq2seqTrainable<T>, number[], Seq2seqDeviceInputs> {
   const objective: Objective<Seq2seqTrainable<T>, number[], Seq2seqDeviceInputs> = {
     size: (indices) => indices.length,
     toDevice: (indices) => seq2seqDeviceInputs(backbone.config, indices.map((i) => data[i])),
@@ -133,22 +134,22 @@ export function seq2seqObjective<T>(backbone: Seq2seqBackbone, method: Method<T>
       return loss;
     },
   };
-  if ((opts.remat ?? true) && !method.encoderOverride) objective.valueAndGrad = (params, d) => seq2seqRematValueAndGrad(backbone, method, params, d);
+  if ((opts.remat ?? true) && !method.encoderOverride) objective.valueAndGrad = (params, d) => seq2seqRematValueAndGrad(backbone, method, params, d, opts.keepLayers ?? 0);
   return objective;
 }
 
 /**
- * `resolveRemat` for a text-to-text run: "auto" from `t5PlainActivationBytes` at the batch
+ * `t5RematPlan` for a text-to-text run: "auto" from `t5PlainActivationBytes` at the batch
  * size and the longest training source and target (labels: the decoder's length).
  */
-export function seq2seqRemat(choice: RematChoice | undefined, cfg: T5Config, batchSize: number, pairs: readonly (readonly EncodedPair[])[]): boolean {
+export function seq2seqRemat(choice: RematChoice | undefined, cfg: T5Config, batchSize: number, pairs: readonly (readonly EncodedPair[])[]): RematPlan {
   let S = 1;
   let T = 1;
   for (const d of pairs) for (const p of d) {
     S = Math.max(S, p.inputIds.length);
     T = Math.max(T, p.labels.length);
   }
-  return resolveT5Remat(choice, cfg, batchSize, S, T);
+  return t5RematPlan(choice, cfg, batchSize, S, T);
 }
 
 /** How evaluation generates (HF `generate` arguments). */
@@ -290,7 +291,7 @@ export async function seq2seqFinetune<T>(opts: Seq2seqFinetuneOptions<T>): Promi
     epochs: hyper.epochs,
     gradAccumSteps: hyper.gradAccumSteps,
     epochBatches: (epoch) => planBatches(lengths, { batchSize: hyper.batchSize, seed: hyper.seed, epoch, ...(hyper.bucketBatches !== undefined ? { bucketBatches: hyper.bucketBatches } : {}) }),
-    objective: seq2seqObjective(backbone, method, opts.train, { remat: seq2seqRemat(hyper.remat, backbone.config, hyper.batchSize, [opts.train]) }),
+    objective: seq2seqObjective(backbone, method, opts.train, seq2seqRemat(hyper.remat, backbone.config, hyper.batchSize, [opts.train])),
     evaluate: opts.validation.length
       ? async (p): Promise<EvalResult> => {
           const r = await evaluateSeq2seq(backbone, method, p, opts.tokenizer, opts.validation, opts.validationReferences, { metric: opts.metric, batchSize: hyper.evalBatchSize, generation: hyper.generation });

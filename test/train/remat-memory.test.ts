@@ -10,6 +10,9 @@
  * layer's forward and backward peak at 13.8 U per token, and each further layer adds one
  * hidden state (H · 4 bytes per token); plain `valueAndGrad` held about 21 U per token per
  * layer. The bounds below leave about 10% above the first figure, so a regression shows.
+ * Partial rematerialisation (`keepLayers`): each kept layer adds its residuals, more than a
+ * kept input and at most the figures remat-choice.ts budgets with (measured when written: 2.26
+ * U per kept layer on average over 3, the whole-network gradient 16.1 U per layer).
  */
 import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -25,6 +28,7 @@ import type { PetlMethod } from "../../src/petl/method.js";
 import { createMethod } from "../../src/petl/registry.js";
 import type { EncodedExample } from "../../src/train/batching.js";
 import { classificationObjective } from "../../src/train/finetune.js";
+import { KEPT_UNITS_PER_TOKEN_LAYER, REMAT_WORK_UNITS_PER_TOKEN } from "../../src/train/remat-choice.js";
 import type { Trainable } from "../../src/train/finetune.js";
 import { makeLossAndGrad } from "../../src/train/trainer.js";
 import { REPO_ROOT } from "../helpers/fixtures.js";
@@ -42,7 +46,7 @@ before(async () => {
 });
 
 /** Peak live bytes per token above the live bytes before one loss-and-gradient (the second of two). */
-async function peakPerToken(layers: number, remat: boolean): Promise<number> {
+async function peakPerToken(layers: number, remat: boolean, keepLayers = 0): Promise<number> {
   const cfg: EncoderConfig = { ...base, numLayers: layers, hiddenSize: H, numHeads: HEADS, intermediateSize: FFN, vocabSize: 200 };
   const encoder = initEncoder(cfg, 1);
   const method = createMethod({ method: "propetl-adapter", bottleneck: 16 }, cfg) as PetlMethod<unknown>;
@@ -53,7 +57,7 @@ async function peakPerToken(layers: number, remat: boolean): Promise<number> {
     label: index % 2,
     index,
   }));
-  const objective = classificationObjective({ config: cfg, encoder }, method, data, { kind: "classification", numLabels: 2 }, { padTokenId: 0 }, { remat });
+  const objective = classificationObjective({ config: cfg, encoder }, method, data, { kind: "classification", numLabels: 2 }, { padTokenId: 0 }, { remat, keepLayers });
   assert.equal(objective.valueAndGrad !== undefined, remat);
   const lossAndGrad = objective.valueAndGrad ? objective.valueAndGrad.bind(objective) : makeLossAndGrad(objective.loss, false);
   await blockUntilReady([encoder, params] as never);
@@ -89,5 +93,18 @@ describe("training memory per token with per-layer rematerialisation", () => {
     assert.ok((six - two) / 4 > 5 * U, `plain valueAndGrad: ${((six - two) / 4 / U).toFixed(2)} U per token per layer`);
     const rematSix = await peakPerToken(6, true);
     assert.ok(rematSix * 3 <= six, `6 layers: remat ${(rematSix / U).toFixed(2)} U vs plain ${(six / U).toFixed(2)} U per token`);
+  });
+
+  test("partial: each kept layer adds more than a hidden state and at most KEPT_UNITS_PER_TOKEN_LAYER width units", async () => {
+    const plainTwo = await peakPerToken(2, false);
+    const plainSix = await peakPerToken(6, false);
+    const none = await peakPerToken(6, true, 0);
+    const three = await peakPerToken(6, true, 3);
+    const perPlain = (plainSix - plainTwo) / 4;
+    const perKept = (three - none) / 3;
+    console.log(`6 layers: keep 0 ${(none / U).toFixed(2)} U, keep 3 ${(three / U).toFixed(2)} U per token: ${(perKept / U).toFixed(2)} U per kept layer; whole-network gradient ${(perPlain / U).toFixed(2)} U per layer`);
+    assert.ok(perKept > 2 * H * 4, `a kept layer adds ${perKept.toFixed(0)} bytes per token: its residuals are not kept`);
+    assert.ok(perKept <= KEPT_UNITS_PER_TOKEN_LAYER * U, `a kept layer adds ${(perKept / U).toFixed(2)} U per token; auto budgets ${KEPT_UNITS_PER_TOKEN_LAYER} U`);
+    assert.ok(none <= REMAT_WORK_UNITS_PER_TOKEN * U, `the layer-by-layer work: ${(none / U).toFixed(2)} U per token; auto budgets ${REMAT_WORK_UNITS_PER_TOKEN} U`);
   });
 });

@@ -13,7 +13,9 @@
  * pair of blocks adds exactly one hidden state per token (each block's kept input: 256 bytes);
  * the whole-network gradient adds 16.6 U per token per pair of blocks, and at 6 + 6 blocks
  * holds 11.8× what remat holds. The bounds leave about 15% above the first figure, so a
- * regression shows.
+ * regression shows. Partial (`keepLayers`, the decoder's blocks first): each kept block adds
+ * its residuals, more than a hidden state and less than the whole-network gradient's block,
+ * whose figures `t5RematPlan` sizes the kept blocks with.
  */
 import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -51,7 +53,7 @@ function config(blocks: number, vocab = 200): T5Config {
 const U = t5DecoderUnit({ dModel: D, dFf: FFN, numHeads: HEADS, feedForwardProj: "relu" }, L, L);
 
 /** Peak live bytes per source+target token above the live bytes before one loss-and-gradient (the second of two). */
-async function t5PeakPerToken(cfg: T5Config, remat: boolean): Promise<number> {
+async function t5PeakPerToken(cfg: T5Config, remat: boolean, keepLayers = 0): Promise<number> {
   const params = initT5(cfg, 1);
   const method = createMethod({ method: "propetl-adapter", bottleneck: 16 }, cfg) as PetlMethod<unknown>;
   const trainable: Seq2seqTrainable<unknown> = { method: method.init(cfg, params, 1) };
@@ -61,7 +63,7 @@ async function t5PeakPerToken(cfg: T5Config, remat: boolean): Promise<number> {
     labels: Int32Array.from({ length: L }, (_, t) => (t === L - 1 ? 1 : 2 + ((t * 5 + index * 3) % (V - 2)))),
     index,
   }));
-  const objective = seq2seqObjective({ config: cfg, params }, method, data, { remat });
+  const objective = seq2seqObjective({ config: cfg, params }, method, data, { remat, keepLayers });
   assert.equal(objective.valueAndGrad !== undefined, remat);
   const lossAndGrad = objective.valueAndGrad ? objective.valueAndGrad.bind(objective) : makeLossAndGrad(objective.loss, false);
   await blockUntilReady([params, trainable] as never);
@@ -100,5 +102,21 @@ describe("T5 training memory per token with block-by-block rematerialisation", (
     assert.ok(perPair > 8 * U, `plain valueAndGrad: ${(perPair / U).toFixed(2)} U per token per pair of blocks`);
     const rematSix = await t5PeakPerToken(config(6), true);
     assert.ok(rematSix * 3 <= six, `6+6 blocks: remat ${(rematSix / U).toFixed(2)} U vs plain ${(six / U).toFixed(2)} U per token`);
+  });
+
+  test("partial: each kept block adds more than a hidden state and less than a whole-network gradient's block", async () => {
+    const none = await t5PeakPerToken(config(6), true, 0);
+    const dec = await t5PeakPerToken(config(6), true, 6);
+    const all = await t5PeakPerToken(config(6), true, 12);
+    const plainTwo = await t5PeakPerToken(config(2), false);
+    const plainSix = await t5PeakPerToken(config(6), false);
+    const perDec = (dec - none) / 6;
+    const perEnc = (all - dec) / 6;
+    const perPlainBlock = (plainSix - plainTwo) / 8;
+    console.log(`6+6 blocks, per source+target token: keep 0 ${(none / U).toFixed(2)} U, 6 (the decoder) ${(dec / U).toFixed(2)} U, 12 ${(all / U).toFixed(2)} U: a kept decoder block ${(perDec / U).toFixed(2)} U, an encoder block ${(perEnc / U).toFixed(2)} U; the whole-network gradient ${(perPlainBlock / U).toFixed(2)} U per block`);
+    for (const [what, per] of [["decoder", perDec], ["encoder", perEnc]] as const) {
+      assert.ok(per > D * 4, `a kept ${what} block adds ${per.toFixed(0)} bytes per token: its residuals are not kept`);
+      assert.ok(per < perPlainBlock, `a kept ${what} block adds ${(per / U).toFixed(2)} U, the whole-network gradient's block ${(perPlainBlock / U).toFixed(2)} U`);
+    }
   });
 });

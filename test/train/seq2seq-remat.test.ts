@@ -4,8 +4,8 @@
  * `valueAndGrad`) equal `valueAndGrad` of the objective's loss: loss and every gradient leaf,
  * for every PETL method of the method table on tiny-t5 (v1.0: ReLU FFN, tied head) and a
  * few on tiny-t5-v1_1 (gated GELU, untied head), multi-task ProPETL through the multi-task
- * objective, with padded sources and targets of different lengths. The path frees what it
- * allocates; full fine-tuning and `remat: false` keep the whole-network gradient.
+ * objective, with padded sources and targets of different lengths, also with the top 1 to 4
+ * blocks keeping their residuals (`keepLayers`). The path frees what it allocates; full fine-tuning and `remat: false` keep the whole-network gradient.
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -100,6 +100,29 @@ describe("T5: block-by-block rematerialised gradients equal valueAndGrad's", () 
   for (const name of ["propetl-adapter", "propetl-lora", "prefix"] as const) {
     test(`tiny-t5-v1_1 (gated GELU, untied head), ${name}`, async () => compare("tiny-t5-v1_1", { method: name, ...SMALL }));
   }
+  // Partial: the top m blocks in the backward pass's order keep their pullbacks (tiny-t5 has
+  // 2 + 2 blocks: m = 1 the decoder's top, 2 the decoder, 3 and the encoder's top, 4 all).
+  for (const m of [1, 2, 3, 4]) {
+    test(`tiny-t5, propetl-adapter, keeping ${m} of 4 blocks' residuals`, async () => {
+      const bb = models.get("tiny-t5") as Seq2seqBackbone;
+      const method = createMethod({ method: "propetl-adapter", ...SMALL }, bb.config) as PetlMethod<unknown>;
+      const params: Seq2seqTrainable<unknown> = { method: method.init(bb.config, bb.params, 3) };
+      const data = pairs(bb.config);
+      await agree(seq2seqObjective(bb, method, data, { remat: true, keepLayers: m }), params, data.map((p) => p.index), `keep ${m}`);
+      tree.dispose(params);
+      method.dispose();
+    });
+  }
+  test("multi-task objective: propetl-adapter, combine or, task 1's batch, keeping 3 of 4 blocks", async () => {
+    const bb = models.get("tiny-t5") as Seq2seqBackbone;
+    const method = createMethod({ method: "propetl-adapter", ...SMALL, tasks: ["a", "b"], combine: "or" }, bb.config) as PetlMethod<unknown>;
+    const params: Seq2seqTrainable<unknown> = { method: method.init(bb.config, bb.params, 5) };
+    const data = pairs(bb.config);
+    const objective = seq2seqMultiTaskObjective(bb, method, [data, data], namedLeaves(params).map(([p]) => p), { remat: true, keepLayers: 3 });
+    await agree(objective, params, { task: 1, indices: data.map((p) => p.index) }, "multi-task keep 3");
+    tree.dispose(params);
+    method.dispose();
+  });
   for (const combine of ["or", "layer"] as const) {
     test(`multi-task objective: propetl-adapter, combine ${combine}, task 1's batch`, async () => {
       const bb = models.get("tiny-t5") as Seq2seqBackbone;
@@ -143,13 +166,13 @@ describe("the T5 remat path", () => {
     }
   });
 
-  test("frees what it allocates", async () => {
+  for (const keepLayers of [0, 3]) test(`frees what it allocates (keeping ${keepLayers} blocks' residuals)`, async () => {
     const bb = models.get("tiny-t5") as Seq2seqBackbone;
     const live = await trackLiveBuffers();
     const method = createMethod({ method: "propetl-prefix", ...SMALL }, bb.config) as PetlMethod<unknown>;
     const params: Seq2seqTrainable<unknown> = { method: method.init(bb.config, bb.params, 1) };
     const data = pairs(bb.config);
-    const objective = seq2seqObjective(bb, method, data);
+    const objective = seq2seqObjective(bb, method, data, { keepLayers });
     const run = async (): Promise<void> => {
       const [loss, grads] = await (objective.valueAndGrad as NonNullable<typeof objective.valueAndGrad>)(tree.ref(params), objective.toDevice(data.map((p) => p.index)));
       await scalar(loss);
