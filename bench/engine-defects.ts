@@ -21,7 +21,7 @@ export type EngineModule = Pick<typeof Engine, "initEngine" | "trackLiveBuffers"
 export interface DefectReport {
   /** Live buffers left per gradient step through `reciprocal` (defect 1; fixed: 0). */
   reciprocalLeakPerStep: number;
-  /** Best of 4, [1024×768]@[768×768] with the left operand a transpose+reshape view (defect 2). */
+  /** Best of `MATMUL_ROUNDS` (alternated with the contiguous product), [1024×768]@[768×768] with the left operand a transpose+reshape view (defect 2). */
   viewedMatmulMs: number;
   /** The same product on contiguous operands. */
   contiguousMatmulMs: number;
@@ -46,23 +46,25 @@ export async function checkEngineDefects(engine: EngineModule, options: { thread
   for (let i = 0; i < 10; i++) await step();
   const reciprocalLeakPerStep = (live() - before) / 10;
 
-  const time = async (fn: () => JArray): Promise<number> => {
-    let best = Infinity;
-    for (let i = 0; i < 4; i++) {
-      const t0 = performance.now();
-      const y = fn();
-      await y.blockUntilReady();
-      y.dispose();
-      best = Math.min(best, performance.now() - t0);
-    }
-    return best;
+  const once = async (fn: () => JArray): Promise<number> => {
+    const t0 = performance.now();
+    const y = fn();
+    await y.blockUntilReady();
+    y.dispose();
+    return performance.now() - t0;
   };
   const B = 8, T = 128, heads = 12, hd = 64, H = heads * hd;
   const ctx = random.normal(random.key(1), [B, heads, T, hd]);
   const w = random.normal(random.key(2), [H, H]);
   const flat = random.normal(random.key(3), [B * T, H]);
-  const viewedMatmulMs = await time(() => np.matmul(ctx.ref.transpose([0, 2, 1, 3]).reshape([B * T, H]), w.ref));
-  const contiguousMatmulMs = await time(() => np.matmul(flat.ref, w.ref));
+  // Best of MATMUL_ROUNDS each, the two products alternated so that a burst of load on a shared
+  // machine slows both rather than one.
+  let viewedMatmulMs = Infinity;
+  let contiguousMatmulMs = Infinity;
+  for (let i = 0; i < MATMUL_ROUNDS; i++) {
+    viewedMatmulMs = Math.min(viewedMatmulMs, await once(() => np.matmul(ctx.ref.transpose([0, 2, 1, 3]).reshape([B * T, H]), w.ref)));
+    contiguousMatmulMs = Math.min(contiguousMatmulMs, await once(() => np.matmul(flat.ref, w.ref)));
+  }
   ctx.dispose();
   w.dispose();
   flat.dispose();
@@ -78,8 +80,17 @@ export async function checkEngineDefects(engine: EngineModule, options: { thread
   return { reciprocalLeakPerStep, viewedMatmulMs, contiguousMatmulMs, scatter };
 }
 
-/** A transposed-view matmul slower than this many times the contiguous one counts as defect 2. */
-export const MAX_VIEWED_MATMUL_RATIO = 2.5;
+/** Rounds of defect 2's timing (each product's best is kept). */
+export const MATMUL_ROUNDS = 8;
+
+/**
+ * A transposed-view matmul slower than this many times the contiguous one counts as defect 2.
+ * The defect made it 5-30x slower; fixed, it costs one extra contiguous copy (O(size) beside
+ * the product's O(size·N)): 1.0-1.2x on a quiet machine, and 2.6x was seen once (best of 4,
+ * not alternated) in a CI run sharing 2 cores with two training jobs, after the matmul kernel
+ * got faster (engine patches 11-13) and the copy's share grew. Hence 3x, well under 5x.
+ */
+export const MAX_VIEWED_MATMUL_RATIO = 3;
 
 /** What in a report shows an unfixed defect, in words; empty when all are fixed. */
 export function defectProblems(r: DefectReport): string[] {
