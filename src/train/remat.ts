@@ -33,7 +33,7 @@
  */
 import { blockUntilReady, np, tree, vjp } from "../engine/jax.js";
 import type { JArray } from "../engine/jax.js";
-import { runLayersSettled, settle } from "../engine/layer-by-layer.js";
+import { runLayersSettled } from "../engine/layer-by-layer.js";
 
 /** A stack of layers between a frozen input and a loss head, for `rematValueAndGrad`. */
 export interface RematStack<M, H> {
@@ -162,22 +162,16 @@ async function pullBackLayers<T>(inputs: JArray[], kept: LayerPullback<T>[], ct:
  * the caller's.
  */
 async function forwardKeeping<T>(x0: JArray, layers: number, keep: number, t: T, inputs: JArray[], kept: LayerPullback<T>[], layer: (i: number, x: JArray, t: T) => JArray): Promise<JArray> {
-  let h = await runLayersSettled(x0, layers - keep, (x, i) => {
+  const h = await runLayersSettled(x0, layers - keep, (x, i) => {
     inputs.push(x.ref);
     return layer(i, x, t);
   });
-  for (let i = layers - keep; i < layers; i++) {
-    const [out, back] = layerVjp(i, h, t, layer);
+  const first = layers - keep;
+  return runLayersSettled(h, keep, (x, j) => {
+    const [out, back] = layerVjp(first + j, x, t, layer);
     kept.push(back);
-    h = out;
-    try {
-      await settle(h);
-    } catch (e) {
-      h.dispose();
-      throw e;
-    }
-  }
-  return h;
+    return out;
+  });
 }
 
 /** Check a number of kept layers: an integer from 0 to `layers`. */
