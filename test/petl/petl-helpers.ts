@@ -13,6 +13,8 @@ import type { HeadParams } from "../../src/models/bert/params.js";
 import { materializedHooks } from "../../src/petl/propetl.js";
 import type { HookContext, Materialized, PetlMethod } from "../../src/petl/method.js";
 import { METHOD_NAMES } from "../../src/petl/methods.js";
+import { namedLeaves } from "../../src/train/tree-util.js";
+import assert from "node:assert/strict";
 import { FIXTURES, modelFixtureDir, readExpected } from "../helpers/fixtures.js";
 
 /** Small module sizes for tiny-bert (H = 32, L = 2). */
@@ -148,6 +150,34 @@ export function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
     s = Math.max(s, Math.abs(b[i]));
   }
   return d / (s + 1e-30);
+}
+
+/**
+ * Asserts that two losses agree within 1e-6 relative and two gradient trees have the same leaf
+ * paths with every leaf within `tol` (relative, `relErr`); `label` starts each message. Consumes
+ * the two losses (as `scalar` does) and borrows the gradient trees (the caller disposes them). Returns how many of `want`'s leaves are not all zero, so
+ * that a caller can also assert the comparison was not between zeros.
+ */
+export async function assertSameGradients(
+  want: { loss: JArray; grads: unknown },
+  got: { loss: JArray; grads: unknown },
+  tol: number,
+  label: string,
+): Promise<number> {
+  const [a, b] = [await scalar(want.loss), await scalar(got.loss)];
+  assert.ok(Math.abs(a - b) <= 1e-6 * Math.max(1, Math.abs(a)), `${label}: loss ${b} vs ${a}`);
+  const expected = namedLeaves(want.grads);
+  const actual = new Map(namedLeaves(got.grads));
+  assert.deepEqual([...actual.keys()].sort(), expected.map(([p]) => p).sort(), `${label}: same gradient tree`);
+  let nonzero = 0;
+  for (const [p, g] of expected) {
+    const x = (await g.ref.data()) as Float32Array;
+    const y = (await (actual.get(p) as JArray).ref.data()) as Float32Array;
+    if (x.some((v) => v !== 0)) nonzero++;
+    const e = relErr(y, x);
+    assert.ok(e <= tol, `${label}: gradient ${p}: relative error ${e}`);
+  }
+  return nonzero;
 }
 
 /** Plain Adam over a tree (no weight decay), compiled; `step` consumes params and grads. */

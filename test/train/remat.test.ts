@@ -18,7 +18,7 @@ import type { DeviceInputs, Trainable } from "../../src/train/finetune.js";
 import { multiTaskObjective } from "../../src/train/multitask-run.js";
 import type { MultiTaskInputs, MultiTrainable } from "../../src/train/multitask-run.js";
 import { makeLossAndGrad } from "../../src/train/trainer.js";
-import { ALL_METHODS, SMALL, leaves, relErr, scalar, tinyBert } from "../petl/petl-helpers.js";
+import { ALL_METHODS, SMALL, assertSameGradients, scalar, tinyBert } from "../petl/petl-helpers.js";
 import type { Setup } from "../petl/petl-helpers.js";
 
 let s: Setup;
@@ -48,20 +48,7 @@ async function compare(config: MethodConfig, opts: { taskIds?: number[]; regress
   assert.ok(objective.valueAndGrad, "the objective supplies its own gradient by default");
   const [plainLoss, plainGrads] = makeLossAndGrad(objective.loss, false)(tree.ref(params), inputs(labels, ids)) as [JArray, Trainable<unknown>];
   const [remLoss, remGrads] = await objective.valueAndGrad(tree.ref(params), inputs(labels, ids));
-  const lp = await scalar(plainLoss);
-  const lr = await scalar(remLoss);
-  assert.ok(Math.abs(lp - lr) <= 1e-6 * Math.max(1, Math.abs(lp)), `loss: remat ${lr} vs plain ${lp}`);
-  const want = leaves(plainGrads);
-  const got = new Map(leaves(remGrads));
-  assert.deepEqual([...got.keys()].sort(), want.map(([p]) => p).sort(), "same gradient tree");
-  let nonzero = 0;
-  for (const [p, g] of want) {
-    const a = (await g.ref.data()) as Float32Array;
-    const b = (await (got.get(p) as JArray).ref.data()) as Float32Array;
-    if (a.some((x) => x !== 0)) nonzero++;
-    const e = relErr(b, a);
-    assert.ok(e <= (opts.tol ?? 1e-5), `${config.method}: gradient ${p}: relative error ${e}`);
-  }
+  const nonzero = await assertSameGradients({ loss: plainLoss, grads: plainGrads }, { loss: remLoss, grads: remGrads }, opts.tol ?? 1e-5, config.method);
   assert.ok(nonzero > 0, "some gradient is not zero");
   tree.dispose([plainGrads, remGrads, params] as never);
   labels.dispose();
@@ -97,13 +84,7 @@ describe("rematerialised gradients equal valueAndGrad's", () => {
     };
     const [lp, gp] = makeLossAndGrad(objective.loss, false)(tree.ref(params), d()) as [JArray, MultiTrainable<unknown>];
     const [lr, gr] = await objective.valueAndGrad(tree.ref(params), d());
-    const [a, b] = [await scalar(lp), await scalar(lr)];
-    assert.ok(Math.abs(a - b) <= 1e-6 * Math.max(1, Math.abs(a)), `loss ${b} vs ${a}`);
-    const got = new Map(leaves(gr));
-    for (const [p, g] of leaves(gp)) {
-      const e = relErr((await (got.get(p) as JArray).ref.data()) as Float32Array, (await g.ref.data()) as Float32Array);
-      assert.ok(e <= 1e-5, `gradient ${p}: relative error ${e}`);
-    }
+    await assertSameGradients({ loss: lp, grads: gp }, { loss: lr, grads: gr }, 1e-5, "multi-task objective");
     tree.dispose([gp, gr, params] as never);
   });
 });
