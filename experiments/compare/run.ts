@@ -14,7 +14,7 @@
  *   npm run build
  *   node dist/experiments/compare/run.js [--plan compare|converge|figure3|table2] [--jobs 2] [--threads 1]
  *        [--only REGEX] [--reverse] [--minutes M] [--limit N] [--results DIR] [--model DIR]
- *        [--cli-dir DIR] [--before-dir DIR] [--list]
+ *        [--cli-dir DIR] [--before-dir DIR] [--list] [--help]
  *
  * Runs marked `code: "before"` use the CLI of another checkout (--before-dir, built with
  * `npm ci`), e.g. the commit before a fix; without it they are skipped.
@@ -38,26 +38,50 @@ import { plannedPart } from "../converge/report.js";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, "../../..");
 
-const { values: a } = parseArgs({
-  options: {
-    plan: { type: "string", default: "compare" },
-    "before-dir": { type: "string" },
-    "cli-dir": { type: "string" },
-    jobs: { type: "string", default: "2" },
-    threads: { type: "string", default: "1" },
-    only: { type: "string" },
-    reverse: { type: "boolean", default: false },
-    minutes: { type: "string", default: "0" },
-    limit: { type: "string", default: "0" },
-    results: { type: "string" },
-    model: { type: "string" },
-    list: { type: "boolean", default: false },
-  },
-});
+const USAGE = `usage: node dist/experiments/compare/run.js [--plan compare|converge|figure3|table2] [--jobs 2] [--threads 1]
+       [--only REGEX] [--reverse] [--minutes M] [--limit N] [--results DIR] [--model DIR]
+       [--cli-dir DIR] [--before-dir DIR] [--list] [--help]
+
+Runs a plan's experiment grid with \`propetl train\`, resumably: finished runs are skipped,
+interrupted ones resume. --only keeps the runs whose id matches REGEX; --minutes stops starting
+new runs after M minutes; --list prints the plan with each run's status and exits.`;
+
+const OPTIONS = {
+  help: { type: "boolean", short: "h", default: false },
+  plan: { type: "string", default: "compare" },
+  "before-dir": { type: "string" },
+  "cli-dir": { type: "string" },
+  jobs: { type: "string", default: "2" },
+  threads: { type: "string", default: "1" },
+  only: { type: "string" },
+  reverse: { type: "boolean", default: false },
+  minutes: { type: "string", default: "0" },
+  limit: { type: "string", default: "0" },
+  results: { type: "string" },
+  model: { type: "string" },
+  list: { type: "boolean", default: false },
+} as const;
+
+function parseCommandLine(): ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>["values"] {
+  try {
+    return parseArgs({ options: OPTIONS }).values;
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n${USAGE}\n`);
+    process.exit(2);
+  }
+}
+const a = parseCommandLine();
+if (a.help) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
 
 const plans: Record<string, () => PlannedRun[]> = { compare: comparePlan, converge: convergePlan, figure3: figure3Plan, table2: table2Plan };
 const planName = a.plan as string;
-if (!(planName in plans)) throw new Error(`--plan must be one of ${Object.keys(plans).join(", ")}, got ${planName}`);
+if (!(planName in plans)) {
+  process.stderr.write(`--plan must be one of ${Object.keys(plans).join(", ")}, got ${planName}\n${USAGE}\n`);
+  process.exit(2);
+}
 const resultsDir = path.resolve(a.results ?? path.join(repoRoot, "experiments", planName, "results"));
 // A long grid may run from a frozen checkout (--cli-dir) while this one is rebuilt.
 const cli = path.join(a["cli-dir"] ? path.resolve(a["cli-dir"]) : repoRoot, "dist/src/cli/main.js");

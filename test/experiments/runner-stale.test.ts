@@ -61,3 +61,15 @@ test("the runner skips a run whose lock another live runner holds, and starts no
     rmSync(results, { recursive: true, force: true });
   }
 });
+
+test("the runner prints its usage for --help and exits 2 with the usage on an unknown option or plan", () => {
+  const help = spawnSync(process.execPath, [RUNNER, "--help"], { encoding: "utf8" });
+  assert.equal(help.status, 0, help.stderr);
+  assert.match(help.stdout, /^usage: node dist\/experiments\/compare\/run\.js \[--plan compare\|converge\|figure3\|table2\]/);
+  const bad = spawnSync(process.execPath, [RUNNER, "--jbos", "2"], { encoding: "utf8" });
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /Unknown option '--jbos'[\s\S]*usage:/);
+  const plan = spawnSync(process.execPath, [RUNNER, "--plan", "table3"], { encoding: "utf8" });
+  assert.equal(plan.status, 2);
+  assert.match(plan.stderr, /--plan must be one of compare, converge, figure3, table2, got table3/);
+});
